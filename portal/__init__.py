@@ -1,0 +1,92 @@
+"""The operator's personal account portal."""
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from portal import config as defaults
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run safely; the message says what to fix."""
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    load_config(app, config)
+
+    from portal import extensions, jobs, web
+
+    extensions.db.init_app(app)
+    extensions.migrate.init_app(app, extensions.db, directory=str(Path(__file__).parent.parent / "migrations"))
+    extensions.csrf.init_app(app)
+    extensions.limiter.init_app(app)
+    extensions.babel.init_app(app, locale_selector=web.select_locale, timezone_selector=web.select_timezone)
+    web.init_login(app)
+    jobs.init_celery(app)
+    web.init_app(app)
+
+    from portal.account import bp as account_bp
+    from portal.admin import bp as admin_bp
+    from portal.auth import bp as auth_bp
+    from portal.settings import bp as settings_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(account_bp)
+    app.register_blueprint(settings_bp)
+    app.register_blueprint(admin_bp)
+    if app.debug:
+        from portal.dev import bp as dev_bp
+
+        app.register_blueprint(dev_bp)
+
+    from portal import cli
+
+    cli.init_app(app)
+    return app
+
+
+def load_config(app: Flask, config: dict | None) -> None:
+    app.config.from_object(defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("PORTAL")
+    for name in ("SECRET_KEY", "REDIS_URL"):
+        if os.environ.get(name):
+            app.config[name] = os.environ[name]
+    if os.environ.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    if config:
+        app.config.update(config)
+    check_config(app)
+
+
+def check_config(app: Flask) -> None:
+    cfg = app.config
+    if cfg["CAPTCHA_TEST_ANSWER"] and not cfg["TESTING"]:
+        raise ConfigError("CAPTCHA_TEST_ANSWER is only allowed with TESTING=true: it would switch the captcha off.")
+    if not cfg["SECRET_KEY"]:
+        if not (cfg["DEBUG"] or cfg["TESTING"]):
+            raise ConfigError(
+                "SECRET_KEY is not set. Set the SECRET_KEY environment variable (or PORTAL_SECRET_KEY, "
+                "or SECRET_KEY in instance/config.py) to a long random string."
+            )
+        cfg["SECRET_KEY"] = "dev-only-" + app.name  # debug/testing only, never in production
+    if cfg["SMS_BACKEND"] not in ("outbox", "http"):
+        raise ConfigError(f"SMS_BACKEND must be 'outbox' or 'http', not {cfg['SMS_BACKEND']!r}.")
+    if cfg["SMS_BACKEND"] == "http" and not cfg["SMS_HTTP_URL"]:
+        raise ConfigError("SMS_BACKEND=http needs SMS_HTTP_URL (and usually SMS_HTTP_TOKEN).")
+    uri = cfg["SQLALCHEMY_DATABASE_URI"]
+    if not uri:
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        uri = "sqlite:///" + str(Path(app.instance_path) / "portal.sqlite")
+    if uri.startswith("postgres://"):  # Heroku-style URLs
+        uri = "postgresql://" + uri[len("postgres://"):]
+    if uri.startswith("postgresql://"):
+        uri = "postgresql+psycopg://" + uri[len("postgresql://"):]
+    cfg["SQLALCHEMY_DATABASE_URI"] = uri
+    if isinstance(cfg["TRUSTED_GATEWAYS"], str):
+        cfg["TRUSTED_GATEWAYS"] = tuple(a.strip() for a in cfg["TRUSTED_GATEWAYS"].split(",") if a.strip())
+    cfg["RATELIMIT_STORAGE_URI"] = cfg["REDIS_URL"] or "memory://"
+    if cfg["PREFERRED_URL_SCHEME"] == "https":
+        cfg["SESSION_COOKIE_SECURE"] = True
+        cfg["REMEMBER_COOKIE_SECURE"] = True

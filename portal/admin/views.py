@@ -1,0 +1,74 @@
+from flask import abort, current_app, request
+from flask_login import current_user, logout_user
+
+from portal.admin import bp
+from portal.admin.forms import CustomerSearchForm, StaffLoginForm
+from portal.domain import auth, staff
+from portal.domain.errors import DomainError
+from portal.extensions import db, limiter
+from portal.forms import PortalForm
+from portal.models import Staff, utcnow
+from portal.web import (
+    auth_policy,
+    client_ip,
+    current_actor,
+    render,
+    retry_message,
+    see_other,
+    staff_required,
+    start_user_session,
+)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_STAFF_LOGIN"], exempt_when=lambda: request.method != "POST")
+def login():
+    if isinstance(current_user, Staff):
+        return see_other(".home")
+    form = StaffLoginForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            web_session = staff.sign_in_staff(db.session, email=form.email.data, password=form.password.data,
+                                              ip=client_ip(), now=utcnow(), policy=auth_policy())
+            web_session.staff.web_session = web_session
+            start_user_session(web_session.staff)
+            return see_other(".home")
+        except auth.TryLater as err:
+            form.password.errors = [retry_message(err)]
+            status = 429
+        except DomainError as err:
+            form.add_domain_error(err)
+    if form.errors and status == 200:
+        status = 422
+    return render("admin/login.html", status=status, form=form)
+
+
+@bp.post("/logout")
+def logout():
+    if not PortalForm().validate_on_submit():
+        abort(400)
+    if isinstance(current_user, Staff):
+        staff.close_staff_session(db.session, token=current_user.web_session.token, actor=current_actor(),
+                                  now=utcnow())
+    logout_user()
+    return see_other(".login")
+
+
+@bp.get("/")
+@staff_required
+def home():
+    form = CustomerSearchForm(request.args)
+    customers = []
+    if form.q.data and form.validate():
+        customers = staff.search_customers(db.session, form.q.data,
+                                           region=current_app.config["PHONE_DEFAULT_REGION"])
+    return render("admin/home.html", "admin/_results.html", form=form, customers=customers)
+
+
+@bp.get("/sms")
+@staff_required
+def sms_outbox():
+    before = request.args.get("before", type=int)
+    messages = staff.sms_outbox(db.session, before_id=before)
+    return render("admin/sms.html", messages=messages)

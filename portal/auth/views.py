@@ -1,0 +1,185 @@
+import ipaddress
+
+from flask import Response, abort, current_app, redirect, request, session, url_for
+from flask_login import current_user, logout_user
+
+from portal.auth import bp
+from portal.auth.forms import LanguageForm, LoginForm, NetworkLoginForm, SmsPasswordForm
+from portal.domain import auth, captcha
+from portal.domain.errors import DomainError
+from portal.domain.phones import InvalidPhone, parse_msisdn
+from portal.extensions import db, limiter
+from portal.models import Login, utcnow
+from portal.web import (
+    auth_policy,
+    client_ip,
+    current_actor,
+    render,
+    retry_message,
+    see_other,
+    start_user_session,
+)
+
+
+def _per_network() -> str:
+    """The /24 (IPv4) or /56 (IPv6) of the client: one rate limit for a whole NATed block."""
+    address = ipaddress.ip_address(request.remote_addr or "0.0.0.0")
+    prefix = 24 if address.version == 4 else 56
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
+def _cfg(name):
+    return lambda: current_app.config[name]
+
+
+def _only_post() -> bool:
+    return request.method != "POST"
+
+
+def gateway_msisdn() -> str | None:
+    """The number the operator's own gateway vouches for; the header from anywhere else is ignored."""
+    cfg = current_app.config
+    raw = request.headers.get(cfg["MSISDN_HEADER"])
+    if not raw or not request.remote_addr:
+        return None
+    address = ipaddress.ip_address(request.remote_addr)
+    if not any(address in ipaddress.ip_network(net, strict=False) for net in cfg["TRUSTED_GATEWAYS"]):
+        return None
+    try:
+        return parse_msisdn(raw, cfg["PHONE_DEFAULT_REGION"])
+    except InvalidPhone:
+        return None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_cfg("RATELIMIT_LOGIN"), exempt_when=_only_post)
+@limiter.limit(_cfg("RATELIMIT_LOGIN_NET"), key_func=_per_network, exempt_when=_only_post)
+def login():
+    if isinstance(current_user, Login):
+        return redirect(url_for("account.dashboard"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = auth.authenticate(db.session, msisdn=form.phone.msisdn, password=form.password.data,
+                                     ip=client_ip(), now=utcnow(), policy=auth_policy())
+            user.web_session = auth.open_session(db.session, login=user, ip=client_ip(),
+                                                 user_agent=request.user_agent.string, now=utcnow())
+            start_user_session(user)
+            return see_other("settings.password" if user.must_change_password else "account.dashboard")
+        except auth.TryLater as err:
+            form.password.errors = [retry_message(err)]
+            status = 429
+        except DomainError as err:
+            form.add_domain_error(err)
+    if form.errors and status == 200:
+        status = 422
+    if request.method == "GET" and request.args.get("phone"):
+        form.phone.data = request.args["phone"][:40]
+    msisdn = gateway_msisdn()
+    return render("auth/login.html", status=status, form=form,
+                  network_msisdn=msisdn, network_form=NetworkLoginForm() if msisdn else None)
+
+
+@bp.post("/network-login")
+@limiter.limit(_cfg("RATELIMIT_LOGIN"))
+def network_login():
+    form = NetworkLoginForm()
+    msisdn = gateway_msisdn()
+    if not form.validate_on_submit() or msisdn is None:
+        abort(400)
+    try:
+        user = auth.network_login(db.session, msisdn=msisdn, ip=client_ip(), now=utcnow())
+    except DomainError:
+        abort(400)
+    user.web_session = auth.open_session(db.session, login=user, ip=client_ip(),
+                                         user_agent=request.user_agent.string, now=utcnow())
+    start_user_session(user)
+    return see_other("account.dashboard")
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@limiter.limit(_cfg("RATELIMIT_SMS_REQUEST"), exempt_when=_only_post)
+@limiter.limit(_cfg("RATELIMIT_SMS_REQUEST_NET"), key_func=_per_network, exempt_when=_only_post)
+def sms_password():
+    form = SmsPasswordForm()
+    status = 200
+    if request.method == "GET":
+        form.phone.data = (request.args.get("phone") or "")[:40]
+    elif form.validate_on_submit():
+        try:
+            auth.request_sms_password(db.session, msisdn=form.phone.msisdn, captcha_token=form.captcha_token.data,
+                                      captcha_answer=form.captcha.data, ip=client_ip(), now=utcnow(),
+                                      policy=auth_policy())
+            return see_other(".sms_password_sent", phone=form.phone.data)
+        except auth.TryLater as err:
+            form.phone.errors = [retry_message(err)]
+            status = 429
+        except DomainError as err:
+            form.add_domain_error(err)
+    elif form.captcha_token.data:
+        captcha.spend(db.session, token=form.captcha_token.data, now=utcnow())
+    if form.errors and status == 200:
+        status = 422
+    form.captcha.data = ""
+    form.captcha_token.data = _new_captcha()
+    return render("auth/sms_password.html", "auth/_sms_password_form.html", status=status, form=form)
+
+
+def _new_captcha() -> str:
+    policy = auth_policy()
+    return captcha.new_challenge(db.session, key=policy.captcha_key, length=policy.captcha_length,
+                                 ttl=policy.captcha_ttl, now=utcnow())
+
+
+@bp.get("/password/sent")
+def sms_password_sent():
+    return render("auth/sms_password_sent.html", phone=(request.args.get("phone") or "")[:40],
+                  hours=int(current_app.config["TEMP_PASSWORD_TTL"].total_seconds() // 3600))
+
+
+@bp.get("/captcha")
+@limiter.limit("60 per minute")
+def new_captcha():
+    """A fresh picture and its token: the htmx "new picture" swap."""
+    return render("auth/_captcha.html", token=_new_captcha())
+
+
+@bp.get("/captcha/<token>.<any(png, wav):ext>")
+@limiter.limit("120 per minute")
+def captcha_media(token: str, ext: str):
+    token = token[:64]
+    if not captcha.is_live(db.session, token, now=utcnow()):
+        abort(404)
+    policy = auth_policy()
+    answer = captcha.answer_for(token, key=policy.captcha_key, length=policy.captcha_length)
+    if ext == "png":
+        response = Response(captcha.render_png(answer), mimetype="image/png")
+    else:
+        response = Response(captcha.render_wav(answer), mimetype="audio/wav")
+        response.headers["Content-Disposition"] = "inline; filename=captcha.wav"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/logout")
+def logout():
+    form = NetworkLoginForm()  # CSRF only
+    if not form.validate_on_submit():
+        abort(400)
+    if isinstance(current_user, Login):
+        auth.close_session(db.session, token=current_user.web_session.token, actor=current_actor(), now=utcnow())
+    logout_user()
+    session.clear()
+    return see_other(".login")
+
+
+@bp.post("/language")
+def language():
+    form = LanguageForm()
+    if form.validate_on_submit() and form.lang.data in current_app.config["PORTAL_LOCALES"]:
+        session["lang"] = form.lang.data
+    target = request.referrer or ""
+    if not target.startswith(request.host_url):
+        target = url_for("account.dashboard")
+    return redirect(target, 303)

@@ -1,0 +1,54 @@
+"""``flask`` commands: parse arguments, call one domain function, print one line."""
+import click
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from portal.domain import demo, staff
+from portal.domain.audit import SYSTEM
+from portal.domain.errors import DomainError
+from portal.extensions import db
+from portal.models import SmsMessage
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(create_staff)
+    app.cli.add_command(sms_group)
+
+
+@click.command("seed-demo")
+def seed_demo():
+    """Load the demo customers, lines, catalog and usage (safe to run twice)."""
+    summary = demo.seed_demo(db.session)
+    click.echo(summary)
+
+
+@click.command("create-staff")
+@click.option("--email", prompt=True)
+@click.option("--name", prompt=True)
+@click.option("--role", type=click.Choice(staff.ROLES), prompt=True)
+@click.password_option()
+def create_staff(email, name, role, password):
+    """Create a staff user for /admin."""
+    try:
+        member = staff.create_staff(db.session, email=email, name=name, role=role, password=password,
+                                    actor=SYSTEM, min_length=current_app.config["PASSWORD_MIN_LENGTH"])
+    except DomainError as err:
+        raise click.ClickException(str(err.message)) from None
+    click.echo(f"Staff user {member.email} ({member.role}) created.")
+
+
+@click.group("sms")
+def sms_group():
+    """The SMS outbox."""
+
+
+@sms_group.command("deliver")
+def sms_deliver():
+    """Hand every queued message to the delivery task again (after an outage)."""
+    from portal.jobs import deliver_sms
+
+    ids = db.session.scalars(select(SmsMessage.id).where(SmsMessage.status == "queued")).all()
+    for message_id in ids:
+        deliver_sms.delay(message_id)
+    click.echo(f"{len(ids)} queued message(s) handed to delivery.")

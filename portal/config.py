@@ -1,0 +1,74 @@
+"""Configuration defaults.
+
+Layering (DESIGN.md §7): these defaults → ``instance/config.py`` → environment
+(``PORTAL_*``, ``DATABASE_URL``, ``REDIS_URL``, ``SECRET_KEY``) → the dict given
+to ``create_app`` (tests).  Nothing here reads the environment at import time.
+"""
+from datetime import timedelta
+
+DEBUG = False
+TESTING = False
+SECRET_KEY = None
+
+PORTAL_BRAND = "MyOperator"
+
+SQLALCHEMY_DATABASE_URI = None  # None → SQLite file in the instance folder
+SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+REDIS_URL = None
+
+# Sessions: HttpOnly always, Secure when served over https (see create_app).
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+REMEMBER_COOKIE_HTTPONLY = True
+REMEMBER_COOKIE_SAMESITE = "Lax"
+PERMANENT_SESSION_LIFETIME = timedelta(days=14)
+PREFERRED_URL_SCHEME = "http"
+
+WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+WTF_CSRF_SSL_STRICT = True
+
+BABEL_DEFAULT_LOCALE = "ru"
+BABEL_DEFAULT_TIMEZONE = "Europe/Moscow"
+PORTAL_LOCALES = ("ru", "en")
+PHONE_DEFAULT_REGION = "RU"
+
+# Captcha in front of the SMS password (DESIGN.md §4).
+CAPTCHA_LENGTH = 5
+CAPTCHA_TTL = timedelta(minutes=5)
+# Honoured only when TESTING is true; create_app refuses to start otherwise.
+CAPTCHA_TEST_ANSWER = None
+
+# Temporary (SMS) password.
+TEMP_PASSWORD_LENGTH = 8
+TEMP_PASSWORD_TTL = timedelta(hours=24)
+
+# SMS password quotas per number: (count, window in seconds).
+SMS_QUOTAS = ((1, 60), (3, 3600), (10, 86400))
+# Global breaker: password SMS sent by the whole portal per minute.
+SMS_GLOBAL_PER_MINUTE = 600
+SMS_BACKEND = "outbox"  # outbox | http
+SMS_HTTP_URL = None
+SMS_HTTP_TOKEN = None
+SMS_HTTP_TIMEOUT = 5
+SMS_SENDER = "Portal"
+SMS_MAX_ATTEMPTS = 5
+
+# Flask-Limiter (per IP and per /24) on the endpoints that cost us or guard secrets.
+RATELIMIT_SMS_REQUEST = "10 per hour;30 per day"
+RATELIMIT_SMS_REQUEST_NET = "100 per hour"
+RATELIMIT_LOGIN = "30 per 10 minutes;200 per day"
+RATELIMIT_LOGIN_NET = "300 per hour"
+RATELIMIT_STAFF_LOGIN = "10 per 10 minutes;50 per day"
+RATELIMIT_HEADERS_ENABLED = True
+
+# Login lock: after this many failures in a row, lock for a growing delay.
+LOGIN_MAX_FAILURES = 10
+LOGIN_LOCK_BASE = timedelta(minutes=1)
+LOGIN_LOCK_MAX = timedelta(hours=24)
+LOGIN_IP_MAX_FAILURES_PER_HOUR = 50
+
+# Operator's own network: header login from these gateways only (IPs or CIDRs).
+TRUSTED_GATEWAYS = ()
+MSISDN_HEADER = "X-Msisdn"
+
+PASSWORD_MIN_LENGTH = 8

@@ -1,0 +1,1 @@
+"""The rules of the portal: plain functions over a SQLAlchemy Session, no Flask request state."""

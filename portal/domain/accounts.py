@@ -1,0 +1,20 @@
+"""What a login may see and act on."""
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from portal.domain.errors import NotFound
+from portal.models import Account, LoginAccount
+
+
+def account_of_login(session: Session, *, login_id: int, account_id: int) -> Account:
+    """The account if this login manages it; NotFound otherwise (the same for foreign and missing)."""
+    account = session.scalar(
+        select(Account)
+        .join(LoginAccount, LoginAccount.account_id == Account.id)
+        .where(LoginAccount.login_id == login_id, Account.id == account_id)
+        .options(joinedload(Account.customer), joinedload(Account.line), joinedload(Account.tariff),
+                 joinedload(Account.home_contract))
+    )
+    if account is None:
+        raise NotFound("account")
+    return account

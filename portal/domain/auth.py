@@ -1,0 +1,292 @@
+"""Customer sign-in: the SMS password, login with throttling, sessions, password change."""
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from portal.domain import captcha
+from portal.domain.audit import Actor, record
+from portal.domain.errors import DomainError
+from portal.domain.passwords import check_new_password, check_secret, generate_temporary_password, hash_secret
+from portal.domain.phones import mask_msisdn
+from portal.domain.sms import queue_sms
+from portal.models import (
+    Account,
+    AccountStatus,
+    AuditEvent,
+    Challenge,
+    Line,
+    Login,
+    LoginAccount,
+    LoginSession,
+    LoginThrottle,
+    PasswordRequest,
+)
+
+TEMP_PASSWORD = "temp_password"
+
+
+@dataclass(frozen=True)
+class AuthPolicy:
+    """The limits of DESIGN.md §4, taken from the app config."""
+
+    captcha_key: str
+    captcha_length: int
+    captcha_ttl: timedelta
+    captcha_test_answer: str | None
+    sms_quotas: tuple[tuple[int, int], ...]
+    sms_global_per_minute: int
+    temp_password_length: int
+    temp_password_ttl: timedelta
+    max_failures: int
+    lock_base: timedelta
+    lock_max: timedelta
+    ip_failures_per_hour: int
+    password_min_length: int
+    brand: str
+
+    @classmethod
+    def from_config(cls, cfg) -> "AuthPolicy":
+        return cls(
+            captcha_key=cfg["SECRET_KEY"], captcha_length=cfg["CAPTCHA_LENGTH"], captcha_ttl=cfg["CAPTCHA_TTL"],
+            captcha_test_answer=cfg["CAPTCHA_TEST_ANSWER"] if cfg["TESTING"] else None,
+            sms_quotas=tuple(tuple(q) for q in cfg["SMS_QUOTAS"]), sms_global_per_minute=cfg["SMS_GLOBAL_PER_MINUTE"],
+            temp_password_length=cfg["TEMP_PASSWORD_LENGTH"], temp_password_ttl=cfg["TEMP_PASSWORD_TTL"],
+            max_failures=cfg["LOGIN_MAX_FAILURES"], lock_base=cfg["LOGIN_LOCK_BASE"], lock_max=cfg["LOGIN_LOCK_MAX"],
+            ip_failures_per_hour=cfg["LOGIN_IP_MAX_FAILURES_PER_HOUR"],
+            password_min_length=cfg["PASSWORD_MIN_LENGTH"], brand=cfg["PORTAL_BRAND"],
+        )
+
+
+class TryLater(DomainError):
+    """A quota or a lock stops the request until ``retry_after``."""
+
+    def __init__(self, message, retry_after: datetime, field: str | None = None):
+        super().__init__(message, field)
+        self.retry_after = retry_after
+
+
+class LoginFailed(DomainError):
+    field = "password"
+
+
+WRONG_CREDENTIALS = _l("Wrong number or password.")
+
+
+def login_for_msisdn(session: Session, msisdn: str) -> tuple[Account | None, Login | None]:
+    row = session.execute(
+        select(Account, Login)
+        .join(Line, Line.account_id == Account.id)
+        .outerjoin(Login, Login.primary_account_id == Account.id)
+        .where(Line.msisdn == msisdn, Account.status != AccountStatus.terminated.value)
+    ).first()
+    return (row[0], row[1]) if row else (None, None)
+
+
+def _ensure_login(session: Session, account: Account, login: Login | None, now: datetime) -> Login:
+    if login is None:
+        login = Login(primary_account_id=account.id, created_at=now)
+        session.add(login)
+        session.flush()
+        session.add(LoginAccount(login_id=login.id, account_id=account.id, created_at=now))
+    return login
+
+
+def request_sms_password(session: Session, *, msisdn: str, captcha_token: str, captcha_answer: str, ip: str | None,
+                         now: datetime, policy: AuthPolicy) -> None:
+    """Send a temporary password to ``msisdn`` if it is ours and every quota allows.
+
+    The captcha is used up whatever happens next. The outcome is the same for a
+    number we do not serve (no enumeration): quotas count requests, not SMS.
+    """
+    try:
+        captcha.consume(session, token=captcha_token, answer=captcha_answer, now=now,
+                        test_answer=policy.captcha_test_answer)
+    except captcha.WrongCaptcha:
+        session.commit()  # the attempt used the picture up
+        raise
+    # Row lock on our line serialises concurrent requests for one number (PostgreSQL).
+    account_id = session.scalar(select(Line.account_id).where(Line.msisdn == msisdn).with_for_update())
+    retry_after = _quota_retry_after(session, msisdn=msisdn, now=now, policy=policy)
+    if retry_after:
+        session.commit()
+        raise TryLater(_l("Too many requests for this number."), retry_after, field="phone")
+    account, login = login_for_msisdn(session, msisdn) if account_id else (None, None)
+    session.add(PasswordRequest(msisdn=msisdn, ip=ip, created_at=now, sent=account is not None))
+    actor = Actor(ip=ip)
+    if account is None:
+        record(session, actor, "sms_password_requested", detail=mask_msisdn(msisdn) + " (not served)")
+        session.commit()
+        return
+    login = _ensure_login(session, account, login, now)
+    # A newer temporary password replaces any older one.
+    session.execute(delete(Challenge).where(Challenge.login_id == login.id, Challenge.purpose == TEMP_PASSWORD))
+    password = generate_temporary_password(policy.temp_password_length)
+    session.add(Challenge(token=secrets.token_urlsafe(24), purpose=TEMP_PASSWORD, login_id=login.id,
+                          secret_hash=hash_secret(password), created_at=now,
+                          expires_at=now + policy.temp_password_ttl))
+    hours = int(policy.temp_password_ttl.total_seconds() // 3600)
+    queue_sms(session, to=msisdn, purpose="password",
+              text=f"{policy.brand}: your password {password} (valid {hours} h). Never tell it to anyone.")
+    record(session, Actor(login_id=login.id, account_id=account.id, ip=ip), "sms_password_requested",
+           obj=login, detail=mask_msisdn(msisdn))
+    session.commit()
+
+
+def _quota_retry_after(session: Session, *, msisdn: str, now: datetime, policy: AuthPolicy) -> datetime | None:
+    waits = []
+    longest = max(seconds for _, seconds in policy.sms_quotas)
+    times = session.scalars(
+        select(PasswordRequest.created_at)
+        .where(PasswordRequest.msisdn == msisdn, PasswordRequest.created_at > now - timedelta(seconds=longest))
+        .order_by(PasswordRequest.created_at.desc())
+    ).all()
+    for limit, seconds in policy.sms_quotas:
+        in_window = [t for t in times if t > now - timedelta(seconds=seconds)]
+        if len(in_window) >= limit:
+            waits.append(in_window[limit - 1] + timedelta(seconds=seconds))
+    sent_last_minute = session.scalar(
+        select(func.count()).select_from(PasswordRequest)
+        .where(PasswordRequest.sent.is_(True), PasswordRequest.created_at > now - timedelta(minutes=1))
+    )
+    if sent_last_minute >= policy.sms_global_per_minute:
+        waits.append(now + timedelta(minutes=1))
+    return max(waits) if waits else None
+
+
+def authenticate(session: Session, *, msisdn: str, password: str, ip: str | None, now: datetime,
+                 policy: AuthPolicy) -> Login:
+    """Check number and password (permanent or temporary); count and lock failures.
+
+    The same message for an unknown number and a wrong password; locks apply to any
+    number typed, ours or not, so they tell nothing either.
+    """
+    check_not_throttled(session, identifier=msisdn, ip=ip, now=now, policy=policy)
+    account, login = login_for_msisdn(session, msisdn)
+    password = password[:128]
+    ok = login is not None and login.enabled and (
+        check_secret(login.password_hash, password) or _use_temporary_password(session, login, password, now))
+    if not ok:
+        count_failure(session, identifier=msisdn, now=now, policy=policy)
+        record(session, Actor(login_id=login.id if login else None, ip=ip), "login_failed",
+               detail=mask_msisdn(msisdn))
+        session.commit()
+        raise LoginFailed(WRONG_CREDENTIALS)
+    session.execute(delete(LoginThrottle).where(LoginThrottle.identifier == msisdn))
+    record(session, Actor(login_id=login.id, account_id=account.id, ip=ip), "login", obj=login,
+           detail="sms password" if login.must_change_password else "password")
+    session.flush()
+    return login
+
+
+def _use_temporary_password(session: Session, login: Login, password: str, now: datetime) -> bool:
+    challenge = session.scalar(
+        select(Challenge).where(Challenge.login_id == login.id, Challenge.purpose == TEMP_PASSWORD,
+                                Challenge.used_at.is_(None), Challenge.expires_at > now)
+    )
+    # The temporary password is typed from an SMS: letters are matched in any case.
+    if challenge is None or not check_secret(challenge.secret_hash, password.strip().lower()):
+        return False
+    challenge.used_at = now
+    login.must_change_password = True
+    return True
+
+
+def check_not_throttled(session: Session, *, identifier: str, ip: str | None, now: datetime,
+                         policy: AuthPolicy) -> None:
+    throttle = session.get(LoginThrottle, identifier)
+    if throttle and throttle.locked_until and throttle.locked_until > now:
+        raise TryLater(_l("Too many failed attempts."), throttle.locked_until, field="password")
+    if ip:
+        failures = session.scalar(
+            select(func.count()).select_from(AuditEvent)
+            .where(AuditEvent.ip == ip, AuditEvent.action.in_(("login_failed", "staff_login_failed")),
+                   AuditEvent.created_at > now - timedelta(hours=1))
+        )
+        if failures >= policy.ip_failures_per_hour:
+            raise TryLater(_l("Too many failed attempts from your network."), now + timedelta(hours=1),
+                           field="password")
+
+
+def count_failure(session: Session, *, identifier: str, now: datetime, policy: AuthPolicy) -> None:
+    throttle = session.get(LoginThrottle, identifier, with_for_update=True)
+    if throttle is None:
+        throttle = LoginThrottle(identifier=identifier, failures=0)
+        session.add(throttle)
+    throttle.failures += 1
+    throttle.updated_at = now
+    over = throttle.failures - policy.max_failures
+    if over >= 0:
+        # 1, 2, 4, 8 … minutes: a person who forgot waits a little, a guesser waits for ever.
+        throttle.locked_until = now + min(policy.lock_base * 2 ** min(over, 20), policy.lock_max)
+
+
+def network_login(session: Session, *, msisdn: str, ip: str | None, now: datetime) -> Login:
+    """Sign in the number the operator's gateway vouched for (the caller checked the gateway)."""
+    account, login = login_for_msisdn(session, msisdn)
+    if account is None:
+        raise LoginFailed(_l("This number cannot sign in here."))
+    login = _ensure_login(session, account, login, now)
+    record(session, Actor(login_id=login.id, account_id=account.id, ip=ip), "login", obj=login,
+           detail="operator network")
+    session.flush()
+    return login
+
+
+def open_session(session: Session, *, login: Login, ip: str | None, user_agent: str | None,
+                 now: datetime) -> LoginSession:
+    """Start a device session (commits, together with the login's audit event)."""
+    web_session = LoginSession(token=secrets.token_urlsafe(32), login_id=login.id, created_at=now,
+                               last_seen_at=now, ip=ip, user_agent=(user_agent or "")[:300])
+    session.add(web_session)
+    session.commit()
+    return web_session
+
+
+def load_session(session: Session, token: str, *, now: datetime) -> LoginSession | None:
+    web_session = session.scalar(
+        select(LoginSession).where(LoginSession.token == token, LoginSession.revoked_at.is_(None))
+    )
+    if web_session is None or not web_session.login.enabled:
+        return None
+    if now - web_session.last_seen_at > timedelta(minutes=5):  # a write per request would be waste
+        web_session.last_seen_at = now
+        session.commit()
+    return web_session
+
+
+def close_session(session: Session, *, token: str, actor: Actor, now: datetime) -> None:
+    web_session = session.scalar(select(LoginSession).where(LoginSession.token == token))
+    if web_session and web_session.revoked_at is None:
+        web_session.revoked_at = now
+        record(session, actor, "logout", obj=web_session)
+        session.commit()
+
+
+class WrongPassword(DomainError):
+    field = "current_password"
+
+
+def change_password(session: Session, *, login_id: int, current_password: str | None, new_password: str,
+                    keep_session_token: str | None, actor: Actor, now: datetime, policy: AuthPolicy) -> None:
+    """Set a new permanent password and end every other session of the login."""
+    login = session.get(Login, login_id)
+    if not login.must_change_password and not check_secret(login.password_hash, (current_password or "")[:128]):
+        raise WrongPassword(_l("This is not your current password."))
+    msisdn = login.primary_account.line.msisdn if login.primary_account.line else None
+    check_new_password(new_password, msisdn=msisdn, min_length=policy.password_min_length)
+    login.password_hash = hash_secret(new_password)
+    login.must_change_password = False
+    login.password_changed_at = now
+    session.execute(delete(Challenge).where(Challenge.login_id == login.id, Challenge.purpose == TEMP_PASSWORD))
+    session.execute(
+        update(LoginSession)
+        .where(LoginSession.login_id == login.id, LoginSession.revoked_at.is_(None),
+               LoginSession.token != (keep_session_token or ""))
+        .values(revoked_at=now)
+    )
+    record(session, actor, "password_changed", obj=login)
+    session.commit()

@@ -1,0 +1,100 @@
+"""Staff accounts, their sessions, and what staff look up."""
+import secrets
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from portal.domain.audit import Actor, record
+from portal.domain.auth import AuthPolicy, LoginFailed, check_not_throttled, count_failure
+from portal.domain.errors import DomainError
+from portal.domain.passwords import check_new_password, check_secret, hash_secret
+from portal.domain.phones import InvalidPhone, parse_msisdn
+from portal.models import Account, Customer, Line, LoginThrottle, SmsMessage, Staff, StaffSession
+
+ROLES = ("support", "admin")
+
+
+def create_staff(session: Session, *, email: str, name: str, role: str, password: str, actor: Actor,
+                 min_length: int) -> Staff:
+    """Add a staff member with a role; the password follows the customers' rules."""
+    email = email.strip().lower()
+    if role not in ROLES:
+        raise DomainError(_l("Role must be one of: %(roles)s.", roles=", ".join(ROLES)), field="role")
+    if "@" not in email or len(email) > 120:
+        raise DomainError(_l("Enter an e-mail address."), field="email")
+    if session.scalar(select(Staff.id).where(Staff.email == email)):
+        raise DomainError(_l("A staff member with this e-mail exists."), field="email")
+    check_new_password(password, msisdn=None, min_length=min_length)
+    staff = Staff(email=email, name=name.strip() or email, role=role, password_hash=hash_secret(password))
+    session.add(staff)
+    session.flush()
+    record(session, actor, "staff_created", obj=staff, detail=f"{email} ({role})")
+    session.commit()
+    return staff
+
+
+def sign_in_staff(session: Session, *, email: str, password: str, ip: str | None, now: datetime,
+                  policy: AuthPolicy) -> StaffSession:
+    """Check e-mail and password with the same throttling as customers; open a staff session."""
+    email = (email or "").strip().lower()[:120]
+    key = "staff:" + email
+    check_not_throttled(session, identifier=key, ip=ip, now=now, policy=policy)
+    staff = session.scalar(select(Staff).where(Staff.email == email))
+    if staff is None or not staff.enabled or not check_secret(staff.password_hash, password[:128]):
+        count_failure(session, identifier=key, now=now, policy=policy)
+        record(session, Actor(staff_id=staff.id if staff else None, ip=ip), "staff_login_failed", detail=email)
+        session.commit()
+        raise LoginFailed(_l("Wrong e-mail or password."))
+    session.execute(delete(LoginThrottle).where(LoginThrottle.identifier == key))
+    web_session = StaffSession(token=secrets.token_urlsafe(32), staff_id=staff.id, created_at=now,
+                               last_seen_at=now, ip=ip)
+    session.add(web_session)
+    record(session, Actor(staff_id=staff.id, ip=ip), "staff_login", obj=staff)
+    session.commit()
+    return web_session
+
+
+def load_staff_session(session: Session, token: str) -> StaffSession | None:
+    web_session = session.scalar(
+        select(StaffSession).where(StaffSession.token == token, StaffSession.revoked_at.is_(None))
+    )
+    return web_session if web_session and web_session.staff.enabled else None
+
+
+def close_staff_session(session: Session, *, token: str, actor: Actor, now: datetime) -> None:
+    web_session = session.scalar(select(StaffSession).where(StaffSession.token == token))
+    if web_session and web_session.revoked_at is None:
+        web_session.revoked_at = now
+        record(session, actor, "staff_logout", obj=web_session)
+        session.commit()
+
+
+def search_customers(session: Session, query: str, *, region: str = "RU", limit: int = 50) -> list[Customer]:
+    """Customers whose number (any usual form), contract number or name matches."""
+    query = (query or "").strip()[:100]
+    if not query:
+        return []
+    conditions = [func.lower(Customer.name).contains(query.lower(), autoescape=True),
+                  Customer.contract_no == query]
+    try:
+        conditions.append(Line.msisdn == parse_msisdn(query, region))
+    except InvalidPhone:
+        pass
+    return list(session.scalars(
+        select(Customer).distinct()
+        .outerjoin(Account, Account.customer_id == Customer.id)
+        .outerjoin(Line, Line.account_id == Account.id)
+        .where(or_(*conditions))
+        .options(selectinload(Customer.accounts).selectinload(Account.line),
+                 selectinload(Customer.accounts).selectinload(Account.tariff))
+        .order_by(Customer.name).limit(limit)
+    ))
+
+
+def sms_outbox(session: Session, *, limit: int = 100, before_id: int | None = None) -> list[SmsMessage]:
+    stmt = select(SmsMessage).order_by(SmsMessage.id.desc()).limit(limit)
+    if before_id:
+        stmt = stmt.where(SmsMessage.id < before_id)
+    return list(session.scalars(stmt))

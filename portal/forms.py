@@ -1,0 +1,41 @@
+"""Form pieces shared by the blueprints."""
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import InputRequired, ValidationError
+
+from portal.domain.errors import DomainError
+from portal.domain.phones import InvalidPhone, parse_msisdn
+
+
+class PortalForm(FlaskForm):
+    def add_domain_error(self, err: DomainError) -> None:
+        """Put a domain refusal next to its field, or above the form."""
+        field = getattr(self, err.field, None) if err.field else None
+        if field is not None:
+            field.errors = [*field.errors, err.message] if isinstance(field.errors, list) else [err.message]
+        else:
+            self.form_errors.append(err.message)
+
+
+class PhoneField(StringField):
+    """A phone typed any usual way; ``.msisdn`` holds the E.164 form once validated."""
+
+    msisdn: str | None = None
+
+    def pre_validate(self, form):
+        self.msisdn = None
+        if not self.data:
+            return
+        try:
+            self.msisdn = parse_msisdn(self.data, current_app.config["PHONE_DEFAULT_REGION"])
+        except InvalidPhone as err:
+            raise ValidationError(str(err.message)) from None
+
+
+def phone_field(label=None):
+    return PhoneField(label or _l("Phone number"),
+                      validators=[InputRequired(_l("Enter your phone number."))],
+                      render_kw={"autocomplete": "tel", "inputmode": "tel", "maxlength": 40,
+                                 "placeholder": "+7 916 123-45-67"})

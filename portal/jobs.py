@@ -1,0 +1,62 @@
+"""Celery tasks. Eager (inline) in the embedded default; through Redis when REDIS_URL is set."""
+from celery import Task
+from flask import Flask, current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from portal.extensions import celery, db
+from portal.models import utcnow
+
+
+def init_celery(app: Flask) -> None:
+    class FlaskTask(Task):
+        def __call__(self, *args, **kwargs):
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    redis_url = app.config["REDIS_URL"]
+    celery.conf.update(
+        broker_url=redis_url or "memory://",
+        result_backend=None,
+        task_ignore_result=True,
+        task_always_eager=not redis_url,
+        task_eager_propagates=False,
+        broker_connection_retry_on_startup=True,
+    )
+    celery.conf.update(app.config.get("CELERY", {}))
+    celery.Task = FlaskTask
+    celery.set_default()
+    app.extensions["celery"] = celery
+
+
+@event.listens_for(Session, "after_commit")
+def _dispatch_queued_sms(session: Session) -> None:
+    from portal.domain.sms import PENDING_KEY
+
+    pending = session.info.pop(PENDING_KEY, None)
+    for message_id in pending or ():
+        deliver_sms.delay(message_id)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_queued_sms(session: Session) -> None:
+    from portal.domain.sms import PENDING_KEY
+
+    session.info.pop(PENDING_KEY, None)
+
+
+@celery.task(bind=True, name="portal.deliver_sms", max_retries=None)
+def deliver_sms(self, message_id: int) -> str:
+    from portal.domain import sms
+    from portal.sms import SmsSendError, gateway_from_config
+
+    cfg = current_app.config
+    try:
+        # Its own session: in eager mode this runs inside the caller's after_commit hook.
+        with Session(db.engine) as session:
+            return sms.deliver_sms(session, message_id, gateway=gateway_from_config(cfg), sender=cfg["SMS_SENDER"],
+                                   now=utcnow(), max_attempts=cfg["SMS_MAX_ATTEMPTS"])
+    except SmsSendError as err:
+        if self.request.is_eager:
+            return "queued"  # the inline backend does not retry; `flask sms deliver` picks it up
+        raise self.retry(exc=err, countdown=min(300, 10 * 2 ** self.request.retries))

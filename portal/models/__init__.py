@@ -1,0 +1,25 @@
+"""All models, imported here so metadata and Alembic see every table."""
+from portal.models.audit import AuditEvent
+from portal.models.auth import (
+    Challenge,
+    Login,
+    LoginAccount,
+    LoginSession,
+    LoginThrottle,
+    PasswordRequest,
+    Staff,
+    StaffSession,
+)
+from portal.models.base import Base, utcnow
+from portal.models.catalog import Allowance, Service, Subscription, Tariff
+from portal.models.customers import Account, AccountKind, AccountStatus, Customer, HomeContract, Line
+from portal.models.money import LedgerEntry
+from portal.models.sms import SmsMessage
+from portal.models.usage import UsageRecord
+
+__all__ = [
+    "Account", "AccountKind", "AccountStatus", "Allowance", "AuditEvent", "Base", "Challenge", "Customer",
+    "HomeContract", "LedgerEntry", "Line", "Login", "LoginAccount", "LoginSession", "LoginThrottle",
+    "PasswordRequest", "Service", "SmsMessage", "Staff", "StaffSession", "Subscription", "Tariff",
+    "UsageRecord", "utcnow",
+]

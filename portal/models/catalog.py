@@ -1,0 +1,81 @@
+from datetime import datetime
+
+from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.models.base import Base, utcnow
+
+service_tariff = Table(
+    "service_tariff",
+    Base.metadata,
+    Column("service_id", ForeignKey("service.id"), primary_key=True),
+    Column("tariff_id", ForeignKey("tariff.id"), primary_key=True),
+)
+
+
+class Tariff(Base):
+    __tablename__ = "tariff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))  # mobile | home
+    region: Mapped[str | None] = mapped_column(String(64))  # None: every region
+    monthly_fee: Mapped[int] = mapped_column(default=0)  # kopecks
+    switch_fee: Mapped[int] = mapped_column(default=0)
+    minutes: Mapped[int] = mapped_column(default=0)
+    sms: Mapped[int] = mapped_column(default=0)
+    mms: Mapped[int] = mapped_column(default=0)
+    data_mb: Mapped[int] = mapped_column(default=0)  # 0 with unlimited_data False: none
+    unlimited_data: Mapped[bool] = mapped_column(default=False)
+    description: Mapped[str] = mapped_column(Text, default="")
+    archived: Mapped[bool] = mapped_column(default=False)
+
+
+class Service(Base):
+    __tablename__ = "service"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    category: Mapped[str] = mapped_column(String(32), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # mobile | home | tv
+    connection_fee: Mapped[int] = mapped_column(default=0)
+    monthly_fee: Mapped[int] = mapped_column(default=0)
+    description: Mapped[str] = mapped_column(Text, default="")
+    archived: Mapped[bool] = mapped_column(default=False)
+
+    tariffs: Mapped[list[Tariff]] = relationship(secondary=service_tariff)
+
+
+class Subscription(Base):
+    __tablename__ = "subscription"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"))
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | ended
+    since: Mapped[datetime] = mapped_column(default=utcnow)
+    until: Mapped[datetime | None]
+
+    service: Mapped[Service] = relationship()
+
+
+class Allowance(Base):
+    """What is left of the tariff's package this period."""
+
+    __tablename__ = "allowance"
+    __table_args__ = (UniqueConstraint("account_id", "period_start", name="period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    period_start: Mapped[datetime]
+    period_end: Mapped[datetime]
+    minutes_total: Mapped[int] = mapped_column(default=0)
+    minutes_left: Mapped[int] = mapped_column(default=0)
+    sms_total: Mapped[int] = mapped_column(default=0)
+    sms_left: Mapped[int] = mapped_column(default=0)
+    mms_total: Mapped[int] = mapped_column(default=0)
+    mms_left: Mapped[int] = mapped_column(default=0)
+    data_mb_total: Mapped[int] = mapped_column(default=0)
+    data_mb_left: Mapped[int] = mapped_column(default=0)

@@ -1,0 +1,82 @@
+import enum
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.models.base import Base, utcnow
+
+
+class AccountKind(str, enum.Enum):
+    mobile = "mobile"
+    home = "home"
+
+
+class AccountStatus(str, enum.Enum):
+    active = "active"
+    blocked_by_owner = "blocked_by_owner"
+    blocked_lost = "blocked_lost"
+    suspended = "suspended"
+    terminated = "terminated"
+
+
+class Customer(Base):
+    """A person or a company that owns accounts."""
+
+    __tablename__ = "customer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    region: Mapped[str] = mapped_column(String(64))
+    contract_no: Mapped[str] = mapped_column(String(32), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    accounts: Mapped[list["Account"]] = relationship(back_populates="customer", order_by="Account.id")
+
+
+class Account(Base):
+    """What has a balance, a tariff and services: one mobile line or one home contract."""
+
+    __tablename__ = "account"
+    __table_args__ = (CheckConstraint("kind in ('mobile', 'home')", name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(24), default=AccountStatus.active.value)
+    region: Mapped[str] = mapped_column(String(64))
+    tariff_id: Mapped[int | None] = mapped_column(ForeignKey("tariff.id"))
+    # Cached sum of the ledger entries, in kopecks; changed only with a ledger entry.
+    balance: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    customer: Mapped[Customer] = relationship(back_populates="accounts")
+    tariff: Mapped["Tariff | None"] = relationship()  # noqa: F821
+    line: Mapped["Line | None"] = relationship(back_populates="account", uselist=False)
+    home_contract: Mapped["HomeContract | None"] = relationship(back_populates="account", uselist=False)
+
+
+class Line(Base):
+    """The mobile details of an account."""
+
+    __tablename__ = "line"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), primary_key=True)
+    msisdn: Mapped[str] = mapped_column(String(16), unique=True)  # E.164
+
+    account: Mapped[Account] = relationship(back_populates="line")
+
+
+class HomeContract(Base):
+    """The home internet/TV details of an account."""
+
+    __tablename__ = "home_contract"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), primary_key=True)
+    contract_no: Mapped[str] = mapped_column(String(32), unique=True)
+    address: Mapped[str] = mapped_column(String(300))
+    connection_type: Mapped[str] = mapped_column(String(32))  # fttb | gpon | adsl | docsis
+    billing_day: Mapped[int] = mapped_column(default=1)
+    contact_phone: Mapped[str | None] = mapped_column(String(16))
+
+    account: Mapped[Account] = relationship(back_populates="home_contract")

@@ -1,0 +1,31 @@
+from datetime import datetime
+
+from sqlalchemy import Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.models.base import Base, utcnow
+
+# Purposes whose text is a secret: never shown to staff.
+SECRET_PURPOSES = frozenset({"password"})
+
+
+class SmsMessage(Base):
+    """The SMS outbox; the delivery job moves a message from queued to sent or failed."""
+
+    __tablename__ = "sms_message"
+    __table_args__ = (Index("ix_sms_message_created", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to: Mapped[str] = mapped_column(String(16), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    purpose: Mapped[str] = mapped_column(String(24))
+    status: Mapped[str] = mapped_column(String(12), default="queued")  # queued | sent | failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    provider_id: Mapped[str | None] = mapped_column(String(80))
+    error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+    @property
+    def is_secret(self) -> bool:
+        return self.purpose in SECRET_PURPOSES
