@@ -1,4 +1,5 @@
 """Request-side glue shared by every blueprint: rendering, sessions, headers, filters."""
+from decimal import Decimal
 from functools import wraps
 from hashlib import sha256
 from pathlib import Path
@@ -160,7 +161,7 @@ def select_timezone() -> str:
 
 def money(kopecks: int | None) -> str:
     """Kopecks shown as roubles in the reader's locale: 123456 → 1 234,56 ₽."""
-    return format_currency((kopecks or 0) / 100, "RUB", locale=get_locale())
+    return format_currency(Decimal(kopecks or 0).scaleb(-2), "RUB")
 
 
 def static_url(filename: str) -> str:

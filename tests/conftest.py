@@ -1,0 +1,148 @@
+"""Fixtures: ``app``, ``client``, ``db_session``, ``login_as``, ``count_queries``.
+
+The schema is built once per run by the real migrations (so they are tested);
+every test gets a fresh app and leaves empty tables behind.  The database is
+SQLite in a temporary folder, or PostgreSQL when TEST_DATABASE_URL is set.
+"""
+import os
+import re
+from contextlib import contextmanager
+
+import pytest
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
+
+from portal import create_app
+from portal.extensions import db, limiter
+from tests import factories
+
+SECRET = "test-secret-key"
+
+
+def base_config(database_url: str) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": SECRET,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": None,
+        "PORTAL_BRAND": "TestTel",
+        "TRUSTED_GATEWAYS": ("10.20.0.0/16",),
+    }
+
+
+def _prepare_postgres(url: str) -> None:
+    """Create the test database if needed and empty it."""
+    engine_url = sa.make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    admin = sa.create_engine(engine_url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.scalar(sa.text("select 1 from pg_database where datname = :n"), {"n": engine_url.database}):
+            conn.execute(sa.text(f'create database "{engine_url.database}"'))
+    admin.dispose()
+    engine = sa.create_engine(engine_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("drop schema public cascade; create schema public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        _prepare_postgres(url)
+    else:
+        url = "sqlite:///" + str(tmp_path_factory.mktemp("db") / "portal-test.sqlite")
+    app = create_app(base_config(url))
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+def empty_tables() -> None:
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)] + ["alembic_version"]
+    tables.remove("alembic_version")
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("truncate " + ", ".join(f'"{t}"' for t in tables) + " restart identity cascade"))
+        else:
+            for table in tables:
+                conn.execute(sa.text(f'delete from "{table}"'))
+
+
+@pytest.fixture
+def config_overrides() -> dict:
+    """Override in a test module (or parametrize) to change the app's configuration."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, config_overrides):
+    app = create_app({**base_config(database_url), **config_overrides})
+    app.test_client_class = PortalClient
+    with app.app_context():
+        yield app
+        db.session.remove()
+        empty_tables()
+        if app.config["REDIS_URL"]:
+            limiter.reset()
+        db.engine.dispose()
+
+
+class PortalClient(FlaskClient):
+    """A test client that sends the CSRF token the way a browser form does."""
+
+    def csrf_token(self) -> str:
+        with self.session_transaction() as sess:
+            raw = sess.setdefault("csrf_token", os.urandom(20).hex())
+        return URLSafeTimedSerializer(self.application.secret_key, salt="wtf-csrf-token").dumps(raw)
+
+    def post_form(self, url: str, data: dict | None = None, **kwargs):
+        return self.post(url, data={"csrf_token": self.csrf_token(), **(data or {})}, **kwargs)
+
+
+@pytest.fixture
+def client(app) -> PortalClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def db_session(app):
+    return db.session
+
+
+@pytest.fixture
+def login_as(client, db_session):
+    """Sign ``client`` in as the owner of ``phone`` (made with a permanent password if missing)."""
+
+    def sign_in(phone: str = "+79161234567", password: str = factories.PASSWORD):
+        factories.ensure_login(db_session, phone, password=password)
+        response = client.post_form("/auth/login", {"phone": phone, "password": password})
+        assert response.status_code == 303, response.text
+        return response
+
+    return sign_in
+
+
+@pytest.fixture
+def count_queries(app):
+    @contextmanager
+    def counting():
+        statements: list[str] = []
+
+        def before(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        sa.event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            yield statements
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", before)
+
+    return counting
+
+
+def csrf_from(html: str) -> str:
+    return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)

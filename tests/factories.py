@@ -1,0 +1,75 @@
+"""Plain ``make_*`` functions with keyword defaults; they flush, the caller commits."""
+from itertools import count
+
+from sqlalchemy import select
+
+from portal.domain.passwords import hash_secret
+from portal.models import Account, Customer, LedgerEntry, Line, Login, LoginAccount, Staff, Tariff
+
+PASSWORD = "correct-horse-42"
+_seq = count(1)
+_hashes: dict[str, str] = {}
+
+
+def _hash(secret: str) -> str:
+    # Hashing is slow on purpose; tests reuse one hash per password.
+    if secret not in _hashes:
+        _hashes[secret] = hash_secret(secret)
+    return _hashes[secret]
+
+
+def make_tariff(session, **values) -> Tariff:
+    n = next(_seq)
+    tariff = Tariff(**{"code": f"t{n}", "name": f"Tariff {n}", "kind": "mobile", "monthly_fee": 50000,
+                       "minutes": 300, "sms": 100, "data_mb": 10240, **values})
+    session.add(tariff)
+    session.flush()
+    return tariff
+
+
+def make_customer(session, **values) -> Customer:
+    n = next(_seq)
+    customer = Customer(**{"name": f"Customer {n}", "region": "Moscow", "contract_no": f"C-{n:06d}", **values})
+    session.add(customer)
+    session.flush()
+    return customer
+
+
+def make_line(session, msisdn: str = "+79161234567", *, customer=None, tariff=None, balance: int = 10000,
+              status: str = "active") -> Account:
+    customer = customer or make_customer(session)
+    tariff = tariff or make_tariff(session)
+    account = Account(customer=customer, kind="mobile", region=customer.region, tariff=tariff, balance=balance,
+                      status=status)
+    session.add_all([account, Line(account=account, msisdn=msisdn)])
+    session.flush()
+    if balance:
+        session.add(LedgerEntry(account_id=account.id, amount=balance, kind="adjustment"))
+    session.flush()
+    return account
+
+
+def make_login(session, account: Account, *, password: str | None = PASSWORD, **values) -> Login:
+    login = Login(primary_account_id=account.id, password_hash=_hash(password) if password else None, **values)
+    session.add(login)
+    session.flush()
+    session.add(LoginAccount(login_id=login.id, account_id=account.id))
+    session.flush()
+    return login
+
+
+def ensure_login(session, msisdn: str, *, password: str = PASSWORD) -> Login:
+    account = session.scalar(select(Account).join(Line).where(Line.msisdn == msisdn)) or make_line(session, msisdn)
+    login = session.scalar(select(Login).where(Login.primary_account_id == account.id))
+    if login is None:
+        login = make_login(session, account, password=password)
+    session.commit()
+    return login
+
+
+def make_staff(session, *, email: str = "agent@example.com", role: str = "support",
+               password: str = PASSWORD) -> Staff:
+    staff = Staff(email=email, name=email.split("@")[0].title(), role=role, password_hash=_hash(password))
+    session.add(staff)
+    session.commit()
+    return staff
