@@ -15,13 +15,13 @@ from itsdangerous import URLSafeTimedSerializer
 
 from portal import create_app
 from portal.extensions import db, limiter
-from tests import factories
+from tests import factories, services
 
 SECRET = "test-secret-key"
 
 
 def base_config(database_url: str) -> dict:
-    return {
+    config = {
         "TESTING": True,
         "SECRET_KEY": SECRET,
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -29,6 +29,12 @@ def base_config(database_url: str) -> dict:
         "PORTAL_BRAND": "TestTel",
         "TRUSTED_GATEWAYS": ("10.20.0.0/16",),
     }
+    if os.environ.get("TEST_USE_REDIS"):
+        # The limiter's counters live in real Redis; SMS delivery stays inline so
+        # tests can read the outbox (tests/integration covers the Celery worker).
+        config["REDIS_URL"] = services.require_redis()
+        config["CELERY"] = {"task_always_eager": True}
+    return config
 
 
 def _prepare_postgres(url: str) -> None:
