@@ -98,7 +98,16 @@ def app(database_url, config_overrides):
 
 
 class PortalClient(FlaskClient):
-    """A test client that sends the CSRF token the way a browser form does."""
+    """A test client that sends the CSRF token the way a browser form does.
+
+    Each request runs in its own app context, as in production: otherwise the
+    test's context would share ``g`` (and Flask-Login's cached user) and the
+    database session between requests.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
 
     def csrf_token(self) -> str:
         with self.session_transaction() as sess:

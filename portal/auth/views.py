@@ -14,6 +14,7 @@ from portal.web import (
     auth_policy,
     client_ip,
     current_actor,
+    is_htmx_partial,
     render,
     retry_message,
     see_other,
@@ -77,6 +78,8 @@ def login():
     if request.method == "GET" and request.args.get("phone"):
         form.phone.data = request.args["phone"][:40]
     msisdn = gateway_msisdn()
+    if msisdn and not auth.serves(db.session, msisdn):
+        msisdn = None
     return render("auth/login.html", status=status, form=form,
                   network_msisdn=msisdn, network_form=NetworkLoginForm() if msisdn else None)
 
@@ -141,8 +144,12 @@ def sms_password_sent():
 @bp.get("/captcha")
 @limiter.limit("60 per minute")
 def new_captcha():
-    """A fresh picture and its token: the htmx "new picture" swap."""
-    return render("auth/_captcha.html", token=_new_captcha())
+    """A fresh picture and its token: the htmx "new picture" swap. Without htmx: the whole page."""
+    if not is_htmx_partial():
+        return redirect(url_for(".sms_password", phone=(request.args.get("phone") or "")[:40]), 303)
+    response = render("auth/_captcha.html", token=_new_captcha())
+    response.vary.add("HX-Request")
+    return response
 
 
 @bp.get("/captcha/<token>.<any(png, wav):ext>")

@@ -86,6 +86,11 @@ def login_for_msisdn(session: Session, msisdn: str) -> tuple[Account | None, Log
     return (row[0], row[1]) if row else (None, None)
 
 
+def serves(session: Session, msisdn: str) -> bool:
+    """Whether the number is one of our lines that may sign in."""
+    return login_for_msisdn(session, msisdn)[0] is not None
+
+
 def _ensure_login(session: Session, account: Account, login: Login | None, now: datetime) -> Login:
     if login is None:
         login = Login(primary_account_id=account.id, created_at=now)
