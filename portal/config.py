@@ -10,7 +10,7 @@ DEBUG = False
 TESTING = False
 SECRET_KEY = None
 
-PORTAL_BRAND = "MyOperator"
+BRAND = "MyOperator"
 
 SQLALCHEMY_DATABASE_URI = None  # None → SQLite file in the instance folder
 SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
@@ -29,7 +29,7 @@ WTF_CSRF_SSL_STRICT = True
 
 BABEL_DEFAULT_LOCALE = "ru"
 BABEL_DEFAULT_TIMEZONE = "Europe/Moscow"
-PORTAL_LOCALES = ("ru", "en")
+LOCALES = ("ru", "en")
 PHONE_DEFAULT_REGION = "RU"
 
 # Captcha in front of the SMS password (DESIGN.md §4).

@@ -8,6 +8,7 @@ from flask import (
     Flask,
     current_app,
     g,
+    has_request_context,
     make_response,
     redirect,
     render_template,
@@ -149,8 +150,8 @@ def start_user_session(user, remember: bool = False) -> None:
 # ---- locale, filters ------------------------------------------------------------
 
 def select_locale() -> str:
-    lang = session.get("lang")
-    if lang in current_app.config["PORTAL_LOCALES"]:
+    lang = session.get("lang") if has_request_context() else None
+    if lang in current_app.config["LOCALES"]:
         return lang
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
@@ -216,6 +217,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
     app.jinja_env.globals["static_url"] = static_url
     app.jinja_env.globals["status_label"] = lambda status: STATUS_LABELS.get(status, status)
-    app.jinja_env.globals["brand"] = lambda: app.config["PORTAL_BRAND"]
+    app.jinja_env.globals["brand"] = lambda: app.config["BRAND"]
     app.jinja_env.globals["is_customer"] = lambda: isinstance(current_user._get_current_object(), Login)
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())

@@ -26,7 +26,7 @@ def base_config(database_url: str) -> dict:
         "SECRET_KEY": SECRET,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": None,
-        "PORTAL_BRAND": "TestTel",
+        "BRAND": "TestTel",
         "TRUSTED_GATEWAYS": ("10.20.0.0/16",),
     }
     if os.environ.get("TEST_USE_REDIS"):

@@ -184,7 +184,7 @@ def logout():
 @bp.post("/language")
 def language():
     form = LanguageForm()
-    if form.validate_on_submit() and form.lang.data in current_app.config["PORTAL_LOCALES"]:
+    if form.validate_on_submit() and form.lang.data in current_app.config["LOCALES"]:
         session["lang"] = form.lang.data
     target = request.referrer or ""
     if not target.startswith(request.host_url):

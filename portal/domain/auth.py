@@ -57,7 +57,7 @@ class AuthPolicy:
             temp_password_length=cfg["TEMP_PASSWORD_LENGTH"], temp_password_ttl=cfg["TEMP_PASSWORD_TTL"],
             max_failures=cfg["LOGIN_MAX_FAILURES"], lock_base=cfg["LOGIN_LOCK_BASE"], lock_max=cfg["LOGIN_LOCK_MAX"],
             ip_failures_per_hour=cfg["LOGIN_IP_MAX_FAILURES_PER_HOUR"],
-            password_min_length=cfg["PASSWORD_MIN_LENGTH"], brand=cfg["PORTAL_BRAND"],
+            password_min_length=cfg["PASSWORD_MIN_LENGTH"], brand=cfg["BRAND"],
         )
 
 

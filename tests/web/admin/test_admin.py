@@ -1,0 +1,103 @@
+import pytest
+from sqlalchemy import select
+
+from portal.models import AuditEvent, LoginThrottle
+from tests import factories
+from tests.helpers import request_password
+
+
+@pytest.fixture
+def agent(db_session):
+    return factories.make_staff(db_session)
+
+
+def staff_sign_in(client, email="agent@example.com", password=factories.PASSWORD):
+    return client.post_form("/admin/login", {"email": email, "password": password})
+
+
+def test_admin_pages_need_a_staff_sign_in(client):
+    for url in ("/admin/", "/admin/sms"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/admin/login" in response.location
+
+
+def test_a_customer_session_does_not_open_the_admin(client, login_as):
+    login_as("+79161234567")
+    assert client.get("/admin/").status_code == 302
+
+
+def test_staff_sign_in_and_out(client, db_session, agent):
+    response = staff_sign_in(client)
+    assert response.status_code == 303
+    home = client.get("/admin/")
+    assert home.status_code == 200 and "Agent" in home.text
+    assert client.get("/").status_code == 302  # a staff session is not a customer one
+    assert client.post_form("/admin/logout").status_code == 303
+    assert client.get("/admin/").status_code == 302
+    actions = [e.action for e in db_session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+    assert actions == ["staff_login", "staff_logout"]
+
+
+def test_wrong_staff_credentials_get_one_message(client, agent):
+    wrong = staff_sign_in(client, password="nope")
+    unknown = staff_sign_in(client, email="nobody@example.com")
+    assert wrong.status_code == unknown.status_code == 422
+    assert "Wrong e-mail or password." in wrong.text and "Wrong e-mail or password." in unknown.text
+
+
+def test_staff_logins_lock_after_ten_failures(client, db_session, agent):
+    for _ in range(10):
+        staff_sign_in(client, password="nope")
+    assert staff_sign_in(client).status_code == 429
+    assert db_session.get(LoginThrottle, "staff:agent@example.com").failures == 10
+
+
+@pytest.mark.parametrize("config_overrides", [{"RATELIMIT_STAFF_LOGIN": "2 per minute"}])
+def test_staff_login_has_its_own_rate_limit(client, agent, config_overrides):
+    staff_sign_in(client, password="nope")
+    staff_sign_in(client, password="nope")
+    assert staff_sign_in(client).status_code == 429
+    assert client.post_form("/auth/login", {"phone": "+79161234567", "password": "x"}).status_code == 422
+
+
+@pytest.mark.parametrize("query", ["8 916 123 45 67", "+79161234567", "petrov", "C-777777"])
+def test_search_customers_by_number_name_or_contract(client, db_session, agent, query):
+    customer = factories.make_customer(db_session, name="Ivan Petrov", contract_no="C-777777")
+    factories.make_line(db_session, "+79161234567", customer=customer)
+    factories.make_line(db_session, "+79031112233")
+    db_session.commit()
+    staff_sign_in(client)
+    page = client.get("/admin/", query_string={"q": query})
+    assert "Ivan Petrov" in page.text and "+7 916 123-45-67" in page.text
+    assert "+7 903 111-22-33" not in page.text
+
+
+def test_search_with_htmx_returns_the_results_fragment(client, db_session, agent):
+    factories.make_line(db_session, "+79161234567")
+    db_session.commit()
+    staff_sign_in(client)
+    response = client.get("/admin/?q=79161234567", headers={"HX-Request": "true"})
+    assert response.text.lstrip().startswith('<section id="results"')
+
+
+def test_search_finds_nothing_politely(client, agent):
+    staff_sign_in(client)
+    assert "Nobody found" in client.get("/admin/?q=zzz").text
+
+
+def test_the_outbox_never_shows_a_password(client, db_session, agent):
+    factories.make_line(db_session, "+79161234567")
+    db_session.commit()
+    request_password(client)
+    from tests.helpers import sent_password
+
+    password = sent_password(db_session)
+    staff_sign_in(client)
+    page = client.get("/admin/sms")
+    assert "+7 916 123-45-67" in page.text and "password" in page.text and "sent" in page.text
+    assert password not in page.text
+    assert "hidden: contains a password" in page.text
+
+
+def test_dev_outbox_is_absent_outside_debug(client):
+    assert client.get("/dev/sms").status_code == 404

@@ -1,0 +1,106 @@
+"""Every page: security headers, no inline script or style, and the 14 KB budget (DESIGN.md §6)."""
+import gzip
+import re
+
+import pytest
+
+from tests import factories
+from tests.helpers import captcha_token
+
+PUBLIC = ["/auth/login", "/auth/password", "/auth/password/sent?phone=%2B79161234567", "/admin/login",
+          "/no-such-page"]
+CUSTOMER = ["/", "/settings/", "/settings/password"]
+STAFF = ["/admin/", "/admin/?q=Customer", "/admin/sms"]
+BUDGET = 14 * 1024
+
+
+def every_page(client, db_session, app):
+    """Yield (url, response) for each page a customer, a visitor and staff can open."""
+    for url in PUBLIC:
+        yield url, client.get(url)
+    client.post_form("/auth/login", {"phone": "+79161234567", "password": factories.PASSWORD})
+    for url in CUSTOMER:
+        yield url, client.get(url)
+    staff = app.test_client()
+    staff.post_form("/admin/login", {"email": "agent@example.com", "password": factories.PASSWORD})
+    for url in STAFF:
+        yield url, staff.get(url)
+
+
+@pytest.fixture
+def pages(client, db_session, app):
+    factories.ensure_login(db_session, "+79161234567")
+    factories.make_staff(db_session)
+    return list(every_page(client, db_session, app))
+
+
+def test_every_get_route_is_covered(app):
+    covered = {re.sub(r"\?.*", "", u) for u in PUBLIC + CUSTOMER + STAFF}
+    skip = {"/static/<path:filename>", "/auth/captcha", "/auth/captcha/<token>.<ext>", "/dev/sms"}
+    routes = {rule.rule for rule in app.url_map.iter_rules() if "GET" in rule.methods}
+    assert routes - skip <= covered | {"/auth/captcha/<token>.<any(png, wav):ext>"}, routes - skip - covered
+
+
+def test_every_page_fits_the_first_round_trip(pages):
+    for url, response in pages:
+        assert response.status_code in (200, 404), (url, response.status_code)
+        size = len(gzip.compress(response.data))
+        assert size <= BUDGET, f"{url} is {size} bytes gzipped"
+
+
+def test_no_page_has_inline_script_or_style(pages):
+    for url, response in pages:
+        html = response.text
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), url
+        assert "<style" not in html and " style=" not in html, url
+        assert not re.search(r"\son[a-z]+=", html), url
+
+
+def test_every_response_carries_the_security_headers(pages):
+    for url, response in pages:
+        csp = response.headers["Content-Security-Policy"]
+        assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "same-origin"
+        assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_static_files_are_fingerprinted_and_immutable(client):
+    page = client.get("/auth/login").text
+    urls = re.findall(r'(?:href|src)="(/static/[^"]+\?v=[0-9a-f]{12})"', page)
+    assert len(urls) == 2
+    total = 0
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200
+        assert "immutable" in response.headers["Cache-Control"]
+        total += len(gzip.compress(response.data))
+    assert total <= 30 * 1024, f"CSS + JS is {total} bytes gzipped"
+
+
+def test_the_csrf_token_is_in_a_meta_tag_and_sent_by_htmx(client):
+    page = client.get("/auth/login").text
+    token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
+    assert f'hx-headers=\'{{"X-CSRFToken": "{token}"}}\'' in page
+
+
+def test_htmx_posts_with_the_header_token_are_accepted(client, db_session):
+    factories.ensure_login(db_session, "+79161234567")
+    token = client.csrf_token()
+    response = client.post("/auth/login", data={"phone": "+79161234567", "password": factories.PASSWORD},
+                           headers={"X-CSRFToken": token, "HX-Request": "true"})
+    assert response.status_code == 204 and response.headers["HX-Redirect"] == "/"
+
+
+def test_posts_without_a_token_are_refused(client, db_session):
+    factories.ensure_login(db_session, "+79161234567")
+    for url in ("/auth/login", "/auth/password", "/auth/logout", "/auth/language", "/admin/login",
+                "/settings/password"):
+        response = client.post(url, data={"phone": "+79161234567", "password": factories.PASSWORD})
+        assert response.status_code == 400, url
+
+
+def test_the_captcha_page_is_light(client):
+    page = client.get("/auth/password")
+    assert len(gzip.compress(page.data)) <= BUDGET
+    assert captcha_token(page.text)
