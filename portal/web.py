@@ -114,7 +114,7 @@ def staff_required(view):
 def init_login(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = _l("Please sign in to see this page.")
+    login_manager.login_message = None  # the sign-in page explains itself
     login_manager.session_protection = None  # sessions are rows we revoke; see LoginSession
 
     @login_manager.user_loader
@@ -208,7 +208,15 @@ STATUS_LABELS = {
 }
 
 
+def favicon():
+    """Browsers ask for it on every first visit; an empty answer they may cache beats a 404 page."""
+    response = make_response("", 204)
+    response.headers["Cache-Control"] = "public, max-age=604800"
+    return response
+
+
 def init_app(app: Flask) -> None:
+    app.add_url_rule("/favicon.ico", "favicon", favicon)
     app.after_request(security_headers)
     app.register_error_handler(HTTPException, handle_http_error)
     app.jinja_env.filters["money"] = money

@@ -101,6 +101,15 @@ def network_login():
     return see_other("account.dashboard")
 
 
+@bp.post("/password/start")
+def start_sms_password():
+    """The login form's "get a password by SMS" button: carry the typed number over (no secrets in the URL)."""
+    form = NetworkLoginForm()  # CSRF only; the number is re-validated on the next page
+    if not form.validate_on_submit():
+        abort(400)
+    return see_other(".sms_password", phone=(request.form.get("phone") or "")[:40])
+
+
 @bp.route("/password", methods=["GET", "POST"])
 @limiter.limit(_cfg("RATELIMIT_SMS_REQUEST"), exempt_when=_only_post)
 @limiter.limit(_cfg("RATELIMIT_SMS_REQUEST_NET"), key_func=_per_network, exempt_when=_only_post)

@@ -36,7 +36,7 @@ def pages(client, db_session, app):
 
 def test_every_get_route_is_covered(app):
     covered = {re.sub(r"\?.*", "", u) for u in PUBLIC + CUSTOMER + STAFF}
-    skip = {"/static/<path:filename>", "/auth/captcha", "/auth/captcha/<token>.<ext>", "/dev/sms"}
+    skip = {"/static/<path:filename>", "/favicon.ico", "/auth/captcha", "/auth/captcha/<token>.<ext>", "/dev/sms"}
     routes = {rule.rule for rule in app.url_map.iter_rules() if "GET" in rule.methods}
     assert routes - skip <= covered | {"/auth/captcha/<token>.<any(png, wav):ext>"}, routes - skip - covered
 
@@ -98,6 +98,11 @@ def test_posts_without_a_token_are_refused(client, db_session):
                 "/settings/password"):
         response = client.post(url, data={"phone": "+79161234567", "password": factories.PASSWORD})
         assert response.status_code == 400, url
+
+
+def test_the_favicon_request_is_answered_quietly(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 204 and "max-age" in response.headers["Cache-Control"]
 
 
 def test_the_captcha_page_is_light(client):

@@ -189,5 +189,15 @@ def test_non_utf8_input_is_handled(client, login):
     assert response.status_code == 422
 
 
+def test_the_sms_button_carries_the_typed_number_without_secrets_in_the_url(client):
+    response = client.post_form("/auth/password/start", {"phone": "8 916 123-45-67", "password": "secret"})
+    assert response.status_code == 303
+    assert response.location == "/auth/password?phone=8+916+123-45-67"
+
+
+def test_the_sms_button_needs_csrf(client):
+    assert client.post("/auth/password/start", data={"phone": "1"}).status_code == 400
+
+
 def test_the_login_page_prefills_the_number(client):
     assert 'value="+79161234567"' in client.get("/auth/login?phone=%2B79161234567").text

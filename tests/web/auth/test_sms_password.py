@@ -128,7 +128,7 @@ def test_a_used_or_unknown_captcha_has_no_picture(client):
 def test_new_picture_for_htmx_returns_only_the_captcha(client):
     response = client.get("/auth/captcha", headers={"HX-Request": "true"})
     assert response.status_code == 200
-    assert response.text.lstrip().startswith('<div id="captcha"')
+    assert response.text.lstrip().startswith('<div id="captcha-picture"')
     assert "<html" not in response.text
     assert "HX-Request" in response.headers["Vary"]
 
