@@ -27,6 +27,8 @@ def base_config(database_url: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": None,
         "BRAND": "TestTel",
+        # Assertions read English; tests of the Russian default set it back.
+        "BABEL_DEFAULT_LOCALE": "en",
         "TRUSTED_GATEWAYS": ("10.20.0.0/16",),
     }
     if os.environ.get("TEST_USE_REDIS"):
