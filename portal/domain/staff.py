@@ -82,6 +82,9 @@ def search_customers(session: Session, query: str, *, region: str = "RU", limit:
         conditions.append(Line.msisdn == parse_msisdn(query, region))
     except InvalidPhone:
         pass
+    digits = "".join(ch for ch in query if ch.isdigit())
+    if len(digits) >= 4 and len(digits) == len(query.lstrip("+").replace(" ", "").replace("-", "")):
+        conditions.append(Line.msisdn.contains(digits, autoescape=True))  # a part of a number
     return list(session.scalars(
         select(Customer).distinct()
         .outerjoin(Account, Account.customer_id == Customer.id)

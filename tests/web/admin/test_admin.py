@@ -60,7 +60,7 @@ def test_staff_login_has_its_own_rate_limit(client, agent, config_overrides):
     assert client.post_form("/auth/login", {"phone": "+79161234567", "password": "x"}).status_code == 422
 
 
-@pytest.mark.parametrize("query", ["8 916 123 45 67", "+79161234567", "petrov", "C-777777"])
+@pytest.mark.parametrize("query", ["8 916 123 45 67", "+79161234567", "petrov", "C-777777", "4567", "+7916"])
 def test_search_customers_by_number_name_or_contract(client, db_session, agent, query):
     customer = factories.make_customer(db_session, name="Ivan Petrov", contract_no="C-777777")
     factories.make_line(db_session, "+79161234567", customer=customer)

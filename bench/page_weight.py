@@ -1,0 +1,73 @@
+"""Page weight report: HTML and static assets, raw and gzipped (DESIGN.md §6).
+
+    .venv/bin/python bench/page_weight.py
+
+Builds a throw-away SQLite database with the demo data, signs in as the first
+demo number and as a staff member, and prints the size of every page.
+"""
+import gzip
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from flask_migrate import upgrade  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+
+from portal import create_app  # noqa: E402
+from portal.domain import demo, staff  # noqa: E402
+from portal.domain.audit import SYSTEM  # noqa: E402
+from portal.domain.passwords import hash_secret  # noqa: E402
+from portal.extensions import db  # noqa: E402
+from portal.models import Account, Line, Login, LoginAccount  # noqa: E402
+
+PASSWORD = "bench-password-1"
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app({"TESTING": True, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
+                          "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.sqlite", "RATELIMIT_ENABLED": False})
+        with app.app_context():
+            upgrade()
+            demo.seed_demo(db.session)
+            account = db.session.scalars(select(Account).join(Line).order_by(Account.id)).first()
+            login = Login(primary_account_id=account.id, password_hash=hash_secret(PASSWORD))
+            db.session.add(login)
+            db.session.flush()
+            db.session.add(LoginAccount(login_id=login.id, account_id=account.id))
+            db.session.commit()
+            staff.create_staff(db.session, email="bench@example.com", name="Bench", role="admin",
+                               password=PASSWORD, actor=SYSTEM, min_length=8)
+            msisdn = account.line.msisdn
+        rows = []
+        visitor = app.test_client()
+        for url in ("/auth/login", "/auth/password", "/auth/password/sent", "/admin/login"):
+            rows.append((url, "visitor", visitor.get(url)))
+        customer = app.test_client()
+        customer.post("/auth/login", data={"phone": msisdn, "password": PASSWORD})
+        for url in ("/", "/settings/", "/settings/password"):
+            rows.append((url, "customer", customer.get(url)))
+        rows.append(("/ (htmx partial)", "customer", customer.get("/", headers={"HX-Request": "true"})))
+        clerk = app.test_client()
+        clerk.post("/admin/login", data={"email": "bench@example.com", "password": PASSWORD})
+        for url in ("/admin/", "/admin/?q=%2B7916", "/admin/sms"):
+            rows.append((url, "staff", clerk.get(url)))
+        print(f"{'page':28} {'as':9} {'status':>6} {'bytes':>7} {'gzip':>6}")
+        for url, who, response in rows:
+            print(f"{url:28} {who:9} {response.status_code:>6} {len(response.data):>7} "
+                  f"{len(gzip.compress(response.data)):>6}")
+        page = visitor.get("/auth/login").text
+        total_raw = total_gz = 0
+        for asset in re.findall(r'(?:href|src)="(/static/[^"]+)"', page):
+            data = visitor.get(asset).data
+            total_raw += len(data)
+            total_gz += len(gzip.compress(data))
+            print(f"{asset.split('?')[0]:38} {len(data):>7} {len(gzip.compress(data)):>6}")
+        print(f"{'all CSS + JS':38} {total_raw:>7} {total_gz:>6}")
+
+
+if __name__ == "__main__":
+    main()
