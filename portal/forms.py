@@ -7,16 +7,28 @@ from wtforms.validators import InputRequired, ValidationError
 
 from portal.domain.errors import DomainError
 from portal.domain.phones import InvalidPhone, parse_msisdn
+from portal.web import retry_message
 
 
 class PortalForm(FlaskForm):
+    refused_status: int | None = None
+
     def add_domain_error(self, err: DomainError) -> None:
         """Put a domain refusal next to its field, or above the form."""
+        message = retry_message(err) if getattr(err, "retry_after", None) else err.message
         field = getattr(self, err.field, None) if err.field else None
         if field is not None:
-            field.errors = [*field.errors, err.message] if isinstance(field.errors, list) else [err.message]
+            field.errors = [*field.errors, message]
         else:
-            self.form_errors.append(err.message)
+            self.form_errors.append(message)
+        self.refused_status = err.status
+
+    @property
+    def status(self) -> int:
+        """200 for a fresh or valid form, 422 for invalid input, or the refusal's own (429 for quotas)."""
+        if not self.errors:
+            return 200
+        return self.refused_status or 422
 
 
 class PhoneField(StringField):

@@ -3,7 +3,7 @@ from flask_login import current_user, logout_user
 
 from portal.admin import bp
 from portal.admin.forms import CustomerSearchForm, StaffLoginForm
-from portal.domain import auth, staff
+from portal.domain import staff
 from portal.domain.errors import DomainError
 from portal.extensions import db, limiter
 from portal.forms import PortalForm
@@ -13,7 +13,6 @@ from portal.web import (
     client_ip,
     current_actor,
     render,
-    retry_message,
     see_other,
     staff_required,
     start_user_session,
@@ -26,7 +25,6 @@ def login():
     if isinstance(current_user, Staff):
         return see_other(".home")
     form = StaffLoginForm()
-    status = 200
     if form.validate_on_submit():
         try:
             web_session = staff.sign_in_staff(db.session, email=form.email.data, password=form.password.data,
@@ -34,14 +32,9 @@ def login():
             web_session.staff.web_session = web_session
             start_user_session(web_session.staff)
             return see_other(".home")
-        except auth.TryLater as err:
-            form.password.errors = [retry_message(err)]
-            status = 429
         except DomainError as err:
             form.add_domain_error(err)
-    if form.errors and status == 200:
-        status = 422
-    return render("admin/login.html", status=status, form=form)
+    return render("admin/login.html", status=form.status, form=form)
 
 
 @bp.post("/logout")

@@ -16,7 +16,6 @@ from portal.web import (
     current_actor,
     is_htmx_partial,
     render,
-    retry_message,
     see_other,
     start_user_session,
 )
@@ -59,7 +58,6 @@ def login():
     if isinstance(current_user, Login):
         return redirect(url_for("account.dashboard"))
     form = LoginForm()
-    status = 200
     if form.validate_on_submit():
         try:
             user = auth.authenticate(db.session, msisdn=form.phone.msisdn, password=form.password.data,
@@ -68,19 +66,14 @@ def login():
                                                  user_agent=request.user_agent.string, now=utcnow())
             start_user_session(user)
             return see_other("settings.password" if user.must_change_password else "account.dashboard")
-        except auth.TryLater as err:
-            form.password.errors = [retry_message(err)]
-            status = 429
         except DomainError as err:
             form.add_domain_error(err)
-    if form.errors and status == 200:
-        status = 422
     if request.method == "GET" and request.args.get("phone"):
         form.phone.data = request.args["phone"][:40]
     msisdn = gateway_msisdn()
     if msisdn and not auth.serves(db.session, msisdn):
-        msisdn = None
-    return render("auth/login.html", status=status, form=form,
+        msisdn = None  # the gateway vouches for a number we do not serve: no button
+    return render("auth/login.html", status=form.status, form=form,
                   network_msisdn=msisdn, network_form=NetworkLoginForm() if msisdn else None)
 
 
@@ -115,7 +108,6 @@ def start_sms_password():
 @limiter.limit(_cfg("RATELIMIT_SMS_REQUEST_NET"), key_func=_per_network, exempt_when=_only_post)
 def sms_password():
     form = SmsPasswordForm()
-    status = 200
     if request.method == "GET":
         form.phone.data = (request.args.get("phone") or "")[:40]
     elif form.validate_on_submit():
@@ -124,18 +116,13 @@ def sms_password():
                                       captcha_answer=form.captcha.data, ip=client_ip(), now=utcnow(),
                                       policy=auth_policy())
             return see_other(".sms_password_sent", phone=form.phone.data)
-        except auth.TryLater as err:
-            form.phone.errors = [retry_message(err)]
-            status = 429
         except DomainError as err:
             form.add_domain_error(err)
     elif form.captcha_token.data:
         captcha.spend(db.session, token=form.captcha_token.data, now=utcnow())
-    if form.errors and status == 200:
-        status = 422
     form.captcha.data = ""
     form.captcha_token.data = _new_captcha()
-    return render("auth/sms_password.html", "auth/_sms_password_form.html", status=status, form=form)
+    return render("auth/sms_password.html", "auth/_sms_password_form.html", status=form.status, form=form)
 
 
 def _new_captcha() -> str:

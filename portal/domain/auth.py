@@ -64,6 +64,8 @@ class AuthPolicy:
 class TryLater(DomainError):
     """A quota or a lock stops the request until ``retry_after``."""
 
+    status = 429
+
     def __init__(self, message, retry_after: datetime, field: str | None = None):
         super().__init__(message, field)
         self.retry_after = retry_after

@@ -2,6 +2,7 @@ class DomainError(Exception):
     """A rule refused the change. ``field`` names the form field it belongs to, if any."""
 
     field: str | None = None
+    status = 422  # the HTTP status a page refusing this shows
 
     def __init__(self, message: str, field: str | None = None):
         super().__init__(message)

@@ -33,4 +33,4 @@ def password():
         except DomainError as err:
             form.add_domain_error(err)
     return render("settings/password.html", "settings/_password_form.html", form=form, forced=forced,
-                  status=422 if form.errors else 200)
+                  status=form.status)
