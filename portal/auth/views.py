@@ -104,6 +104,7 @@ def start_sms_password():
 
 
 @bp.route("/password", methods=["GET", "POST"])
+@limiter.limit("60 per minute")  # every view draws a captcha row
 @limiter.limit(_cfg("RATELIMIT_SMS_REQUEST"), exempt_when=_only_post)
 @limiter.limit(_cfg("RATELIMIT_SMS_REQUEST_NET"), key_func=_per_network, exempt_when=_only_post)
 def sms_password():
