@@ -37,3 +37,28 @@ test: $(VENV)/.installed-test
 
 clean:
 	rm -rf $(VENV) instance/portal.sqlite
+
+# Translations (DESIGN.md §2): extract every _() / _l() string from portal/ into
+# portal/translations/messages.pot, merge it into the Russian catalog (created the
+# first time), compile the .mo.  Commit messages.pot, ru/.../messages.po AND .mo:
+# the app reads the .mo, so a fresh clone works without compiling.  Translate every
+# new or fuzzy entry in messages.po (remove the "fuzzy" flag), then run it again;
+# tests/unit/test_translations.py fails while anything is untranslated.
+TX := portal/translations
+TX_LOCALES := ru
+
+.PHONY: translations
+translations: $(VENV)/.installed
+	$(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext -k _l -c TRANSLATORS: \
+		--no-location --sort-output --no-wrap --project=portal --version=1 \
+		-o $(TX)/messages.pot.new .
+	@# Keep the old .pot when only its creation date changed, so the diff stays empty.
+	@if [ -f $(TX)/messages.pot ] && diff -q -I '^"POT-Creation-Date: ' $(TX)/messages.pot $(TX)/messages.pot.new >/dev/null; \
+		then rm $(TX)/messages.pot.new; else mv $(TX)/messages.pot.new $(TX)/messages.pot; fi
+	@for l in $(TX_LOCALES); do \
+		if [ ! -f $(TX)/$$l/LC_MESSAGES/messages.po ]; then \
+			$(BIN)/pybabel init -i $(TX)/messages.pot -d $(TX) -l $$l --no-wrap || exit 1; \
+		fi; \
+	done
+	$(BIN)/pybabel -q update -i $(TX)/messages.pot -d $(TX) --no-wrap --ignore-obsolete --ignore-pot-creation-date
+	$(BIN)/pybabel compile -d $(TX) --statistics

@@ -26,4 +26,4 @@ def sent_password(db_session, msisdn: str = "+79161234567") -> str:
     message = db_session.scalars(
         select(SmsMessage).where(SmsMessage.to == msisdn).order_by(SmsMessage.id.desc())
     ).first()
-    return re.search(r"password (\w+)", message.text).group(1)
+    return re.search(r"(?:password|пароль) (\w+)", message.text).group(1)

@@ -3,6 +3,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -47,6 +48,7 @@ class AuthPolicy:
     ip_failures_per_hour: int
     password_min_length: int
     brand: str
+    sms_locale: str  # SMS go out in the operator's language, whatever the web page's
 
     @classmethod
     def from_config(cls, cfg) -> "AuthPolicy":
@@ -58,6 +60,7 @@ class AuthPolicy:
             max_failures=cfg["LOGIN_MAX_FAILURES"], lock_base=cfg["LOGIN_LOCK_BASE"], lock_max=cfg["LOGIN_LOCK_MAX"],
             ip_failures_per_hour=cfg["LOGIN_IP_MAX_FAILURES_PER_HOUR"],
             password_min_length=cfg["PASSWORD_MIN_LENGTH"], brand=cfg["BRAND"],
+            sms_locale=cfg["BABEL_DEFAULT_LOCALE"],
         )
 
 
@@ -136,8 +139,10 @@ def request_sms_password(session: Session, *, msisdn: str, captcha_token: str, c
                           secret_hash=hash_secret(password), created_at=now,
                           expires_at=now + policy.temp_password_ttl))
     hours = int(policy.temp_password_ttl.total_seconds() // 3600)
-    queue_sms(session, to=msisdn, purpose="password",
-              text=f"{policy.brand}: your password {password} (valid {hours} h). Never tell it to anyone.")
+    with force_locale(policy.sms_locale):
+        text = gettext("%(brand)s: your password %(password)s (valid %(hours)d h). Never tell it to anyone.",
+                       brand=policy.brand, password=password, hours=hours)
+    queue_sms(session, to=msisdn, purpose="password", text=text)
     record(session, Actor(login_id=login.id, account_id=account.id, ip=ip), "sms_password_requested",
            obj=login, detail=mask_msisdn(msisdn))
     session.commit()

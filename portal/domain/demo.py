@@ -1,20 +1,701 @@
-"""Demo data for development: realistic, idempotent."""
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+"""Demo data for development: a catalog, three customers, six months of history.
 
-from portal.models import Account, Customer, LedgerEntry, Line, Tariff
+``seed_demo`` is idempotent and works like an upsert, part by part: every row is
+found by a stable key (tariff and service codes, customer contract numbers,
+line numbers, home contract numbers, ledger idempotency keys, the days already
+holding usage) and only what is missing is added.  A second run adds nothing;
+a partly seeded database is completed, not duplicated.  Rows that exist are
+left as they are (staff may have edited them).
+
+The history is deterministic: each day of usage comes from its own
+``random.Random`` seeded with the line and the date, so a rerun regenerates the
+same records and the same monthly charges.  Every account's balance is set to
+the sum of its ledger entries at the end.
+
+Plain functions over a Session; the helpers only flush, ``seed_demo`` commits once.
+"""
+from __future__ import annotations
+
+import math
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session, selectinload
+
+from portal.models import (
+    Account,
+    Allowance,
+    Customer,
+    HomeContract,
+    LedgerEntry,
+    Line,
+    Service,
+    Subscription,
+    Tariff,
+    UsageRecord,
+    utcnow,
+)
+
+KEY_PREFIX = "demo:"
+USAGE_DAYS = 183           # about six months of usage per account
+BATCH = 2000               # usage rows per INSERT
+LOCAL_OFFSET = timedelta(hours=3)  # Moscow and Saint Petersburg: UTC+3 all year
+SUMMARY_ORDER = ("tariffs", "services", "service links", "customers", "accounts", "lines", "home contracts",
+                 "subscriptions", "allowances", "ledger entries", "usage records")
+
+# ---- the catalog ---------------------------------------------------------------------------------------------
+
+TARIFFS: list[dict] = [
+    dict(code="smart-mini", name="Smart Mini", kind="mobile", monthly_fee=35000, switch_fee=5000, minutes=300,
+         sms=100, mms=50, data_mb=5 * 1024,
+         description="The essentials: 300 minutes to any number in Russia, 100 SMS, 50 MMS and 5 GB a month."),
+    dict(code="smart", name="Smart", kind="mobile", monthly_fee=55000, switch_fee=5000, minutes=600, sms=300,
+         mms=100, data_mb=20 * 1024,
+         description="600 minutes, 300 SMS, 100 MMS and 20 GB a month. Unused gigabytes move to the next month."),
+    dict(code="smart-unlimited", name="Smart Unlimited", kind="mobile", monthly_fee=95000, switch_fee=0,
+         minutes=1500, sms=1000, mms=300, data_mb=0, unlimited_data=True,
+         description="Unlimited mobile internet at full speed, 1500 minutes, 1000 SMS and 300 MMS a month. "
+                     "Sharing the connection: 10 GB a month."),
+    dict(code="senior", name="Senior", kind="mobile", monthly_fee=25000, switch_fee=0, minutes=400, sms=100,
+         mms=0, data_mb=2 * 1024,
+         description="For people of retirement age: 400 minutes, 100 SMS and 2 GB a month; "
+                     "calls to city numbers count as minutes of the package."),
+    dict(code="kids", name="Kids", kind="mobile", monthly_fee=19000, switch_fee=5000, minutes=200, sms=200,
+         mms=50, data_mb=3 * 1024,
+         description="For a child's phone: 200 minutes, 200 SMS, 3 GB; paid content is blocked, "
+                     "parental control and the family locator are available."),
+    dict(code="smart-2019", name="Smart (2019)", kind="mobile", monthly_fee=45000, switch_fee=15000, minutes=500,
+         sms=500, mms=100, data_mb=10 * 1024, archived=True,
+         description="No longer open to new customers; kept for those who have it."),
+    dict(code="home-100", name="Home Internet 100", kind="home", region="Moscow", monthly_fee=50000, switch_fee=0,
+         unlimited_data=True,
+         description="Home internet up to 100 Mbit/s over fibre, unlimited traffic, Wi-Fi router included."),
+    dict(code="home-500", name="Home Internet 500", kind="home", region="Moscow", monthly_fee=75000, switch_fee=0,
+         unlimited_data=True,
+         description="Home internet up to 500 Mbit/s over fibre, unlimited traffic, dual-band Wi-Fi router included."),
+    dict(code="home-500-tv", name="Home Internet 500 + TV", kind="home", region="Moscow", monthly_fee=99000,
+         switch_fee=0, unlimited_data=True,
+         description="500 Mbit/s home internet and 150 TV channels on a set-top box (rental included), "
+                     "pause and rewind for 3 days."),
+]
+
+MOBILE_TARIFFS = ("smart-mini", "smart", "smart-unlimited", "senior", "kids", "smart-2019")
+PACKAGE_TARIFFS = ("smart-mini", "smart", "senior", "kids", "smart-2019")
+HOME_TARIFFS = ("home-100", "home-500", "home-500-tv")
+
+SERVICES: list[dict] = [
+    # calls
+    dict(code="call-forwarding", name="Call forwarding", category="calls", kind="mobile",
+         description="Forward calls to another number when you are busy, do not answer or are unreachable."),
+    dict(code="who-called", name="Who called", category="calls", kind="mobile", monthly_fee=1500,
+         description="An SMS about every call you missed while the phone was off or out of coverage."),
+    dict(code="voicemail", name="Voicemail", category="calls", kind="mobile", monthly_fee=3000,
+         description="Callers leave a message of up to 3 minutes; listen to it by a call or as an audio file."),
+    dict(code="hidden-number", name="Hidden number", category="calls", kind="mobile", connection_fee=3000,
+         monthly_fee=3900, description="The people you call do not see your number."),
+    # mobile internet
+    dict(code="extra-5gb", name="Extra 5 GB", category="internet", kind="mobile", connection_fee=20000,
+         tariffs=PACKAGE_TARIFFS, description="5 GB more until the end of the month, added at once."),
+    dict(code="unlimited-messengers", name="Unlimited messengers", category="internet", kind="mobile",
+         monthly_fee=9000, tariffs=PACKAGE_TARIFFS,
+         description="Messages, photos and calls in popular messengers do not use the data package."),
+    dict(code="data-autoextend", name="Auto-extend data", category="internet", kind="mobile",
+         tariffs=PACKAGE_TARIFFS,
+         description="When the package runs out, 1 GB is added for 150 ₽, up to five times a month."),
+    # roaming
+    dict(code="roaming-russia", name="Across Russia", category="roaming", kind="mobile",
+         description="Calls, SMS and data anywhere in Russia at the prices of your home region."),
+    dict(code="roaming-abroad", name="Abroad", category="roaming", kind="mobile",
+         description="500 MB a day abroad for 390 ₽, charged only on the days you use data."),
+    # entertainment
+    dict(code="ringback-tone", name="Ringback melody", category="entertainment", kind="mobile", monthly_fee=5500,
+         description="Callers hear a melody of your choice instead of the ringing tone."),
+    dict(code="sms-horoscope", name="Horoscope by SMS", category="entertainment", kind="mobile", monthly_fee=3900,
+         description="A horoscope for the day every morning by SMS."),
+    # security
+    dict(code="spam-filter", name="Spam call filter", category="security", kind="mobile", monthly_fee=3000,
+         description="Calls from numbers known for spam and fraud are rejected; a daily report by SMS."),
+    dict(code="parental-control", name="Parental control", category="security", kind="mobile", monthly_fee=4900,
+         tariffs=("kids", "smart-mini", "smart"),
+         description="Blocks paid content and adult sites on a child's number; limits on calls and data."),
+    dict(code="family-locator", name="Family locator", category="security", kind="mobile", monthly_fee=5900,
+         description="See on a map where the numbers of your family are, with their consent."),
+    # number management
+    dict(code="number-management", name="Number management", category="number_management", kind="mobile",
+         description="Manage several numbers under one login: balances, payments and services of each."),
+    # paid content subscriptions
+    dict(code="music-stream", name="Music streaming", category="subscription", kind="mobile", monthly_fee=19900,
+         description="Millions of tracks without ads; listening does not use the data package."),
+    dict(code="online-cinema", name="Online cinema", category="subscription", kind="mobile", monthly_fee=29900,
+         description="Films and series on the phone, the TV and the computer; up to 5 profiles."),
+    dict(code="audiobooks", name="Audiobooks", category="subscription", kind="mobile", monthly_fee=14900,
+         description="Audiobooks and podcasts, offline listening."),
+    # TV packages
+    dict(code="tv-basic", name="TV: Basic, 150 channels", category="tv", kind="tv", tariffs=("home-500-tv",),
+         description="150 channels, 30 of them in HD; included in the internet + TV tariff."),
+    dict(code="tv-cinema", name="TV: Cinema", category="tv", kind="tv", monthly_fee=29900, tariffs=("home-500-tv",),
+         description="12 film channels without ads and the cinema library on the set-top box."),
+    dict(code="tv-kids", name="TV: Kids", category="tv", kind="tv", monthly_fee=9900, tariffs=("home-500-tv",),
+         description="8 cartoon and educational channels."),
+    dict(code="tv-sport", name="TV: Sport", category="tv", kind="tv", monthly_fee=24900, tariffs=("home-500-tv",),
+         description="Football, hockey and motor sport live, 6 HD channels."),
+    # home extras
+    dict(code="home-mailbox", name="Mailbox", category="home", kind="home", tariffs=HOME_TARIFFS,
+         description="An e-mail address at the operator's domain, 10 GB."),
+    dict(code="home-antivirus", name="Antivirus for 3 devices", category="home", kind="home", monthly_fee=12900,
+         tariffs=HOME_TARIFFS, description="Protection for three computers or phones of your household."),
+    dict(code="home-static-ip", name="Static IP address", category="home", kind="home", connection_fee=20000,
+         monthly_fee=15000, tariffs=HOME_TARIFFS,
+         description="A permanent public IP address: for a home server, cameras or remote access."),
+]
+
+# ---- the customers -------------------------------------------------------------------------------------------
 
 
-def seed_demo(session: Session) -> str:
-    if session.scalar(select(Customer.id).where(Customer.contract_no == "DEMO-0001")):
-        return "Demo data already present."
-    tariff = Tariff(code="demo-smart", name="Smart", kind="mobile", monthly_fee=55000, minutes=500, sms=500,
-                    data_mb=15360)
-    session.add(tariff)
-    customer = Customer(name="Anna Petrova", region="Moscow", contract_no="DEMO-0001")
-    account = Account(customer=customer, kind="mobile", region="Moscow", tariff=tariff, balance=34550)
-    session.add_all([customer, account, Line(account=account, msisdn="+79161234567")])
+@dataclass(frozen=True)
+class Profile:
+    """How a line is used: events a day, the mix of kinds, call lengths, data a day."""
+
+    events: tuple[int, int]
+    weights: dict[str, float]
+    call_median_s: int
+    data_mb_day: int
+    contacts: int = 25
+    landline_share: float = 0.05
+    intl_share: float = 0.0
+    service_sms_share: float = 0.3
+
+
+@dataclass(frozen=True)
+class Sub:
+    service: str
+    since_days: int                  # connected this many days ago
+    ended_days: int | None = None    # disconnected this many days ago
+
+
+@dataclass(frozen=True)
+class AutoPay:
+    """A card payment of ``amount`` whenever a charge would take the balance below ``threshold``."""
+
+    threshold: int
+    amount: int
+    description: str
+
+
+@dataclass(frozen=True)
+class MonthlyPay:
+    """A payment around ``day`` of every month, a whole number of roubles in ``amounts``; some months skipped."""
+
+    day: int
+    amounts: tuple[int, int]
+    description: str
+    skip_every: int = 0              # skip the months whose number divides by this
+
+
+@dataclass(frozen=True)
+class PayUpTo:
+    """One payment ``days_ago`` bringing the balance to at least ``target`` (rounded up to 100 ₽)."""
+
+    days_ago: int
+    target: int
+    description: str
+
+
+@dataclass(frozen=True)
+class AccountSpec:
+    key: str                          # the msisdn, or the home contract number
+    kind: str
+    tariff: str
+    opening: int
+    since_days: int
+    status: str = "active"
+    blocked_days: int | None = None   # usage stops this many days ago
+    subscriptions: tuple[Sub, ...] = ()
+    payments: tuple = ()
+    extras: tuple[tuple[str, int, str, int, str], ...] = ()  # (name, days ago, kind, amount, description)
+    profile: Profile | None = None
+    address: str = ""
+    connection_type: str = "gpon"
+    contact_phone: str | None = None
+
+
+@dataclass(frozen=True)
+class CustomerSpec:
+    contract_no: str
+    name: str
+    region: str
+    since_days: int
+    accounts: tuple[AccountSpec, ...] = field(default_factory=tuple)
+
+
+ADULT = Profile(events=(12, 25), call_median_s=95, data_mb_day=900, intl_share=0.02,
+                weights=dict(call_out=0.24, call_in=0.22, call_missed=0.05, sms=0.12, mms=0.02, data=0.35))
+CHILD = Profile(events=(8, 20), call_median_s=40, data_mb_day=75, contacts=12, landline_share=0.0,
+                weights=dict(call_out=0.10, call_in=0.16, call_missed=0.06, sms=0.16, mms=0.03, data=0.49))
+BUSY = Profile(events=(8, 18), call_median_s=110, data_mb_day=520, contacts=40, intl_share=0.008,
+               weights=dict(call_out=0.26, call_in=0.24, call_missed=0.04, sms=0.10, mms=0.01, data=0.35))
+SENIOR = Profile(events=(5, 10), call_median_s=170, data_mb_day=25, contacts=10, landline_share=0.3,
+                 service_sms_share=0.6,
+                 weights=dict(call_out=0.40, call_in=0.35, call_missed=0.07, sms=0.08, mms=0.0, data=0.10))
+
+HOME_CONTRACT_NO = "HC-100200"
+
+CUSTOMERS: tuple[CustomerSpec, ...] = (
+    CustomerSpec(
+        contract_no="DEMO-0001", name="Петрова Анна Сергеевна", region="Moscow", since_days=2900,
+        accounts=(
+            AccountSpec(
+                key="+79161234567", kind="mobile", tariff="smart-unlimited", opening=52000, since_days=2900,
+                profile=ADULT,
+                subscriptions=(Sub("call-forwarding", 700), Sub("number-management", 420),
+                               Sub("family-locator", 300), Sub("roaming-abroad", 150, ended_days=139),
+                               Sub("music-stream", 95), Sub("spam-filter", 40)),
+                payments=(AutoPay(threshold=10000, amount=150000, description="Auto payment, card *4417"),),
+                extras=(("loyalty", 100, "bonus", 10000, "Loyalty bonus: 7 years with us"),),
+            ),
+            AccountSpec(
+                key="+79161234568", kind="mobile", tariff="kids", opening=8000, since_days=1500, profile=CHILD,
+                subscriptions=(Sub("parental-control", 1400), Sub("unlimited-messengers", 70)),
+                payments=(MonthlyPay(day=2, amounts=(200, 400), description="Card payment *4417"),),
+            ),
+            AccountSpec(
+                key=HOME_CONTRACT_NO, kind="home", tariff="home-500-tv", opening=60000, since_days=1900,
+                address="Москва, ул. Профсоюзная, д. 65, корп. 2, кв. 118", connection_type="gpon",
+                contact_phone="+79161234567",
+                subscriptions=(Sub("tv-basic", 1900), Sub("home-antivirus", 600), Sub("tv-cinema", 120)),
+                payments=(MonthlyPay(day=25, amounts=(1500, 1500), description="Card payment *4417"),),
+                extras=(("outage", 58, "adjustment", 6600, "Compensation for 2 days without internet"),),
+            ),
+        ),
+    ),
+    CustomerSpec(
+        contract_no="DEMO-0002", name="Соколов Дмитрий Андреевич", region="Saint Petersburg", since_days=1200,
+        accounts=(
+            AccountSpec(
+                key="+79031112233", kind="mobile", tariff="smart", opening=30000, since_days=1200, profile=BUSY,
+                subscriptions=(Sub("who-called", 1100), Sub("online-cinema", 200),
+                               Sub("roaming-abroad", 75, ended_days=67)),
+                payments=(MonthlyPay(day=10, amounts=(800, 1500), description="Card payment *9021"),),
+                extras=(("referral", 130, "bonus", 5000, "Bonus for inviting a friend"),),
+            ),
+        ),
+    ),
+    CustomerSpec(
+        contract_no="DEMO-0003", name="Иванов Пётр Семёнович", region="Moscow", since_days=3600,
+        accounts=(
+            AccountSpec(
+                key="+79262223344", kind="mobile", tariff="senior", opening=12000, since_days=3600,
+                status="blocked_by_owner", blocked_days=9, profile=SENIOR,
+                subscriptions=(Sub("who-called", 1000), Sub("sms-horoscope", 160, ended_days=101)),
+                payments=(MonthlyPay(day=15, amounts=(300, 500), description="Payment at a shop terminal",
+                                     skip_every=3),
+                          PayUpTo(days_ago=12, target=15000, description="Payment at a shop terminal")),
+            ),
+        ),
+    ),
+)
+
+SERVICE_SENDERS = ("Bank", "Delivery", "Taxi", "Clinic", "Gosuslugi", "Pharmacy", "Market")
+INTL_CONTACTS = ("+375291234567", "+37491123456", "+998901234567")
+
+# ---- small helpers ---------------------------------------------------------------------------------------------
+
+
+def _month_start(day: date | datetime) -> datetime:
+    return datetime(day.year, day.month, 1)
+
+
+def _next_month(start: datetime) -> datetime:
+    return datetime(start.year + start.month // 12, start.month % 12 + 1, 1)
+
+
+def _months(first: datetime, last: datetime) -> list[datetime]:
+    out, month = [], _month_start(first)
+    while month <= last:
+        out.append(month)
+        month = _next_month(month)
+    return out
+
+
+def _at(now: datetime, days_ago: int, hour: int = 10, minute: int = 0) -> datetime:
+    """A moment ``days_ago`` days before ``now`` at a fixed local hour (stored in UTC)."""
+    local = datetime.combine((now + LOCAL_OFFSET).date() - timedelta(days=days_ago), time(hour, minute))
+    return local - LOCAL_OFFSET
+
+
+def _rub(rng: random.Random, bounds: tuple[int, int]) -> int:
+    """A payment in whole hundreds of roubles within ``bounds`` (roubles), in kopecks."""
+    return rng.randrange(bounds[0] // 100, bounds[1] // 100 + 1) * 100 * 100
+
+
+# ---- catalog and customers -----------------------------------------------------------------------------------
+
+
+def _seed_catalog(session: Session, added: Counter) -> tuple[dict[str, Tariff], dict[str, Service]]:
+    tariffs = {t.code: t for t in session.scalars(select(Tariff).where(Tariff.code.in_([d["code"] for d in TARIFFS])))}
+    for spec in TARIFFS:
+        if spec["code"] not in tariffs:
+            tariffs[spec["code"]] = Tariff(**spec)
+            session.add(tariffs[spec["code"]])
+            added["tariffs"] += 1
     session.flush()
-    session.add(LedgerEntry(account_id=account.id, amount=34550, kind="adjustment", description="Opening balance"))
+    codes = [d["code"] for d in SERVICES]
+    services = {s.code: s for s in session.scalars(
+        select(Service).where(Service.code.in_(codes)).options(selectinload(Service.tariffs)))}
+    for spec in SERVICES:
+        spec = dict(spec)
+        compatible = [tariffs[code] for code in spec.pop("tariffs", ())]
+        service = services.get(spec["code"])
+        if service is None:
+            service = services[spec["code"]] = Service(**spec, tariffs=[])
+            session.add(service)
+            added["services"] += 1
+        for tariff in compatible:  # complete the links, never drop one staff added
+            if tariff not in service.tariffs:
+                service.tariffs.append(tariff)
+                added["service links"] += 1
+    session.flush()
+    return tariffs, services
+
+
+def _seed_customers(session: Session, now: datetime, tariffs: dict[str, Tariff],
+                    added: Counter) -> dict[str, Account]:
+    """Customers, accounts, lines and home contracts; returns the accounts by msisdn / contract number."""
+    customers = {c.contract_no: c for c in session.scalars(
+        select(Customer).where(Customer.contract_no.in_([c.contract_no for c in CUSTOMERS])))}
+    msisdns = [a.key for c in CUSTOMERS for a in c.accounts if a.kind == "mobile"]
+    contracts = [a.key for c in CUSTOMERS for a in c.accounts if a.kind == "home"]
+    accounts = {line.msisdn: line.account for line in session.scalars(select(Line).where(Line.msisdn.in_(msisdns)))}
+    accounts |= {hc.contract_no: hc.account
+                 for hc in session.scalars(select(HomeContract).where(HomeContract.contract_no.in_(contracts)))}
+    for spec in CUSTOMERS:
+        customer = customers.get(spec.contract_no)
+        if customer is None:
+            customer = Customer(name=spec.name, region=spec.region, contract_no=spec.contract_no,
+                                created_at=_at(now, spec.since_days, 11))
+            session.add(customer)
+            added["customers"] += 1
+        for item in spec.accounts:
+            if item.key in accounts:
+                continue
+            account = Account(customer=customer, kind=item.kind, status=item.status, region=spec.region,
+                              tariff=tariffs[item.tariff], balance=0, created_at=_at(now, item.since_days, 11, 30))
+            if item.kind == "mobile":
+                session.add(Line(account=account, msisdn=item.key))
+                added["lines"] += 1
+            else:
+                session.add(HomeContract(account=account, contract_no=item.key, address=item.address,
+                                         connection_type=item.connection_type, billing_day=1,
+                                         contact_phone=item.contact_phone))
+                added["home contracts"] += 1
+            session.add(account)
+            accounts[item.key] = account
+            added["accounts"] += 1
+    session.flush()
+    return accounts
+
+
+def _seed_subscriptions(session: Session, now: datetime, account: Account, spec: AccountSpec,
+                        services: dict[str, Service], added: Counter) -> None:
+    have = set(session.scalars(select(Subscription.service_id).where(Subscription.account_id == account.id)))
+    for sub in spec.subscriptions:
+        service = services[sub.service]
+        if service.id in have:
+            continue
+        ended = sub.ended_days is not None
+        session.add(Subscription(account_id=account.id, service_id=service.id, status="ended" if ended else "active",
+                                 since=_at(now, sub.since_days, 12, 15),
+                                 until=_at(now, sub.ended_days, 18, 40) if ended else None))
+        added["subscriptions"] += 1
+
+
+# ---- usage -------------------------------------------------------------------------------------------------------
+
+
+def _contacts(spec: AccountSpec, family: list[str]) -> list[str]:
+    rng = random.Random(f"contacts:{spec.key}")
+    numbers = [n for n in family if n != spec.key]
+    while len(numbers) < spec.profile.contacts:
+        numbers.append("+79" + "".join(str(rng.randrange(10)) for _ in range(9)))
+    return numbers
+
+
+def _landlines(spec: AccountSpec, region: str) -> list[str]:
+    rng = random.Random(f"landlines:{spec.key}")
+    code = "812" if region == "Saint Petersburg" else "495"
+    return ["+7" + code + "".join(str(rng.randrange(10)) for _ in range(7)) for _ in range(5)]
+
+
+def _day_events(spec: AccountSpec, day: date, contacts: list[str], landlines: list[str]) -> list[list]:
+    """The records of one line on one day, without costs: [started_at, kind, counterpart, quantity]."""
+    profile = spec.profile
+    rng = random.Random(f"usage:{spec.key}:{day.isoformat()}")
+    count = rng.randint(*profile.events)
+    if day.weekday() >= 5:
+        count = max(profile.events[0], int(count * 0.8))
+    kinds = rng.choices(list(profile.weights), weights=list(profile.weights.values()), k=count)
+    contact_weights = [1 / (i + 1) for i in range(len(contacts))]
+    n_data = kinds.count("data")
+    data_kb = profile.data_mb_day * 1024 * rng.uniform(0.3, 1.7)
+    shares = [rng.random() + 0.1 for _ in range(n_data)]
+    sizes = [max(1, int(data_kb * share / sum(shares))) for share in shares]
+    events = []
+    for kind in kinds:
+        seconds = int(rng.triangular(7 * 3600, 23.75 * 3600, 18 * 3600))
+        started = datetime.combine(day, time()) + timedelta(seconds=seconds) - LOCAL_OFFSET
+        if kind == "data":
+            events.append([started, kind, "internet", sizes.pop()])
+            continue
+        if kind == "sms" and rng.random() < profile.service_sms_share:
+            events.append([started, kind, rng.choice(SERVICE_SENDERS), 1])
+            continue
+        counterpart = rng.choices(contacts, weights=contact_weights)[0]
+        if kind.startswith("call") and rng.random() < profile.landline_share:
+            counterpart = rng.choice(landlines)
+        if kind == "call_out" and rng.random() < profile.intl_share:
+            counterpart = rng.choice(INTL_CONTACTS)
+        if kind in ("call_out", "call_in"):
+            quantity = int(min(3600, max(4, rng.lognormvariate(math.log(profile.call_median_s), 0.9))))
+        elif kind == "call_missed":
+            quantity = 0
+        else:
+            quantity = 1
+        events.append([started, kind, counterpart, quantity])
+    events.sort(key=lambda e: e[0])
+    return events
+
+
+@dataclass
+class MonthUse:
+    minutes: int = 0
+    sms: int = 0
+    mms: int = 0
+    kb: int = 0
+    cost: int = 0
+
+
+def _price(events: list[list], tariff: Tariff, use: MonthUse) -> None:
+    """Append the cost to each event of one month, in order, using up the tariff's package."""
+    for event in events:
+        _, kind, counterpart, quantity = event
+        cost = 0
+        if kind == "call_out":
+            minutes = math.ceil(quantity / 60)
+            if counterpart in INTL_CONTACTS:
+                cost = minutes * 3500
+            else:
+                over = max(0, use.minutes + minutes - max(tariff.minutes, use.minutes))
+                use.minutes += minutes
+                cost = over * 250
+        elif kind == "sms" and counterpart.startswith("+"):
+            use.sms += 1
+            cost = 200 if use.sms > tariff.sms else 0
+        elif kind == "mms":
+            use.mms += 1
+            cost = 800 if use.mms > tariff.mms else 0
+        elif kind == "data":
+            use.kb += quantity  # past the package the speed drops; nothing is charged
+        use.cost += cost
+        event.append(cost)
+
+
+def _mobile_usage(spec: AccountSpec, region: str, tariff: Tariff, family: list[str], now: datetime,
+                  start: datetime) -> tuple[list[list], dict[datetime, MonthUse]]:
+    """Every record from ``start`` to ``now`` (or the block), priced month by month."""
+    contacts, landlines = _contacts(spec, family), _landlines(spec, region)
+    stop = _at(now, spec.blocked_days, 9, 0) if spec.blocked_days is not None else now
+    months: dict[datetime, MonthUse] = {}
+    records: list[list] = []
+    day = _month_start(start).date()  # price from the month's first day, keep only from ``start``
+    while day <= stop.date():
+        month = _month_start(day)
+        use = months.setdefault(month, MonthUse())
+        events = [e for e in _day_events(spec, day, contacts, landlines) if e[0] < stop]
+        _price(events, tariff, use)
+        records.extend(e for e in events if e[0] >= start)
+        day += timedelta(days=1)
+    for month in months:  # what the ledger charges: only the records kept
+        months[month].cost = sum(e[4] for e in records if _month_start(e[0]) == month)
+    return records, months
+
+
+def _home_usage(spec: AccountSpec, now: datetime, start: datetime) -> list[list]:
+    records = []
+    day = start.date()
+    while day <= now.date():
+        rng = random.Random(f"usage:{spec.key}:{day.isoformat()}")
+        for _ in range(rng.randint(2, 6)):
+            started = datetime.combine(day, time()) + timedelta(seconds=rng.randrange(86400))
+            if start <= started < now:
+                records.append([started, "data", "internet", rng.randint(300, 3500) * 1024, 0])
+        day += timedelta(days=1)
+    records.sort(key=lambda e: e[0])
+    return records
+
+
+def _store_usage(session: Session, account: Account, records: list[list], added: Counter) -> None:
+    """Insert the records of the days this account has no usage for yet."""
+    have = {str(d)[:10] for d in session.scalars(
+        select(func.date(UsageRecord.started_at)).where(UsageRecord.account_id == account.id).distinct())}
+    rows = [dict(account_id=account.id, started_at=started, kind=kind, counterpart=counterpart, quantity=quantity,
+                 cost=cost)
+            for started, kind, counterpart, quantity, cost in records if started.date().isoformat() not in have]
+    for i in range(0, len(rows), BATCH):
+        session.execute(insert(UsageRecord), rows[i:i + BATCH])
+    added["usage records"] += len(rows)
+
+
+def _seed_allowance(session: Session, account: Account, tariff: Tariff, now: datetime, use: MonthUse,
+                    added: Counter) -> None:
+    start = _month_start(now)
+    if session.scalar(select(Allowance.id).where(Allowance.account_id == account.id,
+                                                 Allowance.period_start == start)):
+        return
+    data_total = tariff.data_mb
+    session.add(Allowance(
+        account_id=account.id, period_start=start, period_end=_next_month(start),
+        minutes_total=tariff.minutes, minutes_left=max(0, tariff.minutes - use.minutes),
+        sms_total=tariff.sms, sms_left=max(0, tariff.sms - use.sms),
+        mms_total=tariff.mms, mms_left=max(0, tariff.mms - use.mms),
+        data_mb_total=data_total, data_mb_left=max(0, data_total - math.ceil(use.kb / 1024)),
+    ))
+    added["allowances"] += 1
+
+
+# ---- money -------------------------------------------------------------------------------------------------------
+
+
+def _ledger_plan(spec: AccountSpec, tariff: Tariff, services: dict[str, Service], now: datetime,
+                 start: datetime, usage: dict[datetime, MonthUse]) -> list[tuple[datetime, str, str, int, str]]:
+    """The account's money movements since ``start``: (created_at, key, kind, amount, description)."""
+    key = f"{KEY_PREFIX}{spec.key}:"
+    months = _months(start, now)
+    charges = [(start, key + "opening", "adjustment", spec.opening,
+                f"Balance on {start:%d.%m.%Y}, brought forward")]
+    for month in months:
+        charges.append((month + timedelta(minutes=5), key + f"tariff:{month:%Y%m}", "tariff_fee",
+                        -tariff.monthly_fee, f"Monthly fee, tariff {tariff.name}"))
+    for sub in spec.subscriptions:
+        service = services[sub.service]
+        since = _at(now, sub.since_days, 12, 15)
+        until = _at(now, sub.ended_days, 18, 40) if sub.ended_days is not None else None
+        if service.connection_fee and since >= start:
+            charges.append((since, key + f"svc:{service.code}:connect", "service_fee", -service.connection_fee,
+                            f"Connection: {service.name}"))
+        if not service.monthly_fee:
+            continue
+        for month in months:
+            moment = max(since, month + timedelta(minutes=6))
+            if moment < start or moment >= _next_month(month) or (until and moment >= until):
+                continue
+            charges.append((moment + timedelta(minutes=1), key + f"svc:{service.code}:{month:%Y%m}", "service_fee",
+                            -service.monthly_fee, f"Monthly fee: {service.name}"))
+    for month, use in usage.items():
+        if use.cost:
+            moment = min(_next_month(month) - timedelta(minutes=1), now - timedelta(minutes=1))
+            charges.append((moment, key + f"usage:{month:%Y%m}", "usage", -use.cost,
+                            f"Calls and messages outside the package, {month:%m.%Y}"))
+    for name, days_ago, kind, amount, description in spec.extras:
+        charges.append((_at(now, days_ago, 14, 20), key + name, kind, amount, description))
+    for pay in spec.payments:
+        if isinstance(pay, MonthlyPay):
+            for month in months:
+                rng = random.Random(f"pay:{spec.key}:{month:%Y%m}")
+                moment = month + timedelta(days=pay.day - 1 + rng.randint(-1, 2), hours=rng.randint(6, 17),
+                                           minutes=rng.randrange(60))
+                if pay.skip_every and month.month % pay.skip_every == 0:
+                    continue
+                charges.append((moment, key + f"pay:{month:%Y%m}", "card_topup", _rub(rng, pay.amounts),
+                                pay.description))
+    charges = sorted((c for c in charges if start <= c[0] <= now), key=lambda c: c[0])
+
+    plan, balance = [], 0
+    auto = [p for p in spec.payments if isinstance(p, AutoPay)]
+    up_to = sorted((p for p in spec.payments if isinstance(p, PayUpTo)), key=lambda p: -p.days_ago)
+    for moment, entry_key, kind, amount, description in charges:
+        while up_to and _at(now, up_to[0].days_ago, 16, 5) <= moment:
+            pay = up_to.pop(0)
+            topup = max(0, math.ceil((pay.target - balance) / 10000)) * 10000
+            if topup:
+                plan.append((_at(now, pay.days_ago, 16, 5), key + f"pay-up-to:{pay.days_ago}", "card_topup", topup,
+                             pay.description))
+                balance += topup
+        for rule in auto:
+            if amount < 0 and balance + amount < rule.threshold:
+                plan.append((moment - timedelta(minutes=2), entry_key.replace(key, key + "auto:", 1), "card_topup",
+                             rule.amount, rule.description))
+                balance += rule.amount
+        plan.append((moment, entry_key, kind, amount, description))
+        balance += amount
+    for pay in up_to:
+        moment = _at(now, pay.days_ago, 16, 5)
+        topup = max(0, math.ceil((pay.target - balance) / 10000)) * 10000
+        if topup and moment <= now:
+            plan.append((moment, key + f"pay-up-to:{pay.days_ago}", "card_topup", topup, pay.description))
+            balance += topup
+    return plan
+
+
+def _store_ledger(session: Session, account: Account, plan: list[tuple], added: Counter) -> None:
+    keys = [entry[1] for entry in plan]
+    have = set(session.scalars(select(LedgerEntry.idempotency_key).where(LedgerEntry.idempotency_key.in_(keys))))
+    for created_at, key, kind, amount, description in plan:
+        if key not in have:
+            session.add(LedgerEntry(account_id=account.id, amount=amount, kind=kind, idempotency_key=key,
+                                    description=description, created_at=created_at))
+            added["ledger entries"] += 1
+
+
+def _settle_balances(session: Session, accounts: list[Account]) -> None:
+    """``Account.balance`` is the sum of the account's ledger entries."""
+    session.flush()
+    ids = [a.id for a in accounts]
+    sums = dict(session.execute(select(LedgerEntry.account_id, func.coalesce(func.sum(LedgerEntry.amount), 0))
+                                .where(LedgerEntry.account_id.in_(ids)).group_by(LedgerEntry.account_id)).all())
+    for account in accounts:
+        total = int(sums.get(account.id, 0))
+        if account.balance != total:
+            account.balance = total
+
+
+# ---- the command -------------------------------------------------------------------------------------------------
+
+
+def seed_demo(session: Session, *, now: datetime | None = None) -> str:
+    """Load (or complete) the demo catalog, customers and six months of history; one commit."""
+    if now is None:
+        now = utcnow()
+    elif now.tzinfo is not None:
+        now = now.astimezone(timezone.utc).replace(tzinfo=None)
+    now = now.replace(microsecond=0)
+    added: Counter = Counter()
+    start = datetime.combine((now - timedelta(days=USAGE_DAYS)).date(), time())
+    ledger_start = _month_start(start)
+
+    tariffs, services = _seed_catalog(session, added)
+    accounts = _seed_customers(session, now, tariffs, added)
+    family: dict[str, list[str]] = {c.contract_no: [a.key for a in c.accounts if a.kind == "mobile"]
+                                    for c in CUSTOMERS}
+    for customer in CUSTOMERS:
+        for spec in customer.accounts:
+            account = accounts[spec.key]
+            tariff = account.tariff or tariffs[spec.tariff]  # an existing account keeps its tariff
+            _seed_subscriptions(session, now, account, spec, services, added)
+            if spec.kind == "mobile":
+                records, usage = _mobile_usage(spec, customer.region, tariff, family[customer.contract_no], now,
+                                               start)
+                _seed_allowance(session, account, tariff, now, usage.get(_month_start(now), MonthUse()), added)
+            else:
+                records, usage = _home_usage(spec, now, start), {}
+            _store_usage(session, account, records, added)
+            _store_ledger(session, account, _ledger_plan(spec, tariff, services, now, ledger_start, usage), added)
+    _settle_balances(session, list(accounts.values()))
     session.commit()
-    return "Demo data loaded."
+
+    if not sum(added.values()):
+        return (f"Demo data already present ({len(CUSTOMERS)} customers, {len(accounts)} accounts); "
+                "nothing added.")
+    return "Demo data loaded: " + ", ".join(f"{what} {added[what]}" for what in SUMMARY_ORDER if added[what]) + "."

@@ -219,3 +219,11 @@ def test_forgotten_password_request_changes_nothing_else(client, db_session, lin
 def test_the_picture_fragment_url_without_htmx_leads_to_the_page(client):
     response = client.get("/auth/captcha?phone=123")
     assert response.status_code == 303 and "/auth/password?phone=123" in response.location
+
+
+@pytest.mark.parametrize("config_overrides", [{"BABEL_DEFAULT_LOCALE": "ru"}])
+def test_the_sms_speaks_the_operators_language(client, db_session, line, config_overrides):
+    client.post_form("/auth/language", {"lang": "en"})  # the page's language does not matter
+    request_password(client)
+    text = db_session.scalars(select(SmsMessage)).one().text
+    assert text.startswith("TestTel: ваш пароль ") and sent_password(db_session) in text
