@@ -50,7 +50,7 @@ SMS_BACKEND = "outbox"  # outbox | http
 SMS_HTTP_URL = None
 SMS_HTTP_TOKEN = None
 SMS_HTTP_TIMEOUT = 5
-SMS_SENDER = "Portal"
+SMS_SENDER = None  # None: the brand
 SMS_MAX_ATTEMPTS = 5
 
 # Flask-Limiter (per IP and per /24) on the endpoints that cost us or guard secrets.

@@ -54,7 +54,8 @@ def deliver_sms(self, message_id: int) -> str:
     try:
         # Its own session: in eager mode this runs inside the caller's after_commit hook.
         with Session(db.engine) as session:
-            return sms.deliver_sms(session, message_id, gateway=gateway_from_config(cfg), sender=cfg["SMS_SENDER"],
+            return sms.deliver_sms(session, message_id, gateway=gateway_from_config(cfg),
+                                   sender=cfg["SMS_SENDER"] or cfg["BRAND"],
                                    now=utcnow(), max_attempts=cfg["SMS_MAX_ATTEMPTS"])
     except SmsSendError as err:
         if self.request.is_eager:
