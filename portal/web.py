@@ -16,7 +16,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_currency, format_datetime, format_time, get_locale
+from flask_babel import format_currency, format_date, format_datetime, format_decimal, format_time, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -165,6 +165,16 @@ def money(kopecks: int | None) -> str:
     return format_currency(Decimal(kopecks or 0).scaleb(-2), "RUB")
 
 
+UNITS = {"min": _l("%(n)s min"), "pcs": _l("%(n)s"), "mb": _l("%(n)s MB"), "gb": _l("%(n)s GB")}
+
+
+def quantity(amount: int, unit: str) -> str:
+    """An allowance amount with its unit; megabytes from 1 GB up are shown in gigabytes."""
+    if unit == "mb" and amount >= 1024:
+        return str(UNITS["gb"]) % {"n": format_decimal(round(amount / 1024, 1))}
+    return str(UNITS[unit]) % {"n": format_decimal(amount)}
+
+
 def static_url(filename: str) -> str:
     """A fingerprinted URL: the file's hash in the query, so it can be cached for ever."""
     digests = current_app.extensions.setdefault("static_digests", {})
@@ -222,6 +232,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["phone"] = format_msisdn
     app.jinja_env.filters["masked_phone"] = mask_msisdn
+    app.jinja_env.filters["quantity"] = quantity
+    app.jinja_env.filters["number"] = format_decimal
+    app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
     app.jinja_env.globals["static_url"] = static_url
     app.jinja_env.globals["status_label"] = lambda status: STATUS_LABELS.get(status, status)

@@ -73,3 +73,38 @@ def make_staff(session, *, email: str = "agent@example.com", role: str = "suppor
     session.add(staff)
     session.commit()
     return staff
+
+
+def make_service(session, **values) -> "Service":
+    from portal.models import Service
+
+    n = next(_seq)
+    service = Service(**{"code": f"s{n}", "name": f"Service {n}", "category": "calls", "kind": "mobile",
+                         "monthly_fee": 3000, **values})
+    session.add(service)
+    session.flush()
+    return service
+
+
+def make_subscription(session, account, service, **values) -> "Subscription":
+    from portal.models import Subscription
+
+    subscription = Subscription(account_id=account.id, service_id=service.id, **values)
+    session.add(subscription)
+    session.flush()
+    return subscription
+
+
+def make_allowance(session, account, *, now=None, **values) -> "Allowance":
+    from datetime import timedelta
+
+    from portal.models import Allowance, utcnow
+
+    now = now or utcnow()
+    allowance = Allowance(**{"account_id": account.id, "period_start": now - timedelta(days=10),
+                             "period_end": now + timedelta(days=20), "minutes_total": 500, "minutes_left": 120,
+                             "sms_total": 100, "sms_left": 100, "data_mb_total": 15360, "data_mb_left": 2560,
+                             **values})
+    session.add(allowance)
+    session.flush()
+    return allowance

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, selectinload
 from portal.models import (
     Account,
     Allowance,
+    BonusAccount,
     Customer,
     HomeContract,
     LedgerEntry,
@@ -44,7 +45,7 @@ USAGE_DAYS = 183           # about six months of usage per account
 BATCH = 2000               # usage rows per INSERT
 LOCAL_OFFSET = timedelta(hours=3)  # Moscow and Saint Petersburg: UTC+3 all year
 SUMMARY_ORDER = ("tariffs", "services", "service links", "customers", "accounts", "lines", "home contracts",
-                 "subscriptions", "allowances", "ledger entries", "usage records")
+                 "subscriptions", "allowances", "bonus accounts", "ledger entries", "usage records")
 
 # ---- the catalog ---------------------------------------------------------------------------------------------
 
@@ -664,6 +665,19 @@ def _settle_balances(session: Session, accounts: list[Account]) -> None:
 # ---- the command -------------------------------------------------------------------------------------------------
 
 
+# Bonus points per demo account (the money issue adds how they are earned).
+BONUS_POINTS = {"+79161234567": 1840, "+79161234568": 120, "+79031112233": 560, "+79262223344": 2310}
+
+
+def _seed_bonus(session: Session, accounts: dict[str, Account], added: Counter) -> None:
+    have = set(session.scalars(select(BonusAccount.account_id)))
+    for key, points in BONUS_POINTS.items():
+        account = accounts.get(key)
+        if account is not None and account.id not in have:
+            session.add(BonusAccount(account_id=account.id, points=points))
+            added["bonus accounts"] += 1
+
+
 def seed_demo(session: Session, *, now: datetime | None = None) -> str:
     """Load (or complete) the demo catalog, customers and six months of history; one commit."""
     if now is None:
@@ -692,6 +706,7 @@ def seed_demo(session: Session, *, now: datetime | None = None) -> str:
                 records, usage = _home_usage(spec, now, start), {}
             _store_usage(session, account, records, added)
             _store_ledger(session, account, _ledger_plan(spec, tariff, services, now, ledger_start, usage), added)
+    _seed_bonus(session, accounts, added)
     _settle_balances(session, list(accounts.values()))
     session.commit()
 

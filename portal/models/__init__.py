@@ -11,6 +11,7 @@ from portal.models.auth import (
     StaffSession,
 )
 from portal.models.base import Base, utcnow
+from portal.models.bonus import BonusAccount
 from portal.models.catalog import Allowance, Service, Subscription, Tariff
 from portal.models.customers import Account, AccountKind, AccountStatus, Customer, HomeContract, Line
 from portal.models.money import LedgerEntry
@@ -18,7 +19,7 @@ from portal.models.sms import SmsMessage
 from portal.models.usage import UsageRecord
 
 __all__ = [
-    "Account", "AccountKind", "AccountStatus", "Allowance", "AuditEvent", "Base", "Challenge", "Customer",
+    "Account", "AccountKind", "AccountStatus", "Allowance", "AuditEvent", "Base", "BonusAccount", "Challenge", "Customer",
     "HomeContract", "LedgerEntry", "Line", "Login", "LoginAccount", "LoginSession", "LoginThrottle",
     "PasswordRequest", "Service", "SmsMessage", "Staff", "StaffSession", "Subscription", "Tariff",
     "UsageRecord", "utcnow",

@@ -236,3 +236,15 @@ def test_a_partly_seeded_database_is_completed_and_reproduced(db_session):
     assert row_counts(db_session) == counts
     assert usage_fingerprint(db_session) == usage  # the same records again: the history is deterministic
     assert balances_by_key(db_session) == balances
+
+
+def test_demo_lines_have_bonus_points(db_session):
+    from sqlalchemy import select
+
+    from portal.domain.demo import seed_demo
+    from portal.models import BonusAccount, Line
+
+    seed_demo(db_session)
+    points = dict(db_session.execute(select(Line.msisdn, BonusAccount.points)
+                                     .join(BonusAccount, BonusAccount.account_id == Line.account_id)).all())
+    assert points["+79161234567"] > 0 and len(points) == 4

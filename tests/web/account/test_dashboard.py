@@ -1,3 +1,6 @@
+import pytest
+
+from portal.models import BonusAccount
 from tests import factories
 
 
@@ -28,16 +31,85 @@ def test_a_negative_balance_is_marked(client, db_session, login_as):
     assert 'class="money negative"' in client.get("/").text
 
 
-def test_the_summary_refreshes_alone_with_htmx(client, login_as):
+@pytest.mark.parametrize("block", ["summary", "allowances", "services", "subscriptions"])
+def test_each_block_refreshes_alone_with_htmx(client, login_as, block):
     login_as("+79161234567")
-    response = client.get("/", headers={"HX-Request": "true"})
-    assert response.text.lstrip().startswith('<section id="summary"')
+    page = client.get("/").text
+    assert f'hx-get="/?block={block}"' in page and f'href="/#{block}"' in page
+    response = client.get(f"/?block={block}", headers={"HX-Request": "true"})
+    assert response.text.lstrip().startswith(f'<section id="{block}"')
     assert "HX-Request" in response.headers["Vary"]
-    boosted = client.get("/", headers={"HX-Request": "true", "HX-Boosted": "true"})
+    without_js = client.get(f"/?block={block}")
+    assert "<html" in without_js.text
+    boosted = client.get(f"/?block={block}", headers={"HX-Request": "true", "HX-Boosted": "true"})
     assert "<html" in boosted.text
 
 
-def test_the_dashboard_runs_few_queries(client, login_as, count_queries):
+def test_an_unknown_block_gives_the_page(client, login_as):
+    login_as("+79161234567")
+    assert "<html" in client.get("/?block=../../etc", headers={"HX-Request": "true"}).text
+
+
+@pytest.fixture
+def busy_line(db_session):
+    tariff = factories.make_tariff(db_session, monthly_fee=50000)
+    account = factories.make_line(db_session, "+79161234567", tariff=tariff, balance=100000)
+    factories.make_allowance(db_session, account, minutes_total=500, minutes_left=120, data_mb_total=15360,
+                             data_mb_left=2560, sms_total=100, sms_left=100, mms_total=0, mms_left=0)
+    forwarding = factories.make_service(db_session, name="Call forwarding", monthly_fee=0)
+    filter_ = factories.make_service(db_session, name="Spam filter", category="security", monthly_fee=3000)
+    cinema = factories.make_service(db_session, name="Online cinema", category="subscription", monthly_fee=29900)
+    old = factories.make_service(db_session, name="Old horoscope", category="entertainment")
+    for service in (forwarding, filter_, cinema):
+        factories.make_subscription(db_session, account, service)
+    factories.make_subscription(db_session, account, old, status="ended")
+    db_session.add(BonusAccount(account_id=account.id, points=1250))
+    db_session.commit()
+    return account
+
+
+def test_the_allowances_show_what_is_left_with_a_bar(client, busy_line, login_as):
+    login_as("+79161234567")
+    html = client.get("/?block=allowances", headers={"HX-Request": "true"}).text
+    assert "120 min of 500 min" in html
+    assert "2.5 GB of 15 GB" in html
+    assert "100 of 100" in html
+    assert '<meter min="0" max="500"' in html and 'value="120"' in html
+    assert "MMS" not in html  # a package without MMS shows no MMS bar
+
+
+def test_services_and_subscriptions_are_listed_apart_with_fees(client, busy_line, login_as):
+    login_as("+79161234567")
+    page = client.get("/").text
+    services = page.split('id="services"')[1].split("</section>")[0]
+    subscriptions = page.split('id="subscriptions"')[1].split("</section>")[0]
+    assert "Call forwarding" in services and "free" in services
+    assert "Spam filter" in services and "30.00" in services
+    assert "Online cinema" not in services and "Online cinema" in subscriptions and "299.00" in subscriptions
+    assert "Old horoscope" not in page
+
+
+def test_bonus_points_and_no_warning_when_the_balance_covers_the_charge(client, busy_line, login_as):
+    login_as("+79161234567")
+    page = client.get("/").text
+    assert "1,250" in page
+    assert 'class="warning"' not in page
+
+
+def test_a_low_balance_warns_with_the_next_charge(client, db_session, busy_line, login_as):
+    busy_line.balance = 50000  # the next charge is 500 + 30 + 299 roubles
+    db_session.commit()
+    login_as("+79161234567")
+    page = client.get("/").text.replace("\xa0", " ")
+    assert 'class="warning"' in page and "829.00" in page
+
+
+def test_no_package_is_said_plainly(client, login_as):
+    login_as("+79161234567")
+    assert "paid as you use them" in client.get("/").text
+
+
+def test_the_dashboard_runs_few_queries(client, busy_line, login_as, count_queries):
     login_as("+79161234567")
     with count_queries() as statements:
         assert client.get("/").status_code == 200
