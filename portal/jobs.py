@@ -1,6 +1,8 @@
 """Celery tasks. Eager (inline) in the embedded default; through Redis when REDIS_URL is set."""
+import logging
+
 from celery import Task
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -8,12 +10,23 @@ from portal.extensions import celery, db
 from portal.models import utcnow
 
 
-def init_celery(app: Flask) -> None:
-    class FlaskTask(Task):
-        def __call__(self, *args, **kwargs):
-            with app.app_context():
-                return self.run(*args, **kwargs)
+log = logging.getLogger(__name__)
 
+
+class FlaskTask(Task):
+    """Runs in the caller's app context (eager), else in the app that configured Celery last (a worker)."""
+
+    def __call__(self, *args, **kwargs):
+        if has_app_context():
+            return self.run(*args, **kwargs)
+        with self.app.flask_app.app_context():
+            return self.run(*args, **kwargs)
+
+
+celery.Task = FlaskTask  # before the tasks below are defined
+
+
+def init_celery(app: Flask) -> None:
     redis_url = app.config["REDIS_URL"]
     celery.conf.update(
         broker_url=redis_url or "memory://",
@@ -24,7 +37,7 @@ def init_celery(app: Flask) -> None:
         broker_connection_retry_on_startup=True,
     )
     celery.conf.update(app.config.get("CELERY", {}))
-    celery.Task = FlaskTask
+    celery.flask_app = app
     celery.set_default()
     app.extensions["celery"] = celery
 
@@ -35,7 +48,10 @@ def _dispatch_queued_sms(session: Session) -> None:
 
     pending = session.info.pop(PENDING_KEY, None)
     for message_id in pending or ():
-        deliver_sms.delay(message_id)
+        try:
+            deliver_sms.delay(message_id)
+        except Exception:  # the broker is down: the row stays queued for `flask sms deliver`
+            log.exception("could not hand SMS %s to delivery", message_id)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -1,3 +1,4 @@
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -24,8 +25,8 @@ class HttpGateway:
                 payload = json.loads(response.read() or b"{}")
         except urllib.error.HTTPError as err:
             raise SmsSendError(f"provider answered HTTP {err.code}") from None
-        except (urllib.error.URLError, TimeoutError, ValueError) as err:
+        except (OSError, http.client.HTTPException, ValueError) as err:  # URLError and timeouts are OSErrors
             raise SmsSendError(f"provider unreachable: {err}") from None
-        if not payload.get("id"):
+        if not isinstance(payload, dict) or not payload.get("id"):
             raise SmsSendError("provider gave no message id")
         return str(payload["id"])

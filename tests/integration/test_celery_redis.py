@@ -1,0 +1,99 @@
+"""With REDIS_URL the after-commit hook only publishes; a real Celery worker consuming Redis delivers.
+
+The app's database is the session's (a SQLite *file*, or PostgreSQL), so the worker thread's own
+connections see the rows this test commits.
+"""
+import time
+import uuid
+
+import kombu.pools
+import pytest
+import redis
+from celery.contrib.testing.worker import start_worker
+from sqlalchemy.orm import Session
+
+from portal.domain import sms
+from portal.extensions import celery, db
+from portal.models import SmsMessage
+from tests import services
+
+pytestmark = pytest.mark.redis
+
+TO = "+79161234567"
+# Celery settings this module changes beyond what init_celery sets on every create_app.
+EXTRA_SETTINGS = ("task_default_queue", "worker_hijack_root_logger", "worker_enable_remote_control")
+
+
+def _forget_broker_connections() -> None:
+    """Celery caches its broker pools and queue declarations from the first use; drop them."""
+    if celery._pool is not None:
+        celery._pool.force_close_all()
+    celery._pool = None
+    celery.__dict__.pop("amqp", None)
+    kombu.pools.reset()
+
+
+@pytest.fixture
+def redis_url():
+    return services.require_redis()
+
+
+@pytest.fixture
+def queue_name():
+    return f"portal-test-{uuid.uuid4().hex[:10]}"  # our own queue: a parallel run cannot take our task
+
+
+@pytest.fixture
+def config_overrides(redis_url, queue_name):
+    """Runs before ``app``: remembers Celery's settings and the Redis keys, restores both afterwards."""
+    saved = {name: celery.conf[name] for name in EXTRA_SETTINGS}
+    saved_log_setup = type(celery.log)._setup
+    client = redis.Redis.from_url(redis_url)
+    keys_before = set(client.keys("*"))
+    _forget_broker_connections()
+    yield {
+        "REDIS_URL": redis_url,
+        "CELERY": {
+            "task_always_eager": False,  # undo TEST_USE_REDIS's eager override
+            "task_default_queue": queue_name,
+            "worker_hijack_root_logger": False,  # leave pytest's log capture alone
+            "worker_enable_remote_control": False,  # no pidbox queues in Redis
+        },
+    }
+    _forget_broker_connections()
+    celery.conf.update(saved)
+    type(celery.log)._setup = saved_log_setup
+    # Ours: the queue and its binding. The limiter's counters (LIMITS:LIMITER/...) are reset by ``app``.
+    ours = [key for key in set(client.keys("*")) - keys_before if not key.startswith(b"LIMITS")]
+    if ours:
+        client.delete(*ours)
+    client.close()
+
+
+def status_of(message_id: int) -> tuple[str, int, str | None]:
+    with Session(db.engine) as session:
+        row = session.get(SmsMessage, message_id)
+        return row.status, row.attempts, row.provider_id
+
+
+def test_a_queued_message_goes_through_redis_to_a_worker(app, db_session, redis_url, queue_name):
+    assert celery.conf.broker_url == redis_url and not celery.conf.task_always_eager
+    broker = redis.Redis.from_url(redis_url)
+    try:
+        message_id = sms.queue_sms(db_session, to=TO, text="TestTel: your password AB3DE", purpose="password").id
+        db_session.commit()
+        # Published, not sent inline.
+        assert status_of(message_id) == ("queued", 0, None)
+        assert broker.llen(queue_name) == 1
+
+        with start_worker(celery, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+            deadline = time.monotonic() + 20
+            while status_of(message_id)[0] == "queued" and time.monotonic() < deadline:
+                time.sleep(0.05)
+            status, attempts, provider_id = status_of(message_id)
+
+        assert (status, attempts) == ("sent", 1)
+        assert provider_id.startswith("outbox-")
+        assert broker.llen(queue_name) == 0
+    finally:
+        broker.close()
