@@ -1,8 +1,10 @@
 """Form pieces shared by the blueprints."""
+import secrets
+
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from wtforms import HiddenField, StringField
 from wtforms.validators import InputRequired, ValidationError
 
 from portal.domain.errors import DomainError
@@ -51,3 +53,14 @@ def phone_field(label=None):
                       validators=[InputRequired(_l("Enter your phone number."))],
                       render_kw={"autocomplete": "tel", "inputmode": "tel", "maxlength": 40,
                                  "placeholder": "+7 916 123-45-67"})
+
+
+class IdempotentForm(PortalForm):
+    """A form that carries a fresh idempotency key; a resubmission brings the same key back."""
+
+    idempotency_key = HiddenField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_submitted():
+            self.idempotency_key.data = secrets.token_urlsafe(24)

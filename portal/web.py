@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import (
     Flask,
+    abort,
     current_app,
     g,
     has_request_context,
@@ -82,6 +83,17 @@ def auth_policy() -> AuthPolicy:
     if "auth_policy" not in g:
         g.auth_policy = AuthPolicy.from_config(current_app.config)
     return g.auth_policy
+
+
+def account_in_focus():
+    """The account the customer's pages act on (their primary one; 404 if it is not theirs)."""
+    from portal.domain.accounts import account_of_login
+    from portal.domain.errors import NotFound
+
+    try:
+        return account_of_login(db.session, login_id=current_user.id, account_id=current_user.primary_account_id)
+    except NotFound:
+        abort(404)
 
 
 def retry_message(err) -> str:

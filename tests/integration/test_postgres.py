@@ -6,47 +6,18 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from flask_migrate import upgrade
 from sqlalchemy.orm import Session
 
-from portal import create_app
 from portal.domain import auth, captcha
 from portal.extensions import db
 from portal.models import Login, PasswordRequest, SmsMessage, utcnow
-from tests import factories, services
-from tests.conftest import _prepare_postgres, base_config
+from tests import factories
 
 pytestmark = pytest.mark.postgres
 
 MSISDN = "+79161234567"
 ANSWER = "TESTX"
 HOLD = 0.3  # seconds each request sleeps right after locking the line, to make the race real
-
-
-@pytest.fixture(scope="module")
-def pg_app():
-    """An app on its own PostgreSQL database (``<TEST_POSTGRES_URL's db>_concurrency``), built by the migrations.
-
-    Its own database, so a suite running on TEST_POSTGRES_URL at the same time is not disturbed.
-    """
-    url = sa.make_url(services.require_postgres())
-    url = url.set(database=f"{url.database}_concurrency").render_as_string(hide_password=False)
-    _prepare_postgres(url)
-    app = create_app({**base_config(url), "SMS_QUOTAS": ((1, 60), (3, 3600), (10, 86400))})
-    with app.app_context():
-        upgrade()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-
-
-@pytest.fixture
-def pg(pg_app):
-    with pg_app.app_context():
-        yield pg_app
-        tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-        with db.engine.begin() as conn:
-            conn.execute(sa.text(f"truncate {tables} restart identity cascade"))
 
 
 def hold_after_line_lock(engine, holds: list):

@@ -9,7 +9,7 @@ from tests.helpers import captcha_token
 
 PUBLIC = ["/auth/login", "/auth/password", "/auth/password/sent?phone=%2B79161234567", "/admin/login",
           "/no-such-page"]
-CUSTOMER = ["/", "/settings/", "/settings/password"]
+CUSTOMER = ["/", "/?block=allowances", "/settings/", "/settings/password", "/tariffs/", "/tariffs/{tariff}"]
 STAFF = ["/admin/", "/admin/?q=Customer", "/admin/sms"]
 BUDGET = 14 * 1024
 
@@ -19,8 +19,10 @@ def every_page(client, db_session, app):
     for url in PUBLIC:
         yield url, client.get(url)
     client.post_form("/auth/login", {"phone": "+79161234567", "password": factories.PASSWORD})
+    tariff = factories.make_tariff(db_session, name="Other")
+    db_session.commit()
     for url in CUSTOMER:
-        yield url, client.get(url)
+        yield url, client.get(url.format(tariff=tariff.id))
     staff = app.test_client()
     staff.post_form("/admin/login", {"email": "agent@example.com", "password": factories.PASSWORD})
     for url in STAFF:
@@ -35,7 +37,7 @@ def pages(client, db_session, app):
 
 
 def test_every_get_route_is_covered(app):
-    covered = {re.sub(r"\?.*", "", u) for u in PUBLIC + CUSTOMER + STAFF}
+    covered = {re.sub(r"\?.*", "", u).replace("{tariff}", "<int:tariff_id>") for u in PUBLIC + CUSTOMER + STAFF}
     skip = {"/static/<path:filename>", "/favicon.ico", "/auth/captcha", "/auth/captcha/<token>.<ext>", "/dev/sms"}
     routes = {rule.rule for rule in app.url_map.iter_rules() if "GET" in rule.methods}
     assert routes - skip <= covered | {"/auth/captcha/<token>.<any(png, wav):ext>"}, routes - skip - covered

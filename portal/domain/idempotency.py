@@ -1,0 +1,34 @@
+"""Idempotency keys: one change per form submission, however often it arrives."""
+import re
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from portal.domain.errors import DomainError
+from portal.models import ProcessedRequest
+
+KEY_FORMAT = re.compile(r"^[A-Za-z0-9_-]{16,80}$")
+
+
+class AlreadyDone(Exception):
+    """This submission was carried out before; the caller answers as if it had just succeeded."""
+
+
+def claim(session: Session, key: str, *, action: str, account_id: int | None) -> None:
+    """Record the key in the caller's transaction, or raise AlreadyDone if it is known."""
+    if not key or not KEY_FORMAT.match(key):
+        raise DomainError(_l("The form has expired. Reload the page and try again."))
+    if session.scalar(select(ProcessedRequest.key).where(ProcessedRequest.key == key)):
+        raise AlreadyDone(key)
+    session.add(ProcessedRequest(key=key, action=action, account_id=account_id))
+
+
+def commit_once(session: Session) -> None:
+    """Commit; a concurrent twin that committed the same key first makes this one AlreadyDone."""
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise AlreadyDone() from None

@@ -1,0 +1,5 @@
+from portal.forms import IdempotentForm
+
+
+class SwitchTariffForm(IdempotentForm):
+    """Confirms a switch: the tariff comes from the URL, the key makes a double click harmless."""

@@ -1,0 +1,37 @@
+"""A PostgreSQL app of its own for the concurrency tests (DESIGN.md §8)."""
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from portal import create_app
+from portal.extensions import db
+from tests import services
+from tests.conftest import _prepare_postgres, base_config
+
+
+@pytest.fixture(scope="session")
+def pg_app():
+    """An app on its own PostgreSQL database (``<TEST_POSTGRES_URL's db>_concurrency``), built by the migrations.
+
+    Its own database, so a suite running on TEST_POSTGRES_URL at the same time is not disturbed.
+    """
+    url = sa.make_url(services.require_postgres())
+    url = url.set(database=f"{url.database}_concurrency").render_as_string(hide_password=False)
+    _prepare_postgres(url)
+    app = create_app({**base_config(url), "SMS_QUOTAS": ((1, 60), (3, 3600), (10, 86400))})
+    with app.app_context():
+        upgrade()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def pg(pg_app):
+    with pg_app.app_context():
+        yield pg_app
+        tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+        with db.engine.begin() as conn:
+            conn.execute(sa.text(f"truncate {tables} restart identity cascade"))
+
+
