@@ -129,8 +129,10 @@ SERVICES: list[dict] = [
          description="Manage several numbers under one login: balances, payments and services of each."),
     # paid content subscriptions
     dict(code="music-stream", name="Music streaming", category="subscription", kind="mobile", monthly_fee=19900,
+         refund_unused=True,
          description="Millions of tracks without ads; listening does not use the data package."),
     dict(code="online-cinema", name="Online cinema", category="subscription", kind="mobile", monthly_fee=29900,
+         refund_unused=True,
          description="Films and series on the phone, the TV and the computer; up to 5 profiles."),
     dict(code="audiobooks", name="Audiobooks", category="subscription", kind="mobile", monthly_fee=14900,
          description="Audiobooks and podcasts, offline listening."),
@@ -669,6 +671,16 @@ def _settle_balances(session: Session, accounts: list[Account]) -> None:
 BONUS_POINTS = {"+79161234567": 1840, "+79161234568": 120, "+79031112233": 560, "+79262223344": 2310}
 
 
+# Services that cannot be on one line together.
+CONFLICTS = (("hidden-number", "who-called"),)
+
+
+def _seed_conflicts(services: dict[str, Service]) -> None:
+    for code, other in CONFLICTS:
+        if services[other] not in services[code].conflicts:
+            services[code].conflicts.append(services[other])
+
+
 def _seed_bonus(session: Session, accounts: dict[str, Account], added: Counter) -> None:
     have = set(session.scalars(select(BonusAccount.account_id)))
     for key, points in BONUS_POINTS.items():
@@ -690,6 +702,7 @@ def seed_demo(session: Session, *, now: datetime | None = None) -> str:
     ledger_start = _month_start(start)
 
     tariffs, services = _seed_catalog(session, added)
+    _seed_conflicts(services)
     accounts = _seed_customers(session, now, tariffs, added)
     family: dict[str, list[str]] = {c.contract_no: [a.key for a in c.accounts if a.kind == "mobile"]
                                     for c in CUSTOMERS}

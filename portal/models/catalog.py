@@ -13,6 +13,15 @@ service_tariff = Table(
 )
 
 
+# Services that cannot be connected together (stored once per pair, either order).
+service_conflict = Table(
+    "service_conflict",
+    Base.metadata,
+    Column("service_id", ForeignKey("service.id"), primary_key=True),
+    Column("other_id", ForeignKey("service.id"), primary_key=True),
+)
+
+
 class Tariff(Base):
     __tablename__ = "tariff"
 
@@ -44,8 +53,16 @@ class Service(Base):
     monthly_fee: Mapped[int] = mapped_column(default=0)
     description: Mapped[str] = mapped_column(Text, default="")
     archived: Mapped[bool] = mapped_column(default=False)
+    # The unused part of the month's fee comes back on disconnection (most services: no).
+    refund_unused: Mapped[bool] = mapped_column(default=False)
 
+    # Empty: compatible with every tariff of its kind.
     tariffs: Mapped[list[Tariff]] = relationship(secondary=service_tariff)
+    conflicts: Mapped[list["Service"]] = relationship(
+        secondary=service_conflict,
+        primaryjoin=lambda: Service.id == service_conflict.c.service_id,
+        secondaryjoin=lambda: Service.id == service_conflict.c.other_id,
+    )
 
 
 class Subscription(Base):

@@ -1,12 +1,13 @@
 from flask import abort, flash
 from flask_babel import gettext as _
 
-from portal.domain import tariffs
+from portal.domain import services, tariffs
 from portal.domain.errors import DomainError, NotFound
+from portal.domain.overview import account_overview
 from portal.extensions import db
 from portal.models import utcnow
 from portal.tariffs import bp
-from portal.tariffs.forms import SwitchTariffForm
+from portal.tariffs.forms import ServiceForm, SwitchTariffForm
 from portal.web import account_in_focus, current_actor, customer_required, render, see_other
 
 
@@ -17,14 +18,14 @@ def offered_or_404(account, tariff_id: int):
         abort(404)
 
 
-@bp.get("/")
+@bp.get("/tariffs/")
 @customer_required
 def catalog():
     account = account_in_focus()
     return render("tariffs/catalog.html", account=account, tariffs=tariffs.available_tariffs(db.session, account))
 
 
-@bp.route("/<int:tariff_id>", methods=["GET", "POST"])
+@bp.route("/tariffs/<int:tariff_id>", methods=["GET", "POST"])
 @customer_required
 def switch(tariff_id: int):
     """The comparison with the current tariff and the confirmation of the switch, on one page."""
@@ -42,3 +43,64 @@ def switch(tariff_id: int):
     quote = tariffs.quote_switch(db.session, account, tariff, now=utcnow())
     return render("tariffs/switch.html", "tariffs/_confirm.html", status=form.status, form=form,
                   account=account, tariff=tariff, quote=quote)
+
+
+@bp.get("/services/")
+@customer_required
+def services_catalog():
+    account = account_in_focus()
+    return render("tariffs/services.html", account=account, labels=services.CATEGORY_LABELS,
+                  catalog=services.service_catalog(db.session, account, now=utcnow()))
+
+
+@bp.route("/services/<int:service_id>", methods=["GET", "POST"])
+@customer_required
+def connect(service_id: int):
+    """What connecting costs, and the confirmation."""
+    account = account_in_focus()
+    try:
+        service = services.offered_service(db.session, account, service_id)
+    except NotFound:
+        abort(404)
+    form = ServiceForm()
+    if form.validate_on_submit():
+        try:
+            services.connect_service(db.session, account_id=account.id, service_id=service.id,
+                                     idempotency_key=form.idempotency_key.data, actor=current_actor(), now=utcnow())
+            flash(_("“%(name)s” is connected.", name=service.name))
+            return see_other(".services_catalog")
+        except DomainError as err:
+            form.add_domain_error(err)
+    offer = services.offer_for(db.session, account, service, now=utcnow())
+    return render("tariffs/connect.html", "tariffs/_connect.html", status=form.status, form=form, offer=offer)
+
+
+@bp.route("/services/subscriptions/<int:subscription_id>/disconnect", methods=["GET", "POST"])
+@customer_required
+def disconnect(subscription_id: int):
+    account = account_in_focus()
+    form = ServiceForm()
+    if form.validate_on_submit():
+        try:
+            services.disconnect_service(db.session, account_id=account.id, subscription_id=subscription_id,
+                                        idempotency_key=form.idempotency_key.data, actor=current_actor(),
+                                        now=utcnow())
+            flash(_("The service is disconnected."))
+            return see_other(".services_catalog")
+        except NotFound:
+            abort(404)
+    try:
+        subscription = services.account_subscription(db.session, account, subscription_id)
+    except NotFound:
+        abort(404)
+    return render("tariffs/disconnect.html", "tariffs/_disconnect.html", status=form.status, form=form,
+                  subscription=subscription)
+
+
+@bp.get("/services/subscriptions")
+@customer_required
+def subscriptions():
+    """My paid content subscriptions, with cancel."""
+    account = account_in_focus()
+    return render("tariffs/subscriptions.html",
+                  overview=account_overview(db.session, account, now=utcnow()))

@@ -9,7 +9,9 @@ from tests.helpers import captcha_token
 
 PUBLIC = ["/auth/login", "/auth/password", "/auth/password/sent?phone=%2B79161234567", "/admin/login",
           "/no-such-page"]
-CUSTOMER = ["/", "/?block=allowances", "/settings/", "/settings/password", "/tariffs/", "/tariffs/{tariff}"]
+CUSTOMER = ["/", "/?block=allowances", "/settings/", "/settings/password", "/tariffs/", "/tariffs/{tariff}",
+            "/services/", "/services/{service}", "/services/subscriptions",
+            "/services/subscriptions/{subscription}/disconnect"]
 STAFF = ["/admin/", "/admin/?q=Customer", "/admin/sms"]
 BUDGET = 14 * 1024
 
@@ -20,9 +22,13 @@ def every_page(client, db_session, app):
         yield url, client.get(url)
     client.post_form("/auth/login", {"phone": "+79161234567", "password": factories.PASSWORD})
     tariff = factories.make_tariff(db_session, name="Other")
+    service = factories.make_service(db_session)
+    account = factories.ensure_login(db_session, "+79161234567").primary_account
+    subscription = factories.make_subscription(db_session, account, factories.make_service(db_session))
     db_session.commit()
+    ids = dict(tariff=tariff.id, service=service.id, subscription=subscription.id)
     for url in CUSTOMER:
-        yield url, client.get(url.format(tariff=tariff.id))
+        yield url, client.get(url.format(**ids))
     staff = app.test_client()
     staff.post_form("/admin/login", {"email": "agent@example.com", "password": factories.PASSWORD})
     for url in STAFF:
@@ -37,7 +43,8 @@ def pages(client, db_session, app):
 
 
 def test_every_get_route_is_covered(app):
-    covered = {re.sub(r"\?.*", "", u).replace("{tariff}", "<int:tariff_id>") for u in PUBLIC + CUSTOMER + STAFF}
+    covered = {re.sub(r"\?.*", "", u).replace("{tariff}", "<int:tariff_id>").replace("{service}", "<int:service_id>")
+               .replace("{subscription}", "<int:subscription_id>") for u in PUBLIC + CUSTOMER + STAFF}
     skip = {"/static/<path:filename>", "/favicon.ico", "/auth/captcha", "/auth/captcha/<token>.<ext>", "/dev/sms"}
     routes = {rule.rule for rule in app.url_map.iter_rules() if "GET" in rule.methods}
     assert routes - skip <= covered | {"/auth/captcha/<token>.<any(png, wav):ext>"}, routes - skip - covered

@@ -1,0 +1,171 @@
+"""Services: the catalog a line sees, connecting and disconnecting them."""
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from portal.domain import idempotency
+from portal.domain.audit import Actor, record
+from portal.domain.errors import DomainError, NotFound
+from portal.domain.overview import active_subscriptions
+from portal.domain.tariffs import period_bounds
+from portal.models import Account, AccountStatus, LedgerEntry, Service, Subscription
+
+# Which service kinds an account of each kind may connect.
+KINDS = {"mobile": ("mobile",), "home": ("home", "tv")}
+# Categories in the order the catalog shows them.
+CATEGORIES = ("calls", "internet", "roaming", "entertainment", "security", "number_management", "subscription",
+              "tv", "home")
+CATEGORY_LABELS = {
+    "calls": _l("Calls"), "internet": _l("Internet"), "roaming": _l("Roaming"),
+    "entertainment": _l("Entertainment"), "security": _l("Security"),
+    "number_management": _l("Number management"), "subscription": _l("Paid subscriptions"),
+    "tv": _l("TV"), "home": _l("Home extras"),
+}
+
+
+class ServiceRefused(DomainError):
+    """The service cannot be connected or disconnected; the message says why."""
+
+
+@dataclass(frozen=True)
+class Offer:
+    service: Service
+    subscription: Subscription | None  # the active one, if connected
+    refusal: str | None  # why it cannot be connected now, if so
+    first_charge: int  # connection fee plus this period's share of the monthly fee
+
+
+def _fraction_left(now: datetime) -> float:
+    start, end = period_bounds(now)
+    return (end - now) / (end - start)
+
+
+def first_charge(service: Service, now: datetime) -> int:
+    return service.connection_fee + round(service.monthly_fee * _fraction_left(now))
+
+
+def _refusal(account: Account, service: Service, active: list[Subscription], now: datetime):
+    if account.status != AccountStatus.active.value:
+        return _l("Services can be connected only on an active line.")
+    if service.archived or service.kind not in KINDS[account.kind]:
+        return _l("This service is no longer offered.")
+    if service.tariffs and account.tariff not in service.tariffs:
+        return _l("This service does not work with your tariff.")
+    connected = {s.service_id: s.service for s in active}
+    if service.id in connected:
+        return _l("This service is already connected.")
+    clash = next((s for s in connected.values() if s in service.conflicts or service in s.conflicts), None)
+    if clash is not None:
+        return _l("It cannot work together with “%(name)s”. Disconnect that one first.", name=clash.name)
+    if account.balance < first_charge(service, now):
+        return _l("The balance is too low to connect it. Top up first.")
+    return None
+
+
+def offer_for(session: Session, account: Account, service: Service, *, now: datetime) -> Offer:
+    """One service's state and price for this account."""
+    active = active_subscriptions(session, account.id)
+    subscription = next((s for s in active if s.service_id == service.id), None)
+    refusal = None if subscription else _refusal(account, service, active, now)
+    return Offer(service, subscription, str(refusal) if refusal else None, first_charge(service, now))
+
+
+def service_catalog(session: Session, account: Account, *, now: datetime) -> dict[str, list[Offer]]:
+    """The services this account may see, by category, each with its state and price now."""
+    services = session.scalars(
+        select(Service).where(Service.kind.in_(KINDS[account.kind]), Service.archived.is_(False))
+        .options(selectinload(Service.tariffs), selectinload(Service.conflicts))
+        .order_by(Service.name)
+    ).all()
+    active = active_subscriptions(session, account.id)
+    by_service = {s.service_id: s for s in active}
+    catalog = defaultdict(list)
+    for service in services:
+        subscription = by_service.get(service.id)
+        refusal = None if subscription else _refusal(account, service, active, now)
+        catalog[service.category].append(Offer(service, subscription, str(refusal) if refusal else None,
+                                               first_charge(service, now)))
+    order = {category: i for i, category in enumerate(CATEGORIES)}
+    return {c: catalog[c] for c in sorted(catalog, key=lambda c: (order.get(c, len(order)), c))}
+
+
+def offered_service(session: Session, account: Account, service_id: int) -> Service:
+    service = session.get(Service, service_id)
+    if service is None or service.archived or service.kind not in KINDS[account.kind]:
+        raise NotFound("service")
+    return service
+
+
+def account_subscription(session: Session, account: Account, subscription_id: int) -> Subscription:
+    """An active subscription of this account; NotFound for anyone else's."""
+    subscription = session.get(Subscription, subscription_id)
+    if subscription is None or subscription.account_id != account.id or subscription.status != "active":
+        raise NotFound("subscription")
+    return subscription
+
+
+def connect_service(session: Session, *, account_id: int, service_id: int, idempotency_key: str, actor: Actor,
+                    now: datetime) -> None:
+    """Connect now: connection fee and this period's share of the monthly fee, subscription, audit."""
+    account = session.get(Account, account_id, with_for_update=True, populate_existing=True)
+    service = session.get(Service, service_id)
+    if account is None or service is None:
+        raise NotFound("service")
+    try:
+        idempotency.claim(session, idempotency_key, action="connect_service", account_id=account.id)
+    except idempotency.AlreadyDone:
+        session.rollback()
+        return
+    refusal = _refusal(account, service, active_subscriptions(session, account.id), now)
+    if refusal:
+        session.rollback()
+        raise ServiceRefused(refusal)
+    charges = (("connect", service.connection_fee, f"Connection: {service.name}"),
+               ("month", round(service.monthly_fee * _fraction_left(now)), f"{service.name}, rest of the month"))
+    for suffix, amount, description in charges:
+        if amount:
+            account.balance -= amount
+            session.add(LedgerEntry(account_id=account.id, amount=-amount, kind="service_fee", created_at=now,
+                                    idempotency_key=f"svc:{idempotency_key}:{suffix}", description=description))
+    session.add(Subscription(account_id=account.id, service_id=service.id, status="active", since=now))
+    record(session, actor, "service_connected", obj=account, detail=service.code)
+    try:
+        idempotency.commit_once(session)
+    except idempotency.AlreadyDone:
+        return
+
+
+def disconnect_service(session: Session, *, account_id: int, subscription_id: int, idempotency_key: str,
+                       actor: Actor, now: datetime) -> None:
+    """End the subscription now; the unused part of the month comes back only if the service says so."""
+    account = session.get(Account, account_id, with_for_update=True, populate_existing=True)
+    try:
+        idempotency.claim(session, idempotency_key, action="disconnect_service", account_id=account_id)
+    except idempotency.AlreadyDone:
+        session.rollback()
+        return
+    subscription = session.get(Subscription, subscription_id, populate_existing=True)
+    if subscription is None or subscription.account_id != account_id:
+        session.rollback()
+        raise NotFound("subscription")
+    if subscription.status != "active":
+        session.rollback()
+        return  # already disconnected: nothing to do twice
+    subscription.status = "ended"
+    subscription.until = now
+    refund = round(subscription.service.monthly_fee * _fraction_left(now)) if subscription.service.refund_unused \
+        else 0
+    if refund:
+        account.balance += refund
+        session.add(LedgerEntry(account_id=account.id, amount=refund, kind="adjustment", created_at=now,
+                                idempotency_key=f"svc:{idempotency_key}:refund",
+                                description=f"Unused part of {subscription.service.name}"))
+    record(session, actor, "service_disconnected", obj=account, detail=subscription.service.code)
+    try:
+        idempotency.commit_once(session)
+    except idempotency.AlreadyDone:
+        return
