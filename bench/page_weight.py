@@ -14,6 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flask_migrate import upgrade  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from portal import create_app  # noqa: E402
@@ -48,9 +49,16 @@ def main() -> None:
             rows.append((url, "visitor", visitor.get(url)))
         customer = app.test_client()
         customer.post("/auth/login", data={"phone": msisdn, "password": PASSWORD})
-        for url in ("/", "/settings/", "/settings/password"):
+        for url in ("/", "/settings/", "/settings/password", "/tariffs/", "/services/", "/services/subscriptions"):
             rows.append((url, "customer", customer.get(url)))
-        rows.append(("/ (htmx partial)", "customer", customer.get("/", headers={"HX-Request": "true"})))
+        rows.append(("/?block=allowances (htmx)", "customer",
+                     customer.get("/?block=allowances", headers={"HX-Request": "true"})))
+        statements = []
+        with app.app_context():
+            engine = db.engine
+        sa.event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+        customer.get("/")
+        print(f"dashboard: {len(statements)} SQL queries")
         clerk = app.test_client()
         clerk.post("/admin/login", data={"email": "bench@example.com", "password": PASSWORD})
         for url in ("/admin/", "/admin/?q=%2B7916", "/admin/sms"):
