@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 from portal.extensions import celery, db
 from portal.models import utcnow
 
-
 log = logging.getLogger(__name__)
 
 

@@ -1,10 +1,24 @@
 """Plain ``make_*`` functions with keyword defaults; they flush, the caller commits."""
+from datetime import timedelta
 from itertools import count
 
 from sqlalchemy import select
 
 from portal.domain.passwords import hash_secret
-from portal.models import Account, Customer, LedgerEntry, Line, Login, LoginAccount, Staff, Tariff
+from portal.models import (
+    Account,
+    Allowance,
+    Customer,
+    LedgerEntry,
+    Line,
+    Login,
+    LoginAccount,
+    Service,
+    Staff,
+    Subscription,
+    Tariff,
+    utcnow,
+)
 
 PASSWORD = "correct-horse-42"
 _seq = count(1)
@@ -75,9 +89,7 @@ def make_staff(session, *, email: str = "agent@example.com", role: str = "suppor
     return staff
 
 
-def make_service(session, **values) -> "Service":
-    from portal.models import Service
-
+def make_service(session, **values) -> Service:
     n = next(_seq)
     service = Service(**{"code": f"s{n}", "name": f"Service {n}", "category": "calls", "kind": "mobile",
                          "monthly_fee": 3000, **values})
@@ -86,20 +98,14 @@ def make_service(session, **values) -> "Service":
     return service
 
 
-def make_subscription(session, account, service, **values) -> "Subscription":
-    from portal.models import Subscription
-
+def make_subscription(session, account, service, **values) -> Subscription:
     subscription = Subscription(account_id=account.id, service_id=service.id, **values)
     session.add(subscription)
     session.flush()
     return subscription
 
 
-def make_allowance(session, account, *, now=None, **values) -> "Allowance":
-    from datetime import timedelta
-
-    from portal.models import Allowance, utcnow
-
+def make_allowance(session, account, *, now=None, **values) -> Allowance:
     now = now or utcnow()
     allowance = Allowance(**{"account_id": account.id, "period_start": now - timedelta(days=10),
                              "period_end": now + timedelta(days=20), "minutes_total": 500, "minutes_left": 120,

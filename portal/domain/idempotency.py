@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portal.domain.errors import DomainError
+from portal.domain.errors import DomainError, NotFound
 from portal.models import ProcessedRequest
 
 KEY_FORMAT = re.compile(r"^[A-Za-z0-9_-]{16,80}$")
@@ -25,10 +25,30 @@ def claim(session: Session, key: str, *, action: str, account_id: int | None) ->
     session.add(ProcessedRequest(key=key, action=action, account_id=account_id))
 
 
-def commit_once(session: Session) -> None:
-    """Commit; a concurrent twin that committed the same key first makes this one AlreadyDone."""
+def commit_once(session: Session) -> bool:
+    """Commit; False when a concurrent twin committed the same key first (its change stands, not ours)."""
     try:
         session.commit()
     except IntegrityError:
         session.rollback()
-        raise AlreadyDone() from None
+        return False
+    return True
+
+
+def lock_account_for(session: Session, *, account_id: int, idempotency_key: str, action: str):
+    """Lock the account row for one change and claim the submission's key.
+
+    Returns the account, or None when this submission was carried out before.
+    The row lock makes a concurrent twin wait here, then find the key.
+    """
+    from portal.models import Account
+
+    account = session.get(Account, account_id, with_for_update=True, populate_existing=True)
+    if account is None:
+        raise NotFound("account")
+    try:
+        claim(session, idempotency_key, action=action, account_id=account.id)
+    except AlreadyDone:
+        session.rollback()
+        return None
+    return account

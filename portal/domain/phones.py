@@ -1,6 +1,5 @@
 """Phone numbers: parsed from what people type, stored in E.164 (DESIGN.md §2)."""
 import phonenumbers
-
 from flask_babel import lazy_gettext as _l
 
 from portal.domain.errors import DomainError

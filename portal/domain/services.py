@@ -111,15 +111,14 @@ def account_subscription(session: Session, account: Account, subscription_id: in
 def connect_service(session: Session, *, account_id: int, service_id: int, idempotency_key: str, actor: Actor,
                     now: datetime) -> None:
     """Connect now: connection fee and this period's share of the monthly fee, subscription, audit."""
-    account = session.get(Account, account_id, with_for_update=True, populate_existing=True)
-    service = session.get(Service, service_id)
-    if account is None or service is None:
-        raise NotFound("service")
-    try:
-        idempotency.claim(session, idempotency_key, action="connect_service", account_id=account.id)
-    except idempotency.AlreadyDone:
-        session.rollback()
+    account = idempotency.lock_account_for(session, account_id=account_id, idempotency_key=idempotency_key,
+                                           action="connect_service")
+    if account is None:
         return
+    service = session.get(Service, service_id)
+    if service is None:
+        session.rollback()
+        raise NotFound("service")
     refusal = _refusal(account, service, active_subscriptions(session, account.id), now)
     if refusal:
         session.rollback()
@@ -133,20 +132,15 @@ def connect_service(session: Session, *, account_id: int, service_id: int, idemp
                                     idempotency_key=f"svc:{idempotency_key}:{suffix}", description=description))
     session.add(Subscription(account_id=account.id, service_id=service.id, status="active", since=now))
     record(session, actor, "service_connected", obj=account, detail=service.code)
-    try:
-        idempotency.commit_once(session)
-    except idempotency.AlreadyDone:
-        return
+    idempotency.commit_once(session)
 
 
 def disconnect_service(session: Session, *, account_id: int, subscription_id: int, idempotency_key: str,
                        actor: Actor, now: datetime) -> None:
     """End the subscription now; the unused part of the month comes back only if the service says so."""
-    account = session.get(Account, account_id, with_for_update=True, populate_existing=True)
-    try:
-        idempotency.claim(session, idempotency_key, action="disconnect_service", account_id=account_id)
-    except idempotency.AlreadyDone:
-        session.rollback()
+    account = idempotency.lock_account_for(session, account_id=account_id, idempotency_key=idempotency_key,
+                                           action="disconnect_service")
+    if account is None:
         return
     subscription = session.get(Subscription, subscription_id, populate_existing=True)
     if subscription is None or subscription.account_id != account_id:
@@ -165,7 +159,4 @@ def disconnect_service(session: Session, *, account_id: int, subscription_id: in
                                 idempotency_key=f"svc:{idempotency_key}:refund",
                                 description=f"Unused part of {subscription.service.name}"))
     record(session, actor, "service_disconnected", obj=account, detail=subscription.service.code)
-    try:
-        idempotency.commit_once(session)
-    except idempotency.AlreadyDone:
-        return
+    idempotency.commit_once(session)

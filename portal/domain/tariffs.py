@@ -83,16 +83,14 @@ def change_tariff(session: Session, *, account_id: int, tariff_id: int, idempote
 
     A repeated submission (same key) changes nothing and is not an error.
     """
-    # One switch at a time per account: the row lock makes a concurrent twin wait, then see the key.
-    account = session.get(Account, account_id, with_for_update=True, populate_existing=True)
-    tariff = session.get(Tariff, tariff_id)
-    if account is None or tariff is None:
-        raise NotFound("tariff")
-    try:
-        idempotency.claim(session, idempotency_key, action="change_tariff", account_id=account.id)
-    except idempotency.AlreadyDone:
-        session.rollback()
+    account = idempotency.lock_account_for(session, account_id=account_id, idempotency_key=idempotency_key,
+                                           action="change_tariff")
+    if account is None:
         return
+    tariff = session.get(Tariff, tariff_id)
+    if tariff is None:
+        session.rollback()
+        raise NotFound("tariff")
     refusal = _refusal(account, tariff, tariff.switch_fee)
     if refusal:
         session.rollback()
@@ -108,10 +106,7 @@ def change_tariff(session: Session, *, account_id: int, tariff_id: int, idempote
     account.tariff_id = tariff.id
     record(session, actor, "tariff_changed", obj=account,
            detail=f"{old.name if old else '-'} -> {tariff.name}; fee {quote.fee}")
-    try:
-        idempotency.commit_once(session)
-    except idempotency.AlreadyDone:
-        return
+    idempotency.commit_once(session)
 
 
 def _replace_package(session: Session, account: Account, quote: Quote, now: datetime) -> None:
