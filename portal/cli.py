@@ -14,6 +14,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_staff)
     app.cli.add_command(sms_group)
+    app.cli.add_command(billing_group)
 
 
 @click.command("seed-demo")
@@ -52,3 +53,21 @@ def sms_deliver():
     for message_id in ids:
         deliver_sms.delay(message_id)
     click.echo(f"{len(ids)} queued message(s) handed to delivery.")
+
+
+@click.group("billing")
+def billing_group():
+    """Money checks and runs."""
+
+
+@billing_group.command("verify")
+def billing_verify():
+    """Check that every balance equals the sum of its ledger entries; exit 1 if not."""
+    from portal.domain import ledger
+
+    mismatches = ledger.verify(db.session)
+    for m in mismatches:
+        click.echo(f"account {m.account_id}: balance {m.balance} != entries {m.entries_sum}", err=True)
+    if mismatches:
+        raise SystemExit(1)
+    click.echo("Every balance equals the sum of its ledger entries.")

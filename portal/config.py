@@ -72,3 +72,9 @@ TRUSTED_GATEWAYS = ()
 MSISDN_HEADER = "X-Msisdn"
 
 PASSWORD_MIN_LENGTH = 8
+
+# Card payments.
+PAYMENT_GATEWAY = "test"  # the deterministic test-mode gateway (README: test cards)
+TOPUP_MIN = 1000  # kopecks: 10 roubles
+TOPUP_MAX = 1500000  # kopecks: 15 000 roubles
+PAYMENT_WEBHOOK_SECRET = None  # set to accept the gateway's signed notifications at /payments/callback

@@ -15,12 +15,14 @@ from portal.models.bonus import BonusAccount
 from portal.models.catalog import Allowance, Service, Subscription, Tariff
 from portal.models.customers import Account, AccountKind, AccountStatus, Customer, HomeContract, Line
 from portal.models.money import LedgerEntry
+from portal.models.payments import CardPayment, CardToken
 from portal.models.requests import ProcessedRequest
 from portal.models.sms import SmsMessage
 from portal.models.usage import UsageRecord
 
 __all__ = [
-    "Account", "AccountKind", "AccountStatus", "Allowance", "AuditEvent", "Base", "BonusAccount", "Challenge", "Customer",
+    "Account", "AccountKind", "AccountStatus", "Allowance", "AuditEvent", "Base", "BonusAccount", "CardPayment",
+    "CardToken", "Challenge", "Customer",
     "HomeContract", "LedgerEntry", "Line", "Login", "LoginAccount", "LoginSession", "LoginThrottle",
     "PasswordRequest", "ProcessedRequest", "Service", "SmsMessage", "Staff", "StaffSession", "Subscription", "Tariff",
     "UsageRecord", "utcnow",

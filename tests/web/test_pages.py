@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from portal.models import CardPayment
 from tests import factories
 from tests.helpers import captcha_token
 
@@ -11,7 +12,8 @@ PUBLIC = ["/auth/login", "/auth/password", "/auth/password/sent?phone=%2B7916123
           "/no-such-page"]
 CUSTOMER = ["/", "/?block=allowances", "/settings/", "/settings/password", "/tariffs/", "/tariffs/{tariff}",
             "/services/", "/services/{service}", "/services/subscriptions",
-            "/services/subscriptions/{subscription}/disconnect"]
+            "/services/subscriptions/{subscription}/disconnect", "/payments/topup", "/payments/{payment}",
+            "/payments/{payment}/3ds"]
 STAFF = ["/admin/", "/admin/?q=Customer", "/admin/sms"]
 BUDGET = 14 * 1024
 
@@ -25,8 +27,11 @@ def every_page(client, db_session, app):
     service = factories.make_service(db_session)
     account = factories.ensure_login(db_session, "+79161234567").primary_account
     subscription = factories.make_subscription(db_session, account, factories.make_service(db_session))
+    payment = CardPayment(token="t" * 24, account_id=account.id, amount=50000, idempotency_key="p" * 24,
+                          card_last4="3220", status="awaiting_3ds", gateway_ref="test_ref")
+    db_session.add(payment)
     db_session.commit()
-    ids = dict(tariff=tariff.id, service=service.id, subscription=subscription.id)
+    ids = dict(tariff=tariff.id, service=service.id, subscription=subscription.id, payment=payment.token)
     for url in CUSTOMER:
         yield url, client.get(url.format(**ids))
     staff = app.test_client()
@@ -44,8 +49,9 @@ def pages(client, db_session, app):
 
 def test_every_get_route_is_covered(app):
     covered = {re.sub(r"\?.*", "", u).replace("{tariff}", "<int:tariff_id>").replace("{service}", "<int:service_id>")
-               .replace("{subscription}", "<int:subscription_id>") for u in PUBLIC + CUSTOMER + STAFF}
-    skip = {"/static/<path:filename>", "/favicon.ico", "/auth/captcha", "/auth/captcha/<token>.<ext>", "/dev/sms"}
+               .replace("{subscription}", "<int:subscription_id>").replace("{payment}", "<token>")
+               for u in PUBLIC + CUSTOMER + STAFF}
+    skip = {"/static/<path:filename>", "/favicon.ico", "/payments/callback", "/auth/captcha", "/auth/captcha/<token>.<ext>", "/dev/sms"}
     routes = {rule.rule for rule in app.url_map.iter_rules() if "GET" in rule.methods}
     assert routes - skip <= covered | {"/auth/captcha/<token>.<any(png, wav):ext>"}, routes - skip - covered
 

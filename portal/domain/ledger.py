@@ -1,0 +1,40 @@
+"""The ledger: every money movement is an entry; an account's balance is their sum."""
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from portal.models import Account, LedgerEntry
+
+
+def post(session: Session, account: Account, *, amount: int, kind: str, key: str | None, description: str,
+         now: datetime, related_entry_id: int | None = None) -> LedgerEntry:
+    """Add an entry and move the cached balance with it. The caller holds the account's row lock."""
+    if not isinstance(amount, int) or isinstance(amount, bool):
+        raise TypeError("ledger amounts are integer kopecks")
+    entry = LedgerEntry(account_id=account.id, amount=amount, kind=kind, idempotency_key=key,
+                        description=description[:200], created_at=now, related_entry_id=related_entry_id)
+    session.add(entry)
+    account.balance += amount
+    return entry
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    account_id: int
+    balance: int
+    entries_sum: int
+
+
+def verify(session: Session) -> list[Mismatch]:
+    """Accounts whose balance is not the sum of their ledger entries (there should be none)."""
+    sums = (select(LedgerEntry.account_id, func.coalesce(func.sum(LedgerEntry.amount), 0).label("total"))
+            .group_by(LedgerEntry.account_id).subquery())
+    rows = session.execute(
+        select(Account.id, Account.balance, func.coalesce(sums.c.total, 0))
+        .outerjoin(sums, sums.c.account_id == Account.id)
+        .where(Account.balance != func.coalesce(sums.c.total, 0))
+        .order_by(Account.id)
+    ).all()
+    return [Mismatch(*row) for row in rows]

@@ -1,0 +1,141 @@
+"""Top-ups by bank card: the payment's states and the one ledger entry a confirmation makes."""
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.domain import idempotency, ledger
+from portal.domain.audit import Actor, record
+from portal.domain.errors import DomainError, NotFound
+from portal.domain.money import BadAmount
+from portal.models import Account, AccountStatus, CardPayment, CardToken
+from portal.payment_gateway import Card, CardGateway, Charge
+
+DECIDED = ("confirmed", "declined")
+
+
+class BadCard(DomainError):
+    """The card details cannot be right; ``field`` says which."""
+
+
+@dataclass(frozen=True)
+class TopupLimits:
+    minimum: int
+    maximum: int
+
+
+def luhn_ok(number: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(number)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def parse_card(number: str, expiry: str, cvc: str, *, today: date) -> Card:
+    """Digits only, a valid check digit, an expiry in the future, a 3–4 digit CVC."""
+    digits = "".join(ch for ch in (number or "") if ch.isdigit())
+    if not 13 <= len(digits) <= 19 or len(digits) != len((number or "").replace(" ", "").replace("-", "")) \
+            or not luhn_ok(digits):
+        raise BadCard(_l("Check the card number: 16 digits from the front of the card."), field="card_number")
+    expiry = (expiry or "").strip().replace(" ", "")
+    try:
+        month, year = expiry.split("/")
+        month, year = int(month), 2000 + int(year)
+        if not 1 <= month <= 12 or len(expiry) != 5:
+            raise ValueError
+    except ValueError:
+        raise BadCard(_l("The expiry date is written as MM/YY, for example 08/28."), field="expiry") from None
+    if (year, month) < (today.year, today.month):
+        raise BadCard(_l("This card has expired."), field="expiry")
+    cvc = (cvc or "").strip()
+    if not (cvc.isdigit() and len(cvc) in (3, 4)):
+        raise BadCard(_l("The CVC is the 3 digits on the back of the card."), field="cvc")
+    return Card(number=digits, expiry=expiry, cvc=cvc)
+
+
+def top_up_by_card(session: Session, gateway: CardGateway, *, account_id: int, login_id: int | None, amount: int,
+                   card: Card, save_card: bool, idempotency_key: str, limits: TopupLimits, actor: Actor,
+                   now: datetime) -> CardPayment:
+    """Create the payment, charge the card, apply the answer. A repeated submission charges nothing again."""
+    if not limits.minimum <= amount <= limits.maximum:
+        raise BadAmount(_l("From %(min)s to %(max)s roubles at a time.", min=limits.minimum // 100,
+                           max=limits.maximum // 100))
+    existing = session.scalar(select(CardPayment).where(CardPayment.idempotency_key == idempotency_key))
+    if existing is not None:
+        return existing
+    account = session.get(Account, account_id)
+    if account is None or account.status == AccountStatus.terminated.value:
+        raise NotFound("account")
+    if not idempotency.KEY_FORMAT.match(idempotency_key or ""):
+        raise DomainError(_l("The form has expired. Reload the page and try again."))
+    payment = CardPayment(token=secrets.token_urlsafe(18), account_id=account.id, login_id=login_id, amount=amount,
+                          idempotency_key=idempotency_key, card_last4=card.last4, save_card=save_card,
+                          created_at=now)
+    session.add(payment)
+    record(session, actor, "card_payment_started", obj=payment, detail=f"{amount} by card *{card.last4}")
+    if not idempotency.commit_once(session):  # a twin of this submission got there first
+        return session.scalar(select(CardPayment).where(CardPayment.idempotency_key == idempotency_key))
+    # The payment row is committed before the card is charged: a crash in between leaves a trace to reconcile.
+    charge = gateway.charge(amount=amount, card=card, description=f"Top-up {payment.token}", save_card=save_card)
+    return apply_charge(session, payment_id=payment.id, charge=charge, actor=actor, now=now)
+
+
+def apply_charge(session: Session, *, payment_id: int, charge: Charge, actor: Actor, now: datetime) -> CardPayment:
+    """Record the gateway's answer; a confirmation moves the money once, however often it arrives."""
+    # Locks in the house order, account then payment, so concurrent confirmations queue up.
+    account_id = session.scalar(select(CardPayment.account_id).where(CardPayment.id == payment_id))
+    account = session.get(Account, account_id, with_for_update=True, populate_existing=True)
+    payment = session.get(CardPayment, payment_id, with_for_update=True, populate_existing=True)
+    if payment.status in DECIDED:
+        session.rollback()
+        return payment
+    payment.gateway_ref = charge.reference
+    if charge.status == "succeeded":
+        ledger.post(session, account, amount=payment.amount, kind="card_topup", key=f"card:{payment.id}",
+                    description=f"Card *{payment.card_last4}", now=now)
+        payment.status, payment.decided_at = "confirmed", now
+        if charge.card_token and payment.save_card and payment.login_id:
+            session.add(CardToken(login_id=payment.login_id, gateway_token=charge.card_token,
+                                  last4=payment.card_last4, expiry="", created_at=now))
+        record(session, actor, "card_topup", obj=payment, account_id=account.id, detail=str(payment.amount))
+    elif charge.status == "declined":
+        payment.status, payment.decided_at = "declined", now
+        payment.decline_reason = charge.decline_reason
+        record(session, actor, "card_payment_declined", obj=payment, account_id=account.id,
+               detail=charge.decline_reason or "")
+    else:
+        payment.status = "awaiting_3ds"
+    idempotency.commit_once(session)
+    return payment
+
+
+def payment_of_login(session: Session, *, token: str, account_ids: list[int]) -> CardPayment:
+    payment = session.scalar(select(CardPayment).where(CardPayment.token == (token or "")[:40]))
+    if payment is None or payment.account_id not in account_ids:
+        raise NotFound("payment")
+    return payment
+
+
+def confirm_3ds(session: Session, gateway: CardGateway, *, payment: CardPayment, code: str, actor: Actor,
+                now: datetime) -> CardPayment:
+    """The cardholder's code from the bank's page; the gateway decides."""
+    if payment.status != "awaiting_3ds":
+        return payment
+    charge = gateway.confirm_3ds(reference=payment.gateway_ref, code=(code or "")[:12])
+    return apply_charge(session, payment_id=payment.id, charge=charge, actor=actor, now=now)
+
+
+def gateway_notification(session: Session, *, reference: str, status: str, decline_reason: str | None,
+                         actor: Actor, now: datetime) -> CardPayment:
+    """The gateway's own word on a payment (its callback); arriving twice changes nothing twice."""
+    payment = session.scalar(select(CardPayment).where(CardPayment.gateway_ref == (reference or "")[:80]))
+    if payment is None or status not in ("succeeded", "declined"):
+        raise NotFound("payment")
+    return apply_charge(session, payment_id=payment.id, charge=Charge(reference, status, decline_reason),
+                        actor=actor, now=now)

@@ -1,0 +1,43 @@
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.models.base import Base, utcnow
+
+
+class CardPayment(Base):
+    """A top-up by bank card: created → confirmed | declined, or → awaiting_3ds first.
+
+    The balance moves only when it becomes confirmed, once (the ledger entry's key
+    is the payment's). No card number or CVC is ever stored: only the last 4 digits.
+    """
+
+    __tablename__ = "card_payment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(40), unique=True)  # the id in URLs; not guessable
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    login_id: Mapped[int | None] = mapped_column(ForeignKey("login.id"))
+    amount: Mapped[int]  # kopecks
+    status: Mapped[str] = mapped_column(String(16), default="created")
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    gateway_ref: Mapped[str | None] = mapped_column(String(80), unique=True)
+    card_last4: Mapped[str] = mapped_column(String(4))
+    save_card: Mapped[bool] = mapped_column(default=False)
+    decline_reason: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]
+
+
+class CardToken(Base):
+    """A saved card: the gateway's token and what the customer recognises it by."""
+
+    __tablename__ = "card_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login_id: Mapped[int] = mapped_column(ForeignKey("login.id"), index=True)
+    gateway_token: Mapped[str] = mapped_column(String(80), unique=True)
+    last4: Mapped[str] = mapped_column(String(4))
+    expiry: Mapped[str] = mapped_column(String(5))  # MM/YY
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,39 @@
+"""A deterministic gateway for development and tests: the card number decides the outcome."""
+import hashlib
+import hmac
+
+from portal.payment_gateway import Card, Charge
+
+# The documented test cards (README "Payments"): any future expiry, any 3-digit CVC.
+SUCCEEDS = "4242424242424242"
+DECLINED = "4000000000000002"
+NEEDS_3DS = "4000000000003220"
+# The code the simulated bank page accepts.
+THREE_DS_CODE = "1234"
+
+
+class TestModeGateway:
+    __test__ = False  # not a pytest class
+
+    def __init__(self, key: str):
+        self.key = key.encode()
+
+    def _reference(self, amount: int, card: Card, description: str) -> str:
+        # Deterministic per (card, amount, description) so a retried request gets the same answer.
+        digest = hmac.new(self.key, f"{card.number}:{amount}:{description}".encode(), hashlib.sha256).hexdigest()
+        return "test_" + digest[:24]
+
+    def charge(self, *, amount: int, card: Card, description: str, save_card: bool) -> Charge:
+        reference = self._reference(amount, card, description)
+        if card.number == DECLINED:
+            return Charge(reference, "declined", decline_reason="insufficient_funds")
+        if card.number == NEEDS_3DS:
+            return Charge(reference, "requires_action")
+        if card.number == SUCCEEDS:
+            return Charge(reference, "succeeded", card_token=("tok_" + reference[5:]) if save_card else None)
+        return Charge(reference, "declined", decline_reason="unknown_test_card")
+
+    def confirm_3ds(self, *, reference: str, code: str) -> Charge:
+        if hmac.compare_digest(code.strip(), THREE_DS_CODE):
+            return Charge(reference, "succeeded")
+        return Charge(reference, "declined", decline_reason="3ds_failed")

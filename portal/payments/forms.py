@@ -1,0 +1,26 @@
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, PasswordField, StringField
+from wtforms.validators import InputRequired, Length
+
+from portal.forms import IdempotentForm, PortalForm
+
+
+class TopupForm(IdempotentForm):
+    amount = StringField(_l("Amount, ₽"), validators=[InputRequired(_l("Enter the amount.")), Length(max=20)],
+                         render_kw={"inputmode": "decimal", "maxlength": 20, "autocomplete": "off"})
+    card_number = StringField(_l("Card number"),
+                              validators=[InputRequired(_l("Enter the card number.")), Length(max=30)],
+                              render_kw={"inputmode": "numeric", "autocomplete": "cc-number", "maxlength": 30})
+    expiry = StringField(_l("Valid until (MM/YY)"),
+                         validators=[InputRequired(_l("Enter the expiry date.")), Length(max=7)],
+                         render_kw={"inputmode": "numeric", "autocomplete": "cc-exp", "maxlength": 7,
+                                    "placeholder": "08/28"})
+    # A password field: the browser does not keep or show the CVC again.
+    cvc = PasswordField(_l("CVC"), validators=[InputRequired(_l("Enter the CVC.")), Length(max=4)],
+                        render_kw={"inputmode": "numeric", "autocomplete": "cc-csc", "maxlength": 4})
+    save_card = BooleanField(_l("Remember this card for next time"))
+
+
+class ThreeDSForm(PortalForm):
+    code = StringField(_l("Confirmation code"), validators=[InputRequired(_l("Enter the code.")), Length(max=12)],
+                       render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 12})

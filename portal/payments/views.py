@@ -1,0 +1,98 @@
+import hashlib
+import hmac
+import json
+
+from flask import abort, current_app, g, request
+from flask_login import current_user
+
+from portal.domain import payments
+from portal.domain.errors import DomainError, NotFound
+from portal.domain.money import parse_rubles
+from portal.extensions import csrf, db, limiter
+from portal.models import utcnow
+from portal.payment_gateway import gateway_from_config
+from portal.payments import bp
+from portal.payments.forms import ThreeDSForm, TopupForm
+from portal.web import account_in_focus, current_actor, customer_required, render, see_other
+
+
+def gateway():
+    if "card_gateway" not in g:
+        g.card_gateway = gateway_from_config(current_app.config)
+    return g.card_gateway
+
+
+def own_payment_or_404(token: str):
+    try:
+        return payments.payment_of_login(db.session, token=token, account_ids=[account_in_focus().id])
+    except NotFound:
+        abort(404)
+
+
+@bp.route("/topup", methods=["GET", "POST"])
+@customer_required
+@limiter.limit("20 per hour", exempt_when=lambda: request.method != "POST")
+def topup():
+    account = account_in_focus()
+    cfg = current_app.config
+    limits = payments.TopupLimits(cfg["TOPUP_MIN"], cfg["TOPUP_MAX"])
+    form = TopupForm()
+    if form.validate_on_submit():
+        try:
+            card = payments.parse_card(form.card_number.data, form.expiry.data, form.cvc.data,
+                                       today=utcnow().date())
+            payment = payments.top_up_by_card(
+                db.session, gateway(), account_id=account.id, login_id=current_user.id,
+                amount=parse_rubles(form.amount.data), card=card, save_card=form.save_card.data,
+                idempotency_key=form.idempotency_key.data, limits=limits, actor=current_actor(), now=utcnow())
+            return see_other(".three_ds" if payment.status == "awaiting_3ds" else ".status", token=payment.token)
+        except DomainError as err:
+            form.add_domain_error(err)
+    form.cvc.data = ""  # never sent back to the browser
+    return render("payments/topup.html", "payments/_topup_form.html", status=form.status, form=form,
+                  account=account, limits=limits)
+
+
+@bp.get("/<token>")
+@customer_required
+def status(token: str):
+    return render("payments/status.html", payment=own_payment_or_404(token), account=account_in_focus())
+
+
+@bp.route("/<token>/3ds", methods=["GET", "POST"])
+@customer_required
+@limiter.limit("10 per 10 minutes", exempt_when=lambda: request.method != "POST")
+def three_ds(token: str):
+    """The bank's confirmation page, as the test-mode gateway simulates it."""
+    payment = own_payment_or_404(token)
+    if payment.status != "awaiting_3ds":
+        return see_other(".status", token=payment.token)
+    form = ThreeDSForm()
+    if form.validate_on_submit():
+        payments.confirm_3ds(db.session, gateway(), payment=payment, code=form.code.data, actor=current_actor(),
+                             now=utcnow())
+        return see_other(".status", token=payment.token)
+    return render("payments/three_ds.html", status=form.status, form=form, payment=payment)
+
+
+@bp.post("/callback")
+@csrf.exempt  # the gateway signs its notifications instead
+def callback():
+    """The gateway's notification of a payment's outcome: HMAC-SHA256 of the body in X-Signature."""
+    secret = current_app.config["PAYMENT_WEBHOOK_SECRET"]
+    if not secret:
+        abort(404)
+    body = request.get_data()
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, request.headers.get("X-Signature", "")):
+        abort(403)
+    try:
+        data = json.loads(body)
+        payments.gateway_notification(db.session, reference=str(data["reference"]), status=str(data["status"]),
+                                      decline_reason=data.get("decline_reason"), actor=current_actor(),
+                                      now=utcnow())
+    except (ValueError, KeyError, TypeError, AttributeError):
+        abort(400)
+    except NotFound:
+        abort(404)
+    return {"ok": True}
