@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, PasswordField, StringField
-from wtforms.validators import InputRequired, Length
+from wtforms import BooleanField, DateField, PasswordField, SelectField, StringField
+from wtforms.validators import InputRequired, Length, Optional
 
 from portal.forms import IdempotentForm, PortalForm
 
@@ -24,3 +24,18 @@ class TopupForm(IdempotentForm):
 class ThreeDSForm(PortalForm):
     code = StringField(_l("Confirmation code"), validators=[InputRequired(_l("Enter the code.")), Length(max=12)],
                        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 12})
+
+
+class HistoryForm(PortalForm):
+    """The report's filter: a GET form, so it needs no CSRF token and its URL can be bookmarked."""
+
+    class Meta:
+        csrf = False
+
+    start = DateField(_l("From"), validators=[Optional()], render_kw={"max": "9999-12-31"})
+    end = DateField(_l("To"), validators=[Optional()], render_kw={"max": "9999-12-31"})
+    kind = SelectField(_l("What"), choices=[], validate_choice=True, default="")
+
+    def __init__(self, *args, kinds=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind.choices = [("", _l("Everything"))] + list(kinds)

@@ -2,18 +2,21 @@ import hashlib
 import hmac
 import json
 
-from flask import abort, current_app, g, request
+from datetime import timedelta
+
+from flask import Response, abort, current_app, g, request, stream_with_context
+from flask_babel import to_user_timezone
 from flask_login import current_user
 
-from portal.domain import payments
+from portal.domain import history, payments
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.money import parse_rubles
 from portal.extensions import csrf, db, limiter
 from portal.models import utcnow
 from portal.payment_gateway import gateway_from_config
 from portal.payments import bp
-from portal.payments.forms import ThreeDSForm, TopupForm
-from portal.web import account_in_focus, current_actor, customer_required, render, see_other
+from portal.payments.forms import HistoryForm, ThreeDSForm, TopupForm
+from portal.web import account_in_focus, current_actor, customer_required, is_htmx_partial, render, see_other
 
 
 def gateway():
@@ -96,3 +99,52 @@ def callback():
     except NotFound:
         abort(404)
     return {"ok": True}
+
+
+def _history_filter(account):
+    """The report's period and kinds from the query string; a bad one is kept with its error."""
+    today = to_user_timezone(utcnow()).date()
+    form = HistoryForm(request.args, kinds=[(k, str(label)) for k, label in history.KIND_LABELS.items()])
+    form.start.data = form.start.data or today - timedelta(days=30)
+    form.end.data = form.end.data or today
+    period = history.Period(today - timedelta(days=30), today)
+    if form.validate():
+        try:
+            period = history.check_period(form.start.data, form.end.data, today=today)
+        except DomainError as err:
+            form.add_domain_error(err)
+    return form, period, [form.kind.data] if form.kind.data and not form.errors else [], today
+
+
+@bp.get("/history")
+@customer_required
+def history_page():
+    """Income and expenses of the account for a period; "more" pages with htmx or plain links."""
+    account = account_in_focus()
+    form, period, kinds, today = _history_filter(account)
+    before = request.args.get("before", type=int)
+    entries, next_before = history.entries_page(db.session, account.id, period, kinds, before_id=before)
+    context = dict(form=form, account=account, entries=entries, next_before=next_before, before=before,
+                   labels=history.KIND_LABELS)
+    if before and is_htmx_partial():  # the "more" button: only the next rows
+        return render("payments/history.html", "payments/_history_rows.html", status=form.status, **context)
+    income, expenses = history.totals(db.session, account.id, period, kinds)
+    months = history.monthly_spending(db.session, account.id, months=6, today=today)
+    return render("payments/history.html", "payments/_history_results.html", status=form.status, income=income,
+                  expenses=expenses, months=months, spending_labels=history.SPENDING_LABELS, **context)
+
+
+@bp.get("/history.csv")
+@customer_required
+def history_csv():
+    account = account_in_focus()
+    form, period, kinds, _ = _history_filter(account)
+    if form.errors:
+        return render("payments/history.html", status=422, form=form, account=account, entries=[],
+                      next_before=None, before=None, labels=history.KIND_LABELS, income=0, expenses=0, months=[],
+                      spending_labels=history.SPENDING_LABELS)
+    lines = history.csv_lines(db.session, account.id, period, kinds)
+    response = Response(stream_with_context(lines), mimetype="text/csv")
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=account-{account.id}-{period.start}-{period.end}.csv")
+    return response
