@@ -78,3 +78,11 @@ PAYMENT_GATEWAY = "test"  # the deterministic test-mode gateway (README: test ca
 TOPUP_MIN = 1000  # kopecks: 10 roubles
 TOPUP_MAX = 1500000  # kopecks: 15 000 roubles
 PAYMENT_WEBHOOK_SECRET = None  # set to accept the gateway's signed notifications at /payments/callback
+
+# Transfers between our numbers (kopecks).
+TRANSFER_MIN = 100
+TRANSFER_MAX = 500000
+TRANSFER_DAY_MAX = 1500000
+TRANSFER_FEE = 0
+TRANSFER_CODE_ABOVE = 100000  # larger transfers are confirmed with a code sent by SMS
+TRANSFER_CODE_ATTEMPTS = 3

@@ -18,6 +18,7 @@ from portal.models.money import LedgerEntry
 from portal.models.payments import CardPayment, CardToken
 from portal.models.requests import ProcessedRequest
 from portal.models.sms import SmsMessage
+from portal.models.transfers import Transfer
 from portal.models.usage import UsageRecord
 
 __all__ = [
@@ -25,5 +26,6 @@ __all__ = [
     "CardToken", "Challenge", "Customer",
     "HomeContract", "LedgerEntry", "Line", "Login", "LoginAccount", "LoginSession", "LoginThrottle",
     "PasswordRequest", "ProcessedRequest", "Service", "SmsMessage", "Staff", "StaffSession", "Subscription", "Tariff",
+    "Transfer",
     "UsageRecord", "utcnow",
 ]

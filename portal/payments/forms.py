@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, PasswordField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
-from portal.forms import IdempotentForm, PortalForm
+from portal.forms import IdempotentForm, PortalForm, phone_field
 
 
 class TopupForm(IdempotentForm):
@@ -39,3 +39,14 @@ class HistoryForm(PortalForm):
     def __init__(self, *args, kinds=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.kind.choices = [("", _l("Everything"))] + list(kinds)
+
+
+class TransferForm(IdempotentForm):
+    recipient = phone_field(_l("To number"))
+    amount = StringField(_l("Amount, ₽"), validators=[InputRequired(_l("Enter the amount.")), Length(max=20)],
+                         render_kw={"inputmode": "decimal", "maxlength": 20, "autocomplete": "off"})
+
+
+class CodeForm(PortalForm):
+    code = StringField(_l("Code from the SMS"), validators=[InputRequired(_l("Enter the code.")), Length(max=12)],
+                       render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 12})

@@ -8,14 +8,14 @@ from flask import Response, abort, current_app, g, request, stream_with_context
 from flask_babel import to_user_timezone
 from flask_login import current_user
 
-from portal.domain import history, payments
+from portal.domain import history, payments, transfers
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.money import parse_rubles
 from portal.extensions import csrf, db, limiter
 from portal.models import utcnow
 from portal.payment_gateway import gateway_from_config
 from portal.payments import bp
-from portal.payments.forms import HistoryForm, ThreeDSForm, TopupForm
+from portal.payments.forms import CodeForm, HistoryForm, ThreeDSForm, TopupForm, TransferForm
 from portal.web import account_in_focus, current_actor, customer_required, is_htmx_partial, render, see_other
 
 
@@ -148,3 +148,46 @@ def history_csv():
     response.headers["Content-Disposition"] = (
         f"attachment; filename=account-{account.id}-{period.start}-{period.end}.csv")
     return response
+
+
+@bp.route("/transfer", methods=["GET", "POST"])
+@customer_required
+@limiter.limit("30 per hour", exempt_when=lambda: request.method != "POST")
+def transfer():
+    """Send money to another of our numbers."""
+    account = account_in_focus()
+    rules = transfers.TransferRules.from_config(current_app.config)
+    form = TransferForm()
+    if form.validate_on_submit():
+        try:
+            sent = transfers.start_transfer(db.session, from_account_id=account.id, to_msisdn=form.recipient.msisdn,
+                                            amount=parse_rubles(form.amount.data),
+                                            idempotency_key=form.idempotency_key.data, rules=rules,
+                                            actor=current_actor(), now=utcnow())
+            return see_other(".transfer_status", token=sent.token)
+        except DomainError as err:
+            form.add_domain_error(err)
+    return render("payments/transfer.html", "payments/_transfer_form.html", status=form.status, form=form,
+                  account=account, rules=rules)
+
+
+@bp.route("/transfer/<token>", methods=["GET", "POST"])
+@customer_required
+@limiter.limit("10 per 10 minutes", exempt_when=lambda: request.method != "POST")
+def transfer_status(token: str):
+    """The transfer's outcome, or the SMS code it waits for."""
+    account = account_in_focus()
+    try:
+        sent = transfers.transfer_of_account(db.session, token=token, account_id=account.id)
+    except NotFound:
+        abort(404)
+    form = CodeForm()
+    if sent.status == "pending_code" and form.validate_on_submit():
+        try:
+            transfers.confirm_transfer(db.session, transfer=sent, code=form.code.data,
+                                       rules=transfers.TransferRules.from_config(current_app.config),
+                                       actor=current_actor(), now=utcnow())
+            return see_other(".transfer_status", token=sent.token)
+        except DomainError as err:
+            form.add_domain_error(err)
+    return render("payments/transfer_status.html", status=form.status, form=form, transfer=sent, account=account)

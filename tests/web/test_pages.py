@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from portal.models import CardPayment
+from portal.models import CardPayment, Transfer
 from tests import factories
 from tests.helpers import captcha_token
 
@@ -12,8 +12,8 @@ PUBLIC = ["/auth/login", "/auth/password", "/auth/password/sent?phone=%2B7916123
           "/no-such-page"]
 CUSTOMER = ["/", "/?block=allowances", "/settings/", "/settings/password", "/tariffs/", "/tariffs/{tariff}",
             "/services/", "/services/{service}", "/services/subscriptions",
-            "/services/subscriptions/{subscription}/disconnect", "/payments/topup", "/payments/history", "/payments/{payment}",
-            "/payments/{payment}/3ds"]
+            "/services/subscriptions/{subscription}/disconnect", "/payments/topup", "/payments/history", "/payments/transfer", "/payments/{payment}",
+            "/payments/{payment}/3ds", "/payments/transfer/{transfer}"]
 STAFF = ["/admin/", "/admin/?q=Customer", "/admin/sms"]
 BUDGET = 14 * 1024
 
@@ -29,9 +29,13 @@ def every_page(client, db_session, app):
     subscription = factories.make_subscription(db_session, account, factories.make_service(db_session))
     payment = CardPayment(token="t" * 24, account_id=account.id, amount=50000, idempotency_key="p" * 24,
                           card_last4="3220", status="awaiting_3ds", gateway_ref="test_ref")
-    db_session.add(payment)
+    other = factories.make_line(db_session, "+79031112233")
+    transfer = Transfer(token="r" * 24, from_account_id=account.id, to_account_id=other.id, amount=150000,
+                        status="pending_code", idempotency_key="q" * 24)
+    db_session.add_all([payment, transfer])
     db_session.commit()
-    ids = dict(tariff=tariff.id, service=service.id, subscription=subscription.id, payment=payment.token)
+    ids = dict(tariff=tariff.id, service=service.id, subscription=subscription.id, payment=payment.token,
+               transfer=transfer.token)
     for url in CUSTOMER:
         yield url, client.get(url.format(**ids))
     staff = app.test_client()
@@ -49,7 +53,7 @@ def pages(client, db_session, app):
 
 def test_every_get_route_is_covered(app):
     covered = {re.sub(r"\?.*", "", u).replace("{tariff}", "<int:tariff_id>").replace("{service}", "<int:service_id>")
-               .replace("{subscription}", "<int:subscription_id>").replace("{payment}", "<token>")
+               .replace("{subscription}", "<int:subscription_id>").replace("{payment}", "<token>").replace("transfer/{transfer}", "transfer/<token>")
                for u in PUBLIC + CUSTOMER + STAFF}
     skip = {"/static/<path:filename>", "/favicon.ico", "/payments/callback", "/payments/history.csv", "/auth/captcha", "/auth/captcha/<token>.<ext>", "/dev/sms"}
     routes = {rule.rule for rule in app.url_map.iter_rules() if "GET" in rule.methods}
