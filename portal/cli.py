@@ -15,12 +15,14 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_staff)
     app.cli.add_command(sms_group)
     app.cli.add_command(billing_group)
+    app.cli.add_command(vouchers_group)
 
 
 @click.command("seed-demo")
 def seed_demo():
     """Load the demo customers, lines, catalog and usage (safe to run twice)."""
-    summary = demo.seed_demo(db.session)
+    cfg = current_app.config
+    summary = demo.seed_demo(db.session, voucher_key=cfg["VOUCHER_KEY"] or cfg["SECRET_KEY"])
     click.echo(summary)
 
 
@@ -71,3 +73,27 @@ def billing_verify():
     if mismatches:
         raise SystemExit(1)
     click.echo("Every balance equals the sum of its ledger entries.")
+
+
+@click.group("vouchers")
+def vouchers_group():
+    """Prepaid cards."""
+
+
+@vouchers_group.command("issue")
+@click.option("--count", type=int, required=True)
+@click.option("--amount", required=True, help="roubles per card, e.g. 500")
+def vouchers_issue(count, amount):
+    """Issue a batch; prints CODE;PIN;AMOUNT lines once (for the printer), never stored in clear."""
+    from portal.domain import vouchers
+    from portal.domain.money import parse_rubles
+    from portal.models import utcnow
+
+    cfg = current_app.config
+    try:
+        issued = vouchers.issue_vouchers(db.session, count=count, amount=parse_rubles(amount),
+                                         key=cfg["VOUCHER_KEY"] or cfg["SECRET_KEY"], actor=SYSTEM, now=utcnow())
+    except DomainError as err:
+        raise click.ClickException(str(err.message)) from None
+    for card in issued:
+        click.echo(f"{card.code};{card.pin};{card.amount // 100}")

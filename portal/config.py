@@ -86,3 +86,7 @@ TRANSFER_DAY_MAX = 1500000
 TRANSFER_FEE = 0
 TRANSFER_CODE_ABOVE = 100000  # larger transfers are confirmed with a code sent by SMS
 TRANSFER_CODE_ATTEMPTS = 3
+
+# Prepaid cards (vouchers): wrong code/PIN attempts allowed per hour, per login and per IP.
+VOUCHER_FAILURES_PER_HOUR = 5
+VOUCHER_KEY = None  # the key of the code digests; None: SECRET_KEY (changing it orphans unused vouchers)

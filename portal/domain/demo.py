@@ -25,6 +25,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
+from portal.domain.passwords import hash_secret
 from portal.models import (
     Account,
     Allowance,
@@ -37,6 +38,7 @@ from portal.models import (
     Subscription,
     Tariff,
     UsageRecord,
+    Voucher,
     utcnow,
 )
 
@@ -45,7 +47,7 @@ USAGE_DAYS = 183           # about six months of usage per account
 BATCH = 2000               # usage rows per INSERT
 LOCAL_OFFSET = timedelta(hours=3)  # Moscow and Saint Petersburg: UTC+3 all year
 SUMMARY_ORDER = ("tariffs", "services", "service links", "customers", "accounts", "lines", "home contracts",
-                 "subscriptions", "allowances", "bonus accounts", "ledger entries", "usage records")
+                 "subscriptions", "allowances", "bonus accounts", "ledger entries", "usage records", "vouchers")
 
 # ---- the catalog ---------------------------------------------------------------------------------------------
 
@@ -690,7 +692,21 @@ def _seed_bonus(session: Session, accounts: dict[str, Account], added: Counter) 
             added["bonus accounts"] += 1
 
 
-def seed_demo(session: Session, *, now: datetime | None = None) -> str:
+# Prepaid cards for trying the voucher page (README): (code, PIN, kopecks).
+DEMO_VOUCHERS = (("1111222233334444", "1234", 50000), ("5555666677778888", "4321", 100000))
+
+
+def _seed_vouchers(session: Session, key: str, now: datetime, added: Counter) -> None:
+    from portal.domain.vouchers import code_digest
+
+    for code, pin, amount in DEMO_VOUCHERS:
+        digest = code_digest(code, key=key)
+        if not session.scalar(select(Voucher.id).where(Voucher.code_digest == digest)):
+            session.add(Voucher(code_digest=digest, pin_hash=hash_secret(pin), amount=amount, created_at=now))
+            added["vouchers"] += 1
+
+
+def seed_demo(session: Session, *, now: datetime | None = None, voucher_key: str | None = None) -> str:
     """Load (or complete) the demo catalog, customers and six months of history; one commit."""
     if now is None:
         now = utcnow()
@@ -720,6 +736,8 @@ def seed_demo(session: Session, *, now: datetime | None = None) -> str:
             _store_usage(session, account, records, added)
             _store_ledger(session, account, _ledger_plan(spec, tariff, services, now, ledger_start, usage), added)
     _seed_bonus(session, accounts, added)
+    if voucher_key:
+        _seed_vouchers(session, voucher_key, now, added)
     _settle_balances(session, list(accounts.values()))
     session.commit()
 

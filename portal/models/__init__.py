@@ -20,6 +20,7 @@ from portal.models.requests import ProcessedRequest
 from portal.models.sms import SmsMessage
 from portal.models.transfers import Transfer
 from portal.models.usage import UsageRecord
+from portal.models.vouchers import Voucher
 
 __all__ = [
     "Account", "AccountKind", "AccountStatus", "Allowance", "AuditEvent", "Base", "BonusAccount", "CardPayment",
@@ -27,5 +28,5 @@ __all__ = [
     "HomeContract", "LedgerEntry", "Line", "Login", "LoginAccount", "LoginSession", "LoginThrottle",
     "PasswordRequest", "ProcessedRequest", "Service", "SmsMessage", "Staff", "StaffSession", "Subscription", "Tariff",
     "Transfer",
-    "UsageRecord", "utcnow",
+    "UsageRecord", "Voucher", "utcnow",
 ]

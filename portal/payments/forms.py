@@ -50,3 +50,12 @@ class TransferForm(IdempotentForm):
 class CodeForm(PortalForm):
     code = StringField(_l("Code from the SMS"), validators=[InputRequired(_l("Enter the code.")), Length(max=12)],
                        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 12})
+
+
+class VoucherForm(PortalForm):
+    code = StringField(_l("Card number"), validators=[InputRequired(_l("Enter the number from the card.")),
+                                                      Length(max=40)],
+                       render_kw={"inputmode": "numeric", "autocomplete": "off", "maxlength": 40})
+    pin = PasswordField(_l("PIN"), validators=[InputRequired(_l("Enter the PIN under the protective layer.")),
+                                               Length(max=8)],
+                        render_kw={"inputmode": "numeric", "autocomplete": "off", "maxlength": 8})

@@ -1,22 +1,22 @@
 import hashlib
 import hmac
 import json
-
 from datetime import timedelta
 
-from flask import Response, abort, current_app, g, request, stream_with_context
+from flask import Response, abort, current_app, flash, g, request, stream_with_context
+from flask_babel import gettext as _
 from flask_babel import to_user_timezone
 from flask_login import current_user
 
-from portal.domain import history, payments, transfers
+from portal.domain import history, payments, transfers, vouchers
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.money import parse_rubles
 from portal.extensions import csrf, db, limiter
 from portal.models import utcnow
 from portal.payment_gateway import gateway_from_config
 from portal.payments import bp
-from portal.payments.forms import CodeForm, HistoryForm, ThreeDSForm, TopupForm, TransferForm
-from portal.web import account_in_focus, current_actor, customer_required, is_htmx_partial, render, see_other
+from portal.payments.forms import CodeForm, HistoryForm, ThreeDSForm, TopupForm, TransferForm, VoucherForm
+from portal.web import account_in_focus, current_actor, customer_required, is_htmx_partial, money, render, see_other
 
 
 def gateway():
@@ -191,3 +191,26 @@ def transfer_status(token: str):
         except DomainError as err:
             form.add_domain_error(err)
     return render("payments/transfer_status.html", status=form.status, form=form, transfer=sent, account=account)
+
+
+@bp.route("/voucher", methods=["GET", "POST"])
+@customer_required
+@limiter.limit("30 per hour", exempt_when=lambda: request.method != "POST")
+def voucher():
+    """Top up with a prepaid card."""
+    account = account_in_focus()
+    form = VoucherForm()
+    if form.validate_on_submit():
+        cfg = current_app.config
+        try:
+            used = vouchers.redeem_voucher(db.session, account_id=account.id, code=form.code.data, pin=form.pin.data,
+                                           key=cfg["VOUCHER_KEY"] or cfg["SECRET_KEY"],
+                                           max_failures=cfg["VOUCHER_FAILURES_PER_HOUR"], actor=current_actor(),
+                                           now=utcnow())
+            flash(_("%(amount)s from the prepaid card is on your balance.", amount=money(used.amount)))
+            return see_other("account.dashboard")
+        except DomainError as err:
+            form.add_domain_error(err)
+    form.pin.data = ""
+    return render("payments/voucher.html", "payments/_voucher_form.html", status=form.status, form=form,
+                  account=account)

@@ -248,3 +248,18 @@ def test_demo_lines_have_bonus_points(db_session):
     points = dict(db_session.execute(select(Line.msisdn, BonusAccount.points)
                                      .join(BonusAccount, BonusAccount.account_id == Line.account_id)).all())
     assert points["+79161234567"] > 0 and len(points) == 4
+
+
+def test_demo_vouchers_can_be_redeemed(db_session):
+    from portal.domain import vouchers
+    from portal.domain.audit import Actor
+    from portal.domain.demo import DEMO_VOUCHERS, seed_demo
+    from portal.models import Line, utcnow
+
+    seed_demo(db_session, voucher_key="k")
+    seed_demo(db_session, voucher_key="k")  # no duplicates
+    account_id = db_session.scalar(select(Line.account_id).where(Line.msisdn == "+79161234567"))
+    code, pin, amount = DEMO_VOUCHERS[0]
+    used = vouchers.redeem_voucher(db_session, account_id=account_id, code=code, pin=pin, key="k", max_failures=5,
+                                   actor=Actor(), now=utcnow())
+    assert used.amount == amount
