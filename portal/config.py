@@ -90,3 +90,10 @@ TRANSFER_CODE_ATTEMPTS = 3
 # Prepaid cards (vouchers): wrong code/PIN attempts allowed per hour, per login and per IP.
 VOUCHER_FAILURES_PER_HOUR = 5
 VOUCHER_KEY = None  # the key of the code digests; None: SECRET_KEY (changing it orphans unused vouchers)
+
+# Promised (trust) payment: credit now, repaid from the next top-ups (kopecks, days).
+PROMISED_DAYS = {"mobile": 3, "home": 15}
+PROMISED_FEE = 2500
+PROMISED_FLOOR = -30000  # not available when the balance is below this
+# The limit grows with what was paid in over the last 90 days: (paid in at least, limit).
+PROMISED_TIERS = ((0, 20000), (30000, 50000), (100000, 100000), (300000, 200000))

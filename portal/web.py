@@ -17,7 +17,15 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_currency, format_date, format_datetime, format_decimal, format_time, get_locale
+from flask_babel import (
+    format_currency,
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_time,
+    format_timedelta,
+    get_locale,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -118,6 +126,18 @@ def staff_required(view):
     def wrapped(*args, **kwargs):
         if not isinstance(current_user, Staff):
             return redirect(url_for("admin.login", next=request.full_path))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def admin_required(view):
+    """Staff with the admin role; support staff get 403 (they may look, not change)."""
+    @wraps(view)
+    @staff_required
+    def wrapped(*args, **kwargs):
+        if current_user.role != "admin":
+            abort(403)
         return view(*args, **kwargs)
 
     return wrapped
@@ -245,6 +265,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["phone"] = format_msisdn
     app.jinja_env.filters["masked_phone"] = mask_msisdn
     app.jinja_env.filters["quantity"] = quantity
+    app.jinja_env.filters["timedelta"] = lambda value: format_timedelta(value, add_direction=False)
     app.jinja_env.filters["number"] = format_decimal
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""

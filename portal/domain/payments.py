@@ -11,6 +11,7 @@ from portal.domain import idempotency, ledger
 from portal.domain.audit import Actor, record
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.money import BadAmount
+from portal.domain.promised import repay_from_credit
 from portal.models import Account, AccountStatus, CardPayment, CardToken
 from portal.payment_gateway import Card, CardGateway, Charge
 
@@ -99,6 +100,7 @@ def apply_charge(session: Session, *, payment_id: int, charge: Charge, actor: Ac
     if charge.status == "succeeded":
         ledger.post(session, account, amount=payment.amount, kind="card_topup", key=f"card:{payment.id}",
                     description=f"Card *{payment.card_last4}", now=now)
+        repay_from_credit(session, account, credited=payment.amount, key=f"card:{payment.id}", now=now)
         payment.status, payment.decided_at = "confirmed", now
         if charge.card_token and payment.save_card and payment.login_id:
             session.add(CardToken(login_id=payment.login_id, gateway_token=charge.card_token,

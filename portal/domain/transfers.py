@@ -14,6 +14,7 @@ from portal.domain.errors import DomainError, NotFound
 from portal.domain.money import BadAmount
 from portal.domain.passwords import check_secret, hash_secret
 from portal.domain.phones import format_msisdn
+from portal.domain.promised import repay_from_credit
 from portal.domain.sms import queue_sms
 from portal.models import Account, AccountStatus, LedgerEntry, Line, Transfer
 
@@ -145,6 +146,7 @@ def _move(session: Session, transfer: Transfer, sender: Account, recipient: Acco
     session.flush()
     ledger.post(session, recipient, amount=transfer.amount, kind="transfer_in", key=f"transfer:{transfer.token}:in",
                 description=f"From {format_msisdn(sender.line.msisdn)}", now=now, related_entry_id=out.id)
+    repay_from_credit(session, recipient, credited=transfer.amount, key=f"transfer:{transfer.token}:in", now=now)
     if transfer.fee:
         ledger.post(session, sender, amount=-transfer.fee, kind="service_fee", key=f"transfer:{transfer.token}:fee",
                     description="Transfer fee", now=now)

@@ -14,6 +14,7 @@ from portal.domain.audit import Actor, record
 from portal.domain.auth import TryLater
 from portal.domain.errors import DomainError
 from portal.domain.passwords import check_secret, hash_secret
+from portal.domain.promised import repay_from_credit
 from portal.models import Account, AccountStatus, AuditEvent, Voucher
 
 CODE_DIGITS = 16
@@ -84,6 +85,7 @@ def redeem_voucher(session: Session, *, account_id: int, code: str, pin: str, ke
     voucher.used_by_account_id, voucher.used_at = account.id, now
     ledger.post(session, account, amount=voucher.amount, kind="voucher", key=f"voucher:{voucher.id}",
                 description="Prepaid card", now=now)
+    repay_from_credit(session, account, credited=voucher.amount, key=f"voucher:{voucher.id}", now=now)
     record(session, actor, "voucher_redeemed", obj=voucher, account_id=account.id, detail=str(voucher.amount))
     session.commit()
     return voucher

@@ -16,6 +16,7 @@ from portal.models.catalog import Allowance, Service, Subscription, Tariff
 from portal.models.customers import Account, AccountKind, AccountStatus, Customer, HomeContract, Line
 from portal.models.money import LedgerEntry
 from portal.models.payments import CardPayment, CardToken
+from portal.models.promised import PromisedPayment
 from portal.models.requests import ProcessedRequest
 from portal.models.sms import SmsMessage
 from portal.models.transfers import Transfer
@@ -26,7 +27,7 @@ __all__ = [
     "Account", "AccountKind", "AccountStatus", "Allowance", "AuditEvent", "Base", "BonusAccount", "CardPayment",
     "CardToken", "Challenge", "Customer",
     "HomeContract", "LedgerEntry", "Line", "Login", "LoginAccount", "LoginSession", "LoginThrottle",
-    "PasswordRequest", "ProcessedRequest", "Service", "SmsMessage", "Staff", "StaffSession", "Subscription", "Tariff",
-    "Transfer",
+    "PasswordRequest", "ProcessedRequest", "PromisedPayment", "Service", "SmsMessage", "Staff", "StaffSession",
+    "Subscription", "Tariff", "Transfer",
     "UsageRecord", "Voucher", "utcnow",
 ]

@@ -59,3 +59,8 @@ class VoucherForm(PortalForm):
     pin = PasswordField(_l("PIN"), validators=[InputRequired(_l("Enter the PIN under the protective layer.")),
                                                Length(max=8)],
                         render_kw={"inputmode": "numeric", "autocomplete": "off", "maxlength": 8})
+
+
+class PromisedForm(IdempotentForm):
+    amount = StringField(_l("Amount, ₽"), validators=[InputRequired(_l("Enter the amount.")), Length(max=20)],
+                         render_kw={"inputmode": "decimal", "maxlength": 20, "autocomplete": "off"})

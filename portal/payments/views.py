@@ -8,14 +8,22 @@ from flask_babel import gettext as _
 from flask_babel import to_user_timezone
 from flask_login import current_user
 
-from portal.domain import history, payments, transfers, vouchers
+from portal.domain import history, payments, promised, transfers, vouchers
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.money import parse_rubles
 from portal.extensions import csrf, db, limiter
 from portal.models import utcnow
 from portal.payment_gateway import gateway_from_config
 from portal.payments import bp
-from portal.payments.forms import CodeForm, HistoryForm, ThreeDSForm, TopupForm, TransferForm, VoucherForm
+from portal.payments.forms import (
+    CodeForm,
+    HistoryForm,
+    PromisedForm,
+    ThreeDSForm,
+    TopupForm,
+    TransferForm,
+    VoucherForm,
+)
 from portal.web import account_in_focus, current_actor, customer_required, is_htmx_partial, money, render, see_other
 
 
@@ -214,3 +222,24 @@ def voucher():
     form.pin.data = ""
     return render("payments/voucher.html", "payments/_voucher_form.html", status=form.status, form=form,
                   account=account)
+
+
+@bp.route("/promised", methods=["GET", "POST"])
+@customer_required
+def promised_payment():
+    """Money now, repaid from the next top-ups."""
+    account = account_in_focus()
+    rules = promised.PromisedRules.from_config(current_app.config)
+    form = PromisedForm()
+    if form.validate_on_submit():
+        try:
+            promised.take_promised_payment(db.session, account_id=account.id, amount=parse_rubles(form.amount.data),
+                                           idempotency_key=form.idempotency_key.data, rules=rules,
+                                           actor=current_actor(), now=utcnow())
+            flash(_("The promised payment is on your balance."))
+            return see_other(".promised_payment")
+        except DomainError as err:
+            form.add_domain_error(err)
+    terms = promised.offer(db.session, account, rules, now=utcnow())
+    return render("payments/promised.html", status=form.status, form=form, account=account, terms=terms,
+                  now=utcnow())

@@ -5,10 +5,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from portal.domain import ledger, payments, services, tariffs, transfers
+from portal.domain import ledger, payments, promised, services, tariffs, transfers
 from portal.domain.audit import Actor
 from portal.domain.errors import DomainError
-from portal.models import Account, LedgerEntry, utcnow
+from portal.models import Account, LedgerEntry, PromisedPayment, utcnow
 from portal.payment_gateway.test_mode import SUCCEEDS, TestModeGateway
 from tests import factories
 from tests.conftest import empty_tables
@@ -24,10 +24,12 @@ operation = st.one_of(
     st.tuples(st.just("transfer"), st.integers(0, 2), st.integers(0, 2), st.integers(0, 600_000)),
     st.tuples(st.just("tariff"), st.integers(0, 2), st.integers(0, 1)),
     st.tuples(st.just("service"), st.integers(0, 2)),
+    st.tuples(st.just("promise"), st.integers(0, 2), st.integers(0, 30000)),
 )
+PROMISED = promised.PromisedRules(days={"mobile": 3, "home": 15}, fee=2500, floor=-30000, tiers=((0, 20000),))
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(operation, max_size=20))
 def test_money_is_conserved(db_session, steps):
     empty_tables()
@@ -53,6 +55,9 @@ def test_money_is_conserved(db_session, steps):
             elif step[0] == "tariff":
                 tariffs.change_tariff(db_session, account_id=ids[step[1]], tariff_id=offer[step[2]].id,
                                       idempotency_key=key, actor=Actor(), now=utcnow())
+            elif step[0] == "promise":
+                promised.take_promised_payment(db_session, account_id=ids[step[1]], amount=step[2],
+                                               idempotency_key=key, rules=PROMISED, actor=Actor(), now=utcnow())
             else:
                 services.connect_service(db_session, account_id=ids[step[1]], service_id=service.id,
                                          idempotency_key=key, actor=Actor(), now=utcnow())
@@ -61,6 +66,12 @@ def test_money_is_conserved(db_session, steps):
         balances = db_session.scalars(select(Account.balance)).all()
         fees = -db_session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0))
                                   .where(LedgerEntry.kind.in_(("tariff_fee", "service_fee"))))
+        lent, repaid = (db_session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0))
+                                          .where(LedgerEntry.kind == kind)) for kind in ("promised_credit",
+                                                                                          "promised_repay"))
         assert ledger.verify(db_session) == []
         assert min(balances) >= 0
-        assert sum(balances) == 3 * 20000 + topped_up - fees
+        # Money enters by top-ups and promised credit, leaves by fees and repayments; transfers only move it.
+        assert sum(balances) == 3 * 20000 + topped_up + lent + repaid - fees
+        promises = db_session.scalars(select(PromisedPayment)).all()
+        assert sum(p.repaid for p in promises) == -repaid and all(0 <= p.repaid <= p.amount for p in promises)

@@ -12,7 +12,8 @@ PUBLIC = ["/auth/login", "/auth/password", "/auth/password/sent?phone=%2B7916123
           "/no-such-page"]
 CUSTOMER = ["/", "/?block=allowances", "/settings/", "/settings/password", "/tariffs/", "/tariffs/{tariff}",
             "/services/", "/services/{service}", "/services/subscriptions",
-            "/services/subscriptions/{subscription}/disconnect", "/payments/topup", "/payments/history", "/payments/transfer", "/payments/voucher", "/payments/{payment}",
+            "/services/subscriptions/{subscription}/disconnect", "/payments/topup", "/payments/history",
+            "/payments/transfer", "/payments/voucher", "/payments/promised", "/payments/{payment}",
             "/payments/{payment}/3ds", "/payments/transfer/{transfer}"]
 STAFF = ["/admin/", "/admin/?q=Customer", "/admin/sms"]
 BUDGET = 14 * 1024
