@@ -62,6 +62,18 @@ def billing_group():
     """Money checks and runs."""
 
 
+@billing_group.command("run")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="the day to bill (default: today in UTC)")
+def billing_run(day):
+    """Monthly fees and packages on period starts, overdue promised payments; safe to run twice."""
+    from portal.domain.billing import run_billing
+    from portal.models import utcnow
+
+    now = utcnow()
+    click.echo(run_billing(db.session, day=day.date() if day else now.date(), now=now))
+
+
 @billing_group.command("verify")
 def billing_verify():
     """Check that every balance equals the sum of its ledger entries; exit 1 if not."""

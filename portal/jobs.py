@@ -2,6 +2,7 @@
 import logging
 
 from celery import Task
+from celery.schedules import crontab
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -35,6 +36,10 @@ def init_celery(app: Flask) -> None:
         task_eager_propagates=False,
         broker_connection_retry_on_startup=True,
     )
+    celery.conf.beat_schedule = {
+        # Every night after midnight Moscow time (21:05 UTC): the day's fees, packages and overdue promises.
+        "billing-run": {"task": "portal.billing_run", "schedule": crontab(hour=21, minute=5)},
+    }
     celery.conf.update(app.config.get("CELERY", {}))
     celery.flask_app = app
     celery.set_default()
@@ -76,3 +81,14 @@ def deliver_sms(self, message_id: int) -> str:
         if self.request.is_eager:
             return "queued"  # the inline backend does not retry; `flask sms deliver` picks it up
         raise self.retry(exc=err, countdown=min(300, 10 * 2 ** self.request.retries))
+
+
+@celery.task(name="portal.billing_run")
+def billing_run() -> str:
+    from flask_babel import to_user_timezone
+
+    from portal.domain.billing import run_billing
+
+    now = utcnow()
+    with Session(db.engine) as session:
+        return str(run_billing(session, day=to_user_timezone(now).date(), now=now))

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.domain import idempotency, ledger
-from portal.domain.audit import Actor, record
+from portal.domain.audit import SYSTEM, Actor, record
 from portal.domain.errors import DomainError
 from portal.models import Account, AccountStatus, LedgerEntry, PromisedPayment
 
@@ -104,5 +104,10 @@ def repay_from_credit(session: Session, account: Account, *, credited: int, key:
                 description="Promised payment repaid", now=now)
     promise.repaid += part
     if promise.outstanding == 0:
+        was_overdue = promise.status == "overdue"
         promise.status, promise.repaid_at = "repaid", now
+        if was_overdue and account.status == AccountStatus.suspended.value:
+            account.status = AccountStatus.active.value  # the debt is covered: the services come back
+            record(session, SYSTEM, "account_restored", obj=account, account_id=account.id,
+                   detail="promised payment repaid")
     return part

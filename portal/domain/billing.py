@@ -1,0 +1,98 @@
+"""The billing run: what happens to every account on a given day. Running it twice changes nothing twice."""
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from portal.domain import ledger
+from portal.domain.audit import SYSTEM, record
+from portal.domain.overview import active_subscriptions
+from portal.models import Account, AccountStatus, Allowance, LedgerEntry, PromisedPayment
+
+BILLED = (AccountStatus.active.value, AccountStatus.blocked_by_owner.value, AccountStatus.blocked_lost.value,
+          AccountStatus.suspended.value)
+
+
+@dataclass
+class RunReport:
+    day: date
+    accounts: int = 0
+    charges: int = 0
+    charged: int = 0  # kopecks
+    allowances: int = 0
+    suspended: list[int] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return (f"Billing run for {self.day}: {self.accounts} accounts, {self.charges} charges "
+                f"({self.charged / 100:.2f} roubles), {self.allowances} packages renewed, "
+                f"{len(self.suspended)} suspended for an unpaid promised payment.")
+
+
+def period_start_day(account: Account) -> int:
+    """Mobile lines start their period on the 1st; home contracts on their billing day."""
+    return account.home_contract.billing_day if account.home_contract else 1
+
+
+def _month_after(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=day.day)
+
+
+def run_billing(session: Session, *, day: date, now: datetime) -> RunReport:
+    """Monthly fees and fresh packages on each account's period start; overdue promises suspend."""
+    report = RunReport(day)
+    ids = session.scalars(select(Account.id).where(Account.status.in_(BILLED)).order_by(Account.id)).all()
+    for account_id in ids:
+        account = session.get(Account, account_id, with_for_update=True, populate_existing=True,
+                              options=[selectinload(Account.tariff), selectinload(Account.home_contract)])
+        report.accounts += 1
+        if day.day == min(period_start_day(account), 28):
+            _start_period(session, account, day, now, report)
+        _expire_promises(session, account, day, now, report)
+        session.commit()
+    return report
+
+
+def _charge(session: Session, account: Account, *, amount: int, kind: str, key: str, description: str,
+            now: datetime, report: RunReport) -> None:
+    if not amount or session.scalar(select(LedgerEntry.id).where(LedgerEntry.idempotency_key == key)):
+        return
+    ledger.post(session, account, amount=-amount, kind=kind, key=key, description=description, now=now)
+    report.charges += 1
+    report.charged += amount
+
+
+def _start_period(session: Session, account: Account, day: date, now: datetime, report: RunReport) -> None:
+    tariff = account.tariff
+    if tariff is not None:
+        _charge(session, account, amount=tariff.monthly_fee, kind="tariff_fee", key=f"bill:{day}:{account.id}:tariff",
+                description=f"Monthly fee, tariff {tariff.name}", now=now, report=report)
+    for subscription in active_subscriptions(session, account.id):
+        _charge(session, account, amount=subscription.service.monthly_fee, kind="service_fee",
+                key=f"bill:{day}:sub:{subscription.id}", description=f"Monthly fee: {subscription.service.name}",
+                now=now, report=report)
+    start = datetime.combine(day, datetime.min.time())
+    exists = session.scalar(select(Allowance.id).where(Allowance.account_id == account.id,
+                                                       Allowance.period_start == start))
+    if tariff is not None and not exists:
+        session.add(Allowance(account_id=account.id, period_start=start,
+                              period_end=datetime.combine(_month_after(day), datetime.min.time()),
+                              minutes_total=tariff.minutes, minutes_left=tariff.minutes, sms_total=tariff.sms,
+                              sms_left=tariff.sms, mms_total=tariff.mms, mms_left=tariff.mms,
+                              data_mb_total=tariff.data_mb, data_mb_left=tariff.data_mb))
+        report.allowances += 1
+
+
+def _expire_promises(session: Session, account: Account, day: date, now: datetime, report: RunReport) -> None:
+    end_of_day = datetime.combine(day + timedelta(days=1), datetime.min.time())
+    overdue = session.scalars(select(PromisedPayment).where(PromisedPayment.account_id == account.id,
+                                                            PromisedPayment.status == "open",
+                                                            PromisedPayment.due_at < end_of_day)).all()
+    for promise in overdue:
+        promise.status = "overdue"
+        record(session, SYSTEM, "promised_payment_overdue", obj=promise, account_id=account.id)
+    if overdue and account.status == AccountStatus.active.value:
+        account.status = AccountStatus.suspended.value
+        record(session, SYSTEM, "account_suspended", obj=account, account_id=account.id,
+               detail="unpaid promised payment")
+        report.suspended.append(account.id)

@@ -1,0 +1,108 @@
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from portal.domain import ledger, promised
+from portal.domain.billing import run_billing
+from portal.models import Account, Allowance, AuditEvent, HomeContract, LedgerEntry, PromisedPayment
+from tests import factories
+
+FIRST = date(2026, 12, 1)
+NOW = datetime(2026, 12, 1, 0, 5)
+
+
+def count(session, model, *where):
+    return session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_the_period_start_charges_fees_and_renews_the_package(db_session):
+    tariff = factories.make_tariff(db_session, monthly_fee=55000, minutes=600)
+    account = factories.make_line(db_session, tariff=tariff, balance=100000)
+    factories.make_subscription(db_session, account, factories.make_service(db_session, monthly_fee=3000))
+    factories.make_subscription(db_session, account, factories.make_service(db_session, monthly_fee=9000),
+                                status="ended")
+    db_session.commit()
+    report = run_billing(db_session, day=FIRST, now=NOW)
+    assert (report.charges, report.charged, report.allowances) == (2, 58000, 1)
+    db_session.expire_all()
+    assert db_session.get(Account, account.id).balance == 42000 and ledger.verify(db_session) == []
+    allowance = db_session.scalars(select(Allowance)).one()
+    assert allowance.minutes_left == 600 and allowance.period_end == datetime(2027, 1, 1)
+
+
+def test_running_twice_for_a_day_changes_nothing_the_second_time(db_session):
+    factories.make_line(db_session, balance=100000)
+    db_session.commit()
+    run_billing(db_session, day=FIRST, now=NOW)
+    entries, allowances = count(db_session, LedgerEntry), count(db_session, Allowance)
+    second = run_billing(db_session, day=FIRST, now=NOW)
+    assert second.charges == 0 and second.allowances == 0
+    assert (count(db_session, LedgerEntry), count(db_session, Allowance)) == (entries, allowances)
+
+
+def test_other_days_charge_nothing(db_session):
+    factories.make_line(db_session, balance=100000)
+    db_session.commit()
+    assert run_billing(db_session, day=date(2026, 12, 2), now=NOW).charges == 0
+
+
+def test_a_home_contract_is_billed_on_its_own_day(db_session):
+    account = factories.make_line(db_session, "+79161234567", balance=100000)
+    account.kind = "home"
+    db_session.add(HomeContract(account_id=account.id, contract_no="HC-1", address="x", connection_type="gpon",
+                                billing_day=15))
+    db_session.commit()
+    assert run_billing(db_session, day=FIRST, now=NOW).charges == 0
+    assert run_billing(db_session, day=date(2026, 12, 15), now=NOW).charges == 1
+
+
+def test_an_unpaid_promise_suspends_and_repaying_it_restores(db_session):
+    account = factories.make_line(db_session, balance=0)
+    db_session.add(PromisedPayment(account_id=account.id, amount=10000, status="open", idempotency_key="k" * 20,
+                                   due_at=datetime(2026, 12, 1, 12)))
+    db_session.commit()
+    report = run_billing(db_session, day=date(2026, 11, 30), now=NOW)
+    assert report.suspended == []
+    report = run_billing(db_session, day=FIRST, now=NOW)
+    assert report.suspended == [account.id]
+    db_session.expire_all()
+    assert db_session.get(Account, account.id).status == "suspended"
+    assert db_session.scalars(select(PromisedPayment)).one().status == "overdue"
+    # The debt covered by a top-up: the line comes back at once.
+    account = db_session.get(Account, account.id, with_for_update=True)
+    ledger.post(db_session, account, amount=20000, kind="card_topup", key="t", description="", now=NOW)
+    promised.repay_from_credit(db_session, account, credited=20000, key="t", now=NOW)
+    db_session.commit()
+    assert db_session.get(Account, account.id).status == "active"
+    assert count(db_session, AuditEvent, AuditEvent.action == "account_restored") == 1
+
+
+def test_the_cli(app, db_session):
+    factories.make_line(db_session, balance=100000)
+    db_session.commit()
+    result = app.test_cli_runner().invoke(args=["billing", "run", "--date", "2026-12-01"])
+    assert result.exit_code == 0 and "Billing run for 2026-12-01: 1 accounts, 1 charges" in result.output
+    again = app.test_cli_runner().invoke(args=["billing", "run", "--date", "2026-12-01"])
+    assert "0 charges" in again.output
+
+
+def test_the_beat_schedule_runs_billing_nightly(app):
+    from portal.extensions import celery
+
+    assert celery.conf.beat_schedule["billing-run"]["task"] == "portal.billing_run"
+
+
+def test_the_task_runs_the_billing_for_today(app, db_session):
+    from portal.jobs import billing_run
+
+    assert billing_run.apply().get().startswith("Billing run for ")
+
+
+def test_every_day_of_a_year_bills_each_account_twelve_times(db_session):
+    account = factories.make_line(db_session, balance=10**7)
+    db_session.commit()
+    day = date(2026, 1, 1)
+    while day.year == 2026:
+        run_billing(db_session, day=day, now=datetime.combine(day, datetime.min.time()) + timedelta(minutes=5))
+        day += timedelta(days=1)
+    assert count(db_session, LedgerEntry, LedgerEntry.kind == "tariff_fee", LedgerEntry.account_id == account.id) == 12
