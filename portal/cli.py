@@ -67,11 +67,12 @@ def billing_group():
               help="the day to bill (default: today in UTC)")
 def billing_run(day):
     """Monthly fees and packages on period starts, overdue promised payments; safe to run twice."""
-    from portal.domain.billing import run_billing
+    from portal.domain.billing import AutopaySettings, run_billing
     from portal.models import utcnow
 
     now = utcnow()
-    click.echo(run_billing(db.session, day=day.date() if day else now.date(), now=now))
+    click.echo(run_billing(db.session, day=day.date() if day else now.date(), now=now,
+                           autopay=AutopaySettings.from_config(current_app.config)))
 
 
 @billing_group.command("verify")

@@ -97,3 +97,4 @@ PROMISED_FEE = 2500
 PROMISED_FLOOR = -30000  # not available when the balance is below this
 # The limit grows with what was paid in over the last 90 days: (paid in at least, limit).
 PROMISED_TIERS = ((0, 20000), (30000, 50000), (100000, 100000), (300000, 200000))
+AUTOPAY_MAX_FAILURES = 3  # failed auto-payments in a row before the rule turns itself off

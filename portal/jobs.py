@@ -87,8 +87,9 @@ def deliver_sms(self, message_id: int) -> str:
 def billing_run() -> str:
     from flask_babel import to_user_timezone
 
-    from portal.domain.billing import run_billing
+    from portal.domain.billing import AutopaySettings, run_billing
 
     now = utcnow()
     with Session(db.engine) as session:
-        return str(run_billing(session, day=to_user_timezone(now).date(), now=now))
+        return str(run_billing(session, day=to_user_timezone(now).date(), now=now,
+                               autopay=AutopaySettings.from_config(current_app.config)))

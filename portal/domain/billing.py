@@ -7,8 +7,24 @@ from sqlalchemy.orm import Session, selectinload
 
 from portal.domain import ledger
 from portal.domain.audit import SYSTEM, record
+from portal.domain.autopay import run_due
 from portal.domain.overview import active_subscriptions
 from portal.models import Account, AccountStatus, Allowance, LedgerEntry, PromisedPayment
+from portal.payment_gateway import CardGateway
+
+@dataclass(frozen=True)
+class AutopaySettings:
+    gateway: CardGateway
+    max_failures: int
+    brand: str
+    sms_locale: str
+
+    @classmethod
+    def from_config(cls, cfg) -> "AutopaySettings":
+        from portal.payment_gateway import gateway_from_config
+
+        return cls(gateway_from_config(cfg), cfg["AUTOPAY_MAX_FAILURES"], cfg["BRAND"], cfg["BABEL_DEFAULT_LOCALE"])
+
 
 BILLED = (AccountStatus.active.value, AccountStatus.blocked_by_owner.value, AccountStatus.blocked_lost.value,
           AccountStatus.suspended.value)
@@ -18,6 +34,8 @@ BILLED = (AccountStatus.active.value, AccountStatus.blocked_by_owner.value, Acco
 class RunReport:
     day: date
     accounts: int = 0
+    autopaid: int = 0
+    autopay_failed: int = 0
     charges: int = 0
     charged: int = 0  # kopecks
     allowances: int = 0
@@ -26,7 +44,8 @@ class RunReport:
     def __str__(self) -> str:
         return (f"Billing run for {self.day}: {self.accounts} accounts, {self.charges} charges "
                 f"({self.charged / 100:.2f} roubles), {self.allowances} packages renewed, "
-                f"{len(self.suspended)} suspended for an unpaid promised payment.")
+                f"{len(self.suspended)} suspended for an unpaid promised payment, "
+                f"{self.autopaid} auto-payments made, {self.autopay_failed} failed.")
 
 
 def period_start_day(account: Account) -> int:
@@ -38,8 +57,9 @@ def _month_after(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=day.day)
 
 
-def run_billing(session: Session, *, day: date, now: datetime) -> RunReport:
-    """Monthly fees and fresh packages on each account's period start; overdue promises suspend."""
+def run_billing(session: Session, *, day: date, now: datetime, autopay: AutopaySettings | None = None) -> RunReport:
+    """Monthly fees and fresh packages on each account's period start; overdue promises suspend;
+    then the auto-payments due (after the fees, so a threshold rule sees the balance they left)."""
     report = RunReport(day)
     ids = session.scalars(select(Account.id).where(Account.status.in_(BILLED)).order_by(Account.id)).all()
     for account_id in ids:
@@ -50,6 +70,10 @@ def run_billing(session: Session, *, day: date, now: datetime) -> RunReport:
             _start_period(session, account, day, now, report)
         _expire_promises(session, account, day, now, report)
         session.commit()
+    if autopay is not None:
+        report.autopaid, report.autopay_failed = run_due(session, autopay.gateway, day=day, now=now,
+                                                         max_failures=autopay.max_failures, brand=autopay.brand,
+                                                         sms_locale=autopay.sms_locale)
     return report
 
 

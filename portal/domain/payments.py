@@ -87,6 +87,23 @@ def top_up_by_card(session: Session, gateway: CardGateway, *, account_id: int, l
     return apply_charge(session, payment_id=payment.id, charge=charge, actor=actor, now=now)
 
 
+def top_up_by_saved_card(session: Session, gateway: CardGateway, *, account_id: int, card: CardToken, amount: int,
+                         idempotency_key: str, actor: Actor, now: datetime) -> CardPayment:
+    """An auto-payment: the same payment states and ledger entry as a top-up, from a saved card."""
+    existing = session.scalar(select(CardPayment).where(CardPayment.idempotency_key == idempotency_key))
+    if existing is not None:
+        return existing
+    payment = CardPayment(token=secrets.token_urlsafe(18), account_id=account_id, login_id=card.login_id,
+                          amount=amount, idempotency_key=idempotency_key, card_last4=card.last4, created_at=now)
+    session.add(payment)
+    record(session, actor, "card_payment_started", obj=payment, account_id=account_id,
+           detail=f"{amount} by saved card *{card.last4}")
+    if not idempotency.commit_once(session):
+        return session.scalar(select(CardPayment).where(CardPayment.idempotency_key == idempotency_key))
+    charge = gateway.charge_saved(amount=amount, card_token=card.gateway_token, description=f"Auto {payment.token}")
+    return apply_charge(session, payment_id=payment.id, charge=charge, actor=actor, now=now)
+
+
 def apply_charge(session: Session, *, payment_id: int, charge: Charge, actor: Actor, now: datetime) -> CardPayment:
     """Record the gateway's answer; a confirmation moves the money once, however often it arrives."""
     # Locks in the house order, account then payment, so concurrent confirmations queue up.

@@ -15,7 +15,7 @@ from portal.models.bonus import BonusAccount
 from portal.models.catalog import Allowance, Service, Subscription, Tariff
 from portal.models.customers import Account, AccountKind, AccountStatus, Customer, HomeContract, Line
 from portal.models.money import LedgerEntry
-from portal.models.payments import CardPayment, CardToken
+from portal.models.payments import AutoPayment, CardPayment, CardToken
 from portal.models.promised import PromisedPayment
 from portal.models.requests import ProcessedRequest
 from portal.models.sms import SmsMessage
@@ -24,7 +24,7 @@ from portal.models.usage import UsageRecord
 from portal.models.vouchers import Voucher
 
 __all__ = [
-    "Account", "AccountKind", "AccountStatus", "Allowance", "AuditEvent", "Base", "BonusAccount", "CardPayment",
+    "Account", "AccountKind", "AccountStatus", "Allowance", "AuditEvent", "AutoPayment", "Base", "BonusAccount", "CardPayment",
     "CardToken", "Challenge", "Customer",
     "HomeContract", "LedgerEntry", "Line", "Login", "LoginAccount", "LoginSession", "LoginThrottle",
     "PasswordRequest", "ProcessedRequest", "PromisedPayment", "Service", "SmsMessage", "Staff", "StaffSession",

@@ -1,7 +1,7 @@
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, utcnow
 
@@ -41,3 +41,24 @@ class CardToken(Base):
     last4: Mapped[str] = mapped_column(String(4))
     expiry: Mapped[str] = mapped_column(String(5))  # MM/YY
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AutoPayment(Base):
+    """A standing top-up from a saved card: when the balance falls below a threshold, or monthly on a day."""
+
+    __tablename__ = "auto_payment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    login_id: Mapped[int] = mapped_column(ForeignKey("login.id"))
+    card_token_id: Mapped[int] = mapped_column(ForeignKey("card_token.id"))
+    kind: Mapped[str] = mapped_column(String(12))  # threshold | monthly
+    threshold: Mapped[int | None]  # kopecks, for threshold rules
+    day: Mapped[int | None]  # 1–28, for monthly rules
+    amount: Mapped[int]  # kopecks
+    enabled: Mapped[bool] = mapped_column(default=True)
+    failures: Mapped[int] = mapped_column(default=0)  # in a row; the rule turns itself off after too many
+    last_run_on: Mapped[str | None] = mapped_column(String(10))  # the billing day it last ran, ISO
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    card: Mapped["CardToken"] = relationship()

@@ -37,6 +37,9 @@ class CardGateway(Protocol):
     def confirm_3ds(self, *, reference: str, code: str) -> Charge:
         """Finish a 3-D Secure step with the code the cardholder typed on the bank's page."""
 
+    def charge_saved(self, *, amount: int, card_token: str, description: str) -> Charge:
+        """Charge a saved card without the cardholder present (auto-payments): no 3-D Secure step."""
+
 
 def gateway_from_config(config) -> CardGateway:
     from portal.payment_gateway.test_mode import TestModeGateway

@@ -8,6 +8,7 @@ from portal.payment_gateway import Card, Charge
 SUCCEEDS = "4242424242424242"
 DECLINED = "4000000000000002"
 NEEDS_3DS = "4000000000003220"
+FAILS_LATER = "4000000000000341"  # paid and saved now; declined when charged again later
 # The code the simulated bank page accepts.
 THREE_DS_CODE = "1234"
 
@@ -29,11 +30,19 @@ class TestModeGateway:
             return Charge(reference, "declined", decline_reason="insufficient_funds")
         if card.number == NEEDS_3DS:
             return Charge(reference, "requires_action")
-        if card.number == SUCCEEDS:
-            return Charge(reference, "succeeded", card_token=("tok_" + reference[5:]) if save_card else None)
+        if card.number in (SUCCEEDS, FAILS_LATER):
+            suffix = "_fails" if card.number == FAILS_LATER else ""
+            return Charge(reference, "succeeded", card_token=f"tok_{reference[5:]}{suffix}" if save_card else None)
         return Charge(reference, "declined", decline_reason="unknown_test_card")
 
     def confirm_3ds(self, *, reference: str, code: str) -> Charge:
         if hmac.compare_digest(code.strip(), THREE_DS_CODE):
             return Charge(reference, "succeeded")
         return Charge(reference, "declined", decline_reason="3ds_failed")
+
+    def charge_saved(self, *, amount: int, card_token: str, description: str) -> Charge:
+        digest = hmac.new(self.key, f"{card_token}:{amount}:{description}".encode(), hashlib.sha256).hexdigest()
+        reference = "test_" + digest[:24]
+        if card_token.endswith("_fails"):
+            return Charge(reference, "declined", decline_reason="card_declined")
+        return Charge(reference, "succeeded")

@@ -1,5 +1,6 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, DateField, IntegerField, PasswordField, RadioField, SelectField, StringField
+from wtforms.validators import NumberRange
 from wtforms.validators import InputRequired, Length, Optional
 
 from portal.forms import IdempotentForm, PortalForm, phone_field
@@ -64,3 +65,17 @@ class VoucherForm(PortalForm):
 class PromisedForm(IdempotentForm):
     amount = StringField(_l("Amount, ₽"), validators=[InputRequired(_l("Enter the amount.")), Length(max=20)],
                          render_kw={"inputmode": "decimal", "maxlength": 20, "autocomplete": "off"})
+
+
+class AutoPaymentForm(PortalForm):
+    kind = RadioField(_l("When"), choices=[("threshold", _l("When the balance falls below")),
+                                           ("monthly", _l("Every month on a day"))], default="threshold",
+                      validators=[InputRequired(_l("Choose when to top up."))])
+    threshold = StringField(_l("Balance below, ₽"), validators=[Optional(), Length(max=20)],
+                            render_kw={"inputmode": "decimal", "maxlength": 20})
+    day = IntegerField(_l("Day of the month"), validators=[Optional(), NumberRange(1, 28, _l("From 1 to 28."))],
+                       render_kw={"inputmode": "numeric", "min": 1, "max": 28})
+    amount = StringField(_l("Top up by, ₽"), validators=[InputRequired(_l("Enter the amount.")), Length(max=20)],
+                         render_kw={"inputmode": "decimal", "maxlength": 20})
+    card = SelectField(_l("Card"), coerce=int, validate_choice=True,
+                       validators=[InputRequired(_l("Choose a card."))])

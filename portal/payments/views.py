@@ -8,14 +8,16 @@ from flask_babel import gettext as _
 from flask_babel import to_user_timezone
 from flask_login import current_user
 
-from portal.domain import history, payments, promised, transfers, vouchers
+from portal.domain import autopay, history, payments, promised, transfers, vouchers
 from portal.domain.errors import DomainError, NotFound
-from portal.domain.money import parse_rubles
+from portal.domain.money import BadAmount, parse_rubles
 from portal.extensions import csrf, db, limiter
+from portal.forms import PortalForm
 from portal.models import utcnow
 from portal.payment_gateway import gateway_from_config
 from portal.payments import bp
 from portal.payments.forms import (
+    AutoPaymentForm,
     CodeForm,
     HistoryForm,
     PromisedForm,
@@ -243,3 +245,48 @@ def promised_payment():
     terms = promised.offer(db.session, account, rules, now=utcnow())
     return render("payments/promised.html", status=form.status, form=form, account=account, terms=terms,
                   now=utcnow())
+
+
+@bp.route("/auto", methods=["GET", "POST"])
+@customer_required
+def auto_payments():
+    """Standing top-ups from a saved card."""
+    account = account_in_focus()
+    cards = autopay.saved_cards(db.session, current_user.id)
+    form = AutoPaymentForm()
+    form.card.choices = [(c.id, f"•••• {c.last4}") for c in cards]
+    if form.validate_on_submit():
+        try:
+            autopay.create_rule(db.session, account_id=account.id, login_id=current_user.id,
+                                card_token_id=form.card.data, kind=form.kind.data,
+                                threshold=parse_rubles(form.threshold.data) if form.kind.data == "threshold" else None,
+                                day=form.day.data, amount=parse_rubles(form.amount.data), actor=current_actor())
+            flash(_("The auto-payment is set up."))
+            return see_other(".auto_payments")
+        except DomainError as err:
+            if isinstance(err, BadAmount) and form.kind.data == "threshold" and not form.threshold.data:
+                err.field = "threshold"
+            form.add_domain_error(err)
+    return render("payments/auto.html", status=form.status, form=form, cards=cards,
+                  rules=autopay.rules_of(db.session, account.id), toggle=PortalForm())
+
+
+@bp.post("/auto/<int:rule_id>")
+@customer_required
+def auto_payment_change(rule_id: int):
+    """Turn a rule on or off, or delete it (the button's value says which)."""
+    account = account_in_focus()
+    if not PortalForm().validate_on_submit():
+        abort(400)
+    action = request.form.get("action")
+    try:
+        if action == "delete":
+            autopay.delete_rule(db.session, account_id=account.id, rule_id=rule_id, actor=current_actor())
+        elif action in ("on", "off"):
+            autopay.set_enabled(db.session, account_id=account.id, rule_id=rule_id, enabled=action == "on",
+                                actor=current_actor())
+        else:
+            abort(400)
+    except NotFound:
+        abort(404)
+    return see_other(".auto_payments")

@@ -75,3 +75,14 @@ def test_verify_finds_a_balance_that_does_not_add_up(db_session):
     bad.balance = 1
     db_session.commit()
     assert [(m.account_id, m.balance, m.entries_sum) for m in ledger.verify(db_session)] == [(bad.id, 1, 700)]
+
+
+def test_a_card_that_fails_later_saves_and_then_declines():
+    from portal.payment_gateway.test_mode import FAILS_LATER
+
+    gateway = TestModeGateway("k")
+    card = parse_card(FAILS_LATER, "08/30", "123", today=TODAY)
+    first = gateway.charge(amount=100, card=card, description="x", save_card=True)
+    assert first.status == "succeeded" and first.card_token.endswith("_fails")
+    assert gateway.charge_saved(amount=100, card_token=first.card_token, description="y").status == "declined"
+    assert gateway.charge_saved(amount=100, card_token="tok_ok", description="y").status == "succeeded"

@@ -13,9 +13,11 @@ PUBLIC = ["/auth/login", "/auth/password", "/auth/password/sent?phone=%2B7916123
 CUSTOMER = ["/", "/?block=allowances", "/settings/", "/settings/password", "/tariffs/", "/tariffs/{tariff}",
             "/services/", "/services/{service}", "/services/subscriptions",
             "/services/subscriptions/{subscription}/disconnect", "/payments/topup", "/payments/history",
-            "/payments/transfer", "/payments/voucher", "/payments/promised", "/payments/{payment}",
+            "/payments/transfer", "/payments/voucher", "/payments/promised", "/payments/auto", "/payments/{payment}",
             "/payments/{payment}/3ds", "/payments/transfer/{transfer}"]
-STAFF = ["/admin/", "/admin/?q=Customer", "/admin/sms"]
+STAFF = ["/admin/", "/admin/?q=Customer", "/admin/sms", "/admin/customers/{customer}", "/admin/catalog",
+         "/admin/catalog/tariffs/new", "/admin/catalog/tariffs/{tariff}", "/admin/catalog/services/new",
+         "/admin/catalog/services/{service}"]
 BUDGET = 14 * 1024
 
 
@@ -36,25 +38,26 @@ def every_page(client, db_session, app):
     db_session.add_all([payment, transfer])
     db_session.commit()
     ids = dict(tariff=tariff.id, service=service.id, subscription=subscription.id, payment=payment.token,
-               transfer=transfer.token)
+               transfer=transfer.token, customer=account.customer_id)
     for url in CUSTOMER:
         yield url, client.get(url.format(**ids))
     staff = app.test_client()
     staff.post_form("/admin/login", {"email": "agent@example.com", "password": factories.PASSWORD})
     for url in STAFF:
-        yield url, staff.get(url)
+        yield url, staff.get(url.format(**ids))
 
 
 @pytest.fixture
 def pages(client, db_session, app):
     factories.ensure_login(db_session, "+79161234567")
-    factories.make_staff(db_session)
+    factories.make_staff(db_session, role="admin")  # an admin opens the catalog's forms too
     return list(every_page(client, db_session, app))
 
 
 def test_every_get_route_is_covered(app):
     covered = {re.sub(r"\?.*", "", u).replace("{tariff}", "<int:tariff_id>").replace("{service}", "<int:service_id>")
                .replace("{subscription}", "<int:subscription_id>").replace("{payment}", "<token>").replace("transfer/{transfer}", "transfer/<token>")
+               .replace("{customer}", "<int:customer_id>")
                for u in PUBLIC + CUSTOMER + STAFF}
     skip = {"/static/<path:filename>", "/favicon.ico", "/payments/callback", "/payments/history.csv", "/auth/captcha", "/auth/captcha/<token>.<ext>", "/dev/sms"}
     routes = {rule.rule for rule in app.url_map.iter_rules() if "GET" in rule.methods}

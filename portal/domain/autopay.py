@@ -1,0 +1,120 @@
+"""Auto-payments: standing top-ups from a saved card, run by the billing run."""
+from datetime import date, datetime
+
+from flask_babel import force_locale, gettext
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.domain import payments
+from portal.domain.audit import SYSTEM, Actor, record
+from portal.domain.errors import DomainError, NotFound
+from portal.domain.sms import queue_sms
+from portal.models import Account, AutoPayment, CardToken
+from portal.payment_gateway import CardGateway
+
+
+class BadRule(DomainError):
+    field = "kind"
+
+
+def saved_cards(session: Session, login_id: int) -> list[CardToken]:
+    return list(session.scalars(select(CardToken).where(CardToken.login_id == login_id).order_by(CardToken.id)))
+
+
+def rules_of(session: Session, account_id: int) -> list[AutoPayment]:
+    return list(session.scalars(select(AutoPayment).where(AutoPayment.account_id == account_id)
+                                .order_by(AutoPayment.id)))
+
+
+def create_rule(session: Session, *, account_id: int, login_id: int, card_token_id: int, kind: str,
+                threshold: int | None, day: int | None, amount: int, actor: Actor) -> AutoPayment:
+    """One rule: "below X top up Y", or "every month on day D top up Y", from one of the login's cards."""
+    card = session.get(CardToken, card_token_id)
+    if card is None or card.login_id != login_id:
+        raise BadRule(_l("Choose one of your saved cards."), field="card")
+    if not 10000 <= amount <= 1500000:
+        raise BadRule(_l("From 100 to 15 000 roubles."), field="amount")
+    if kind == "threshold":
+        if threshold is None or not 0 <= threshold <= 500000:
+            raise BadRule(_l("A threshold from 0 to 5000 roubles."), field="threshold")
+        day = None
+    elif kind == "monthly":
+        if day is None or not 1 <= day <= 28:
+            raise BadRule(_l("A day of the month from 1 to 28."), field="day")
+        threshold = None
+    else:
+        raise BadRule(_l("Choose when to top up."))
+    rule = AutoPayment(account_id=account_id, login_id=login_id, card_token_id=card.id, kind=kind,
+                       threshold=threshold, day=day, amount=amount)
+    session.add(rule)
+    session.flush()
+    record(session, actor, "autopay_created", obj=rule, account_id=account_id, detail=f"{kind} {amount}")
+    session.commit()
+    return rule
+
+
+def set_enabled(session: Session, *, account_id: int, rule_id: int, enabled: bool, actor: Actor) -> AutoPayment:
+    rule = session.get(AutoPayment, rule_id)
+    if rule is None or rule.account_id != account_id:
+        raise NotFound("auto_payment")
+    rule.enabled = enabled
+    if enabled:
+        rule.failures = 0
+    record(session, actor, "autopay_enabled" if enabled else "autopay_disabled", obj=rule, account_id=account_id)
+    session.commit()
+    return rule
+
+
+def delete_rule(session: Session, *, account_id: int, rule_id: int, actor: Actor) -> None:
+    rule = session.get(AutoPayment, rule_id)
+    if rule is None or rule.account_id != account_id:
+        raise NotFound("auto_payment")
+    record(session, actor, "autopay_deleted", obj=rule, account_id=account_id)
+    session.delete(rule)
+    session.commit()
+
+
+def _due(rule: AutoPayment, balance: int, day: date) -> bool:
+    if not rule.enabled or rule.last_run_on == day.isoformat():
+        return False
+    if rule.kind == "threshold":
+        return balance < rule.threshold
+    # A monthly rule is due on its day, and on the days after while the last try failed.
+    return day.day == rule.day or rule.failures > 0
+
+
+def run_due(session: Session, gateway: CardGateway, *, day: date, now: datetime, max_failures: int,
+            brand: str, sms_locale: str) -> tuple[int, int]:
+    """Charge every rule due on ``day``; a failure is told by SMS, and too many turn the rule off."""
+    done = failed = 0
+    for rule_id in session.scalars(select(AutoPayment.id).where(AutoPayment.enabled.is_(True))).all():
+        rule = session.get(AutoPayment, rule_id, populate_existing=True)
+        account = session.get(Account, rule.account_id, populate_existing=True)
+        if not _due(rule, account.balance, day):
+            continue
+        payment = payments.top_up_by_saved_card(session, gateway, account_id=account.id, card=rule.card,
+                                                amount=rule.amount, idempotency_key=f"auto:{rule.id}:{day}",
+                                                actor=SYSTEM, now=now)
+        rule = session.get(AutoPayment, rule_id, populate_existing=True)
+        rule.last_run_on = day.isoformat()
+        if payment.status == "confirmed":
+            rule.failures = 0
+            done += 1
+        else:
+            rule.failures += 1
+            failed += 1
+            if rule.failures >= max_failures:
+                rule.enabled = False
+                record(session, SYSTEM, "autopay_disabled", obj=rule, account_id=account.id,
+                       detail="too many failures")
+            if account.line:
+                with force_locale(sms_locale):
+                    text = (gettext("%(brand)s: the auto-payment of %(amount)s roubles failed. It is turned off; "
+                                    "check your card in the personal account.", brand=brand,
+                                    amount=rule.amount // 100) if not rule.enabled else
+                            gettext("%(brand)s: the auto-payment of %(amount)s roubles failed. We will try again "
+                                    "tomorrow.", brand=brand, amount=rule.amount // 100))
+                queue_sms(session, to=account.line.msisdn, text=text, purpose="notice")
+        session.commit()
+    return done, failed
