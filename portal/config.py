@@ -98,3 +98,7 @@ PROMISED_FLOOR = -30000  # not available when the balance is below this
 # The limit grows with what was paid in over the last 90 days: (paid in at least, limit).
 PROMISED_TIERS = ((0, 20000), (30000, 50000), (100000, 100000), (300000, 200000))
 AUTOPAY_MAX_FAILURES = 3  # failed auto-payments in a row before the rule turns itself off
+
+# Bonus points: one point per this many kopecks charged (tariff, services, usage), credited by the billing run.
+BONUS_KOPECKS_PER_POINT = 1000  # 1 point per 10 roubles
+BONUS_TRANSFER_MIN = 10

@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import InputRequired, ValidationError
 
+from portal.domain.catalog import InvalidAmount, format_roubles, parse_roubles
 from portal.domain.errors import DomainError
 from portal.domain.phones import InvalidPhone, parse_msisdn
 from portal.web import retry_message
@@ -64,3 +65,24 @@ class IdempotentForm(PortalForm):
         super().__init__(*args, **kwargs)
         if not self.is_submitted():
             self.idempotency_key.data = secrets.token_urlsafe(24)
+
+
+class MoneyField(StringField):
+    """Roubles as staff type them ("550", "550.00", "550,5"); ``.data`` is kopecks (int) once parsed."""
+
+    def process_data(self, value):
+        self.data = value  # from an object or a default: already kopecks
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        try:
+            self.data = parse_roubles(valuelist[0])
+        except InvalidAmount as err:
+            self.data = None
+            raise ValueError(str(err.message)) from None
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0][:40]  # what was typed, shown back next to the error
+        return format_roubles(self.data) if isinstance(self.data, int) else ""

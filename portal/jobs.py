@@ -92,4 +92,5 @@ def billing_run() -> str:
     now = utcnow()
     with Session(db.engine) as session:
         return str(run_billing(session, day=to_user_timezone(now).date(), now=now,
-                               autopay=AutopaySettings.from_config(current_app.config)))
+                               autopay=AutopaySettings.from_config(current_app.config),
+                               kopecks_per_point=current_app.config["BONUS_KOPECKS_PER_POINT"]))

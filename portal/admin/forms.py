@@ -1,8 +1,20 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, PasswordField, SearchField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SearchField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
-from portal.forms import PortalForm
+from portal.domain.catalog import MAX_DESCRIPTION, MAX_PACKAGE
+from portal.domain.services import CATEGORIES, CATEGORY_LABELS
+from portal.forms import MoneyField, PortalForm
 
 
 class StaffLoginForm(PortalForm):
@@ -19,3 +31,112 @@ class CustomerSearchForm(PortalForm):
 
     q = SearchField(_l("Number, contract or name"), validators=[Length(max=100)],
                     render_kw={"maxlength": 100, "autocomplete": "off"})
+
+
+# ---- the catalog ------------------------------------------------------------------------
+
+KIND_LABELS = {"mobile": _l("Mobile"), "home": _l("Home internet"), "tv": _l("TV")}
+REQUIRED = _l("This field is required.")
+CHOOSE = _l("Choose from the list.")
+
+
+class CountField(StringField):
+    """A whole package amount (minutes, SMS, MB): digits only, 0 to MAX_PACKAGE."""
+
+    def process_data(self, value):
+        self.data = value
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        text = valuelist[0].replace(" ", "").strip()
+        if not (text.isascii() and text.isdigit() and len(text) <= 9 and int(text) <= MAX_PACKAGE):
+            self.data = None
+            raise ValueError(str(_l("Enter a whole number from 0 to %(max)s.", max=MAX_PACKAGE)))
+        self.data = int(text)
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0][:20]
+        return str(self.data) if self.data is not None else ""
+
+
+def code_field():
+    return StringField(_l("Code"), validators=[InputRequired(REQUIRED), Length(max=40)],
+                       render_kw={"maxlength": 40, "autocomplete": "off", "spellcheck": "false"})
+
+
+def name_field():
+    return StringField(_l("Name"), validators=[InputRequired(REQUIRED), Length(max=100)],
+                       render_kw={"maxlength": 100})
+
+
+def money_field(label):
+    return MoneyField(label, validators=[InputRequired(REQUIRED)], default=0,
+                      render_kw={"inputmode": "decimal", "maxlength": 16})
+
+
+def count_field(label):
+    return CountField(label, validators=[InputRequired(REQUIRED)], default=0,
+                      render_kw={"inputmode": "numeric", "maxlength": 9})
+
+
+def description_field():
+    return TextAreaField(_l("Description"), validators=[Length(max=MAX_DESCRIPTION)],
+                         render_kw={"maxlength": MAX_DESCRIPTION, "rows": 3})
+
+
+class CatalogForm(PortalForm):
+    def values(self) -> dict:
+        """Keyword values for the domain function, one per field it takes."""
+        return {name: field.data for name, field in self._fields.items() if name not in ("csrf_token",)}
+
+
+class TariffForm(CatalogForm):
+    code = code_field()
+    name = name_field()
+    kind = SelectField(_l("Kind"), choices=[SelectChoice(k, KIND_LABELS[k]) for k in ("mobile", "home")],
+                       invalid_choice_message=CHOOSE)
+    region = StringField(_l("Region"), validators=[Length(max=64)],
+                         render_kw={"maxlength": 64, "list": "regions", "autocomplete": "off"})
+    monthly_fee = money_field(_l("Monthly fee, ₽"))
+    switch_fee = money_field(_l("Switching fee, ₽"))
+    minutes = count_field(_l("Minutes"))
+    sms = count_field(_l("SMS"))
+    mms = count_field(_l("MMS"))
+    data_mb = count_field(_l("Data, MB"))
+    unlimited_data = BooleanField(_l("Unlimited data"))
+    description = description_field()
+
+
+class ServiceForm(CatalogForm):
+    code = code_field()
+    name = name_field()
+    category = SelectField(_l("Category"), choices=[SelectChoice(c, CATEGORY_LABELS[c]) for c in CATEGORIES],
+                           invalid_choice_message=CHOOSE)
+    kind = SelectField(_l("Kind"), choices=[SelectChoice(k, KIND_LABELS[k]) for k in ("mobile", "home", "tv")],
+                       invalid_choice_message=CHOOSE)
+    connection_fee = money_field(_l("Connection fee, ₽"))
+    monthly_fee = money_field(_l("Monthly fee, ₽"))
+    refund_unused = BooleanField(_l("Refund the unused part of the month on disconnection"))
+    tariff_ids = SelectMultipleField(_l("Compatible tariffs"), coerce=int, invalid_value_message=CHOOSE,
+                                     invalid_choice_message=CHOOSE)
+    conflict_ids = SelectMultipleField(_l("Cannot work together with"), coerce=int,
+                                       invalid_value_message=CHOOSE, invalid_choice_message=CHOOSE)
+    description = description_field()
+
+    def set_choices(self, tariffs, services, *, own_id=None, linked=()):
+        """Non-archived tariffs (and any archived one already linked) by kind; every other service."""
+        offered = [t for t in tariffs if not t.archived or t.id in linked]
+        self.tariff_ids.choices = [
+            SelectChoice(t.id, _label(t), optgroup=str(KIND_LABELS[t.kind]))
+            for t in sorted(offered, key=lambda t: (t.kind != "mobile", t.name))
+        ]
+        self.tariff_ids.render_kw = {"size": min(8, max(3, len(offered)))}
+        others = [s for s in services if s.id != own_id]
+        self.conflict_ids.choices = [SelectChoice(s.id, _label(s)) for s in others]
+        self.conflict_ids.render_kw = {"size": min(8, max(3, len(others)))}
+
+
+def _label(item) -> str:
+    return f"{item.name} ({item.code}{', ' + str(_l('archived')) if item.archived else ''})"

@@ -2,9 +2,9 @@ from flask import abort, current_app, request
 from flask_login import current_user, logout_user
 
 from portal.admin import bp
-from portal.admin.forms import CustomerSearchForm, StaffLoginForm
+from portal.admin.forms import KIND_LABELS, CustomerSearchForm, StaffLoginForm
 from portal.domain import staff
-from portal.domain.errors import DomainError
+from portal.domain.errors import DomainError, NotFound
 from portal.extensions import db, limiter
 from portal.forms import PortalForm
 from portal.models import Staff, utcnow
@@ -65,3 +65,13 @@ def sms_outbox():
     before = request.args.get("before", type=int)
     messages = staff.sms_outbox(db.session, before_id=before)
     return render("admin/sms.html", messages=messages)
+
+
+@bp.get("/customers/<int:customer_id>")
+@staff_required
+def customer(customer_id: int):
+    try:
+        card = staff.customer_card(db.session, customer_id)
+    except NotFound:
+        abort(404)
+    return render("admin/customer.html", card=card, kinds=KIND_LABELS)

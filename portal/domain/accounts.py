@@ -18,3 +18,12 @@ def account_of_login(session: Session, *, login_id: int, account_id: int) -> Acc
     if account is None:
         raise NotFound("account")
     return account
+
+
+def lock_accounts(session: Session, *account_ids: int) -> dict[int, Account]:
+    """Lock the accounts' rows in id order, before anything else is written.
+
+    The order stops two opposite changes from deadlocking; locking first matters
+    too, because inserting a row that references an account takes a share lock on it.
+    """
+    return {i: session.get(Account, i, with_for_update=True, populate_existing=True) for i in sorted(set(account_ids))}

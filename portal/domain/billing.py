@@ -8,9 +8,11 @@ from sqlalchemy.orm import Session, selectinload
 from portal.domain import ledger
 from portal.domain.audit import SYSTEM, record
 from portal.domain.autopay import run_due
+from portal.domain.bonus import award_for_period
 from portal.domain.overview import active_subscriptions
 from portal.models import Account, AccountStatus, Allowance, LedgerEntry, PromisedPayment
 from portal.payment_gateway import CardGateway
+
 
 @dataclass(frozen=True)
 class AutopaySettings:
@@ -36,6 +38,7 @@ class RunReport:
     accounts: int = 0
     autopaid: int = 0
     autopay_failed: int = 0
+    points: int = 0
     charges: int = 0
     charged: int = 0  # kopecks
     allowances: int = 0
@@ -45,7 +48,7 @@ class RunReport:
         return (f"Billing run for {self.day}: {self.accounts} accounts, {self.charges} charges "
                 f"({self.charged / 100:.2f} roubles), {self.allowances} packages renewed, "
                 f"{len(self.suspended)} suspended for an unpaid promised payment, "
-                f"{self.autopaid} auto-payments made, {self.autopay_failed} failed.")
+                f"{self.autopaid} auto-payments made, {self.autopay_failed} failed, {self.points} bonus points.")
 
 
 def period_start_day(account: Account) -> int:
@@ -53,11 +56,16 @@ def period_start_day(account: Account) -> int:
     return account.home_contract.billing_day if account.home_contract else 1
 
 
+def _month_before(day: date) -> date:
+    return (day.replace(day=1) - timedelta(days=1)).replace(day=day.day)
+
+
 def _month_after(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=day.day)
 
 
-def run_billing(session: Session, *, day: date, now: datetime, autopay: AutopaySettings | None = None) -> RunReport:
+def run_billing(session: Session, *, day: date, now: datetime, autopay: AutopaySettings | None = None,
+                kopecks_per_point: int | None = None) -> RunReport:
     """Monthly fees and fresh packages on each account's period start; overdue promises suspend;
     then the auto-payments due (after the fees, so a threshold rule sees the balance they left)."""
     report = RunReport(day)
@@ -68,6 +76,11 @@ def run_billing(session: Session, *, day: date, now: datetime, autopay: AutopayS
         report.accounts += 1
         if day.day == min(period_start_day(account), 28):
             _start_period(session, account, day, now, report)
+            if kopecks_per_point:
+                start = datetime.combine(day, datetime.min.time())
+                previous = datetime.combine(_month_before(day), datetime.min.time())
+                report.points += award_for_period(session, account, start=previous, end=start,
+                                                  kopecks_per_point=kopecks_per_point, now=now)
         _expire_promises(session, account, day, now, report)
         session.commit()
     if autopay is not None:

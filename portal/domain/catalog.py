@@ -182,22 +182,22 @@ def _compatible_tariffs(session: Session, tariff_ids, *, kind: str, linked: set[
     ids = set(tariff_ids or ())
     tariffs = list(session.scalars(select(Tariff).where(Tariff.id.in_(ids)).order_by(Tariff.id))) if ids else []
     if len(tariffs) != len(ids):
-        raise CatalogRefused(_l("Choose tariffs from the list."), field="tariffs")
+        raise CatalogRefused(_l("Choose tariffs from the list."), field="tariff_ids")
     for tariff in tariffs:
         if tariff.kind != TARIFF_KIND_OF[kind]:
-            raise CatalogRefused(_l("“%(name)s” is a tariff of another kind.", name=tariff.name), field="tariffs")
+            raise CatalogRefused(_l("“%(name)s” is a tariff of another kind.", name=tariff.name), field="tariff_ids")
         if tariff.archived and tariff.id not in linked:
-            raise CatalogRefused(_l("“%(name)s” is archived.", name=tariff.name), field="tariffs")
+            raise CatalogRefused(_l("“%(name)s” is archived.", name=tariff.name), field="tariff_ids")
     return tariffs
 
 
 def _conflicting(session: Session, service_ids, *, own_id: int | None) -> list[int]:
     ids = set(service_ids or ())
     if own_id in ids:
-        raise CatalogRefused(_l("A service cannot conflict with itself."), field="conflicts")
+        raise CatalogRefused(_l("A service cannot conflict with itself."), field="conflict_ids")
     found = set(session.scalars(select(Service.id).where(Service.id.in_(ids)))) if ids else set()
     if found != ids:
-        raise CatalogRefused(_l("Choose services from the list."), field="conflicts")
+        raise CatalogRefused(_l("Choose services from the list."), field="conflict_ids")
     return sorted(ids)
 
 
@@ -256,10 +256,10 @@ def update_tariff(session: Session, *, tariff_id: int, actor: Actor, **values) -
     if not changes:
         return tariff
     detail = f"{tariff.code}: " + "; ".join(changes)
-    for name, value in checked.items():
-        setattr(tariff, name, value)
-    record(session, actor, "tariff_updated", obj=tariff, detail=detail)
     with _unique_code(session):
+        for name, value in checked.items():
+            setattr(tariff, name, value)
+        record(session, actor, "tariff_updated", obj=tariff, detail=detail)
         session.commit()
     return tariff
 
@@ -312,15 +312,14 @@ def update_service(session: Session, *, service_id: int, actor: Actor, tariff_id
     if not changes:
         return service
     detail = f"{service.code}: " + "; ".join(changes)
-    for name, value in checked.items():
-        setattr(service, name, value)
-    service.tariffs = tariffs
-    _set_conflicts(session, service.id, others)
-    record(session, actor, "service_updated", obj=service, detail=detail)
     with _unique_code(session):
+        for name, value in checked.items():
+            setattr(service, name, value)
+        service.tariffs = tariffs
+        _set_conflicts(session, service.id, others)
+        record(session, actor, "service_updated", obj=service, detail=detail)
         session.commit()
     return service
-
 
 
 def set_service_archived(session: Session, *, service_id: int, archived: bool, actor: Actor) -> Service:

@@ -34,6 +34,7 @@ from portal.models import (
     HomeContract,
     LedgerEntry,
     Line,
+    Reward,
     Service,
     Subscription,
     Tariff,
@@ -47,7 +48,7 @@ USAGE_DAYS = 183           # about six months of usage per account
 BATCH = 2000               # usage rows per INSERT
 LOCAL_OFFSET = timedelta(hours=3)  # Moscow and Saint Petersburg: UTC+3 all year
 SUMMARY_ORDER = ("tariffs", "services", "service links", "customers", "accounts", "lines", "home contracts",
-                 "subscriptions", "allowances", "bonus accounts", "ledger entries", "usage records", "vouchers")
+                 "subscriptions", "allowances", "bonus accounts", "ledger entries", "usage records", "vouchers", "rewards")
 
 # ---- the catalog ---------------------------------------------------------------------------------------------
 
@@ -683,6 +684,23 @@ def _seed_conflicts(services: dict[str, Service]) -> None:
             services[code].conflicts.append(services[other])
 
 
+REWARDS = (
+    dict(code="min-100", name="100 minutes to any number", kind="minutes", quantity=100, cost=300),
+    dict(code="sms-50", name="50 SMS", kind="sms", quantity=50, cost=100),
+    dict(code="gb-1", name="1 GB of internet", kind="data_mb", quantity=1024, cost=250),
+    dict(code="gb-5", name="5 GB of internet", kind="data_mb", quantity=5120, cost=1000),
+    dict(code="rub-100", name="100 roubles off your charges", kind="discount", quantity=10000, cost=1200),
+)
+
+
+def _seed_rewards(session: Session, added: Counter) -> None:
+    have = set(session.scalars(select(Reward.code)))
+    for values in REWARDS:
+        if values["code"] not in have:
+            session.add(Reward(**values))
+            added["rewards"] += 1
+
+
 def _seed_bonus(session: Session, accounts: dict[str, Account], added: Counter) -> None:
     have = set(session.scalars(select(BonusAccount.account_id)))
     for key, points in BONUS_POINTS.items():
@@ -736,6 +754,7 @@ def seed_demo(session: Session, *, now: datetime | None = None, voucher_key: str
             _store_usage(session, account, records, added)
             _store_ledger(session, account, _ledger_plan(spec, tariff, services, now, ledger_start, usage), added)
     _seed_bonus(session, accounts, added)
+    _seed_rewards(session, added)
     if voucher_key:
         _seed_vouchers(session, voucher_key, now, added)
     _settle_balances(session, list(accounts.values()))

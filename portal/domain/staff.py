@@ -1,17 +1,29 @@
 """Staff accounts, their sessions, and what staff look up."""
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from portal.domain.audit import Actor, record
 from portal.domain.auth import AuthPolicy, LoginFailed, check_not_throttled, count_failure
-from portal.domain.errors import DomainError
+from portal.domain.errors import DomainError, NotFound
+from portal.domain.overview import CONTENT
 from portal.domain.passwords import check_new_password, check_secret, hash_secret
 from portal.domain.phones import InvalidPhone, parse_msisdn
-from portal.models import Account, Customer, Line, LoginThrottle, SmsMessage, Staff, StaffSession
+from portal.models import (
+    Account,
+    Customer,
+    LedgerEntry,
+    Line,
+    LoginThrottle,
+    SmsMessage,
+    Staff,
+    StaffSession,
+    Subscription,
+)
 
 ROLES = ("support", "admin")
 
@@ -101,3 +113,52 @@ def sms_outbox(session: Session, *, limit: int = 100, before_id: int | None = No
     if before_id:
         stmt = stmt.where(SmsMessage.id < before_id)
     return list(session.scalars(stmt))
+
+
+@dataclass(frozen=True)
+class AccountCard:
+    account: Account
+    services: list[Subscription]  # connected services, paid content excluded
+    subscriptions: list[Subscription]  # paid content subscriptions
+    ledger: list[LedgerEntry]  # the latest first
+
+
+@dataclass(frozen=True)
+class CustomerCard:
+    customer: Customer
+    accounts: list[AccountCard]
+
+
+def customer_card(session: Session, customer_id: int, *, ledger_limit: int = 20) -> CustomerCard:
+    """A customer with every account's tariff, services and latest ledger entries, in four queries."""
+    customer = session.scalar(
+        select(Customer).where(Customer.id == customer_id)
+        .options(selectinload(Customer.accounts).joinedload(Account.line),
+                 selectinload(Customer.accounts).joinedload(Account.home_contract),
+                 selectinload(Customer.accounts).joinedload(Account.tariff))
+    )
+    if customer is None:
+        raise NotFound("customer")
+    ids = [a.id for a in customer.accounts]
+    active = list(session.scalars(
+        select(Subscription).options(joinedload(Subscription.service))
+        .where(Subscription.account_id.in_(ids), Subscription.status == "active")
+        .order_by(Subscription.since)
+    )) if ids else []
+    # The latest entries of each account in one query: number them per account, keep the first few.
+    position = func.row_number().over(partition_by=LedgerEntry.account_id,
+                                      order_by=(LedgerEntry.created_at.desc(), LedgerEntry.id.desc()))
+    numbered = select(LedgerEntry.id, position.label("n")).where(LedgerEntry.account_id.in_(ids)).subquery()
+    entries = list(session.scalars(
+        select(LedgerEntry).join(numbered, numbered.c.id == LedgerEntry.id).where(numbered.c.n <= ledger_limit)
+        .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc())
+    )) if ids else []
+    return CustomerCard(customer, [
+        AccountCard(
+            account=a,
+            services=[s for s in active if s.account_id == a.id and s.service.category != CONTENT],
+            subscriptions=[s for s in active if s.account_id == a.id and s.service.category == CONTENT],
+            ledger=[e for e in entries if e.account_id == a.id],
+        )
+        for a in customer.accounts
+    ])

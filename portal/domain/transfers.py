@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.domain import idempotency, ledger
+from portal.domain.accounts import lock_accounts
 from portal.domain.audit import Actor, record
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.money import BadAmount
@@ -129,15 +130,6 @@ def _cancel(session: Session, transfer: Transfer, actor: Actor) -> None:
     session.commit()
 
 
-def _lock_pair(session: Session, a: int, b: int) -> dict[int, Account]:
-    """Both accounts' rows, locked in id order before anything else is written.
-
-    The order stops two opposite transfers from deadlocking; locking first matters
-    too, because inserting a row that references an account takes a share lock on it.
-    """
-    return {i: session.get(Account, i, with_for_update=True, populate_existing=True) for i in sorted((a, b))}
-
-
 def _move(session: Session, transfer: Transfer, sender: Account, recipient: Account, actor: Actor,
           now: datetime) -> None:
     number = recipient.line.msisdn if recipient.line else ""
@@ -157,7 +149,7 @@ def _move(session: Session, transfer: Transfer, sender: Account, recipient: Acco
 
 def _send_now(session: Session, sender_id: int, recipient_id: int, amount: int, key: str, rules: TransferRules,
               actor: Actor, now: datetime) -> Transfer:
-    locked = _lock_pair(session, sender_id, recipient_id)
+    locked = lock_accounts(session, sender_id, recipient_id)
     try:
         _check(session, locked[sender_id], amount, rules, now)  # again, under the locks
     except DomainError:
@@ -174,7 +166,7 @@ def _send_now(session: Session, sender_id: int, recipient_id: int, amount: int, 
 
 def _send_pending(session: Session, transfer: Transfer, rules: TransferRules, actor: Actor,
                   now: datetime) -> Transfer:
-    locked = _lock_pair(session, transfer.from_account_id, transfer.to_account_id)
+    locked = lock_accounts(session, transfer.from_account_id, transfer.to_account_id)
     transfer = session.get(Transfer, transfer.id, with_for_update=True, populate_existing=True)
     if transfer.status != "pending_code":
         session.rollback()

@@ -11,7 +11,7 @@ from portal.models.auth import (
     StaffSession,
 )
 from portal.models.base import Base, utcnow
-from portal.models.bonus import BonusAccount
+from portal.models.bonus import BonusAccount, BonusEntry, Reward
 from portal.models.catalog import Allowance, Service, Subscription, Tariff
 from portal.models.customers import Account, AccountKind, AccountStatus, Customer, HomeContract, Line
 from portal.models.money import LedgerEntry
@@ -24,7 +24,7 @@ from portal.models.usage import UsageRecord
 from portal.models.vouchers import Voucher
 
 __all__ = [
-    "Account", "AccountKind", "AccountStatus", "Allowance", "AuditEvent", "AutoPayment", "Base", "BonusAccount", "CardPayment",
+    "Account", "AccountKind", "AccountStatus", "Allowance", "AuditEvent", "AutoPayment", "Base", "BonusAccount", "BonusEntry", "Reward", "CardPayment",
     "CardToken", "Challenge", "Customer",
     "HomeContract", "LedgerEntry", "Line", "Login", "LoginAccount", "LoginSession", "LoginThrottle",
     "PasswordRequest", "ProcessedRequest", "PromisedPayment", "Service", "SmsMessage", "Staff", "StaffSession",

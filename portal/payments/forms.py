@@ -79,3 +79,14 @@ class AutoPaymentForm(PortalForm):
                          render_kw={"inputmode": "decimal", "maxlength": 20})
     card = SelectField(_l("Card"), coerce=int, validate_choice=True,
                        validators=[InputRequired(_l("Choose a card."))])
+
+
+class RewardForm(IdempotentForm):
+    """Spend points on the reward named by the URL."""
+
+
+class PointsTransferForm(IdempotentForm):
+    recipient = phone_field(_l("To number"))
+    points = IntegerField(_l("Points"), validators=[InputRequired(_l("Enter the number of points.")),
+                                                    NumberRange(1, 10**6, _l("A whole number of points."))],
+                          render_kw={"inputmode": "numeric", "min": 1})

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import to_user_timezone
 from flask_login import current_user
 
-from portal.domain import autopay, history, payments, promised, transfers, vouchers
+from portal.domain import autopay, bonus, history, payments, promised, transfers, vouchers
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.money import BadAmount, parse_rubles
 from portal.extensions import csrf, db, limiter
@@ -20,7 +20,9 @@ from portal.payments.forms import (
     AutoPaymentForm,
     CodeForm,
     HistoryForm,
+    PointsTransferForm,
     PromisedForm,
+    RewardForm,
     ThreeDSForm,
     TopupForm,
     TransferForm,
@@ -290,3 +292,48 @@ def auto_payment_change(rule_id: int):
     except NotFound:
         abort(404)
     return see_other(".auto_payments")
+
+
+@bp.route("/bonus", methods=["GET", "POST"])
+@customer_required
+def bonus_points():
+    """Points: the balance, the rewards to spend them on, sending them, and their history."""
+    account = account_in_focus()
+    form = PointsTransferForm()
+    if form.validate_on_submit():
+        try:
+            bonus.transfer_points(db.session, from_account_id=account.id, to_msisdn=form.recipient.msisdn,
+                                  points=form.points.data, idempotency_key=form.idempotency_key.data,
+                                  minimum=current_app.config["BONUS_TRANSFER_MIN"], actor=current_actor(),
+                                  now=utcnow())
+            flash(_("The points are sent."))
+            return see_other(".bonus_points")
+        except DomainError as err:
+            form.add_domain_error(err)
+    return _bonus_page(account, form, RewardForm())
+
+
+def _bonus_page(account, form, reward_form, status=None):
+    from portal.domain.overview import bonus_points as points_of
+
+    return render("payments/bonus.html", status=status or form.status, form=form, reward_form=reward_form,
+                  points=points_of(db.session, account.id), rewards=bonus.rewards(db.session),
+                  entries=bonus.history(db.session, account.id))
+
+
+@bp.post("/bonus/rewards/<int:reward_id>")
+@customer_required
+def redeem(reward_id: int):
+    account = account_in_focus()
+    reward_form = RewardForm()
+    if reward_form.validate_on_submit():
+        try:
+            bonus.redeem_reward(db.session, account_id=account.id, reward_id=reward_id,
+                                idempotency_key=reward_form.idempotency_key.data, actor=current_actor(), now=utcnow())
+            flash(_("Done: the reward is yours."))
+            return see_other(".bonus_points")
+        except NotFound:
+            abort(404)
+        except DomainError as err:
+            reward_form.add_domain_error(err)
+    return _bonus_page(account, PointsTransferForm(formdata=None), reward_form, status=422)

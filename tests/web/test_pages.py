@@ -13,7 +13,7 @@ PUBLIC = ["/auth/login", "/auth/password", "/auth/password/sent?phone=%2B7916123
 CUSTOMER = ["/", "/?block=allowances", "/settings/", "/settings/password", "/tariffs/", "/tariffs/{tariff}",
             "/services/", "/services/{service}", "/services/subscriptions",
             "/services/subscriptions/{subscription}/disconnect", "/payments/topup", "/payments/history",
-            "/payments/transfer", "/payments/voucher", "/payments/promised", "/payments/auto", "/payments/{payment}",
+            "/payments/transfer", "/payments/voucher", "/payments/promised", "/payments/auto", "/payments/bonus", "/payments/{payment}",
             "/payments/{payment}/3ds", "/payments/transfer/{transfer}"]
 STAFF = ["/admin/", "/admin/?q=Customer", "/admin/sms", "/admin/customers/{customer}", "/admin/catalog",
          "/admin/catalog/tariffs/new", "/admin/catalog/tariffs/{tariff}", "/admin/catalog/services/new",
