@@ -46,7 +46,7 @@ def test_roubles_are_parsed_exactly_into_kopecks(typed, kopecks):
 
 
 @pytest.mark.parametrize("typed", ["", "abc", "-1", "-0,5", "1.234", "1,2,3", "1e3", "NaN", "Infinity", "0x10",
-                                   "550 ₽", "١٢٣", "1000000.01", "99999999999", "5" * 10_000])
+                                   "550 $", "١٢٣", "1000000.01", "99999999999", "5" * 10_000])
 def test_anything_else_is_refused(typed):
     with pytest.raises(catalog.InvalidAmount):
         catalog.parse_roubles(typed)

@@ -96,7 +96,7 @@ def test_three_wrong_codes_cancel_the_transfer(signed_in, db_session, lines):
     ("+44 20 7946 0958", "100", "not served by us"),
     ("+79031112233", "0.5", "From 1 to 5000"),
     ("+79031112233", "5000.01", "From 1 to 5000"),
-    ("+79031112233", "-10", "Enter an amount"),
+    ("+79031112233", "-10", "cannot be negative"),
     ("+79031112233", "ten", "Enter an amount"),
     ("+79031112233", "10.001", "Enter an amount"),
 ])
