@@ -2,7 +2,9 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     EmailField,
+    IntegerField,
     PasswordField,
+    RadioField,
     SearchField,
     SelectField,
     SelectMultipleField,
@@ -10,11 +12,11 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import InputRequired, Length, NumberRange
 
 from portal.domain.catalog import MAX_DESCRIPTION, MAX_PACKAGE
 from portal.domain.services import CATEGORIES, CATEGORY_LABELS
-from portal.forms import MoneyField, PortalForm
+from portal.forms import IdempotentForm, MoneyField, PortalForm
 
 
 class StaffLoginForm(PortalForm):
@@ -140,3 +142,19 @@ class ServiceForm(CatalogForm):
 
 def _label(item) -> str:
     return f"{item.name} ({item.code}{', ' + str(_l('archived')) if item.archived else ''})"
+
+
+class AdjustmentForm(IdempotentForm):
+    direction = RadioField(_l("Direction"), choices=[("credit", _l("Credit")), ("debit", _l("Debit"))],
+                           default="credit", validators=[InputRequired(_l("Credit or debit?"))])
+    amount = MoneyField(_l("Amount, ₽"), validators=[InputRequired(_l("Enter the amount."))],
+                        render_kw={"inputmode": "decimal", "maxlength": 20})
+    reason = StringField(_l("Reason"), validators=[InputRequired(_l("Say why.")), Length(max=200)],
+                         render_kw={"maxlength": 200})
+
+
+class VoucherBatchForm(PortalForm):
+    count = IntegerField(_l("Cards"), validators=[InputRequired(_l("How many cards?")), NumberRange(1, 1000)],
+                         render_kw={"min": 1, "max": 1000})
+    amount = MoneyField(_l("Amount of each, ₽"), validators=[InputRequired(_l("Enter the amount."))],
+                        render_kw={"inputmode": "decimal", "maxlength": 20})

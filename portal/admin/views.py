@@ -1,14 +1,17 @@
-from flask import abort, current_app, request
+from flask import Response, abort, current_app, flash, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 
 from portal.admin import bp
-from portal.admin.forms import KIND_LABELS, CustomerSearchForm, StaffLoginForm
-from portal.domain import staff
+from portal.admin.forms import KIND_LABELS, AdjustmentForm, CustomerSearchForm, StaffLoginForm, VoucherBatchForm
+from portal.domain import adjustments, staff, vouchers
 from portal.domain.errors import DomainError, NotFound
 from portal.extensions import db, limiter
 from portal.forms import PortalForm
 from portal.models import Staff, utcnow
 from portal.web import (
+    admin_required,
     auth_policy,
     client_ip,
     current_actor,
@@ -74,4 +77,53 @@ def customer(customer_id: int):
         card = staff.customer_card(db.session, customer_id)
     except NotFound:
         abort(404)
-    return render("admin/customer.html", card=card, kinds=KIND_LABELS)
+    return render("admin/customer.html", card=card, kinds=KIND_LABELS, adjust_form=AdjustmentForm(formdata=None),
+                  payment_states=PAYMENT_STATES)
+
+
+PAYMENT_STATES = {"created": _l("created"), "awaiting_3ds": _l("waiting for 3-D Secure"),
+                  "confirmed": _l("confirmed"), "declined": _l("declined")}
+
+
+@bp.post("/accounts/<int:account_id>/adjust")
+@admin_required
+def adjust(account_id: int):
+    """A balance correction with a reason (admins only)."""
+    customer_id = staff.customer_of_account(db.session, account_id)
+    if customer_id is None:
+        abort(404)
+    form = AdjustmentForm()
+    if form.validate_on_submit():
+        sign = 1 if form.direction.data == "credit" else -1
+        try:
+            adjustments.adjust_balance(db.session, account_id=account_id, amount=sign * form.amount.data,
+                                       reason=form.reason.data, idempotency_key=form.idempotency_key.data,
+                                       actor=current_actor(), now=utcnow())
+            flash(_("The balance is corrected."))
+            return see_other(".customer", customer_id=customer_id, _anchor=f"account-{account_id}")
+        except DomainError as err:
+            form.add_domain_error(err)
+    card = staff.customer_card(db.session, customer_id)
+    return render("admin/customer.html", status=form.status, card=card, kinds=KIND_LABELS, adjust_form=form,
+                  adjusting=account_id, payment_states=PAYMENT_STATES)
+
+
+@bp.route("/vouchers", methods=["GET", "POST"])
+@admin_required
+def voucher_batch():
+    """Issue prepaid cards; the answer is the CSV for the printer, the only time codes and PINs exist in clear."""
+    form = VoucherBatchForm()
+    if form.validate_on_submit():
+        cfg = current_app.config
+        try:
+            issued = vouchers.issue_vouchers(db.session, count=form.count.data, amount=form.amount.data,
+                                             key=cfg["VOUCHER_KEY"] or cfg["SECRET_KEY"], actor=current_actor(),
+                                             now=utcnow())
+        except DomainError as err:
+            form.add_domain_error(err)
+        else:
+            body = "code;pin;amount_rub\n" + "".join(f"{v.code};{v.pin};{v.amount // 100}\n" for v in issued)
+            response = Response(body, mimetype="text/csv")
+            response.headers["Content-Disposition"] = f"attachment; filename=vouchers-{utcnow():%Y%m%d-%H%M%S}.csv"
+            return response
+    return render("admin/vouchers.html", status=form.status, form=form)

@@ -15,6 +15,7 @@ from portal.domain.passwords import check_new_password, check_secret, hash_secre
 from portal.domain.phones import InvalidPhone, parse_msisdn
 from portal.models import (
     Account,
+    CardPayment,
     Customer,
     LedgerEntry,
     Line,
@@ -121,6 +122,7 @@ class AccountCard:
     services: list[Subscription]  # connected services, paid content excluded
     subscriptions: list[Subscription]  # paid content subscriptions
     ledger: list[LedgerEntry]  # the latest first
+    payments: list[CardPayment]  # the latest card payments, with their states
 
 
 @dataclass(frozen=True)
@@ -153,12 +155,20 @@ def customer_card(session: Session, customer_id: int, *, ledger_limit: int = 20)
         select(LedgerEntry).join(numbered, numbered.c.id == LedgerEntry.id).where(numbered.c.n <= ledger_limit)
         .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc())
     )) if ids else []
+    payments = list(session.scalars(
+        select(CardPayment).where(CardPayment.account_id.in_(ids)).order_by(CardPayment.id.desc()).limit(50)
+    )) if ids else []
     return CustomerCard(customer, [
         AccountCard(
             account=a,
             services=[s for s in active if s.account_id == a.id and s.service.category != CONTENT],
             subscriptions=[s for s in active if s.account_id == a.id and s.service.category == CONTENT],
             ledger=[e for e in entries if e.account_id == a.id],
+            payments=[p for p in payments if p.account_id == a.id][:10],
         )
         for a in customer.accounts
     ])
+
+
+def customer_of_account(session: Session, account_id: int) -> int | None:
+    return session.scalar(select(Account.customer_id).where(Account.id == account_id))

@@ -15,7 +15,7 @@ CUSTOMER = ["/", "/?block=allowances", "/settings/", "/settings/password", "/tar
             "/services/subscriptions/{subscription}/disconnect", "/payments/topup", "/payments/history",
             "/payments/transfer", "/payments/voucher", "/payments/promised", "/payments/auto", "/payments/bonus", "/payments/{payment}",
             "/payments/{payment}/3ds", "/payments/transfer/{transfer}"]
-STAFF = ["/admin/", "/admin/?q=Customer", "/admin/sms", "/admin/customers/{customer}", "/admin/catalog",
+STAFF = ["/admin/", "/admin/?q=Customer", "/admin/sms", "/admin/vouchers", "/admin/customers/{customer}", "/admin/catalog",
          "/admin/catalog/tariffs/new", "/admin/catalog/tariffs/{tariff}", "/admin/catalog/services/new",
          "/admin/catalog/services/{service}"]
 BUDGET = 14 * 1024
