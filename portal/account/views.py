@@ -1,10 +1,12 @@
-from flask import request
+from flask import Response, request, stream_with_context
+from flask_login import current_user
 
 from portal.account import bp
+from portal.domain import archive
 from portal.domain.overview import account_overview
 from portal.extensions import db
 from portal.models import utcnow
-from portal.web import account_in_focus, customer_required, render
+from portal.web import account_in_focus, customer_required, is_htmx_partial, render
 
 # Dashboard blocks htmx can refresh alone: /?block=<name> renders account/_<name>.html.
 BLOCKS = ("summary", "allowances", "services", "subscriptions")
@@ -17,3 +19,35 @@ def dashboard():
     block = request.args.get("block")
     return render("account/dashboard.html", f"account/_{block}.html" if block in BLOCKS else None,
                   account=account, overview=account_overview(db.session, account, now=utcnow()))
+
+
+def _archive_filter():
+    from portal.payments.views import period_filter
+
+    form, period, groups, _ = period_filter([(key, str(label)) for key, (label, _) in archive.GROUPS.items()])
+    return form, period, groups[0] if groups else None
+
+
+@bp.get("/archive")
+@customer_required
+def archive_page():
+    """The transactions archive: what this login did, and what happened to its accounts."""
+    form, period, group = _archive_filter()
+    before = request.args.get("before", type=int)
+    events, next_before = archive.events_page(db.session, current_user.id, period, group, before_id=before)
+    partial = "account/_archive_rows.html" if before and is_htmx_partial() else None
+    return render("account/archive.html", partial, status=form.status, form=form, events=events,
+                  next_before=next_before, before=before, labels=archive.LABELS)
+
+
+@bp.get("/archive.csv")
+@customer_required
+def archive_csv():
+    form, period, group = _archive_filter()
+    if form.errors:
+        return render("account/archive.html", status=422, form=form, events=[], next_before=None, before=None,
+                      labels=archive.LABELS)
+    response = Response(stream_with_context(archive.csv_lines(db.session, current_user.id, period, group)),
+                        mimetype="text/csv")
+    response.headers["Content-Disposition"] = f"attachment; filename=archive-{period.start}-{period.end}.csv"
+    return response

@@ -13,6 +13,7 @@ class AuditEvent(Base):
     __table_args__ = (
         Index("ix_audit_event_login_created", "login_id", "created_at"),
         Index("ix_audit_event_ip_action_created", "ip", "action", "created_at"),
+        Index("ix_audit_event_account_created", "account_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -114,9 +114,13 @@ def callback():
 
 
 def _history_filter(account):
-    """The report's period and kinds from the query string; a bad one is kept with its error."""
+    return period_filter([(k, str(label)) for k, label in history.KIND_LABELS.items()])
+
+
+def period_filter(kinds):
+    """A report's period (default: the last 30 days) and kind from the query string; bad ones keep their error."""
     today = to_user_timezone(utcnow()).date()
-    form = HistoryForm(request.args, kinds=[(k, str(label)) for k, label in history.KIND_LABELS.items()])
+    form = HistoryForm(request.args, kinds=kinds)
     form.start.data = form.start.data or today - timedelta(days=30)
     form.end.data = form.end.data or today
     period = history.Period(today - timedelta(days=30), today)

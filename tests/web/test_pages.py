@@ -10,7 +10,7 @@ from tests.helpers import captcha_token
 
 PUBLIC = ["/auth/login", "/auth/password", "/auth/password/sent?phone=%2B79161234567", "/admin/login",
           "/no-such-page"]
-CUSTOMER = ["/", "/?block=allowances", "/settings/", "/settings/password", "/tariffs/", "/tariffs/{tariff}",
+CUSTOMER = ["/", "/?block=allowances", "/archive", "/settings/", "/settings/password", "/tariffs/", "/tariffs/{tariff}",
             "/services/", "/services/{service}", "/services/subscriptions",
             "/services/subscriptions/{subscription}/disconnect", "/payments/topup", "/payments/history",
             "/payments/transfer", "/payments/voucher", "/payments/promised", "/payments/auto", "/payments/bonus", "/payments/{payment}",
@@ -59,7 +59,7 @@ def test_every_get_route_is_covered(app):
                .replace("{subscription}", "<int:subscription_id>").replace("{payment}", "<token>").replace("transfer/{transfer}", "transfer/<token>")
                .replace("{customer}", "<int:customer_id>")
                for u in PUBLIC + CUSTOMER + STAFF}
-    skip = {"/static/<path:filename>", "/favicon.ico", "/payments/callback", "/payments/history.csv", "/auth/captcha", "/auth/captcha/<token>.<ext>", "/dev/sms"}
+    skip = {"/static/<path:filename>", "/favicon.ico", "/payments/callback", "/payments/history.csv", "/archive.csv", "/auth/captcha", "/auth/captcha/<token>.<ext>", "/dev/sms"}
     routes = {rule.rule for rule in app.url_map.iter_rules() if "GET" in rule.methods}
     assert routes - skip <= covered | {"/auth/captcha/<token>.<any(png, wav):ext>"}, routes - skip - covered
 

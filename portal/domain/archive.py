@@ -1,0 +1,67 @@
+"""The transactions archive: every action of a login and on its accounts, newest first."""
+import csv
+import io
+from collections import OrderedDict
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from portal.domain.history import Period
+from portal.models import AuditEvent, LoginAccount
+
+# What the customer sees, grouped for the filter. Staff-only actions are not listed here and not shown.
+GROUPS = OrderedDict([
+    ("access", (_l("Sign-in and security"), {
+        "login": _l("Signed in"), "login_failed": _l("Failed sign-in"), "logout": _l("Signed out"),
+        "password_changed": _l("Password changed"), "sms_password_requested": _l("Password requested by SMS")})),
+    ("tariffs", (_l("Tariffs and services"), {
+        "tariff_changed": _l("Tariff changed"), "service_connected": _l("Service connected"),
+        "service_disconnected": _l("Service disconnected"), "reward_redeemed": _l("Points spent on a reward"),
+        "points_sent": _l("Points given")})),
+    ("payments", (_l("Payments"), {
+        "card_payment_started": _l("Card payment started"), "card_topup": _l("Topped up by card"),
+        "card_payment_declined": _l("Card payment declined"), "transfer_code_sent": _l("Transfer code sent"),
+        "transfer_sent": _l("Transfer sent"), "transfer_cancelled": _l("Transfer cancelled"),
+        "voucher_redeemed": _l("Prepaid card used"), "voucher_failed": _l("Wrong prepaid card"),
+        "promised_payment_taken": _l("Promised payment taken"),
+        "promised_payment_overdue": _l("Promised payment overdue"), "balance_adjusted": _l("Balance corrected"),
+        "autopay_created": _l("Auto-payment set up"), "autopay_enabled": _l("Auto-payment turned on"),
+        "autopay_disabled": _l("Auto-payment turned off"), "autopay_deleted": _l("Auto-payment deleted")})),
+    ("status", (_l("Line status"), {
+        "account_suspended": _l("Suspended"), "account_restored": _l("Restored")})),
+])
+LABELS = {action: label for _, (_, actions) in GROUPS.items() for action, label in actions.items()}
+PAGE_SIZE = 30
+
+
+def _conditions(session: Session, login_id: int, period: Period, group: str | None):
+    account_ids = select(LoginAccount.account_id).where(LoginAccount.login_id == login_id)
+    start, end = period.bounds
+    actions = list(GROUPS[group][1]) if group in GROUPS else list(LABELS)
+    return [or_(AuditEvent.login_id == login_id, AuditEvent.account_id.in_(account_ids)),
+            AuditEvent.action.in_(actions), AuditEvent.created_at >= start, AuditEvent.created_at < end]
+
+
+def events_page(session: Session, login_id: int, period: Period, group: str | None, *, before_id: int | None = None,
+                size: int = PAGE_SIZE) -> tuple[list[AuditEvent], int | None]:
+    stmt = select(AuditEvent).where(*_conditions(session, login_id, period, group))
+    if before_id:
+        stmt = stmt.where(AuditEvent.id < before_id)
+    rows = list(session.scalars(stmt.order_by(AuditEvent.id.desc()).limit(size + 1)))
+    return rows[:size], (rows[size - 1].id if len(rows) > size else None)
+
+
+def csv_lines(session: Session, login_id: int, period: Period, group: str | None):
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["time_utc", "action", "ip"])
+    yield out.getvalue()
+    stmt = (select(AuditEvent.created_at, AuditEvent.action, AuditEvent.ip)
+            .where(*_conditions(session, login_id, period, group)).order_by(AuditEvent.id.desc())
+            .execution_options(yield_per=500))
+    for created_at, action, ip in session.execute(stmt):
+        out.seek(0)
+        out.truncate()
+        writer.writerow([created_at.isoformat(sep=" ", timespec="seconds"), str(LABELS.get(action, action)), ip or ""])
+        yield out.getvalue()
