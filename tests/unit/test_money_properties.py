@@ -32,6 +32,7 @@ PROMISED = promised.PromisedRules(days={"mobile": 3, "home": 15}, fee=2500, floo
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(operation, max_size=20))
 def test_money_is_conserved(db_session, steps):
+    db_session.rollback()  # end this session's transaction first: on PostgreSQL TRUNCATE would wait for it
     empty_tables()
     db_session.expire_all()
     accounts = [factories.make_line(db_session, n, balance=20000) for n in NUMBERS]
