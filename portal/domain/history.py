@@ -3,7 +3,8 @@ import csv
 import io
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
@@ -32,25 +33,33 @@ class BadPeriod(DomainError):
     field = "start"
 
 
+def local_midnight_in_utc(day: date, tz: str) -> datetime:
+    """The customer's midnight of ``day`` as the naive UTC time the database stores."""
+    local = datetime.combine(day, datetime.min.time(), tzinfo=ZoneInfo(tz))
+    return local.astimezone(timezone.utc).replace(tzinfo=None)
+
+
 @dataclass(frozen=True)
 class Period:
+    """Whole days in the customer's time zone, from ``start`` to ``end`` inclusive."""
+
     start: date
-    end: date  # inclusive
+    end: date
+    tz: str = "UTC"
 
     @property
     def bounds(self) -> tuple[datetime, datetime]:
-        return datetime.combine(self.start, datetime.min.time()), \
-            datetime.combine(self.end + timedelta(days=1), datetime.min.time())
+        return local_midnight_in_utc(self.start, self.tz), local_midnight_in_utc(self.end + timedelta(days=1), self.tz)
 
 
-def check_period(start: date, end: date, *, today: date) -> Period:
+def check_period(start: date, end: date, *, today: date, tz: str = "UTC") -> Period:
     if start > end:
         raise BadPeriod(_l("The start must come before the end."))
     if end > today:
         raise BadPeriod(_l("The period cannot end in the future."), field="end")
     if (end - start).days > MAX_DAYS:
         raise BadPeriod(_l("A period of at most a year, please."))
-    return Period(start, end)
+    return Period(start, end, tz)
 
 
 def _filters(account_id: int, period: Period, kinds: list[str]):
@@ -81,15 +90,16 @@ def totals(session: Session, account_id: int, period: Period, kinds: list[str]) 
     return int(income), int(expenses)
 
 
-def monthly_spending(session: Session, account_id: int, *, months: int, today: date) -> list[tuple[date, dict]]:
-    """The last ``months`` calendar months: spending per category, oldest first."""
+def monthly_spending(session: Session, account_id: int, *, months: int, today: date,
+                     tz: str = "UTC") -> list[tuple[date, dict]]:
+    """The last ``months`` calendar months of the customer's zone: spending per category, oldest first."""
     first = today.replace(day=1)
     for _ in range(months - 1):
         first = (first - timedelta(days=1)).replace(day=1)
     rows = session.execute(
         select(LedgerEntry.created_at, LedgerEntry.kind, LedgerEntry.amount)
         .where(LedgerEntry.account_id == account_id, LedgerEntry.amount < 0,
-               LedgerEntry.created_at >= datetime.combine(first, datetime.min.time()))
+               LedgerEntry.created_at >= local_midnight_in_utc(first, tz))
     ).all()
     result: OrderedDict[date, dict] = OrderedDict()
     month = first
@@ -97,8 +107,10 @@ def monthly_spending(session: Session, account_id: int, *, months: int, today: d
         result[month] = {category: 0 for category in SPENDING}
         month = (month + timedelta(days=32)).replace(day=1)
     category_of = {kind: category for category, kinds in SPENDING.items() for kind in kinds}
+    zone = ZoneInfo(tz)
     for created_at, kind, amount in rows:
-        bucket = result.get(created_at.date().replace(day=1))
+        local_day = created_at.replace(tzinfo=timezone.utc).astimezone(zone).date()
+        bucket = result.get(local_day.replace(day=1))
         if bucket is not None:
             bucket[category_of.get(kind, "other")] += -amount
     return list(result.items())

@@ -1,7 +1,8 @@
 """Transfers between our numbers: both entries in one transaction, limits checked under the locks."""
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
@@ -12,6 +13,7 @@ from portal.domain import idempotency, ledger
 from portal.domain.accounts import lock_accounts
 from portal.domain.audit import Actor, record
 from portal.domain.errors import DomainError, NotFound
+from portal.domain.history import local_midnight_in_utc
 from portal.domain.money import BadAmount
 from portal.domain.passwords import check_secret, hash_secret
 from portal.domain.phones import format_msisdn
@@ -30,12 +32,13 @@ class TransferRules:
     code_attempts: int
     sms_locale: str
     brand: str
+    tz: str = "UTC"  # the day of the daily limit is the customer's
 
     @classmethod
     def from_config(cls, cfg) -> "TransferRules":
         return cls(cfg["TRANSFER_MIN"], cfg["TRANSFER_MAX"], cfg["TRANSFER_DAY_MAX"], cfg["TRANSFER_FEE"],
                    cfg["TRANSFER_CODE_ABOVE"], cfg["TRANSFER_CODE_ATTEMPTS"], cfg["BABEL_DEFAULT_LOCALE"],
-                   cfg["BRAND"])
+                   cfg["BRAND"], cfg["BABEL_DEFAULT_TIMEZONE"])
 
 
 class TransferRefused(DomainError):
@@ -56,8 +59,9 @@ def _recipient(session: Session, msisdn: str, sender: Account) -> Account:
     return account
 
 
-def _sent_today(session: Session, account_id: int, now: datetime) -> int:
-    start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+def _sent_today(session: Session, account_id: int, now: datetime, tz: str) -> int:
+    local_today = now.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(tz)).date()
+    start = local_midnight_in_utc(local_today, tz)
     return -session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0))
                            .where(LedgerEntry.account_id == account_id, LedgerEntry.kind == "transfer_out",
                                   LedgerEntry.created_at >= start))
@@ -69,7 +73,7 @@ def _check(session: Session, sender: Account, amount: int, rules: TransferRules,
                            max=rules.maximum // 100))
     if sender.status != AccountStatus.active.value:
         raise TransferRefused(_l("Transfers can be sent only from an active number."))
-    if _sent_today(session, sender.id, now) + amount > rules.day_maximum:
+    if _sent_today(session, sender.id, now, rules.tz) + amount > rules.day_maximum:
         raise TransferRefused(_l("This would pass the limit of %(max)s roubles a day.",
                                  max=rules.day_maximum // 100), field="amount")
     if sender.balance - amount - rules.fee < 0:

@@ -1,7 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, IntegerField, PasswordField, RadioField, SelectField, StringField
-from wtforms.validators import NumberRange
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from portal.forms import IdempotentForm, PortalForm, phone_field
 

@@ -123,10 +123,11 @@ def period_filter(kinds):
     form = HistoryForm(request.args, kinds=kinds)
     form.start.data = form.start.data or today - timedelta(days=30)
     form.end.data = form.end.data or today
-    period = history.Period(today - timedelta(days=30), today)
+    tz = current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    period = history.Period(today - timedelta(days=30), today, tz)
     if form.validate():
         try:
-            period = history.check_period(form.start.data, form.end.data, today=today)
+            period = history.check_period(form.start.data, form.end.data, today=today, tz=tz)
         except DomainError as err:
             form.add_domain_error(err)
     return form, period, [form.kind.data] if form.kind.data and not form.errors else [], today
@@ -145,7 +146,7 @@ def history_page():
     if before and is_htmx_partial():  # the "more" button: only the next rows
         return render("payments/history.html", "payments/_history_rows.html", status=form.status, **context)
     income, expenses = history.totals(db.session, account.id, period, kinds)
-    months = history.monthly_spending(db.session, account.id, months=6, today=today)
+    months = history.monthly_spending(db.session, account.id, months=6, today=today, tz=period.tz)
     return render("payments/history.html", "payments/_history_results.html", status=form.status, income=income,
                   expenses=expenses, months=months, spending_labels=history.SPENDING_LABELS, **context)
 

@@ -1,4 +1,4 @@
-from flask import abort, flash
+from flask import abort, flash, request
 from flask_babel import gettext as _
 
 from portal.domain import services, tariffs
@@ -86,7 +86,7 @@ def disconnect(subscription_id: int):
                                         idempotency_key=form.idempotency_key.data, actor=current_actor(),
                                         now=utcnow())
             flash(_("The service is disconnected."))
-            return see_other(".services_catalog")
+            return see_other(".subscriptions" if request.form.get("back") == "subscriptions" else ".services_catalog")
         except NotFound:
             abort(404)
     try:

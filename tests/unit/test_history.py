@@ -41,3 +41,17 @@ def test_pages_continue_before_the_last_id(db_session):
     first, next_before = history.entries_page(db_session, account.id, period, [], size=3)
     rest, none = history.entries_page(db_session, account.id, period, [], before_id=next_before, size=3)
     assert [e.amount for e in first + rest] == [-5, -4, -3, -2, -1] and none is None
+
+
+def test_a_period_is_whole_days_of_the_customers_zone():
+    period = history.check_period(date(2026, 11, 26), date(2026, 11, 26), today=TODAY, tz="Europe/Moscow")
+    assert period.bounds == (datetime(2026, 11, 25, 21), datetime(2026, 11, 26, 21))
+
+
+def test_monthly_spending_uses_the_customers_months(db_session):
+    account = factories.make_line(db_session, balance=0)
+    # 23:30 UTC on 31 October is already 1 November in Moscow.
+    db_session.add(LedgerEntry(account_id=account.id, amount=-100, kind="usage", created_at=datetime(2026, 10, 31, 23, 30)))
+    db_session.commit()
+    months = dict(history.monthly_spending(db_session, account.id, months=2, today=TODAY, tz="Europe/Moscow"))
+    assert months[date(2026, 11, 1)]["usage"] == 100 and months[date(2026, 10, 1)]["usage"] == 0

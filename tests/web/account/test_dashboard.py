@@ -35,7 +35,7 @@ def test_a_negative_balance_is_marked(client, db_session, login_as):
 def test_each_block_refreshes_alone_with_htmx(client, login_as, block):
     login_as("+79161234567")
     page = client.get("/").text
-    assert f'hx-get="/?block={block}"' in page and f'href="/#{block}"' in page
+    assert f'hx-get="/?block={block}"' in page and 'class="refresh" href="/"' in page
     response = client.get(f"/?block={block}", headers={"HX-Request": "true"})
     assert response.text.lstrip().startswith(f'<section id="{block}"')
     assert "HX-Request" in response.headers["Vary"]

@@ -157,3 +157,18 @@ def test_someone_elses_transfer_is_404(signed_in, db_session, lines, app):
 def test_htmx_form_errors_swap_only_the_form(signed_in, lines):
     response, _ = send(signed_in, amount="0", headers={"HX-Request": "true"})
     assert response.status_code == 422 and response.text.lstrip().startswith('<form id="transfer-form"')
+
+
+def test_the_daily_limit_counts_from_the_customers_midnight(db_session, lines):
+    from datetime import datetime
+
+    from portal.domain.transfers import _sent_today
+
+    sender = lines[0]
+    # 22:00 UTC yesterday is 01:00 today in Moscow: it counts for today there, not in UTC.
+    db_session.add(LedgerEntry(account_id=sender.id, amount=-5000, kind="transfer_out",
+                               created_at=datetime(2026, 11, 27, 22, 0)))
+    db_session.commit()
+    now = datetime(2026, 11, 28, 9, 0)
+    assert _sent_today(db_session, sender.id, now, "Europe/Moscow") == 5000
+    assert _sent_today(db_session, sender.id, now, "UTC") == 0

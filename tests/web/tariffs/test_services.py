@@ -170,3 +170,16 @@ def test_htmx_confirmations_are_inline(signed_in, line):
 def test_service_pages_need_a_customer(client, line):
     for url in ("/services/", "/services/subscriptions"):
         assert client.get(url).status_code == 302
+
+
+def test_cancelling_from_the_subscriptions_page_comes_back_to_it(signed_in, db_session, line):
+    account, s = line
+    subscription = factories.make_subscription(db_session, account, s["cinema"])
+    db_session.commit()
+    page = signed_in.get("/services/subscriptions").text
+    assert f"/services/subscriptions/{subscription.id}/disconnect?back=subscriptions" in page
+    form = signed_in.get(f"/services/subscriptions/{subscription.id}/disconnect?back=subscriptions").text
+    assert 'name="back" value="subscriptions"' in form
+    response = signed_in.post_form(f"/services/subscriptions/{subscription.id}/disconnect",
+                                   {"idempotency_key": key_of(form), "back": "subscriptions"})
+    assert response.location == "/services/subscriptions"
