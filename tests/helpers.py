@@ -27,3 +27,8 @@ def sent_password(db_session, msisdn: str = "+79161234567") -> str:
         select(SmsMessage).where(SmsMessage.to == msisdn).order_by(SmsMessage.id.desc())
     ).first()
     return re.search(r"(?:password|пароль) (\w+)", message.text).group(1)
+
+
+def key_of(html: str) -> str:
+    """The idempotency key a rendered form carries."""
+    return re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', html).group(1)

@@ -96,7 +96,8 @@ def redeem_reward(session: Session, *, account_id: int, reward_id: int, idempote
 def transfer_points(session: Session, *, from_account_id: int, to_msisdn: str, points: int, idempotency_key: str,
                     minimum: int, actor: Actor, now: datetime) -> None:
     """Give points to another of our numbers; both entries in one transaction."""
-    recipient = session.scalar(select(Account).join(Line, Line.account_id == Account.id).where(Line.msisdn == to_msisdn))
+    recipient = session.scalar(select(Account).join(Line, Line.account_id == Account.id)
+                               .where(Line.msisdn == to_msisdn))
     if recipient is None or recipient.status == AccountStatus.terminated.value:
         raise BonusRefused(_l("This number is not served by us."), field="recipient")
     if recipient.id == from_account_id:

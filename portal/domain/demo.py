@@ -48,7 +48,8 @@ USAGE_DAYS = 183           # about six months of usage per account
 BATCH = 2000               # usage rows per INSERT
 LOCAL_OFFSET = timedelta(hours=3)  # Moscow and Saint Petersburg: UTC+3 all year
 SUMMARY_ORDER = ("tariffs", "services", "service links", "customers", "accounts", "lines", "home contracts",
-                 "subscriptions", "allowances", "bonus accounts", "ledger entries", "usage records", "vouchers", "rewards")
+                 "subscriptions", "allowances", "bonus accounts", "ledger entries", "usage records", "vouchers",
+                 "rewards")
 
 # ---- the catalog ---------------------------------------------------------------------------------------------
 

@@ -24,10 +24,9 @@ from portal.models.usage import UsageRecord
 from portal.models.vouchers import Voucher
 
 __all__ = [
-    "Account", "AccountKind", "AccountStatus", "Allowance", "AuditEvent", "AutoPayment", "Base", "BonusAccount", "BonusEntry", "Reward", "CardPayment",
-    "CardToken", "Challenge", "Customer",
-    "HomeContract", "LedgerEntry", "Line", "Login", "LoginAccount", "LoginSession", "LoginThrottle",
-    "PasswordRequest", "ProcessedRequest", "PromisedPayment", "Service", "SmsMessage", "Staff", "StaffSession",
-    "Subscription", "Tariff", "Transfer",
-    "UsageRecord", "Voucher", "utcnow",
+    "Account", "AccountKind", "AccountStatus", "Allowance", "AuditEvent", "AutoPayment", "Base", "BonusAccount",
+    "BonusEntry", "CardPayment", "CardToken", "Challenge", "Customer", "HomeContract", "LedgerEntry", "Line", "Login",
+    "LoginAccount", "LoginSession", "LoginThrottle", "PasswordRequest", "ProcessedRequest", "PromisedPayment",
+    "Reward", "Service", "SmsMessage", "Staff", "StaffSession", "Subscription", "Tariff", "Transfer", "UsageRecord",
+    "utcnow", "Voucher",
 ]

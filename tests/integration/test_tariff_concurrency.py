@@ -54,7 +54,8 @@ def test_the_same_submission_twice_at_once_switches_and_charges_once(pg, line):
     outcomes = run_together(pg, [switch(account_id, tariff_id, "same-key-000000001")] * 2)
     assert outcomes == ["ok", "ok"]
     with Session(db.engine) as session:
-        assert session.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.kind == "tariff_fee")) == 1
+        fees = select(func.count()).select_from(LedgerEntry).where(LedgerEntry.kind == "tariff_fee")
+        assert session.scalar(fees) == 1
         assert session.get(Account, account_id).balance == 15000
 
 

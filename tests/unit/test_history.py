@@ -35,7 +35,8 @@ def test_monthly_spending_groups_expenses_by_category_and_month(db_session):
 def test_pages_continue_before_the_last_id(db_session):
     account = factories.make_line(db_session, balance=0)
     for i in range(5):
-        db_session.add(LedgerEntry(account_id=account.id, amount=-i - 1, kind="usage", created_at=datetime(2026, 11, 1)))
+        db_session.add(LedgerEntry(account_id=account.id, amount=-i - 1, kind="usage",
+                                   created_at=datetime(2026, 11, 1)))
     db_session.commit()
     period = history.Period(date(2026, 11, 1), TODAY)
     first, next_before = history.entries_page(db_session, account.id, period, [], size=3)
@@ -51,7 +52,8 @@ def test_a_period_is_whole_days_of_the_customers_zone():
 def test_monthly_spending_uses_the_customers_months(db_session):
     account = factories.make_line(db_session, balance=0)
     # 23:30 UTC on 31 October is already 1 November in Moscow.
-    db_session.add(LedgerEntry(account_id=account.id, amount=-100, kind="usage", created_at=datetime(2026, 10, 31, 23, 30)))
+    db_session.add(LedgerEntry(account_id=account.id, amount=-100, kind="usage",
+                               created_at=datetime(2026, 10, 31, 23, 30)))
     db_session.commit()
     months = dict(history.monthly_spending(db_session, account.id, months=2, today=TODAY, tz="Europe/Moscow"))
     assert months[date(2026, 11, 1)]["usage"] == 100 and months[date(2026, 10, 1)]["usage"] == 0

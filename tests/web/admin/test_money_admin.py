@@ -1,6 +1,5 @@
 import csv
 import io
-import re
 
 import pytest
 from sqlalchemy import select
@@ -10,6 +9,7 @@ from portal.domain.audit import Actor
 from portal.models import Account, AuditEvent, CardPayment, LedgerEntry, Voucher, utcnow
 from tests import factories
 from tests.conftest import SECRET
+from tests.helpers import key_of
 
 
 @pytest.fixture
@@ -27,9 +27,6 @@ def staff_client(app, db_session, role):
     client.post_form("/admin/login", {"email": f"{role}@example.com", "password": factories.PASSWORD})
     return client
 
-
-def key_of(html):
-    return re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', html).group(1)
 
 
 def test_the_customer_page_shows_card_payments_with_their_states(app, db_session, account):

@@ -116,7 +116,8 @@ def test_bad_point_transfers(signed_in, db_session, account, recipient, amount, 
 
 
 def test_the_billing_run_awards_points_for_last_months_charges(db_session, account):
-    for amount, kind, when in ((-55000, "tariff_fee", datetime(2026, 11, 1, 1)), (-4999, "usage", datetime(2026, 11, 20)),
+    for amount, kind, when in ((-55000, "tariff_fee", datetime(2026, 11, 1, 1)),
+                               (-4999, "usage", datetime(2026, 11, 20)),
                                (100000, "card_topup", datetime(2026, 11, 5)), (-9000, "usage", datetime(2026, 10, 31))):
         db_session.add(LedgerEntry(account_id=account.id, amount=amount, kind=kind, created_at=when))
         account.balance += amount

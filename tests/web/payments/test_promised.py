@@ -1,4 +1,3 @@
-import re
 from datetime import timedelta
 
 import pytest
@@ -10,6 +9,7 @@ from portal.models import Account, LedgerEntry, PromisedPayment, utcnow
 from portal.payment_gateway.test_mode import SUCCEEDS
 from tests import factories
 from tests.conftest import SECRET
+from tests.helpers import key_of
 
 
 @pytest.fixture
@@ -25,9 +25,6 @@ def signed_in(client, account):
     client.post_form("/auth/login", {"phone": "+79161234567", "password": factories.PASSWORD})
     return client
 
-
-def key_of(html):
-    return re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', html).group(1)
 
 
 def take(client, amount="150"):

@@ -1,7 +1,6 @@
 import hashlib
 import hmac
 import json
-import re
 
 import pytest
 from sqlalchemy import func, select
@@ -9,6 +8,7 @@ from sqlalchemy import func, select
 from portal.models import Account, AuditEvent, CardPayment, CardToken, LedgerEntry
 from portal.payment_gateway.test_mode import DECLINED, NEEDS_3DS, SUCCEEDS
 from tests import factories
+from tests.helpers import key_of
 
 SECRET = "webhook-secret"
 
@@ -31,9 +31,6 @@ def signed_in(client, account):
     client.post_form("/auth/login", {"phone": "+79161234567", "password": factories.PASSWORD})
     return client
 
-
-def key_of(html):
-    return re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', html).group(1)
 
 
 def pay(client, card=SUCCEEDS, amount="500", headers=None, **fields):

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from portal.domain import ledger
 from portal.models import Account, AuditEvent, LedgerEntry, SmsMessage, Transfer
 from tests import factories
+from tests.helpers import key_of
 
 
 @pytest.fixture
@@ -22,9 +23,6 @@ def signed_in(client, lines):
     client.post_form("/auth/login", {"phone": "+79161234567", "password": factories.PASSWORD})
     return client
 
-
-def key_of(html):
-    return re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', html).group(1)
 
 
 def send(client, recipient="8 903 111-22-33", amount="250", headers=None):

@@ -1,10 +1,10 @@
-import re
 
 import pytest
 from sqlalchemy import func, select
 
 from portal.models import Account, AuditEvent, LedgerEntry, Subscription
 from tests import factories
+from tests.helpers import key_of
 
 
 @pytest.fixture
@@ -36,9 +36,6 @@ def signed_in(client, line):
     client.post_form("/auth/login", {"phone": "+79161234567", "password": factories.PASSWORD})
     return client
 
-
-def key_of(html):
-    return re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', html).group(1)
 
 
 def connect(client, service, **kwargs):
@@ -81,7 +78,8 @@ def test_a_double_submit_connects_and_charges_once(signed_in, db_session, line):
     for _ in range(2):
         assert signed_in.post_form(f"/services/{s['who'].id}", {"idempotency_key": key}).status_code == 303
     assert db_session.scalar(select(func.count()).select_from(Subscription)) == 1
-    assert db_session.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.kind == "service_fee")) == 1
+    fees = select(func.count()).select_from(LedgerEntry).where(LedgerEntry.kind == "service_fee")
+    assert db_session.scalar(fees) == 1
 
 
 def test_a_service_for_other_tariffs_is_refused_with_the_reason(signed_in, db_session, line):

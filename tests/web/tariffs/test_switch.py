@@ -1,10 +1,10 @@
-import re
 
 import pytest
 from sqlalchemy import func, select
 
 from portal.models import Account, Allowance, AuditEvent, LedgerEntry, ProcessedRequest
 from tests import factories
+from tests.helpers import key_of
 
 
 @pytest.fixture
@@ -27,10 +27,6 @@ def catalog(db_session):
 def signed_in(client, catalog):
     client.post_form("/auth/login", {"phone": "+79161234567", "password": factories.PASSWORD})
     return client
-
-
-def key_of(html: str) -> str:
-    return re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', html).group(1)
 
 
 def switch(client, tariff, **kwargs):
