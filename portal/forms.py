@@ -1,15 +1,19 @@
 """Form pieces shared by the blueprints."""
 import secrets
+from datetime import timedelta
 
-from flask import current_app
+from flask import current_app, request
 from flask_babel import lazy_gettext as _l
+from flask_babel import to_user_timezone
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, StringField
-from wtforms.validators import InputRequired, ValidationError
+from wtforms import DateField, HiddenField, SelectField, StringField
+from wtforms.validators import InputRequired, Optional, ValidationError
 
+from portal.domain import history
 from portal.domain.catalog import InvalidAmount, format_roubles, parse_roubles
 from portal.domain.errors import DomainError
 from portal.domain.phones import InvalidPhone, parse_msisdn
+from portal.models import utcnow
 from portal.web import retry_message
 
 
@@ -86,3 +90,37 @@ class MoneyField(StringField):
         if self.raw_data:
             return self.raw_data[0][:40]  # what was typed, shown back next to the error
         return format_roubles(self.data) if isinstance(self.data, int) else ""
+
+
+class PeriodForm(PortalForm):
+    """A report's filter (payments, archive): a GET form, so it needs no CSRF token and its URL can be bookmarked."""
+
+    class Meta:
+        csrf = False
+
+    start = DateField(_l("From"), validators=[Optional()], render_kw={"max": "9999-12-31"})
+    end = DateField(_l("To"), validators=[Optional()], render_kw={"max": "9999-12-31"})
+    kind = SelectField(_l("What"), choices=[], validate_choice=True, default="")
+
+    def __init__(self, *args, kinds=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind.choices = [("", _l("Everything"))] + list(kinds)
+
+
+def period_filter(kinds):
+    """A report's period (default: the last 30 days) and kind from the query string; bad ones keep their error.
+
+    Returns the form, the Period (in the customer's time zone), the chosen kinds and today's date.
+    """
+    today = to_user_timezone(utcnow()).date()
+    form = PeriodForm(request.args, kinds=kinds)
+    form.start.data = form.start.data or today - timedelta(days=30)
+    form.end.data = form.end.data or today
+    tz = current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    period = history.Period(today - timedelta(days=30), today, tz)
+    if form.validate():
+        try:
+            period = history.check_period(form.start.data, form.end.data, today=today, tz=tz)
+        except DomainError as err:
+            form.add_domain_error(err)
+    return form, period, [form.kind.data] if form.kind.data and not form.errors else [], today

@@ -6,8 +6,6 @@ Create Date: 2026-11-28 14:01:37.870211
 
 """
 from alembic import op
-import sqlalchemy as sa
-
 
 # revision identifiers, used by Alembic.
 revision = '1296777f0adf'

@@ -5,9 +5,8 @@ Revises: 2f50ce352b26
 Create Date: 2026-11-28 13:15:40.290184
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '145748a2d986'

@@ -5,9 +5,8 @@ Revises: 145748a2d986
 Create Date: 2026-11-28 13:18:46.722286
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '1e5573111fc1'

@@ -5,9 +5,8 @@ Revises: 587dabf8a319
 Create Date: 2026-11-28 13:10:48.047226
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '2f50ce352b26'

@@ -5,9 +5,8 @@ Revises: ae35e27ddb9b
 Create Date: 2026-11-28 12:56:22.588312
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '3ded01595bbc'

@@ -5,9 +5,8 @@ Revises: 3ded01595bbc
 Create Date: 2026-11-28 13:03:37.072856
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '587dabf8a319'

@@ -5,9 +5,8 @@ Revises: e2a1da7ea11e
 Create Date: 2026-11-28 12:48:40.791768
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '5e7303100b21'

@@ -5,9 +5,8 @@ Revises: 1e5573111fc1
 Create Date: 2026-11-28 13:28:35.598586
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '9c4d6d0fc9d2'
@@ -32,7 +31,8 @@ def upgrade():
     sa.Column('last_run_on', sa.String(length=10), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['account.id'], name=op.f('fk_auto_payment_account_id_account')),
-    sa.ForeignKeyConstraint(['card_token_id'], ['card_token.id'], name=op.f('fk_auto_payment_card_token_id_card_token')),
+    sa.ForeignKeyConstraint(['card_token_id'], ['card_token.id'],
+                            name=op.f('fk_auto_payment_card_token_id_card_token')),
     sa.ForeignKeyConstraint(['login_id'], ['login.id'], name=op.f('fk_auto_payment_login_id_login')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_auto_payment'))
     )

@@ -5,9 +5,8 @@ Revises: 5e7303100b21
 Create Date: 2026-11-28 12:51:53.984525
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'ae35e27ddb9b'

@@ -1,13 +1,12 @@
 """starting model
 
 Revision ID: e2a1da7ea11e
-Revises: 
+Revises:
 Create Date: 2026-11-28 12:24:41.932376
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'e2a1da7ea11e'
@@ -190,7 +189,8 @@ def upgrade():
     sa.Column('description', sa.String(length=200), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['account.id'], name=op.f('fk_ledger_entry_account_id_account')),
-    sa.ForeignKeyConstraint(['related_entry_id'], ['ledger_entry.id'], name=op.f('fk_ledger_entry_related_entry_id_ledger_entry')),
+    sa.ForeignKeyConstraint(['related_entry_id'], ['ledger_entry.id'],
+                            name=op.f('fk_ledger_entry_related_entry_id_ledger_entry')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ledger_entry')),
     sa.UniqueConstraint('idempotency_key', name=op.f('uq_ledger_entry_idempotency_key'))
     )

@@ -5,9 +5,8 @@ Revises: 9c4d6d0fc9d2
 Create Date: 2026-11-28 13:32:46.422085
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'fef3a4d241d7'

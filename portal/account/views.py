@@ -5,6 +5,7 @@ from portal.account import bp
 from portal.domain import archive
 from portal.domain.overview import account_overview
 from portal.extensions import db
+from portal.forms import period_filter
 from portal.models import utcnow
 from portal.web import account_in_focus, customer_required, is_htmx_partial, render
 
@@ -22,8 +23,6 @@ def dashboard():
 
 
 def _archive_filter():
-    from portal.payments.views import period_filter
-
     form, period, groups, _ = period_filter([(key, str(label)) for key, (label, _) in archive.GROUPS.items()])
     return form, period, groups[0] if groups else None
 

@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateField, IntegerField, PasswordField, RadioField, SelectField, StringField
+from wtforms import BooleanField, IntegerField, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from portal.forms import IdempotentForm, PortalForm, phone_field
@@ -24,21 +24,6 @@ class TopupForm(IdempotentForm):
 class ThreeDSForm(PortalForm):
     code = StringField(_l("Confirmation code"), validators=[InputRequired(_l("Enter the code.")), Length(max=12)],
                        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 12})
-
-
-class HistoryForm(PortalForm):
-    """The report's filter: a GET form, so it needs no CSRF token and its URL can be bookmarked."""
-
-    class Meta:
-        csrf = False
-
-    start = DateField(_l("From"), validators=[Optional()], render_kw={"max": "9999-12-31"})
-    end = DateField(_l("To"), validators=[Optional()], render_kw={"max": "9999-12-31"})
-    kind = SelectField(_l("What"), choices=[], validate_choice=True, default="")
-
-    def __init__(self, *args, kinds=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.kind.choices = [("", _l("Everything"))] + list(kinds)
 
 
 class TransferForm(IdempotentForm):

@@ -1,25 +1,22 @@
 import hashlib
 import hmac
 import json
-from datetime import timedelta
 
 from flask import Response, abort, current_app, flash, g, request, stream_with_context
 from flask_babel import gettext as _
-from flask_babel import to_user_timezone
 from flask_login import current_user
 
 from portal.domain import autopay, bonus, history, payments, promised, transfers, vouchers
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.money import BadAmount, parse_rubles
 from portal.extensions import csrf, db, limiter
-from portal.forms import PortalForm
+from portal.forms import PortalForm, period_filter
 from portal.models import utcnow
 from portal.payment_gateway import gateway_from_config
 from portal.payments import bp
 from portal.payments.forms import (
     AutoPaymentForm,
     CodeForm,
-    HistoryForm,
     PointsTransferForm,
     PromisedForm,
     RewardForm,
@@ -113,24 +110,8 @@ def callback():
     return {"ok": True}
 
 
-def _history_filter(account):
+def _history_filter():
     return period_filter([(k, str(label)) for k, label in history.KIND_LABELS.items()])
-
-
-def period_filter(kinds):
-    """A report's period (default: the last 30 days) and kind from the query string; bad ones keep their error."""
-    today = to_user_timezone(utcnow()).date()
-    form = HistoryForm(request.args, kinds=kinds)
-    form.start.data = form.start.data or today - timedelta(days=30)
-    form.end.data = form.end.data or today
-    tz = current_app.config["BABEL_DEFAULT_TIMEZONE"]
-    period = history.Period(today - timedelta(days=30), today, tz)
-    if form.validate():
-        try:
-            period = history.check_period(form.start.data, form.end.data, today=today, tz=tz)
-        except DomainError as err:
-            form.add_domain_error(err)
-    return form, period, [form.kind.data] if form.kind.data and not form.errors else [], today
 
 
 @bp.get("/history")
@@ -138,7 +119,7 @@ def period_filter(kinds):
 def history_page():
     """Income and expenses of the account for a period; "more" pages with htmx or plain links."""
     account = account_in_focus()
-    form, period, kinds, today = _history_filter(account)
+    form, period, kinds, today = _history_filter()
     before = request.args.get("before", type=int)
     entries, next_before = history.entries_page(db.session, account.id, period, kinds, before_id=before)
     context = dict(form=form, account=account, entries=entries, next_before=next_before, before=before,
@@ -155,7 +136,7 @@ def history_page():
 @customer_required
 def history_csv():
     account = account_in_focus()
-    form, period, kinds, _ = _history_filter(account)
+    form, period, kinds, _ = _history_filter()
     if form.errors:
         return render("payments/history.html", status=422, form=form, account=account, entries=[],
                       next_before=None, before=None, labels=history.KIND_LABELS, income=0, expenses=0, months=[],
