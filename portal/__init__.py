@@ -29,6 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.account import bp as account_bp
     from portal.admin import bp as admin_bp
     from portal.auth import bp as auth_bp
+    from portal.numbers import bp as numbers_bp
     from portal.payments import bp as payments_bp
     from portal.settings import bp as settings_bp
     from portal.tariffs import bp as tariffs_bp
@@ -36,6 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(payments_bp)
+    app.register_blueprint(numbers_bp)
     app.register_blueprint(settings_bp)
     app.register_blueprint(tariffs_bp)
     app.register_blueprint(admin_bp)

@@ -82,7 +82,7 @@ def client_ip() -> str | None:
 
 def current_actor() -> Actor:
     if isinstance(current_user, Login):
-        return Actor(login_id=current_user.id, account_id=current_user.primary_account_id, ip=client_ip())
+        return Actor(login_id=current_user.id, account_id=focused_account_id(), ip=client_ip())
     if isinstance(current_user, Staff):
         return Actor(staff_id=current_user.id, ip=client_ip())
     return Actor(ip=client_ip())
@@ -94,15 +94,35 @@ def auth_policy() -> AuthPolicy:
     return g.auth_policy
 
 
+def focused_account_id() -> int:
+    """The account chosen in the header's switcher (checked when chosen), else the primary one."""
+    return session.get("focus") or current_user.primary_account_id
+
+
 def account_in_focus():
-    """The account the customer's pages act on (their primary one; 404 if it is not theirs)."""
+    """The account the customer's pages act on: the chosen number, or the primary one.
+
+    A choice that no longer holds (the number was unlinked since) falls back to the
+    primary account; an account the login does not manage is never returned.
+    """
     from portal.domain.accounts import account_of_login
     from portal.domain.errors import NotFound
 
-    try:
-        return account_of_login(db.session, login_id=current_user.id, account_id=current_user.primary_account_id)
-    except NotFound:
-        abort(404)
+    for account_id in dict.fromkeys((focused_account_id(), current_user.primary_account_id)):
+        try:
+            return account_of_login(db.session, login_id=current_user.id, account_id=account_id)
+        except NotFound:
+            session.pop("focus", None)
+    abort(404)
+
+
+def managed_accounts():
+    """The accounts of the signed-in login for the header's switcher (one query per request)."""
+    from portal.domain.accounts import accounts_of_login
+
+    if "managed_accounts" not in g:
+        g.managed_accounts = accounts_of_login(db.session, current_user.id) if isinstance(current_user, Login) else []
+    return g.managed_accounts
 
 
 def retry_message(err) -> str:
@@ -275,4 +295,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["status_label"] = lambda status: STATUS_LABELS.get(status, status)
     app.jinja_env.globals["brand"] = lambda: app.config["BRAND"]
     app.jinja_env.globals["is_customer"] = lambda: isinstance(current_user._get_current_object(), Login)
+    app.jinja_env.globals["managed_accounts"] = managed_accounts
+    app.jinja_env.globals["focused_account_id"] = focused_account_id
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())

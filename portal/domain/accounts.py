@@ -3,7 +3,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from portal.domain.errors import NotFound
-from portal.models import Account, LoginAccount
+from portal.models import Account, Login, LoginAccount
 
 
 def account_of_login(session: Session, *, login_id: int, account_id: int) -> Account:
@@ -18,6 +18,18 @@ def account_of_login(session: Session, *, login_id: int, account_id: int) -> Acc
     if account is None:
         raise NotFound("account")
     return account
+
+
+def accounts_of_login(session: Session, login_id: int) -> list[Account]:
+    """Every account this login manages, the primary one first, then in the order they were added."""
+    return list(session.scalars(
+        select(Account)
+        .join(LoginAccount, LoginAccount.account_id == Account.id)
+        .join(Login, Login.id == LoginAccount.login_id)
+        .where(LoginAccount.login_id == login_id)
+        .order_by((Account.id != Login.primary_account_id), LoginAccount.created_at, Account.id)
+        .options(joinedload(Account.line), joinedload(Account.home_contract))
+    ))
 
 
 def lock_accounts(session: Session, *account_ids: int) -> dict[int, Account]:

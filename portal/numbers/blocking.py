@@ -1,0 +1,1 @@
+"""blocking — see portal/numbers/__init__.py."""

@@ -1,0 +1,1 @@
+"""details — see portal/numbers/__init__.py."""

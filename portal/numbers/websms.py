@@ -1,0 +1,1 @@
+"""websms — see portal/numbers/__init__.py."""
