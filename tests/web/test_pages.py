@@ -10,7 +10,8 @@ from tests.helpers import captcha_token
 
 PUBLIC = ["/auth/login", "/auth/password", "/auth/password/sent?phone=%2B79161234567", "/admin/login",
           "/no-such-page"]
-CUSTOMER = ["/", "/?block=allowances", "/archive", "/numbers/", "/settings/", "/settings/password", "/tariffs/", "/tariffs/{tariff}",
+CUSTOMER = ["/", "/?block=allowances", "/archive", "/numbers/", "/settings/", "/settings/password", "/tariffs/",
+            "/tariffs/{tariff}",
             "/services/", "/services/{service}", "/services/subscriptions",
             "/services/subscriptions/{subscription}/disconnect", "/payments/topup", "/payments/history",
             "/payments/transfer", "/payments/voucher", "/payments/promised", "/payments/auto", "/payments/bonus",
