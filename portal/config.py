@@ -102,3 +102,14 @@ AUTOPAY_MAX_FAILURES = 3  # failed auto-payments in a row before the rule turns 
 # Bonus points: one point per this many kopecks charged (tariff, services, usage), credited by the billing run.
 BONUS_KOPECKS_PER_POINT = 1000  # 1 point per 10 roubles
 BONUS_TRANSFER_MIN = 10
+
+# Several numbers under one login: staff review a link request within this many working days.
+LINK_REVIEW_WORKING_DAYS = 2
+LINK_MAX_NUMBERS = 10  # numbers in one request
+# Public holidays (ISO dates; PORTAL_HOLIDAYS='["2027-01-01", ...]'): not working days for due dates.
+HOLIDAYS = [
+    "2026-01-01", "2026-01-02", "2026-01-05", "2026-01-06", "2026-01-07", "2026-01-08", "2026-01-09",
+    "2026-02-23", "2026-03-09", "2026-05-01", "2026-05-11", "2026-06-12", "2026-11-04", "2026-12-31",
+    "2027-01-01", "2027-01-04", "2027-01-05", "2027-01-06", "2027-01-07", "2027-01-08", "2027-02-23",
+    "2027-03-08", "2027-05-03", "2027-05-10", "2027-06-14", "2027-11-04",
+]

@@ -28,6 +28,10 @@ GROUPS = OrderedDict([
         "promised_payment_overdue": _l("Promised payment overdue"), "balance_adjusted": _l("Balance corrected"),
         "autopay_created": _l("Auto-payment set up"), "autopay_enabled": _l("Auto-payment turned on"),
         "autopay_disabled": _l("Auto-payment turned off"), "autopay_deleted": _l("Auto-payment deleted")})),
+    ("numbers", (_l("My numbers"), {
+        "link_requested": _l("Request to add numbers"), "link_withdrawn": _l("Request to add numbers withdrawn"),
+        "link_approved": _l("Numbers added"), "link_rejected": _l("Request to add numbers not approved"),
+        "number_unlinked": _l("Number removed from the list")})),
     ("status", (_l("Line status"), {
         "account_suspended": _l("Suspended"), "account_restored": _l("Restored")})),
 ])

@@ -105,6 +105,24 @@ def _ensure_login(session: Session, account: Account, login: Login | None, now: 
     return login
 
 
+def send_temporary_password(session: Session, *, account: Account, login: Login | None, msisdn: str, now: datetime,
+                            policy: AuthPolicy) -> Login:
+    """Queue an SMS with a new temporary password for the line's login (made if it has none yet)."""
+    login = _ensure_login(session, account, login, now)
+    # A newer temporary password replaces any older one.
+    session.execute(delete(Challenge).where(Challenge.login_id == login.id, Challenge.purpose == TEMP_PASSWORD))
+    password = generate_temporary_password(policy.temp_password_length)
+    session.add(Challenge(token=secrets.token_urlsafe(24), purpose=TEMP_PASSWORD, login_id=login.id,
+                          secret_hash=hash_secret(password), created_at=now,
+                          expires_at=now + policy.temp_password_ttl))
+    hours = int(policy.temp_password_ttl.total_seconds() // 3600)
+    with force_locale(policy.sms_locale):
+        text = gettext("%(brand)s: your password %(password)s (valid %(hours)d h). Never tell it to anyone.",
+                       brand=policy.brand, password=password, hours=hours)
+    queue_sms(session, to=msisdn, purpose="password", text=text)
+    return login
+
+
 def request_sms_password(session: Session, *, msisdn: str, captcha_token: str, captcha_answer: str, ip: str | None,
                          now: datetime, policy: AuthPolicy) -> None:
     """Send a temporary password to ``msisdn`` if it is ours and every quota allows.
@@ -131,18 +149,7 @@ def request_sms_password(session: Session, *, msisdn: str, captcha_token: str, c
         record(session, actor, "sms_password_requested", detail=mask_msisdn(msisdn) + " (not served)")
         session.commit()
         return
-    login = _ensure_login(session, account, login, now)
-    # A newer temporary password replaces any older one.
-    session.execute(delete(Challenge).where(Challenge.login_id == login.id, Challenge.purpose == TEMP_PASSWORD))
-    password = generate_temporary_password(policy.temp_password_length)
-    session.add(Challenge(token=secrets.token_urlsafe(24), purpose=TEMP_PASSWORD, login_id=login.id,
-                          secret_hash=hash_secret(password), created_at=now,
-                          expires_at=now + policy.temp_password_ttl))
-    hours = int(policy.temp_password_ttl.total_seconds() // 3600)
-    with force_locale(policy.sms_locale):
-        text = gettext("%(brand)s: your password %(password)s (valid %(hours)d h). Never tell it to anyone.",
-                       brand=policy.brand, password=password, hours=hours)
-    queue_sms(session, to=msisdn, purpose="password", text=text)
+    login = send_temporary_password(session, account=account, login=login, msisdn=msisdn, now=now, policy=policy)
     record(session, Actor(login_id=login.id, account_id=account.id, ip=ip), "sms_password_requested",
            obj=login, detail=mask_msisdn(msisdn))
     session.commit()

@@ -265,7 +265,8 @@ CUSTOMERS: tuple[CustomerSpec, ...] = (
             ),
             AccountSpec(
                 key="+79161234568", kind="mobile", tariff="kids", opening=8000, since_days=1500, profile=CHILD,
-                subscriptions=(Sub("parental-control", 1400), Sub("unlimited-messengers", 70)),
+                subscriptions=(Sub("parental-control", 1400), Sub("unlimited-messengers", 70),
+                               Sub("number-management", 400)),
                 payments=(MonthlyPay(day=2, amounts=(200, 400), description="Card payment *4417"),),
             ),
             AccountSpec(

@@ -1,17 +1,49 @@
-from flask import abort, redirect, request, session, url_for
+from flask import abort, current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import to_user_timezone
 from flask_login import current_user
+from wtforms import BooleanField, TextAreaField
+from wtforms.validators import InputRequired, Length
 
+from portal.domain import links
 from portal.domain.accounts import account_of_login
-from portal.domain.errors import NotFound
+from portal.domain.errors import DomainError, NotFound
+from portal.domain.phones import format_msisdn
+from portal.domain.workdays import parse_holidays
 from portal.extensions import db
+from portal.forms import PortalForm
+from portal.models import utcnow
 from portal.numbers import bp
-from portal.web import customer_required, managed_accounts, render
+from portal.web import current_actor, customer_required, managed_accounts, render, see_other
+
+
+class LinkForm(PortalForm):
+    numbers = TextAreaField(_l("Numbers to add"), validators=[
+        InputRequired(_l("Type at least one number.")), Length(max=1000, message=_l("That is too long."))],
+        render_kw={"rows": 3, "inputmode": "tel", "autocomplete": "off", "maxlength": 1000})
+
+
+class ConfirmForm(PortalForm):
+    confirm = BooleanField(_l("Yes, remove this number from my list"),
+                           validators=[InputRequired(_l("Tick the box to confirm."))])
+
+
+def account_label(account) -> str:
+    return format_msisdn(account.line.msisdn) if account.line else account.home_contract.contract_no
+
+
+def link_policy() -> links.LinkPolicy:
+    cfg = current_app.config
+    return links.LinkPolicy(review_working_days=cfg["LINK_REVIEW_WORKING_DAYS"],
+                            holidays=parse_holidays(cfg["HOLIDAYS"]), max_numbers=cfg["LINK_MAX_NUMBERS"])
 
 
 @bp.get("/")
 @customer_required
 def index():
-    return render("numbers/index.html", accounts=managed_accounts())
+    return render("numbers/index.html", accounts=managed_accounts(),
+                  requests=links.requests_of_login(db.session, current_user.id), link_status=links.STATUS_LABELS.get)
 
 
 def _local_path(value: str | None) -> str | None:
@@ -32,3 +64,57 @@ def focus():
         abort(404)
     session["focus"] = account.id
     return redirect(_local_path(request.form.get("next")) or url_for("account.dashboard"), 303)
+
+
+@bp.route("/link", methods=["GET", "POST"])
+@customer_required
+def link():
+    """Ask to manage more numbers of the same owner; staff review it."""
+    form = LinkForm()
+    if form.validate_on_submit():
+        try:
+            created = links.request_link(db.session, login_id=current_user.id, numbers_text=form.numbers.data,
+                                         actor=current_actor(), now=utcnow(),
+                                         today=to_user_timezone(utcnow()).date(), policy=link_policy())
+            flash(_("Your request is sent. We will review it by %(date)s.",
+                    date=current_app.jinja_env.filters["date"](created.due_on, "long")))
+            return see_other(".index")
+        except DomainError as err:
+            form.add_domain_error(err)
+    primary = current_user.primary_account
+    service = links.number_management_service(db.session)
+    own_has_service = bool(links.has_number_management(db.session, [primary.id]))
+    return render("numbers/link.html", "numbers/_link_form.html", status=form.status, form=form,
+                  service=service, own_has_service=own_has_service, ussd=links.USSD_CONNECT)
+
+
+@bp.post("/requests/<int:request_id>/withdraw")
+@customer_required
+def withdraw(request_id: int):
+    try:
+        links.withdraw(db.session, login_id=current_user.id, request_id=request_id, actor=current_actor(),
+                       now=utcnow())
+        flash(_("The request is withdrawn."))
+    except NotFound:
+        abort(404)
+    except DomainError as err:
+        flash(err.message)
+    return see_other(".index")
+
+
+@bp.route("/<int:account_id>/unlink", methods=["GET", "POST"])
+@customer_required
+def unlink(account_id: int):
+    try:
+        account = account_of_login(db.session, login_id=current_user.id, account_id=account_id)
+    except NotFound:
+        abort(404)
+    if account.id == current_user.primary_account_id:
+        abort(404)  # your own number is not "linked"; there is nothing to remove
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        links.unlink(db.session, login_id=current_user.id, account_id=account.id, actor=current_actor(),
+                     now=utcnow())
+        flash(_("%(number)s is no longer in your list.", number=account_label(account)))
+        return see_other(".index")
+    return render("numbers/unlink.html", status=form.status, form=form, account=account)

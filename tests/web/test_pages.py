@@ -1,23 +1,26 @@
 """Every page: security headers, no inline script or style, and the 14 KB budget (DESIGN.md §6)."""
 import gzip
 import re
+from datetime import date
 
 import pytest
 
-from portal.models import CardPayment, Transfer
+from portal.models import CardPayment, LinkRequest, LinkRequestNumber, LoginAccount, Transfer
 from tests import factories
 from tests.helpers import captcha_token
 
 PUBLIC = ["/auth/login", "/auth/password", "/auth/password/sent?phone=%2B79161234567", "/admin/login",
           "/no-such-page"]
-CUSTOMER = ["/", "/?block=allowances", "/archive", "/numbers/", "/settings/", "/settings/password", "/tariffs/",
+CUSTOMER = ["/", "/?block=allowances", "/archive", "/numbers/", "/numbers/link", "/numbers/{linked}/unlink",
+            "/settings/", "/settings/password", "/tariffs/",
             "/tariffs/{tariff}",
             "/services/", "/services/{service}", "/services/subscriptions",
             "/services/subscriptions/{subscription}/disconnect", "/payments/topup", "/payments/history",
             "/payments/transfer", "/payments/voucher", "/payments/promised", "/payments/auto", "/payments/bonus",
             "/payments/{payment}",
             "/payments/{payment}/3ds", "/payments/transfer/{transfer}"]
-STAFF = ["/admin/", "/admin/?q=Customer", "/admin/sms", "/admin/vouchers", "/admin/customers/{customer}",
+STAFF = ["/admin/", "/admin/?q=Customer", "/admin/links", "/admin/links/{link}", "/admin/sms", "/admin/vouchers",
+         "/admin/customers/{customer}",
          "/admin/catalog",
          "/admin/catalog/tariffs/new", "/admin/catalog/tariffs/{tariff}", "/admin/catalog/services/new",
          "/admin/catalog/services/{service}"]
@@ -38,10 +41,13 @@ def every_page(client, db_session, app):
     other = factories.make_line(db_session, "+79031112233")
     transfer = Transfer(token="r" * 24, from_account_id=account.id, to_account_id=other.id, amount=150000,
                         status="pending_code", idempotency_key="q" * 24)
-    db_session.add_all([payment, transfer])
+    linked = factories.make_line(db_session, "+79161234568", customer=account.customer)
+    link = LinkRequest(login_id=factories.ensure_login(db_session, "+79161234567").id, due_on=date.today(),
+                       numbers=[LinkRequestNumber(account_id=linked.id)])
+    db_session.add_all([payment, transfer, link, LoginAccount(login_id=link.login_id, account_id=linked.id)])
     db_session.commit()
     ids = dict(tariff=tariff.id, service=service.id, subscription=subscription.id, payment=payment.token,
-               transfer=transfer.token, customer=account.customer_id)
+               transfer=transfer.token, customer=account.customer_id, linked=linked.id, link=link.id)
     for url in CUSTOMER:
         yield url, client.get(url.format(**ids))
     staff = app.test_client()
@@ -60,7 +66,8 @@ def pages(client, db_session, app):
 def test_every_get_route_is_covered(app):
     placeholders = {"{tariff}": "<int:tariff_id>", "{service}": "<int:service_id>",
                     "{subscription}": "<int:subscription_id>", "transfer/{transfer}": "transfer/<token>",
-                    "{payment}": "<token>", "{customer}": "<int:customer_id>"}
+                    "{payment}": "<token>", "{customer}": "<int:customer_id>",
+                    "{linked}": "<int:account_id>", "{link}": "<int:request_id>"}
     covered = set()
     for url in PUBLIC + CUSTOMER + STAFF:
         url = re.sub(r"\?.*", "", url)
