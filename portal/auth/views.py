@@ -134,7 +134,10 @@ def _new_captcha() -> str:
 
 @bp.get("/password/sent")
 def sms_password_sent():
-    return render("auth/sms_password_sent.html", phone=(request.args.get("phone") or "")[:40],
+    """The neutral answer, with the sign-in form right there: one round trip less on a slow link."""
+    phone = (request.args.get("phone") or "")[:40]
+    form = LoginForm(formdata=None, data={"phone": phone})
+    return render("auth/sms_password_sent.html", phone=phone, form=form,
                   hours=int(current_app.config["TEMP_PASSWORD_TTL"].total_seconds() // 3600))
 
 

@@ -159,10 +159,9 @@ def test_sms_password_journey(page_factory, live_server, customer, js):
     submit_captcha(page)
     password = sent_password(live_server)
 
-    # 2. Back to the login page from the "sent" page; the number comes along.
-    page.locator("main a[href^='/auth/login']").first.click()
-    expect(page).to_have_url(url_path_is("/auth/login"))
+    # 2. The "sent" page has the sign-in form with the number already in it (and the cursor on the password).
     expect(page.locator("#login-form input[name=phone]")).to_have_value("8 916 123-45-67")
+    expect(page.locator("#login-form input[name=password]")).to_be_focused()
     sign_in(page, "+7 (916) 123 45 67", password)
 
     # 3. The temporary password forces the change-password page before anything else.

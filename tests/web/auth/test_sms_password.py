@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 import pytest
@@ -227,3 +228,9 @@ def test_the_sms_speaks_the_operators_language(client, db_session, line, config_
     request_password(client)
     text = db_session.scalars(select(SmsMessage)).one().text
     assert text.startswith("TestTel: ваш пароль ") and sent_password(db_session) in text
+
+
+def test_the_sent_page_has_the_sign_in_form_with_the_number(client):
+    page = client.get("/auth/password/sent?phone=8+916+123-45-67").text
+    assert 'id="login-form"' in page and 'value="8 916 123-45-67"' in page
+    assert re.search(r'<input[^>]*autofocus[^>]*name="password"', page)
