@@ -25,7 +25,16 @@ from portal.payments.forms import (
     TransferForm,
     VoucherForm,
 )
-from portal.web import account_in_focus, current_actor, customer_required, is_htmx_partial, money, render, see_other
+from portal.web import (
+    account_in_focus,
+    current_actor,
+    customer_required,
+    is_htmx_partial,
+    managed_accounts,
+    money,
+    render,
+    see_other,
+)
 
 
 def gateway():
@@ -165,8 +174,11 @@ def transfer():
             return see_other(".transfer_status", token=sent.token)
         except DomainError as err:
             form.add_domain_error(err)
+    if not form.is_submitted() and request.args.get("to"):
+        form.recipient.data = request.args["to"][:40]
+    own_lines = [a.line.msisdn for a in managed_accounts() if a.line and a.id != account.id]
     return render("payments/transfer.html", "payments/_transfer_form.html", status=form.status, form=form,
-                  account=account, rules=rules)
+                  account=account, rules=rules, own_lines=own_lines)
 
 
 @bp.route("/transfer/<token>", methods=["GET", "POST"])

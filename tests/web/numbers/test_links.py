@@ -241,3 +241,12 @@ def test_the_archive_shows_requests_and_decisions(signed_in, staff_client, db_se
     staff_client.post_form(f"/admin/links/{pending(db_session).id}/reject", {"reason": "Not the owner's SIM"})
     page = signed_in.get("/archive?kind=numbers").text
     assert "Request to add numbers" in page and "Request to add numbers not approved" in page
+
+
+def test_the_transfer_page_offers_the_other_numbers_of_the_login(signed_in, db_session, family):
+    assert 'id="own-lines"' not in signed_in.get("/payments/transfer").text
+    link_child(db_session, family)
+    page = signed_in.get("/payments/transfer").text
+    assert "/payments/transfer?to=%2B79161234568" in page
+    prefilled = signed_in.get("/payments/transfer?to=%2B79161234568").text
+    assert 'value="+79161234568"' in prefilled
