@@ -113,3 +113,9 @@ HOLIDAYS = [
     "2027-01-01", "2027-01-04", "2027-01-05", "2027-01-06", "2027-01-07", "2027-01-08", "2027-02-23",
     "2027-03-08", "2027-05-03", "2027-05-10", "2027-06-14", "2027-11-04",
 ]
+
+# Networks shown by name in the list of signed-in devices: [CIDR, name] pairs, first match wins.
+IP_PLACES = [
+    ["10.0.0.0/8", "Local network"], ["172.16.0.0/12", "Local network"], ["192.168.0.0/16", "Local network"],
+    ["127.0.0.0/8", "This computer"], ["::1/128", "This computer"],
+]

@@ -202,15 +202,25 @@ def start_user_session(user, remember: bool = False) -> None:
 
 # ---- locale, filters ------------------------------------------------------------
 
+def _signed_in_login() -> Login | None:
+    if not has_request_context():
+        return None
+    user = current_user._get_current_object()
+    return user if isinstance(user, Login) else None
+
+
 def select_locale() -> str:
-    lang = session.get("lang") if has_request_context() else None
-    if lang in current_app.config["LOCALES"]:
-        return lang
+    """The signed-in customer's saved language, else the one chosen in this browser, else the default."""
+    login = _signed_in_login()
+    for lang in (login.language if login else None, session.get("lang") if has_request_context() else None):
+        if lang in current_app.config["LOCALES"]:
+            return lang
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def select_timezone() -> str:
-    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    login = _signed_in_login()
+    return (login.timezone if login else None) or current_app.config["BABEL_DEFAULT_TIMEZONE"]
 
 
 def money(kopecks: int | None) -> str:

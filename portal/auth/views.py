@@ -5,7 +5,7 @@ from flask_login import current_user, logout_user
 
 from portal.auth import bp
 from portal.auth.forms import LanguageForm, LoginForm, NetworkLoginForm, SmsPasswordForm
-from portal.domain import auth, captcha
+from portal.domain import auth, captcha, preferences
 from portal.domain.errors import DomainError
 from portal.domain.phones import InvalidPhone, parse_msisdn
 from portal.extensions import db, limiter
@@ -186,6 +186,9 @@ def language():
     form = LanguageForm()
     if form.validate_on_submit() and form.lang.data in current_app.config["LOCALES"]:
         session["lang"] = form.lang.data
+        if isinstance(current_user, Login):
+            preferences.set_language(db.session, login_id=current_user.id, language=form.lang.data,
+                                     actor=current_actor())
     target = request.referrer or ""
     if not target.startswith(request.host_url):
         target = url_for("account.dashboard")

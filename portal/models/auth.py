@@ -20,6 +20,9 @@ class Login(UserMixin, Base):
     enabled: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     password_changed_at: Mapped[datetime | None]
+    # None: the portal's defaults (the browser session's language, BABEL_DEFAULT_TIMEZONE).
+    language: Mapped[str | None] = mapped_column(String(8))
+    timezone: Mapped[str | None] = mapped_column(String(40))
 
     primary_account: Mapped[Account] = relationship()
     # Set by the user loader: the LoginSession this request runs in.

@@ -1,7 +1,13 @@
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import get_timezone_location
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from wtforms import PasswordField
+from wtforms import PasswordField, SelectField
 from wtforms.validators import EqualTo, InputRequired, Length
 
+from portal.domain.preferences import TIME_ZONES
 from portal.forms import PortalForm
 
 
@@ -15,3 +21,19 @@ class PasswordForm(PortalForm):
                             validators=[InputRequired(_l("Type the new password once more.")),
                                         EqualTo("new_password", _l("The two passwords differ."))],
                             render_kw={"autocomplete": "new-password", "maxlength": 128})
+
+
+class PreferencesForm(PortalForm):
+    language = SelectField(_l("Language"), choices=[("ru", "Русский"), ("en", "English")])
+    timezone = SelectField(_l("Time zone"), description=_l("Times on the pages and in SMS alerts are shown in it."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = [(zone, zone_label(zone)) for zone in TIME_ZONES]
+
+
+def zone_label(zone: str) -> str:
+    """"Asia/Yekaterinburg" → "Yekaterinburg (UTC+5)", in the reader's language where Babel knows the city."""
+    offset = datetime.now(ZoneInfo(zone)).utcoffset()
+    hours = int(offset.total_seconds() // 3600)
+    return f"{get_timezone_location(zone, locale=get_locale(), return_city=True)} (UTC{hours:+d})"

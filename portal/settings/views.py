@@ -1,13 +1,15 @@
-from flask import flash
+from flask import abort, current_app, flash, session
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.domain import auth
-from portal.domain.errors import DomainError
+from portal.domain import auth, devices, preferences
+from portal.domain.accounts import accounts_of_login
+from portal.domain.errors import DomainError, NotFound
 from portal.extensions import db
+from portal.forms import PortalForm
 from portal.models import utcnow
 from portal.settings import bp
-from portal.settings.forms import PasswordForm
+from portal.settings.forms import PasswordForm, PreferencesForm
 from portal.web import auth_policy, current_actor, customer_required, render, see_other
 
 
@@ -34,3 +36,64 @@ def password():
             form.add_domain_error(err)
     return render("settings/password.html", "settings/_password_form.html", form=form, forced=forced,
                   status=form.status)
+
+
+@bp.route("/preferences", methods=["GET", "POST"])
+@customer_required
+def preferences_page():
+    form = PreferencesForm(data={"language": current_user.language or str(current_app.jinja_env.globals[
+        "current_locale"]()), "timezone": current_user.timezone or current_app.config["BABEL_DEFAULT_TIMEZONE"]})
+    if form.validate_on_submit():
+        try:
+            preferences.set_preferences(db.session, login_id=current_user.id, language=form.language.data,
+                                        timezone=form.timezone.data, locales=current_app.config["LOCALES"],
+                                        actor=current_actor())
+            session["lang"] = form.language.data
+            flash(_("Saved."))
+            return see_other(".preferences_page")
+        except DomainError as err:
+            form.add_domain_error(err)
+    return render("settings/preferences.html", status=form.status, form=form)
+
+
+@bp.get("/sessions")
+@customer_required
+def sessions():
+    places = [tuple(p) for p in current_app.config["IP_PLACES"]]
+    rows = [(s, devices.describe_browser(s.user_agent), devices.place_of(s.ip, places))
+            for s in devices.active_sessions(db.session, current_user.id)]
+    return render("settings/sessions.html", rows=rows, current_token=current_user.web_session.token,
+                  form=PortalForm())
+
+
+@bp.post("/sessions/<int:session_id>/end")
+@customer_required
+def end_session(session_id: int):
+    if not PortalForm().validate_on_submit():
+        abort(400)
+    if session_id == current_user.web_session.id:
+        abort(404)  # this device signs out with "Sign out", which also clears the cookie
+    try:
+        devices.end_session(db.session, login_id=current_user.id, session_id=session_id, actor=current_actor(),
+                            now=utcnow())
+    except NotFound:
+        abort(404)
+    flash(_("That device is signed out."))
+    return see_other(".sessions")
+
+
+@bp.post("/sessions/end-others")
+@customer_required
+def end_other_sessions():
+    if not PortalForm().validate_on_submit():
+        abort(400)
+    ended = devices.end_other_sessions(db.session, login_id=current_user.id,
+                                       keep_token=current_user.web_session.token, actor=current_actor(), now=utcnow())
+    flash(_("Signed out on every other device (%(n)d).", n=ended))
+    return see_other(".sessions")
+
+
+@bp.get("/contracts")
+@customer_required
+def contracts():
+    return render("settings/contracts.html", accounts=accounts_of_login(db.session, current_user.id))

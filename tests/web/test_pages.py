@@ -12,7 +12,8 @@ from tests.helpers import captcha_token
 PUBLIC = ["/auth/login", "/auth/password", "/auth/password/sent?phone=%2B79161234567", "/admin/login",
           "/no-such-page"]
 CUSTOMER = ["/", "/?block=allowances", "/archive", "/numbers/", "/numbers/link", "/numbers/{linked}/unlink",
-            "/settings/", "/settings/password", "/tariffs/",
+            "/settings/", "/settings/password", "/settings/preferences", "/settings/sessions", "/settings/contracts",
+            "/tariffs/",
             "/tariffs/{tariff}",
             "/services/", "/services/{service}", "/services/subscriptions",
             "/services/subscriptions/{subscription}/disconnect", "/payments/topup", "/payments/history",
