@@ -186,8 +186,10 @@ def authenticate(session: Session, *, msisdn: str, password: str, ip: str | None
     check_not_throttled(session, identifier=msisdn, ip=ip, now=now, policy=policy)
     account, login = login_for_msisdn(session, msisdn)
     password = password[:128]
-    ok = login is not None and login.enabled and (
-        check_secret(login.password_hash, password) or _use_temporary_password(session, login, password, now))
+    # A switched-off login opens with a new SMS password only (see domain.closing).
+    ok = login is not None and (
+        (login.enabled and check_secret(login.password_hash, password))
+        or _use_temporary_password(session, login, password, now))
     if not ok:
         count_failure(session, identifier=msisdn, now=now, policy=policy)
         record(session, Actor(login_id=login.id if login else None, ip=ip), "login_failed",
@@ -211,6 +213,10 @@ def _use_temporary_password(session: Session, login: Login, password: str, now: 
         return False
     challenge.used_at = now
     login.must_change_password = True
+    if not login.enabled:
+        login.enabled = True
+        record(session, Actor(login_id=login.id, account_id=login.primary_account_id), "personal_account_reopened",
+               obj=login)
     return True
 
 
@@ -248,6 +254,8 @@ def network_login(session: Session, *, msisdn: str, ip: str | None, now: datetim
     account, login = login_for_msisdn(session, msisdn)
     if account is None:
         raise LoginFailed(_l("This number cannot sign in here."))
+    if login is not None and not login.enabled:
+        raise LoginFailed(_l("Your personal account is switched off. Get a password by SMS to switch it on again."))
     login = _ensure_login(session, account, login, now)
     record(session, Actor(login_id=login.id, account_id=account.id, ip=ip), "login", obj=login,
            detail="operator network")

@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import get_timezone_location
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from wtforms import PasswordField, SelectField
+from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length
 
 from portal.domain.preferences import TIME_ZONES
@@ -37,3 +37,11 @@ def zone_label(zone: str) -> str:
     offset = datetime.now(ZoneInfo(zone)).utcoffset()
     hours = int(offset.total_seconds() // 3600)
     return f"{get_timezone_location(zone, locale=get_locale(), return_city=True)} (UTC{hours:+d})"
+
+
+class CloseForm(PortalForm):
+    code = StringField(_l("Code from the SMS"), validators=[InputRequired(_l("Type the code from the SMS.")),
+                                                            Length(max=12)],
+                       render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 12})
+    confirm = BooleanField(_l("I understand: I will be signed out everywhere"),
+                           validators=[InputRequired(_l("Tick the box to confirm."))])

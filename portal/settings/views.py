@@ -1,15 +1,15 @@
-from flask import abort, current_app, flash, session
+from flask import abort, current_app, flash, redirect, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, logout_user
 
-from portal.domain import auth, devices, preferences
+from portal.domain import auth, closing, devices, preferences
 from portal.domain.accounts import accounts_of_login
 from portal.domain.errors import DomainError, NotFound
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.forms import PortalForm
 from portal.models import utcnow
 from portal.settings import bp
-from portal.settings.forms import PasswordForm, PreferencesForm
+from portal.settings.forms import CloseForm, PasswordForm, PreferencesForm
 from portal.web import auth_policy, current_actor, customer_required, render, see_other
 
 
@@ -97,3 +97,43 @@ def end_other_sessions():
 @customer_required
 def contracts():
     return render("settings/contracts.html", accounts=accounts_of_login(db.session, current_user.id))
+
+
+@bp.route("/close", methods=["GET", "POST"])
+@customer_required
+def close():
+    """Switch the personal account off: confirmed with a code sent by SMS to the login's own number."""
+    form = CloseForm()
+    if form.validate_on_submit():
+        try:
+            closing.close(db.session, login_id=current_user.id, code=form.code.data, actor=current_actor(),
+                          now=utcnow(), policy=auth_policy())
+        except DomainError as err:
+            form.add_domain_error(err)
+        else:
+            language = session.get("lang")
+            logout_user()
+            session.clear()
+            if language:
+                session["lang"] = language
+            flash(_("Your personal account is switched off. Your numbers keep working. To switch it on again, "
+                    "get a password by SMS."))
+            return redirect(url_for("auth.login"), 303)
+    return render("settings/close.html", status=form.status, form=form, code_form=PortalForm(formdata=None),
+                  code_sent=session.get("close_code_sent", False))
+
+
+@bp.post("/close/code")
+@customer_required
+@limiter.limit("3 per hour")
+def close_code():
+    if not PortalForm().validate_on_submit():
+        abort(400)
+    try:
+        closing.send_code(db.session, login_id=current_user.id, actor=current_actor(), now=utcnow(),
+                          policy=auth_policy())
+        session["close_code_sent"] = True
+        flash(_("The code is sent by SMS to your number."))
+    except DomainError as err:
+        flash(err.message)
+    return see_other(".close")
