@@ -7,12 +7,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from portal.domain import idempotency
+from portal.domain import idempotency, ledger
 from portal.domain.audit import Actor, record
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.overview import active_subscriptions
 from portal.domain.tariffs import period_bounds
-from portal.models import Account, AccountStatus, LedgerEntry, Service, Subscription
+from portal.models import Account, AccountStatus, Service, Subscription
 
 # Which service kinds an account of each kind may connect.
 KINDS = {"mobile": ("mobile",), "home": ("home", "tv")}
@@ -127,9 +127,8 @@ def connect_service(session: Session, *, account_id: int, service_id: int, idemp
                ("month", round(service.monthly_fee * _fraction_left(now)), f"{service.name}, rest of the month"))
     for suffix, amount, description in charges:
         if amount:
-            account.balance -= amount
-            session.add(LedgerEntry(account_id=account.id, amount=-amount, kind="service_fee", created_at=now,
-                                    idempotency_key=f"svc:{idempotency_key}:{suffix}", description=description))
+            ledger.post(session, account, amount=-amount, kind="service_fee", key=f"svc:{idempotency_key}:{suffix}",
+                        description=description, now=now)
     session.add(Subscription(account_id=account.id, service_id=service.id, status="active", since=now))
     record(session, actor, "service_connected", obj=account, detail=service.code)
     idempotency.commit_once(session)
@@ -154,9 +153,7 @@ def disconnect_service(session: Session, *, account_id: int, subscription_id: in
     refund = round(subscription.service.monthly_fee * _fraction_left(now)) if subscription.service.refund_unused \
         else 0
     if refund:
-        account.balance += refund
-        session.add(LedgerEntry(account_id=account.id, amount=refund, kind="adjustment", created_at=now,
-                                idempotency_key=f"svc:{idempotency_key}:refund",
-                                description=f"Unused part of {subscription.service.name}"))
+        ledger.post(session, account, amount=refund, kind="adjustment", key=f"svc:{idempotency_key}:refund",
+                    description=f"Unused part of {subscription.service.name}", now=now)
     record(session, actor, "service_disconnected", obj=account, detail=subscription.service.code)
     idempotency.commit_once(session)

@@ -6,11 +6,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from portal.domain import idempotency
+from portal.domain import idempotency, ledger
 from portal.domain.audit import Actor, record
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.overview import current_allowance
-from portal.models import Account, AccountStatus, Allowance, LedgerEntry, Tariff
+from portal.models import Account, AccountStatus, Allowance, Tariff
 
 PACKAGE = (("minutes", "minutes"), ("sms", "sms"), ("mms", "mms"), ("data_mb", "data_mb"))
 
@@ -98,10 +98,8 @@ def change_tariff(session: Session, *, account_id: int, tariff_id: int, idempote
     old = account.tariff
     quote = quote_switch(session, account, tariff, now=now)
     if quote.fee:
-        account.balance -= quote.fee
-        session.add(LedgerEntry(account_id=account.id, amount=-quote.fee, kind="tariff_fee", created_at=now,
-                                idempotency_key=f"tariff:{idempotency_key}",
-                                description=f"Switch to {tariff.name}"))
+        ledger.post(session, account, amount=-quote.fee, kind="tariff_fee", key=f"tariff:{idempotency_key}",
+                    description=f"Switch to {tariff.name}", now=now)
     _replace_package(session, account, quote, now)
     account.tariff_id = tariff.id
     record(session, actor, "tariff_changed", obj=account,
