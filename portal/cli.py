@@ -7,7 +7,7 @@ from portal.domain import demo, staff
 from portal.domain.audit import SYSTEM
 from portal.domain.errors import DomainError
 from portal.extensions import db
-from portal.models import SmsMessage
+from portal.models import SmsMessage, utcnow
 
 
 def init_app(app: Flask) -> None:
@@ -57,6 +57,14 @@ def sms_deliver():
     click.echo(f"{len(ids)} queued message(s) handed to delivery.")
 
 
+@sms_group.command("release-alerts")
+def sms_release_alerts():
+    """Send the alerts held for quiet hours that are over (the Celery beat does it every 5 minutes)."""
+    from portal.domain.alerts import release_due
+
+    click.echo(f"{release_due(db.session, now=utcnow())} held alert(s) sent.")
+
+
 @click.group("billing")
 def billing_group():
     """Money checks and runs."""
@@ -68,7 +76,6 @@ def billing_group():
 def billing_run(day):
     """Monthly fees and packages on period starts, overdue promised payments; safe to run twice."""
     from portal.domain.billing import AutopaySettings, run_billing
-    from portal.models import utcnow
 
     now = utcnow()
     click.echo(run_billing(db.session, day=day.date() if day else now.date(), now=now,

@@ -14,7 +14,7 @@ from portal.domain.catalog import InvalidAmount, format_roubles, parse_roubles
 from portal.domain.errors import DomainError
 from portal.domain.phones import InvalidPhone, parse_msisdn
 from portal.models import utcnow
-from portal.web import retry_message
+from portal.web import retry_message, select_timezone
 
 
 class PortalForm(FlaskForm):
@@ -116,7 +116,7 @@ def period_filter(kinds):
     form = PeriodForm(request.args, kinds=kinds)
     form.start.data = form.start.data or today - timedelta(days=30)
     form.end.data = form.end.data or today
-    tz = current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    tz = select_timezone()
     period = history.Period(today - timedelta(days=30), today, tz)
     if form.validate():
         try:

@@ -39,6 +39,8 @@ def init_celery(app: Flask) -> None:
     celery.conf.beat_schedule = {
         # Every night after midnight Moscow time (21:05 UTC): the day's fees, packages and overdue promises.
         "billing-run": {"task": "portal.billing_run", "schedule": crontab(hour=21, minute=5)},
+        # Alerts held for quiet hours go out when the hours end.
+        "release-alerts": {"task": "portal.release_alerts", "schedule": crontab(minute="*/5")},
     }
     celery.conf.update(app.config.get("CELERY", {}))
     celery.flask_app = app
@@ -94,3 +96,11 @@ def billing_run() -> str:
         return str(run_billing(session, day=to_user_timezone(now).date(), now=now,
                                autopay=AutopaySettings.from_config(current_app.config),
                                kopecks_per_point=current_app.config["BONUS_KOPECKS_PER_POINT"]))
+
+
+@celery.task(name="portal.release_alerts")
+def release_alerts() -> int:
+    from portal.domain.alerts import release_due
+
+    with Session(db.engine) as session:
+        return release_due(session, now=utcnow())

@@ -80,6 +80,20 @@ def empty_tables() -> None:
                 conn.execute(sa.text(f'delete from "{table}"'))
 
 
+@pytest.fixture(autouse=True)
+def celery_join_flag():
+    """Reset Celery's process-wide "inside a task" flag after each test.
+
+    An eager task sets and restores it around itself without a lock, so eager SMS
+    deliveries from several threads at once (the concurrency tests) can leave it set,
+    and a later ``result.get()`` in another test would then refuse to run.
+    """
+    yield
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+
+
 @pytest.fixture
 def config_overrides() -> dict:
     """Override in a test module (or parametrize) to change the app's configuration."""

@@ -16,7 +16,7 @@ GROUPS = OrderedDict([
         "login": _l("Signed in"), "login_failed": _l("Failed sign-in"), "logout": _l("Signed out"),
         "password_changed": _l("Password changed"), "sms_password_requested": _l("Password requested by SMS"),
         "session_ended": _l("A device signed out"), "sessions_ended": _l("Signed out on other devices"),
-        "preferences_changed": _l("Language or time zone changed"),
+        "preferences_changed": _l("Language or time zone changed"), "alerts_changed": _l("SMS alerts changed"),
         "close_code_sent": _l("Code to switch the personal account off sent"),
         "personal_account_closed": _l("Personal account switched off"),
         "personal_account_reopened": _l("Personal account switched on again")})),

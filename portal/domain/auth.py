@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from portal.domain import captcha
+from portal.domain import alerts, captcha
 from portal.domain.audit import Actor, record
 from portal.domain.errors import DomainError
 from portal.domain.passwords import check_new_password, check_secret, generate_temporary_password, hash_secret
@@ -266,9 +266,18 @@ def network_login(session: Session, *, msisdn: str, ip: str | None, now: datetim
 def open_session(session: Session, *, login: Login, ip: str | None, user_agent: str | None,
                  now: datetime) -> LoginSession:
     """Start a device session (commits, together with the login's audit event)."""
+    user_agent = (user_agent or "")[:300]
+    known = set(session.scalars(select(LoginSession.user_agent).where(LoginSession.login_id == login.id)))
     web_session = LoginSession(token=secrets.token_urlsafe(32), login_id=login.id, created_at=now,
-                               last_seen_at=now, ip=ip, user_agent=(user_agent or "")[:300])
+                               last_seen_at=now, ip=ip, user_agent=user_agent)
     session.add(web_session)
+    account = login.primary_account
+    if known and user_agent not in known:
+        alerts.notify(session, account=account, event="new_device", now=now, ip=ip or "?",
+                      message=_l("a sign-in to your personal account from a new device (IP %(ip)s). If it was not "
+                                 "you, change your password."))
+    alerts.notify(session, account=account, event="login", now=now, ip=ip or "?",
+                  message=_l("a sign-in to your personal account (IP %(ip)s)."))
     session.commit()
     return web_session
 

@@ -2,9 +2,11 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from portal.domain import alerts
 from portal.models import Account, LedgerEntry
 
 
@@ -16,7 +18,13 @@ def post(session: Session, account: Account, *, amount: int, kind: str, key: str
     entry = LedgerEntry(account_id=account.id, amount=amount, kind=kind, idempotency_key=key,
                         description=description[:200], created_at=now, related_entry_id=related_entry_id)
     session.add(entry)
+    before = account.balance
     account.balance += amount
+    alerts.balance_moved(session, account=account, before=before, after=account.balance, now=now)
+    if kind in alerts.PAYMENT_KINDS:
+        alerts.notify(session, account=account, event="payment", now=now, amount=f"{amount / 100:.2f}",
+                      balance=f"{account.balance / 100:.2f}",
+                      message=_l("%(amount)s roubles received, the balance is %(balance)s roubles."))
     return entry
 
 

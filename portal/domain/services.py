@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from portal.domain import idempotency, ledger
+from portal.domain import alerts, idempotency, ledger
 from portal.domain.audit import Actor, record
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.overview import active_subscriptions
@@ -130,6 +130,8 @@ def connect_service(session: Session, *, account_id: int, service_id: int, idemp
             ledger.post(session, account, amount=-amount, kind="service_fee", key=f"svc:{idempotency_key}:{suffix}",
                         description=description, now=now)
     session.add(Subscription(account_id=account.id, service_id=service.id, status="active", since=now))
+    alerts.notify(session, account=account, event="change", now=now, name=service.name,
+                  message=_l("the service %(name)s is connected."))
     record(session, actor, "service_connected", obj=account, detail=service.code)
     idempotency.commit_once(session)
 
@@ -155,5 +157,7 @@ def disconnect_service(session: Session, *, account_id: int, subscription_id: in
     if refund:
         ledger.post(session, account, amount=refund, kind="adjustment", key=f"svc:{idempotency_key}:refund",
                     description=f"Unused part of {subscription.service.name}", now=now)
+    alerts.notify(session, account=account, event="change", now=now, name=subscription.service.name,
+                  message=_l("the service %(name)s is disconnected."))
     record(session, actor, "service_disconnected", obj=account, detail=subscription.service.code)
     idempotency.commit_once(session)

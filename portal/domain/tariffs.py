@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from portal.domain import idempotency, ledger
+from portal.domain import alerts, idempotency, ledger
 from portal.domain.audit import Actor, record
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.overview import current_allowance
@@ -102,6 +102,8 @@ def change_tariff(session: Session, *, account_id: int, tariff_id: int, idempote
                     description=f"Switch to {tariff.name}", now=now)
     _replace_package(session, account, quote, now)
     account.tariff_id = tariff.id
+    alerts.notify(session, account=account, event="change", now=now, name=tariff.name,
+                  message=_l("your tariff is now %(name)s."))
     record(session, actor, "tariff_changed", obj=account,
            detail=f"{old.name if old else '-'} -> {tariff.name}; fee {quote.fee}")
     idempotency.commit_once(session)

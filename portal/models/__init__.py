@@ -1,4 +1,5 @@
 """All models, imported here so metadata and Alembic see every table."""
+from portal.models.alerts import AlertSettings, HeldAlert
 from portal.models.audit import AuditEvent
 from portal.models.auth import (
     Challenge,
@@ -25,10 +26,9 @@ from portal.models.usage import UsageRecord
 from portal.models.vouchers import Voucher
 
 __all__ = [
-    "Account", "AccountKind", "AccountStatus", "Allowance", "AuditEvent", "AutoPayment", "Base", "BonusAccount",
-    "BonusEntry", "CardPayment", "CardToken", "Challenge", "Customer", "HomeContract", "LedgerEntry", "Line",
-    "LinkRequest", "LinkRequestNumber", "Login",
-    "LoginAccount", "LoginSession", "LoginThrottle", "PasswordRequest", "ProcessedRequest", "PromisedPayment",
-    "Reward", "Service", "SmsMessage", "Staff", "StaffSession", "Subscription", "Tariff", "Transfer", "UsageRecord",
-    "utcnow", "Voucher",
+    "Account", "AccountKind", "AccountStatus", "AlertSettings", "Allowance", "AuditEvent", "AutoPayment", "Base",
+    "BonusAccount", "BonusEntry", "CardPayment", "CardToken", "Challenge", "Customer", "HeldAlert", "HomeContract",
+    "LedgerEntry", "Line", "LinkRequest", "LinkRequestNumber", "Login", "LoginAccount", "LoginSession",
+    "LoginThrottle", "PasswordRequest", "ProcessedRequest", "PromisedPayment", "Reward", "Service", "SmsMessage",
+    "Staff", "StaffSession", "Subscription", "Tariff", "Transfer", "UsageRecord", "utcnow", "Voucher",
 ]

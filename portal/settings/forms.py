@@ -4,11 +4,11 @@ from zoneinfo import ZoneInfo
 from babel.dates import get_timezone_location
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, PasswordField, SelectField, StringField
-from wtforms.validators import EqualTo, InputRequired, Length
+from wtforms import BooleanField, PasswordField, SelectField, StringField, TimeField
+from wtforms.validators import EqualTo, InputRequired, Length, Optional
 
 from portal.domain.preferences import TIME_ZONES
-from portal.forms import PortalForm
+from portal.forms import MoneyField, PortalForm
 
 
 class PasswordForm(PortalForm):
@@ -45,3 +45,14 @@ class CloseForm(PortalForm):
                        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 12})
     confirm = BooleanField(_l("I understand: I will be signed out everywhere"),
                            validators=[InputRequired(_l("Tick the box to confirm."))])
+
+
+class AlertsForm(PortalForm):
+    low_balance = BooleanField(_l("The balance goes below"))
+    low_balance_below = MoneyField(_l("Amount, roubles"), render_kw={"inputmode": "decimal", "maxlength": 12})
+    on_payment = BooleanField(_l("A payment is received"))
+    on_change = BooleanField(_l("The tariff or a service is changed"))
+    on_new_device = BooleanField(_l("Someone signs in from a new device"))
+    on_every_login = BooleanField(_l("Every sign-in"))
+    quiet_from = TimeField(_l("Quiet from"), validators=[Optional()])
+    quiet_to = TimeField(_l("until"), validators=[Optional()])

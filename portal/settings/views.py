@@ -2,15 +2,15 @@ from flask import abort, current_app, flash, redirect, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
-from portal.domain import auth, closing, devices, preferences
+from portal.domain import alerts, auth, closing, devices, preferences
 from portal.domain.accounts import accounts_of_login
 from portal.domain.errors import DomainError, NotFound
 from portal.extensions import db, limiter
 from portal.forms import PortalForm
 from portal.models import utcnow
 from portal.settings import bp
-from portal.settings.forms import CloseForm, PasswordForm, PreferencesForm
-from portal.web import auth_policy, current_actor, customer_required, render, see_other
+from portal.settings.forms import AlertsForm, CloseForm, PasswordForm, PreferencesForm
+from portal.web import account_in_focus, auth_policy, current_actor, customer_required, render, see_other
 
 
 @bp.get("/")
@@ -137,3 +137,43 @@ def close_code():
     except DomainError as err:
         flash(err.message)
     return see_other(".close")
+
+
+def _minutes(value) -> int | None:
+    return value.hour * 60 + value.minute if value is not None else None
+
+
+def _clock(minutes: int | None):
+    from datetime import time
+
+    return time(minutes // 60, minutes % 60) if minutes is not None else None
+
+
+@bp.route("/alerts", methods=["GET", "POST"])
+@customer_required
+def alerts_page():
+    """Which events send an SMS to the number in focus, and the quiet hours."""
+    account = account_in_focus()
+    saved = alerts.settings_of(db.session, account.id)
+    form = AlertsForm(data={
+        "low_balance": saved.low_balance_below is not None, "low_balance_below": saved.low_balance_below,
+        "on_payment": saved.on_payment, "on_change": saved.on_change, "on_new_device": saved.on_new_device,
+        "on_every_login": saved.on_every_login, "quiet_from": _clock(saved.quiet_from),
+        "quiet_to": _clock(saved.quiet_to)})
+    if form.validate_on_submit():
+        if form.low_balance.data and form.low_balance_below.data is None:
+            form.low_balance_below.errors = [_("Say below which amount to send the alert.")]
+        else:
+            try:
+                alerts.save_settings(
+                    db.session, account_id=account.id,
+                    low_balance_below=form.low_balance_below.data if form.low_balance.data else None,
+                    on_payment=form.on_payment.data, on_change=form.on_change.data,
+                    on_new_device=form.on_new_device.data, on_every_login=form.on_every_login.data,
+                    quiet_from=_minutes(form.quiet_from.data), quiet_to=_minutes(form.quiet_to.data),
+                    actor=current_actor(), now=utcnow())
+                flash(_("Alerts saved."))
+                return see_other(".alerts_page")
+            except DomainError as err:
+                form.add_domain_error(err)
+    return render("settings/alerts.html", status=form.status, form=form, account=account)

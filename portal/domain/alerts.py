@@ -1,0 +1,152 @@
+"""SMS alerts: the one place that decides whether an event sends an SMS to a line, and when.
+
+Features call ``notify`` (or ``balance_moved`` from the ledger); the account's
+alert settings say whether the event is wanted, the owner's language picks the
+text, and quiet hours (in the owner's time zone) hold the SMS until they end.
+"""
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.domain.audit import Actor, record
+from portal.domain.errors import DomainError
+from portal.domain.sms import queue_sms
+from portal.models import Account, AlertSettings, HeldAlert, Login
+
+EVENTS = ("low_balance", "payment", "change", "new_device", "login")
+# Money coming in: the "payment received" alert.
+PAYMENT_KINDS = frozenset({"card_topup", "voucher", "transfer_in"})
+
+
+class InvalidAlertSettings(DomainError):
+    pass
+
+
+@dataclass(frozen=True)
+class AlertPolicy:
+    brand: str
+    default_timezone: str
+    default_locale: str
+
+    @classmethod
+    def current(cls) -> "AlertPolicy":
+        # Alerts start deep inside money and auth functions: the app's settings are read
+        # here rather than threaded through every caller (app state, not request state).
+        cfg = current_app.config
+        return cls(brand=cfg["BRAND"], default_timezone=cfg["BABEL_DEFAULT_TIMEZONE"],
+                   default_locale=cfg["BABEL_DEFAULT_LOCALE"])
+
+
+def settings_of(session: Session, account_id: int) -> AlertSettings:
+    """The account's settings, or the defaults (not added to the session)."""
+    return session.get(AlertSettings, account_id) or AlertSettings(
+        account_id=account_id, low_balance_below=None, on_payment=True, on_change=True, on_new_device=True,
+        on_every_login=False, quiet_from=None, quiet_to=None)
+
+
+def wanted(settings: AlertSettings, event: str) -> bool:
+    return {"low_balance": settings.low_balance_below is not None, "payment": settings.on_payment,
+            "change": settings.on_change, "new_device": settings.on_new_device,
+            "login": settings.on_every_login}[event]
+
+
+def quiet_until(settings: AlertSettings, now: datetime, zone: str) -> datetime | None:
+    """When the quiet hours around ``now`` end (naive UTC), or None when ``now`` is not in them."""
+    if settings.quiet_from is None or settings.quiet_to is None or settings.quiet_from == settings.quiet_to:
+        return None
+    local = now.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(zone))
+    minute = local.hour * 60 + local.minute
+    start, end = settings.quiet_from, settings.quiet_to
+    inside = start <= minute < end if start < end else (minute >= start or minute < end)
+    if not inside:
+        return None
+    end_day = local.date() + timedelta(days=1) if minute >= end else local.date()
+    local_end = datetime.combine(end_day, time(end // 60, end % 60), tzinfo=ZoneInfo(zone))
+    return local_end.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def _owner_login(session: Session, account_id: int) -> Login | None:
+    return session.scalar(select(Login).where(Login.primary_account_id == account_id))
+
+
+def _recipient(account: Account) -> str | None:
+    if account.line is not None:
+        return account.line.msisdn
+    return account.home_contract.contact_phone if account.home_contract is not None else None
+
+
+def notify(session: Session, *, account: Account, event: str, message, now: datetime, **params) -> HeldAlert | None:
+    """Send (or hold for quiet hours) the alert for ``event`` if the account wants it; the caller commits.
+
+    ``message`` is a lazy string with %(name)s placeholders; it is rendered in the owner's language.
+    Returns the held alert when quiet hours hold it.
+    """
+    settings = settings_of(session, account.id)
+    to = _recipient(account)
+    if to is None or not wanted(settings, event):
+        return None
+    policy = AlertPolicy.current()
+    login = _owner_login(session, account.id)
+    with force_locale((login.language if login else None) or policy.default_locale):
+        text = f"{policy.brand}: {str(message) % params}"
+    hold = quiet_until(settings, now, (login.timezone if login else None) or policy.default_timezone)
+    if hold is not None:
+        held = HeldAlert(account_id=account.id, to=to, event=event, text=text[:500], created_at=now, hold_until=hold)
+        session.add(held)
+        return held
+    queue_sms(session, to=to, text=text, purpose="alert")
+    return None
+
+
+def balance_moved(session: Session, *, account: Account, before: int, after: int, now: datetime) -> None:
+    """The low-balance alert, once, when the balance goes below the line's threshold."""
+    if after >= before:
+        return
+    threshold = settings_of(session, account.id).low_balance_below
+    if threshold is not None and before >= threshold > after:
+        notify(session, account=account, event="low_balance", now=now,
+               message=_l("your balance is %(balance)s roubles, below the %(threshold)s you set. Top up to stay "
+                          "connected."), balance=_roubles(after), threshold=_roubles(threshold))
+
+
+def _roubles(kopecks: int) -> str:
+    return f"{kopecks / 100:.2f}"
+
+
+def release_due(session: Session, *, now: datetime) -> int:
+    """Send the held alerts whose quiet hours are over (commits); the alerts job runs it."""
+    due = list(session.scalars(select(HeldAlert).where(HeldAlert.sent_at.is_(None), HeldAlert.hold_until <= now)
+                               .order_by(HeldAlert.id).with_for_update(skip_locked=True)))
+    for held in due:
+        queue_sms(session, to=held.to, text=held.text, purpose="alert")
+        held.sent_at = now
+    session.commit()
+    return len(due)
+
+
+def save_settings(session: Session, *, account_id: int, low_balance_below: int | None, on_payment: bool,
+                  on_change: bool, on_new_device: bool, on_every_login: bool, quiet_from: int | None,
+                  quiet_to: int | None, actor: Actor, now: datetime) -> None:
+    if low_balance_below is not None and not 0 <= low_balance_below <= 10_000_00:
+        raise InvalidAlertSettings(_l("Choose an amount from 0 to 10 000 roubles."), field="low_balance_below")
+    if (quiet_from is None) != (quiet_to is None):
+        raise InvalidAlertSettings(_l("Give both the start and the end of the quiet hours, or neither."),
+                                   field="quiet_to")
+    for value, field in ((quiet_from, "quiet_from"), (quiet_to, "quiet_to")):
+        if value is not None and not 0 <= value < 24 * 60:
+            raise InvalidAlertSettings(_l("Choose a time of day."), field=field)
+    settings = session.get(AlertSettings, account_id, with_for_update=True)
+    if settings is None:
+        settings = AlertSettings(account_id=account_id)
+        session.add(settings)
+    settings.low_balance_below, settings.on_payment, settings.on_change = low_balance_below, on_payment, on_change
+    settings.on_new_device, settings.on_every_login = on_new_device, on_every_login
+    settings.quiet_from, settings.quiet_to, settings.updated_at = quiet_from, quiet_to, now
+    record(session, actor, "alerts_changed", account_id=account_id, object_type="account", object_id=str(account_id))
+    session.commit()
