@@ -119,3 +119,7 @@ IP_PLACES = [
     ["10.0.0.0/8", "Local network"], ["172.16.0.0/12", "Local network"], ["192.168.0.0/16", "Local network"],
     ["127.0.0.0/8", "This computer"], ["::1/128", "This computer"],
 ]
+
+# Mobile internet access point, shown in Settings and sent by SMS on request (at most N a day per number).
+INTERNET_SETTINGS = {"apn": "internet", "user": "gdata", "password": "gdata"}
+INTERNET_SETTINGS_SMS_PER_DAY = 3

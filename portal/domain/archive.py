@@ -17,6 +17,7 @@ GROUPS = OrderedDict([
         "password_changed": _l("Password changed"), "sms_password_requested": _l("Password requested by SMS"),
         "session_ended": _l("A device signed out"), "sessions_ended": _l("Signed out on other devices"),
         "preferences_changed": _l("Language or time zone changed"), "alerts_changed": _l("SMS alerts changed"),
+        "internet_settings_sent": _l("Internet settings sent by SMS"),
         "close_code_sent": _l("Code to switch the personal account off sent"),
         "personal_account_closed": _l("Personal account switched off"),
         "personal_account_reopened": _l("Personal account switched on again")})),

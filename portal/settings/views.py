@@ -1,8 +1,8 @@
-from flask import abort, current_app, flash, redirect, session, url_for
+from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
-from portal.domain import alerts, auth, closing, devices, preferences
+from portal.domain import alerts, auth, closing, devices, linetools, preferences
 from portal.domain.accounts import accounts_of_login
 from portal.domain.errors import DomainError, NotFound
 from portal.extensions import db, limiter
@@ -10,7 +10,16 @@ from portal.forms import PortalForm
 from portal.models import utcnow
 from portal.settings import bp
 from portal.settings.forms import AlertsForm, CloseForm, PasswordForm, PreferencesForm
-from portal.web import account_in_focus, auth_policy, current_actor, customer_required, render, see_other
+from portal.web import (
+    account_in_focus,
+    auth_policy,
+    current_actor,
+    customer_required,
+    is_htmx_partial,
+    render,
+    retry_message,
+    see_other,
+)
 
 
 @bp.get("/")
@@ -177,3 +186,41 @@ def alerts_page():
             except DomainError as err:
                 form.add_domain_error(err)
     return render("settings/alerts.html", status=form.status, form=form, account=account)
+
+
+@bp.get("/missed-calls")
+@customer_required
+def missed_calls():
+    """The missed-call notice service and the calls missed while the phone was off (last 30 days)."""
+    from datetime import timedelta
+
+    account = account_in_focus()
+    before = request.args.get("before", type=int)
+    calls, next_before = linetools.missed_calls(db.session, account.id, since=utcnow() - timedelta(days=30),
+                                                before_id=before)
+    partial = "settings/_missed_rows.html" if before and is_htmx_partial() else None
+    return render("settings/missed_calls.html", partial, account=account, calls=calls, next_before=next_before,
+                  before=before, service=linetools.missed_call_service(db.session),
+                  subscription=linetools.missed_call_subscription(db.session, account.id))
+
+
+@bp.route("/internet", methods=["GET", "POST"])
+@customer_required
+def internet():
+    """The access-point settings to type by hand, or sent to the phone by SMS."""
+    account = account_in_focus()
+    form = PortalForm()
+    cfg = current_app.config
+    if form.validate_on_submit():
+        try:
+            linetools.send_internet_settings(db.session, account=account, settings=cfg["INTERNET_SETTINGS"],
+                                             per_day=cfg["INTERNET_SETTINGS_SMS_PER_DAY"], brand=cfg["BRAND"],
+                                             locale=auth_policy().sms_locale, actor=current_actor(), now=utcnow())
+            flash(_("The settings are sent by SMS to %(number)s.",
+                    number=current_app.jinja_env.filters["phone"](account.line.msisdn)))
+            return see_other(".internet")
+        except DomainError as err:
+            form.form_errors.append(retry_message(err) if getattr(err, "retry_after", None) else err.message)
+            return render("settings/internet.html", status=429 if getattr(err, "retry_after", None) else 422,
+                          form=form, account=account, settings=cfg["INTERNET_SETTINGS"])
+    return render("settings/internet.html", form=form, account=account, settings=cfg["INTERNET_SETTINGS"])

@@ -13,7 +13,7 @@ PUBLIC = ["/auth/login", "/auth/password", "/auth/password/sent?phone=%2B7916123
           "/no-such-page"]
 CUSTOMER = ["/", "/?block=allowances", "/archive", "/numbers/", "/numbers/link", "/numbers/{linked}/unlink",
             "/settings/", "/settings/password", "/settings/preferences", "/settings/sessions", "/settings/contracts",
-            "/settings/close", "/settings/alerts",
+            "/settings/close", "/settings/alerts", "/settings/missed-calls", "/settings/internet",
             "/tariffs/",
             "/tariffs/{tariff}",
             "/services/", "/services/{service}", "/services/subscriptions",
