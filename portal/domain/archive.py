@@ -39,7 +39,8 @@ GROUPS = OrderedDict([
         "link_approved": _l("Numbers added"), "link_rejected": _l("Request to add numbers not approved"),
         "number_unlinked": _l("Number removed from the list")})),
     ("status", (_l("Line status"), {
-        "account_suspended": _l("Suspended"), "account_restored": _l("Restored")})),
+        "account_suspended": _l("Suspended"), "account_restored": _l("Restored"),
+        "account_terminated": _l("Contract ended")})),
 ])
 LABELS = {action: label for _, (_, actions) in GROUPS.items() for action, label in actions.items()}
 PAGE_SIZE = 30

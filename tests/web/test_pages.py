@@ -22,7 +22,7 @@ CUSTOMER = ["/", "/?block=allowances", "/archive", "/numbers/", "/numbers/link",
             "/payments/{payment}",
             "/payments/{payment}/3ds", "/payments/transfer/{transfer}"]
 STAFF = ["/admin/", "/admin/?q=Customer", "/admin/links", "/admin/links/{link}", "/admin/sms", "/admin/vouchers",
-         "/admin/customers/{customer}",
+         "/admin/customers/{customer}", "/admin/accounts/{linked}/terminate",
          "/admin/catalog",
          "/admin/catalog/tariffs/new", "/admin/catalog/tariffs/{tariff}", "/admin/catalog/services/new",
          "/admin/catalog/services/{service}"]
