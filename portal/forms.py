@@ -53,6 +53,30 @@ class PhoneField(StringField):
             raise ValidationError(str(err.message)) from None
 
 
+class SignInIdField(StringField):
+    """A phone number or a home contract number; ``.identifier`` holds the normalised form once validated."""
+
+    identifier: str | None = None
+
+    def pre_validate(self, form):
+        from portal.domain.auth import parse_identifier
+
+        self.identifier = None
+        if not self.data:
+            return
+        try:
+            self.identifier = parse_identifier(self.data, current_app.config["PHONE_DEFAULT_REGION"])
+        except InvalidPhone as err:
+            raise ValidationError(str(err.message)) from None
+
+
+def sign_in_id_field():
+    return SignInIdField(_l("Phone or contract number"),
+                         validators=[InputRequired(_l("Enter your phone number or contract number."))],
+                         render_kw={"autocomplete": "username", "maxlength": 40,
+                                    "placeholder": "+7 916 123-45-67"})
+
+
 def phone_field(label=None):
     return PhoneField(label or _l("Phone number"),
                       validators=[InputRequired(_l("Enter your phone number."))],

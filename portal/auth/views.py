@@ -60,7 +60,7 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = auth.authenticate(db.session, msisdn=form.phone.msisdn, password=form.password.data,
+            user = auth.authenticate(db.session, msisdn=form.phone.identifier, password=form.password.data,
                                      ip=client_ip(), now=utcnow(), policy=auth_policy())
             user.web_session = auth.open_session(db.session, login=user, ip=client_ip(),
                                                  user_agent=request.user_agent.string, now=utcnow())
@@ -113,7 +113,7 @@ def sms_password():
         form.phone.data = (request.args.get("phone") or "")[:40]
     elif form.validate_on_submit():
         try:
-            auth.request_sms_password(db.session, msisdn=form.phone.msisdn, captcha_token=form.captcha_token.data,
+            auth.request_sms_password(db.session, msisdn=form.phone.identifier, captcha_token=form.captcha_token.data,
                                       captcha_answer=form.captcha.data, ip=client_ip(), now=utcnow(),
                                       policy=auth_policy())
             return see_other(".sms_password_sent", phone=form.phone.data)

@@ -1,4 +1,5 @@
 """Customer sign-in: the SMS password, login with throttling, sessions, password change."""
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,13 +13,14 @@ from portal.domain import alerts, captcha
 from portal.domain.audit import Actor, record
 from portal.domain.errors import DomainError
 from portal.domain.passwords import check_new_password, check_secret, generate_temporary_password, hash_secret
-from portal.domain.phones import mask_msisdn
+from portal.domain.phones import mask_msisdn, parse_msisdn
 from portal.domain.sms import queue_sms
 from portal.models import (
     Account,
     AccountStatus,
     AuditEvent,
     Challenge,
+    HomeContract,
     Line,
     Login,
     LoginAccount,
@@ -81,12 +83,36 @@ class LoginFailed(DomainError):
 WRONG_CREDENTIALS = _l("Wrong number or password.")
 
 
+CONTRACT_NO = re.compile(r"^([A-Za-z]{2,4})-?(\d{4,10})$")
+
+
+def parse_identifier(text: str, region: str = "RU") -> str:
+    """What people sign in with: a phone number (→ E.164) or a home contract number (→ ``HC-100200``)."""
+    found = CONTRACT_NO.match((text or "").strip())
+    if found:
+        return f"{found.group(1).upper()}-{found.group(2)}"
+    return parse_msisdn(text, region)
+
+
+def is_contract(identifier: str) -> bool:
+    return not identifier.startswith("+")
+
+
+def mask_identifier(identifier: str) -> str:
+    return identifier if is_contract(identifier) else mask_msisdn(identifier)
+
+
 def login_for_msisdn(session: Session, msisdn: str) -> tuple[Account | None, Login | None]:
+    """The live account a phone number or a home contract number signs in to, and its login if it has one."""
+    if is_contract(msisdn):
+        join, match = (HomeContract, HomeContract.account_id == Account.id), HomeContract.contract_no == msisdn
+    else:
+        join, match = (Line, Line.account_id == Account.id), Line.msisdn == msisdn
     row = session.execute(
         select(Account, Login)
-        .join(Line, Line.account_id == Account.id)
+        .join(*join)
         .outerjoin(Login, Login.primary_account_id == Account.id)
-        .where(Line.msisdn == msisdn, Account.status != AccountStatus.terminated.value)
+        .where(match, Account.status != AccountStatus.terminated.value)
     ).first()
     return (row[0], row[1]) if row else (None, None)
 
@@ -117,8 +143,13 @@ def send_temporary_password(session: Session, *, account: Account, login: Login 
                           expires_at=now + policy.temp_password_ttl))
     hours = int(policy.temp_password_ttl.total_seconds() // 3600)
     with force_locale(policy.sms_locale):
-        text = gettext("%(brand)s: your password %(password)s (valid %(hours)d h). Never tell it to anyone.",
-                       brand=policy.brand, password=password, hours=hours)
+        if account.home_contract is not None:
+            text = gettext("%(brand)s: password %(password)s for contract %(contract)s (valid %(hours)d h). "
+                           "Never tell it to anyone.", brand=policy.brand, password=password, hours=hours,
+                           contract=account.home_contract.contract_no)
+        else:
+            text = gettext("%(brand)s: your password %(password)s (valid %(hours)d h). Never tell it to anyone.",
+                           brand=policy.brand, password=password, hours=hours)
     queue_sms(session, to=msisdn, purpose="password", text=text)
     return login
 
@@ -136,22 +167,25 @@ def request_sms_password(session: Session, *, msisdn: str, captcha_token: str, c
     except captcha.WrongCaptcha:
         session.commit()  # the attempt used the picture up
         raise
-    # Row lock on our line serialises concurrent requests for one number (PostgreSQL).
-    account_id = session.scalar(select(Line.account_id).where(Line.msisdn == msisdn).with_for_update())
+    # Row lock on our line (or contract) serialises concurrent requests for one identifier (PostgreSQL).
+    details = (HomeContract, HomeContract.contract_no) if is_contract(msisdn) else (Line, Line.msisdn)
+    account_id = session.scalar(select(details[0].account_id).where(details[1] == msisdn).with_for_update())
     retry_after = _quota_retry_after(session, msisdn=msisdn, now=now, policy=policy)
     if retry_after:
         session.commit()
         raise TryLater(_l("Too many requests for this number."), retry_after, field="phone")
     account, login = login_for_msisdn(session, msisdn) if account_id else (None, None)
-    session.add(PasswordRequest(msisdn=msisdn, ip=ip, created_at=now, sent=account is not None))
+    # A home contract's password goes to its contact phone; without one it cannot get an SMS.
+    to = (account.home_contract.contact_phone if is_contract(msisdn) else msisdn) if account else None
+    session.add(PasswordRequest(msisdn=msisdn, ip=ip, created_at=now, sent=to is not None))
     actor = Actor(ip=ip)
-    if account is None:
-        record(session, actor, "sms_password_requested", detail=mask_msisdn(msisdn) + " (not served)")
+    if to is None:
+        record(session, actor, "sms_password_requested", detail=mask_identifier(msisdn) + " (not served)")
         session.commit()
         return
-    login = send_temporary_password(session, account=account, login=login, msisdn=msisdn, now=now, policy=policy)
+    login = send_temporary_password(session, account=account, login=login, msisdn=to, now=now, policy=policy)
     record(session, Actor(login_id=login.id, account_id=account.id, ip=ip), "sms_password_requested",
-           obj=login, detail=mask_msisdn(msisdn))
+           obj=login, detail=mask_identifier(msisdn))
     session.commit()
 
 
@@ -193,7 +227,7 @@ def authenticate(session: Session, *, msisdn: str, password: str, ip: str | None
     if not ok:
         count_failure(session, identifier=msisdn, now=now, policy=policy)
         record(session, Actor(login_id=login.id if login else None, ip=ip), "login_failed",
-               detail=mask_msisdn(msisdn))
+               detail=mask_identifier(msisdn))
         session.commit()
         raise LoginFailed(WRONG_CREDENTIALS)
     session.execute(delete(LoginThrottle).where(LoginThrottle.identifier == msisdn))

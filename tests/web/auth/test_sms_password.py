@@ -140,7 +140,7 @@ def test_new_picture_without_js_reloads_the_page(client):
 
 
 @pytest.mark.parametrize("phone, message", [
-    ("", "Enter your phone number."),
+    ("", "Enter your phone number or contract number."),
     ("hello", "does not look like a phone number"),
     ("+7 000 000 00 00", "does not exist"),
     ("9" * 10_000, "Enter a mobile number"),
