@@ -37,7 +37,9 @@ GROUPS = OrderedDict([
     ("numbers", (_l("My numbers"), {
         "link_requested": _l("Request to add numbers"), "link_withdrawn": _l("Request to add numbers withdrawn"),
         "link_approved": _l("Numbers added"), "link_rejected": _l("Request to add numbers not approved"),
-        "number_unlinked": _l("Number removed from the list")})),
+        "number_unlinked": _l("Number removed from the list"),
+        "home_link_code_sent": _l("Code to add a home contract sent"),
+        "home_contract_linked": _l("Home contract added")})),
     ("status", (_l("Line status"), {
         "account_suspended": _l("Suspended"), "account_restored": _l("Restored"),
         "account_terminated": _l("Contract ended")})),

@@ -5,8 +5,9 @@ login's own number, the free "Number management" service is active on every one
 of them, and staff decide within a number of working days.
 """
 import re
+import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
@@ -16,18 +17,22 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from portal.domain import auth
 from portal.domain.audit import Actor, record
 from portal.domain.errors import DomainError, NotFound
+from portal.domain.passwords import check_secret, hash_secret
 from portal.domain.phones import InvalidPhone, format_msisdn, mask_msisdn, parse_msisdn
 from portal.domain.sms import queue_sms
 from portal.domain.workdays import add_working_days
 from portal.models import (
     Account,
     AccountStatus,
+    Challenge,
+    HomeContract,
     Line,
     LinkRequest,
     LinkRequestNumber,
     Login,
     LoginAccount,
     LoginSession,
+    LoginThrottle,
     Service,
     Subscription,
 )
@@ -286,3 +291,69 @@ def reject(session: Session, *, request_id: int, reason: str, actor: Actor, now:
 
 def is_overdue(link: LinkRequest, today: date) -> bool:
     return link.status == "pending" and link.due_on < today
+
+
+# ---- a home contract joins a mobile login (no review: a code to the contract's contact phone proves it) -----------
+
+HOME_LINK_PURPOSE = "home_link_code"
+HOME_LINK_TTL = timedelta(minutes=10)
+
+
+def _throttle_key(login_id: int) -> str:
+    return f"home-link:{login_id}"
+
+
+def start_home_link(session: Session, *, login_id: int, contract_text: str, actor: Actor, now: datetime,
+                    policy: auth.AuthPolicy) -> tuple[str, int]:
+    """Send a code to the contract's contact phone; returns (challenge token, account id) for the confirmation."""
+    login = session.get(Login, login_id)
+    refused = LinkRefused(_l("This contract cannot be added: only home contracts registered to you can be, and "
+                             "they need a contact phone."), field="contract")
+    try:
+        contract_no = auth.parse_identifier(contract_text)
+    except DomainError:
+        raise refused from None
+    account = session.scalar(select(Account).join(HomeContract).where(
+        HomeContract.contract_no == contract_no, Account.status != AccountStatus.terminated.value))
+    if (account is None or account.customer_id != login.primary_account.customer_id
+            or not account.home_contract.contact_phone):
+        raise refused
+    if account.id in _managed_account_ids(session, login_id):
+        raise LinkRefused(gettext("%(contract)s is already in your list.", contract=contract_no), field="contract")
+    code = "".join(secrets.choice("0123456789") for _ in range(6))
+    token = secrets.token_urlsafe(24)
+    session.execute(delete(Challenge).where(Challenge.login_id == login_id, Challenge.purpose == HOME_LINK_PURPOSE))
+    session.add(Challenge(token=token, purpose=HOME_LINK_PURPOSE, login_id=login_id, secret_hash=hash_secret(code),
+                          created_at=now, expires_at=now + HOME_LINK_TTL))
+    with force_locale(policy.sms_locale):
+        text = gettext("%(brand)s: code %(code)s to add contract %(contract)s to the personal account of "
+                       "%(number)s.", brand=policy.brand, code=code, contract=contract_no,
+                       number=format_msisdn(login.primary_account.line.msisdn) if login.primary_account.line
+                       else "?")
+    queue_sms(session, to=account.home_contract.contact_phone, text=text, purpose=HOME_LINK_PURPOSE)
+    record(session, actor, "home_link_code_sent", account_id=account.id, object_type="account",
+           object_id=str(account.id))
+    session.commit()
+    return token, account.id
+
+
+def confirm_home_link(session: Session, *, login_id: int, token: str, account_id: int, code: str, actor: Actor,
+                      now: datetime, policy: auth.AuthPolicy) -> None:
+    key = _throttle_key(login_id)
+    auth.check_not_throttled(session, identifier=key, ip=None, now=now, policy=policy)
+    challenge = session.scalar(select(Challenge).where(
+        Challenge.token == (token or "")[:64], Challenge.login_id == login_id, Challenge.purpose == HOME_LINK_PURPOSE,
+        Challenge.used_at.is_(None), Challenge.expires_at > now))
+    if challenge is None:
+        raise LinkRefused(_l("The code has expired. Start again."), field="code")
+    if not check_secret(challenge.secret_hash, (code or "").strip()[:12]):
+        auth.count_failure(session, identifier=key, now=now, policy=policy)
+        session.commit()
+        raise LinkRefused(_l("Wrong code."), field="code")
+    challenge.used_at = now
+    if account_id not in _managed_account_ids(session, login_id):
+        session.add(LoginAccount(login_id=login_id, account_id=account_id, created_at=now))
+    session.execute(delete(LoginThrottle).where(LoginThrottle.identifier == key))
+    record(session, actor, "home_contract_linked", account_id=account_id, object_type="account",
+           object_id=str(account_id))
+    session.commit()

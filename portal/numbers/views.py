@@ -3,7 +3,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import to_user_timezone
 from flask_login import current_user
-from wtforms import BooleanField, TextAreaField
+from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from portal.domain import links
@@ -11,17 +11,29 @@ from portal.domain.accounts import account_of_login
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.phones import format_msisdn
 from portal.domain.workdays import parse_holidays
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.forms import PortalForm
 from portal.models import utcnow
 from portal.numbers import bp
-from portal.web import current_actor, customer_required, managed_accounts, render, see_other
+from portal.web import auth_policy, current_actor, customer_required, managed_accounts, render, see_other
 
 
 class LinkForm(PortalForm):
     numbers = TextAreaField(_l("Numbers to add"), validators=[
         InputRequired(_l("Type at least one number.")), Length(max=1000, message=_l("That is too long."))],
         render_kw={"rows": 3, "inputmode": "tel", "autocomplete": "off", "maxlength": 1000})
+
+
+class HomeContractForm(PortalForm):
+    contract = StringField(_l("Contract number"), validators=[
+        InputRequired(_l("Type the contract number.")), Length(max=40)],
+        render_kw={"placeholder": "HC-100200", "maxlength": 40, "autocomplete": "off"})
+
+
+class HomeCodeForm(PortalForm):
+    code = StringField(_l("Code from the SMS"), validators=[InputRequired(_l("Type the code from the SMS.")),
+                                                            Length(max=12)],
+                       render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 12})
 
 
 class ConfirmForm(PortalForm):
@@ -118,3 +130,42 @@ def unlink(account_id: int):
         flash(_("%(number)s is no longer in your list.", number=account_label(account)))
         return see_other(".index")
     return render("numbers/unlink.html", status=form.status, form=form, account=account)
+
+
+@bp.route("/home", methods=["GET", "POST"])
+@customer_required
+@limiter.limit("5 per hour", exempt_when=lambda: request.method != "POST")
+def home_link():
+    """Add a home internet/TV contract of the same owner: a code to its contact phone, no review."""
+    form = HomeContractForm()
+    if form.validate_on_submit():
+        try:
+            token, account_id = links.start_home_link(db.session, login_id=current_user.id,
+                                                      contract_text=form.contract.data, actor=current_actor(),
+                                                      now=utcnow(), policy=auth_policy())
+            session["home_link"] = {"token": token, "account": account_id}
+            return see_other(".home_link_confirm")
+        except DomainError as err:
+            form.add_domain_error(err)
+    return render("numbers/home_link.html", status=form.status, form=form)
+
+
+@bp.route("/home/confirm", methods=["GET", "POST"])
+@customer_required
+def home_link_confirm():
+    pending = session.get("home_link")
+    if not pending:
+        return redirect(url_for(".home_link"), 303)
+    form = HomeCodeForm()
+    if form.validate_on_submit():
+        try:
+            links.confirm_home_link(db.session, login_id=current_user.id, token=pending["token"],
+                                    account_id=pending["account"], code=form.code.data, actor=current_actor(),
+                                    now=utcnow(), policy=auth_policy())
+            session.pop("home_link", None)
+            session["focus"] = pending["account"]
+            flash(_("The home contract is added. Switch between your numbers and contracts at the top."))
+            return see_other("account.dashboard")
+        except DomainError as err:
+            form.add_domain_error(err)
+    return render("numbers/home_link_confirm.html", status=form.status, form=form)

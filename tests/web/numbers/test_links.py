@@ -250,3 +250,49 @@ def test_the_transfer_page_offers_the_other_numbers_of_the_login(signed_in, db_s
     assert "/payments/transfer?to=%2B79161234568" in page
     prefilled = signed_in.get("/payments/transfer?to=%2B79161234568").text
     assert 'value="+79161234568"' in prefilled
+
+
+def add_home_contract(db_session, customer, contract_no="HC-100200", contact=HEAD):
+    from portal.models import HomeContract
+
+    account = Account(customer=customer, kind="home", region=customer.region, balance=0)
+    db_session.add_all([account, HomeContract(account=account, contract_no=contract_no, address="Moscow",
+                                              connection_type="gpon", contact_phone=contact)])
+    db_session.commit()
+    return account
+
+
+def home_code(db_session) -> str:
+    import re
+
+    text = db_session.scalars(select(SmsMessage.text).where(SmsMessage.purpose == "home_link_code")
+                              .order_by(SmsMessage.id.desc())).first()
+    return re.search(r"\b(\d{6})\b", text).group(1)
+
+
+def test_a_home_contract_joins_with_a_code_to_its_contact_phone(signed_in, db_session, family):
+    home = add_home_contract(db_session, family["head"].primary_account.customer, contact="+79031119999")
+    response = signed_in.post_form("/numbers/home", {"contract": "hc100200"})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/numbers/home/confirm")
+    assert db_session.scalar(select(SmsMessage.to).where(SmsMessage.purpose == "home_link_code")) == "+79031119999"
+    wrong = signed_in.post_form("/numbers/home/confirm", {"code": "999999" if home_code(db_session) != "999999"
+                                                          else "000000"})
+    assert wrong.status_code == 422
+    response = signed_in.post_form("/numbers/home/confirm", {"code": home_code(db_session)})
+    assert response.status_code == 303
+    assert db_session.get(LoginAccount, (family["head"].id, home.id))
+    page = signed_in.get("/").text
+    assert 'id="switch-account"' in page and "HC-100200" in page
+
+
+def test_a_home_contract_of_another_owner_or_unknown_is_refused_alike(signed_in, db_session, family):
+    add_home_contract(db_session, factories.make_customer(db_session), contract_no="HC-555555")
+    for typed in ("HC-555555", "HC-000001", "not a contract"):
+        response = signed_in.post_form("/numbers/home", {"contract": typed})
+        assert response.status_code == 422 and "cannot be added" in response.text
+    assert db_session.scalar(select(SmsMessage).where(SmsMessage.purpose == "home_link_code")) is None
+
+
+def test_the_confirm_step_without_a_code_sent_goes_back(signed_in):
+    response = signed_in.get("/numbers/home/confirm")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/numbers/home")
