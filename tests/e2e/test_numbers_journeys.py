@@ -86,3 +86,63 @@ def test_add_a_number_have_it_approved_switch_and_remove_it(page_factory, live_s
     expect(page.locator("#numbers")).not_to_contain_text("916 123-45-68")
     with live_server.app_context() as session:
         assert session.get(LoginAccount, (family["login"], family["child"])) is None
+
+
+@pytest.fixture
+def home(live_server, family):
+    with live_server.app_context() as session:
+        from portal.models import Account, HomeContract
+
+        head = session.get(Account, family["head"])
+        account = Account(customer_id=head.customer_id, kind="home", region=head.region, balance=30_000)
+        session.add_all([account, HomeContract(account=account, contract_no="HC-100200", address="Moscow, Tverskaya 1",
+                                               connection_type="gpon", contact_phone=HEAD)])
+        session.commit()
+        return account.id
+
+
+def last_code(live_server, purpose: str) -> str:
+    import re
+
+    from portal.models import SmsMessage
+
+    with live_server.app_context() as session:
+        text = session.scalars(select(SmsMessage.text).where(SmsMessage.purpose == purpose)
+                               .order_by(SmsMessage.id.desc())).first()
+        return re.search(r"\b(\d{6})\b", text).group(1)
+
+
+@JS
+def test_add_the_home_contract_and_switch_between_mobile_and_home(page_factory, live_server, family, home, js):
+    page = page_factory(js)
+    page.goto("/auth/login")
+    sign_in(page, HEAD, factories.PASSWORD)
+    expect(page).to_have_url(url_path_is("/"))
+    page.goto("/numbers/")
+    page.locator("main a[href='/numbers/home']").click()
+    page.locator("#home-link-form input[name=contract]").fill("hc-100200")
+    page.locator("#home-link-form button[type=submit]").click()
+    expect(page).to_have_url(url_path_is("/numbers/home/confirm"))
+    page.locator("#home-code-form input[name=code]").fill(last_code(live_server, "home_link_code"))
+    page.locator("#home-code-form button[type=submit]").click()
+    expect(page).to_have_url(url_path_is("/"))
+    expect(page.locator("#switch-account")).to_have_value(str(home))  # the new contract is in focus
+    switcher = page.locator("form.switcher")
+    switcher.locator("#switch-account").select_option(str(family["head"]))
+    switcher.locator("button[type=submit]").click()
+    expect(page.locator("main")).to_contain_text("916 123-45-67")
+
+
+@JS
+def test_sign_in_with_the_contract_number(page_factory, live_server, home, js):
+    with live_server.app_context() as session:
+        from portal.models import Account
+
+        factories.make_login(session, session.get(Account, home))
+        session.commit()
+    page = page_factory(js)
+    page.goto("/auth/login")
+    sign_in(page, "HC-100200", factories.PASSWORD)
+    expect(page).to_have_url(url_path_is("/"))
+    page.goto("/settings/contracts")
+    expect(page.locator("#contracts")).to_contain_text("HC-100200")
