@@ -102,3 +102,15 @@ AUTOPAY_MAX_FAILURES = 3  # failed auto-payments in a row before the rule turns 
 # Bonus points: one point per this many kopecks charged (tariff, services, usage), credited by the billing run.
 BONUS_KOPECKS_PER_POINT = 1000  # 1 point per 10 roubles
 BONUS_TRANSFER_MIN = 10
+
+# ---- Call details (numbers/details) ----
+DETAILS_ORDERS_PER_DAY = 10  # e-mail orders per login a day: the address is typed freely, so keep it small
+MAIL_BACKEND = "console"  # console (prints the message) | smtp
+MAIL_SERVER = "localhost"
+MAIL_PORT = 25
+MAIL_USE_TLS = False  # STARTTLS after connecting
+MAIL_USE_SSL = False  # SMTP over TLS from the start (port 465)
+MAIL_USERNAME = None
+MAIL_PASSWORD = None
+MAIL_FROM = "no-reply@example.com"
+MAIL_TIMEOUT = 30

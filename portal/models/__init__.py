@@ -14,6 +14,7 @@ from portal.models.base import Base, utcnow
 from portal.models.bonus import BonusAccount, BonusEntry, Reward
 from portal.models.catalog import Allowance, Service, Subscription, Tariff
 from portal.models.customers import Account, AccountKind, AccountStatus, Customer, HomeContract, Line
+from portal.models.details import DetailOrder
 from portal.models.money import LedgerEntry
 from portal.models.payments import AutoPayment, CardPayment, CardToken
 from portal.models.promised import PromisedPayment
@@ -25,7 +26,8 @@ from portal.models.vouchers import Voucher
 
 __all__ = [
     "Account", "AccountKind", "AccountStatus", "Allowance", "AuditEvent", "AutoPayment", "Base", "BonusAccount",
-    "BonusEntry", "CardPayment", "CardToken", "Challenge", "Customer", "HomeContract", "LedgerEntry", "Line", "Login",
+    "BonusEntry", "CardPayment", "CardToken", "Challenge", "Customer", "DetailOrder", "HomeContract", "LedgerEntry",
+    "Line", "Login",
     "LoginAccount", "LoginSession", "LoginThrottle", "PasswordRequest", "ProcessedRequest", "PromisedPayment",
     "Reward", "Service", "SmsMessage", "Staff", "StaffSession", "Subscription", "Tariff", "Transfer", "UsageRecord",
     "utcnow", "Voucher",

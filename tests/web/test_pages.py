@@ -1,16 +1,18 @@
 """Every page: security headers, no inline script or style, and the 14 KB budget (DESIGN.md §6)."""
 import gzip
 import re
+from datetime import date
 
 import pytest
 
-from portal.models import CardPayment, Transfer
+from portal.models import CardPayment, DetailOrder, Transfer
 from tests import factories
 from tests.helpers import captcha_token
 
 PUBLIC = ["/auth/login", "/auth/password", "/auth/password/sent?phone=%2B79161234567", "/admin/login",
           "/no-such-page"]
-CUSTOMER = ["/", "/?block=allowances", "/archive", "/numbers/", "/settings/", "/settings/password", "/tariffs/",
+CUSTOMER = ["/", "/?block=allowances", "/archive", "/numbers/", "/numbers/details", "/numbers/details/orders/{order}",
+            "/settings/", "/settings/password", "/tariffs/",
             "/tariffs/{tariff}",
             "/services/", "/services/{service}", "/services/subscriptions",
             "/services/subscriptions/{subscription}/disconnect", "/payments/topup", "/payments/history",
@@ -38,10 +40,13 @@ def every_page(client, db_session, app):
     other = factories.make_line(db_session, "+79031112233")
     transfer = Transfer(token="r" * 24, from_account_id=account.id, to_account_id=other.id, amount=150000,
                         status="pending_code", idempotency_key="q" * 24)
-    db_session.add_all([payment, transfer])
+    login = factories.ensure_login(db_session, "+79161234567")
+    order = DetailOrder(account_id=account.id, login_id=login.id, period_start=date.today(), period_end=date.today(),
+                        format="pdf", email="a@example.com", idempotency_key="d" * 24)
+    db_session.add_all([payment, transfer, order])
     db_session.commit()
     ids = dict(tariff=tariff.id, service=service.id, subscription=subscription.id, payment=payment.token,
-               transfer=transfer.token, customer=account.customer_id)
+               transfer=transfer.token, customer=account.customer_id, order=order.id)
     for url in CUSTOMER:
         yield url, client.get(url.format(**ids))
     staff = app.test_client()
@@ -60,7 +65,8 @@ def pages(client, db_session, app):
 def test_every_get_route_is_covered(app):
     placeholders = {"{tariff}": "<int:tariff_id>", "{service}": "<int:service_id>",
                     "{subscription}": "<int:subscription_id>", "transfer/{transfer}": "transfer/<token>",
-                    "{payment}": "<token>", "{customer}": "<int:customer_id>"}
+                    "{payment}": "<token>", "{customer}": "<int:customer_id>",
+                    "{order}": "<int:order_id>"}
     covered = set()
     for url in PUBLIC + CUSTOMER + STAFF:
         url = re.sub(r"\?.*", "", url)
@@ -68,6 +74,7 @@ def test_every_get_route_is_covered(app):
             url = url.replace(placeholder, rule)
         covered.add(url)
     skip = {"/static/<path:filename>", "/favicon.ico", "/payments/callback", "/payments/history.csv", "/archive.csv",
+            "/numbers/details.csv", "/numbers/details.pdf",
             "/auth/captcha", "/auth/captcha/<token>.<ext>", "/dev/sms"}
     routes = {rule.rule for rule in app.url_map.iter_rules() if "GET" in rule.methods}
     assert routes - skip <= covered | {"/auth/captcha/<token>.<any(png, wav):ext>"}, routes - skip - covered
