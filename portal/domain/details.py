@@ -269,6 +269,9 @@ def line_label(account: Account) -> str:
     return account.home_contract.contract_no if account.home_contract else str(account.id)
 
 
+PDF_SPACES = str.maketrans({"\u202f": " ", "\u00a0": " "})  # the font has no narrow no-break space
+
+
 def build_pdf(session: Session, account: Account, period: Period, group: str | None, *, locale: str,
               brand: str, now: datetime, max_rows: int = PDF_MAX_ROWS) -> bytes:
     """The printed form: a header (number, owner, period, totals) and at most ``max_rows`` rows, newest first."""
@@ -322,7 +325,7 @@ def build_pdf(session: Session, account: Account, period: Period, group: str | N
     ]
     for name, value in facts:
         pdf.cell(40, 5, name + ":")
-        pdf.cell(0, 5, value, new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 5, value.translate(PDF_SPACES), new_x="LMARGIN", new_y="NEXT")
     if total.count > max_rows:
         pdf.ln(2)
         pdf.multi_cell(0, 5, _("The printed form holds the newest %(n)s records. For the whole period "
@@ -338,7 +341,7 @@ def build_pdf(session: Session, account: Account, period: Period, group: str | N
         cells = (babel_datetime(moment, "dd.MM.yy HH:mm:ss", locale=locale), labels.get(kind, kind),
                  format_counterpart(counterpart), format_amount(kind, quantity, locale), format_roubles(cost, locale))
         for i, (width, text) in enumerate(zip(widths, cells, strict=True)):
-            pdf.cell(width, 4.5, text, align="R" if i >= 3 else "L")
+            pdf.cell(width, 4.5, text.translate(PDF_SPACES), align="R" if i >= 3 else "L")
         pdf.ln()
     if not total.count:
         pdf.cell(0, 6, _("Nothing in this period."))
@@ -416,7 +419,8 @@ def detail_message(order: DetailOrder, account: Account, *, sender: str, brand: 
                           end=order.period_end.strftime("%d.%m.%Y"), brand=brand))
     name, mimetype, data = attachment
     maintype, subtype = mimetype.split("/")
-    message.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    params = {"charset": "utf-8"} if maintype == "text" else {}
+    message.add_attachment(data, maintype=maintype, subtype=subtype, filename=name, params=params)
     return message
 
 
