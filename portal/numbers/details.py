@@ -76,7 +76,8 @@ def _page(form, period, group, order_form, *, status=None):
         partial = "numbers/_details_order_form.html"
     return render("numbers/details.html", partial, status=status or form.status, form=form, account=account,
                   records=records, next_before=details.encode_cursor(cursor), before=before, totals=total,
-                  order_form=order_form, d=details, locale=str(get_locale()), number=details.line_label(account),
+                  order_form=order_form, d=details, shown=period is not None, locale=str(get_locale()),
+                  number=details.line_label(account),
                   earliest=details.earliest_start(today()))
 
 
