@@ -123,3 +123,15 @@ IP_PLACES = [
 # Mobile internet access point, shown in Settings and sent by SMS on request (at most N a day per number).
 INTERNET_SETTINGS = {"apn": "internet", "user": "gdata", "password": "gdata"}
 INTERNET_SETTINGS_SMS_PER_DAY = 3
+
+# ---- Call details (numbers/details) ----
+DETAILS_ORDERS_PER_DAY = 10  # e-mail orders per login a day: the address is typed freely, so keep it small
+MAIL_BACKEND = "console"  # console (prints the message) | smtp
+MAIL_SERVER = "localhost"
+MAIL_PORT = 25
+MAIL_USE_TLS = False  # STARTTLS after connecting
+MAIL_USE_SSL = False  # SMTP over TLS from the start (port 465)
+MAIL_USERNAME = None
+MAIL_PASSWORD = None
+MAIL_FROM = "no-reply@example.com"
+MAIL_TIMEOUT = 30

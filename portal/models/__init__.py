@@ -15,6 +15,7 @@ from portal.models.base import Base, utcnow
 from portal.models.bonus import BonusAccount, BonusEntry, Reward
 from portal.models.catalog import Allowance, Service, Subscription, Tariff
 from portal.models.customers import Account, AccountKind, AccountStatus, Customer, HomeContract, Line
+from portal.models.details import DetailOrder
 from portal.models.links import LinkRequest, LinkRequestNumber
 from portal.models.money import LedgerEntry
 from portal.models.payments import AutoPayment, CardPayment, CardToken
@@ -27,8 +28,8 @@ from portal.models.vouchers import Voucher
 
 __all__ = [
     "Account", "AccountKind", "AccountStatus", "AlertSettings", "Allowance", "AuditEvent", "AutoPayment", "Base",
-    "BonusAccount", "BonusEntry", "CardPayment", "CardToken", "Challenge", "Customer", "HeldAlert", "HomeContract",
-    "LedgerEntry", "Line", "LinkRequest", "LinkRequestNumber", "Login", "LoginAccount", "LoginSession",
-    "LoginThrottle", "PasswordRequest", "ProcessedRequest", "PromisedPayment", "Reward", "Service", "SmsMessage",
-    "Staff", "StaffSession", "Subscription", "Tariff", "Transfer", "UsageRecord", "utcnow", "Voucher",
+    "BonusAccount", "BonusEntry", "CardPayment", "CardToken", "Challenge", "Customer", "DetailOrder", "HeldAlert",
+    "HomeContract", "LedgerEntry", "Line", "LinkRequest", "LinkRequestNumber", "Login", "LoginAccount",
+    "LoginSession", "LoginThrottle", "PasswordRequest", "ProcessedRequest", "PromisedPayment", "Reward", "Service",
+    "SmsMessage", "Staff", "StaffSession", "Subscription", "Tariff", "Transfer", "UsageRecord", "utcnow", "Voucher",
 ]

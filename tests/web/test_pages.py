@@ -5,14 +5,14 @@ from datetime import date
 
 import pytest
 
-from portal.models import CardPayment, LinkRequest, LinkRequestNumber, LoginAccount, Transfer
+from portal.models import CardPayment, DetailOrder, LinkRequest, LinkRequestNumber, LoginAccount, Transfer
 from tests import factories
 from tests.helpers import captcha_token
 
 PUBLIC = ["/auth/login", "/auth/password", "/auth/password/sent?phone=%2B79161234567", "/admin/login",
           "/no-such-page"]
 CUSTOMER = ["/", "/?block=allowances", "/archive", "/numbers/", "/numbers/link", "/numbers/{linked}/unlink",
-            "/numbers/home",
+            "/numbers/home", "/numbers/details", "/numbers/details/orders/{order}",
             "/settings/", "/settings/password", "/settings/preferences", "/settings/sessions", "/settings/contracts",
             "/settings/close", "/settings/alerts", "/settings/missed-calls", "/settings/internet",
             "/tariffs/",
@@ -45,12 +45,14 @@ def every_page(client, db_session, app):
     transfer = Transfer(token="r" * 24, from_account_id=account.id, to_account_id=other.id, amount=150000,
                         status="pending_code", idempotency_key="q" * 24)
     linked = factories.make_line(db_session, "+79161234568", customer=account.customer)
-    link = LinkRequest(login_id=factories.ensure_login(db_session, "+79161234567").id, due_on=date.today(),
-                       numbers=[LinkRequestNumber(account_id=linked.id)])
-    db_session.add_all([payment, transfer, link, LoginAccount(login_id=link.login_id, account_id=linked.id)])
+    login = factories.ensure_login(db_session, "+79161234567")
+    link = LinkRequest(login_id=login.id, due_on=date.today(), numbers=[LinkRequestNumber(account_id=linked.id)])
+    order = DetailOrder(account_id=account.id, login_id=login.id, period_start=date.today(), period_end=date.today(),
+                        format="pdf", email="a@example.com", idempotency_key="d" * 24)
+    db_session.add_all([payment, transfer, order, link, LoginAccount(login_id=login.id, account_id=linked.id)])
     db_session.commit()
     ids = dict(tariff=tariff.id, service=service.id, subscription=subscription.id, payment=payment.token,
-               transfer=transfer.token, customer=account.customer_id, linked=linked.id, link=link.id)
+               transfer=transfer.token, customer=account.customer_id, order=order.id, linked=linked.id, link=link.id)
     for url in CUSTOMER:
         yield url, client.get(url.format(**ids))
     staff = app.test_client()
@@ -70,7 +72,7 @@ def test_every_get_route_is_covered(app):
     placeholders = {"{tariff}": "<int:tariff_id>", "{service}": "<int:service_id>",
                     "{subscription}": "<int:subscription_id>", "transfer/{transfer}": "transfer/<token>",
                     "{payment}": "<token>", "{customer}": "<int:customer_id>",
-                    "{linked}": "<int:account_id>", "{link}": "<int:request_id>"}
+                    "{linked}": "<int:account_id>", "{link}": "<int:request_id>", "{order}": "<int:order_id>"}
     covered = set()
     for url in PUBLIC + CUSTOMER + STAFF:
         url = re.sub(r"\?.*", "", url)
@@ -78,6 +80,7 @@ def test_every_get_route_is_covered(app):
             url = url.replace(placeholder, rule)
         covered.add(url)
     skip = {"/static/<path:filename>", "/favicon.ico", "/payments/callback", "/payments/history.csv", "/archive.csv",
+            "/numbers/details.csv", "/numbers/details.pdf",
             "/auth/captcha", "/auth/captcha/<token>.<ext>", "/dev/sms",
             "/numbers/home/confirm"}  # redirects to /numbers/home unless a code was just sent (test_links.py)
     routes = {rule.rule for rule in app.url_map.iter_rules() if "GET" in rule.methods}

@@ -1,0 +1,445 @@
+"""Call details ("detailing"): the calls, messages and data sessions of one line over a period.
+
+Read by (account, started) only, newest first, by keyset: the page, the CSV and the
+PDF never hold more than a chunk of rows in memory.  Ordered by e-mail, a
+``DetailOrder`` row is created and a Celery task builds the file and sends it.
+"""
+import csv
+import io
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from email.message import EmailMessage
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date as babel_date
+from babel.dates import format_datetime as babel_datetime
+from babel.numbers import format_decimal
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from portal.domain import audit
+from portal.domain.errors import DomainError, NotFound
+from portal.domain.history import Period
+from portal.domain.idempotency import KEY_FORMAT
+from portal.domain.phones import format_msisdn
+from portal.models import Account, DetailOrder, UsageRecord
+
+MAX_MONTHS = 6  # the operator keeps call details this long; older ones are not shown
+PAGE_SIZE = 50
+CHUNK = 1000  # rows per keyset query of an export
+PDF_MAX_ROWS = 5000  # a printed form longer than ~100 pages is useless; longer periods go to CSV
+CALL_KINDS = ("call_out", "call_in", "call_missed")
+GROUPS = OrderedDict([
+    ("calls", (_l("Calls"), CALL_KINDS)), ("sms", (_l("SMS"), ("sms",))), ("mms", (_l("MMS"), ("mms",))),
+    ("data", (_l("Mobile internet"), ("data",))),
+])
+KIND_LABELS = {
+    "call_out": _l("Outgoing call"), "call_in": _l("Incoming call"), "call_missed": _l("Missed call"),
+    "sms": _l("SMS"), "mms": _l("MMS"), "data": _l("Internet session"),
+}
+FORMATS = ("csv", "pdf")
+# Sent by the after_commit hook in portal.details_jobs: orders created in this transaction.
+PENDING_KEY = "detail_orders_pending"
+
+
+class BadPeriod(DomainError):
+    field = "start"
+
+
+# ---- the period ----------------------------------------------------------------------------------------------
+
+
+def months_back(day: date, months: int) -> date:
+    """The same day ``months`` calendar months earlier, or that month's last day (31 Aug − 6 → 28/29 Feb)."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    month += 1
+    following = date(year + month // 12, month % 12 + 1, 1)
+    return date(year, month, min(day.day, (following - timedelta(days=1)).day))
+
+
+def earliest_start(today: date) -> date:
+    """The first day the customer may ask for: six calendar months before today."""
+    return months_back(today, MAX_MONTHS)
+
+
+def default_period(today: date) -> tuple[date, date]:
+    """This month so far."""
+    return today.replace(day=1), today
+
+
+def check_period(start: date, end: date, *, today: date, tz: str = "UTC") -> Period:
+    """Start ≤ end ≤ today, and start no earlier than six calendar months before today."""
+    if end > today:
+        raise BadPeriod(_l("The period cannot end in the future."), field="end")
+    if start > end:
+        raise BadPeriod(_l("The start must come before the end."))
+    earliest = earliest_start(today)
+    if start < earliest:
+        raise BadPeriod(_("Call details are kept for 6 months: choose a start on %(date)s or later.",
+                          date=format_date(earliest)))
+    return Period(start, end, tz)
+
+
+def kinds_of(group: str | None) -> tuple[str, ...]:
+    """The record kinds of a filter group; everything for none."""
+    return GROUPS[group][1] if group in GROUPS else ()
+
+
+# ---- reading -------------------------------------------------------------------------------------------------
+
+Cursor = tuple[datetime, int]
+
+
+def encode_cursor(cursor: Cursor | None) -> str | None:
+    return f"{cursor[0]:%Y%m%d%H%M%S%f}-{cursor[1]}" if cursor else None
+
+
+def decode_cursor(value: str | None) -> Cursor | None:
+    """The (started_at, id) to continue before; None for a missing or mangled value (the first page)."""
+    try:
+        stamp, _sep, ident = (value or "").partition("-")
+        return datetime.strptime(stamp, "%Y%m%d%H%M%S%f"), int(ident)
+    except ValueError:
+        return None
+
+
+def _conditions(account_id: int, period: Period, kinds: tuple[str, ...]):
+    start, end = period.bounds
+    conditions = [UsageRecord.account_id == account_id, UsageRecord.started_at >= start, UsageRecord.started_at < end]
+    if kinds:
+        conditions.append(UsageRecord.kind.in_(kinds))
+    return conditions
+
+
+def _before(cursor: Cursor):
+    """Strictly older than the cursor in (started_at, id) order; the first term lets the index bound the scan."""
+    started, ident = cursor
+    return [UsageRecord.started_at <= started,
+            or_(UsageRecord.started_at < started, and_(UsageRecord.started_at == started, UsageRecord.id < ident))]
+
+
+NEWEST_FIRST = (UsageRecord.started_at.desc(), UsageRecord.id.desc())
+
+
+def records_page(session: Session, account_id: int, period: Period, kinds: tuple[str, ...], *,
+                 before: Cursor | None = None, size: int = PAGE_SIZE) -> tuple[list[UsageRecord], Cursor | None]:
+    """Newest first, ``size`` at a time; returns the records and the cursor of the next (older) page, if any."""
+    stmt = select(UsageRecord).where(*_conditions(account_id, period, kinds))
+    if before:
+        stmt = stmt.where(*_before(before))
+    rows = list(session.scalars(stmt.order_by(*NEWEST_FIRST).limit(size + 1)))
+    last = rows[size - 1] if len(rows) > size else None
+    return rows[:size], ((last.started_at, last.id) if last else None)
+
+
+@dataclass(frozen=True)
+class Totals:
+    count: int = 0
+    seconds: int = 0  # of calls
+    kb: int = 0  # of data sessions
+    cost: int = 0  # kopecks
+
+
+def totals(session: Session, account_id: int, period: Period, kinds: tuple[str, ...]) -> Totals:
+    """The whole filtered period in one aggregate query."""
+    count, seconds, kb, cost = session.execute(
+        select(func.count(UsageRecord.id),
+               func.coalesce(func.sum(case((UsageRecord.kind.in_(CALL_KINDS), UsageRecord.quantity), else_=0)), 0),
+               func.coalesce(func.sum(case((UsageRecord.kind == "data", UsageRecord.quantity), else_=0)), 0),
+               func.coalesce(func.sum(UsageRecord.cost), 0))
+        .where(*_conditions(account_id, period, kinds))
+    ).one()
+    return Totals(int(count), int(seconds), int(kb), int(cost))
+
+
+def iter_records(session: Session, account_id: int, period: Period, kinds: tuple[str, ...], *,
+                 chunk: int = CHUNK, limit: int | None = None):
+    """Every record of the period, newest first, as plain rows fetched ``chunk`` at a time by keyset.
+
+    Each chunk is its own short query: no server-side cursor held open across yields, so a
+    slow download does not pin a connection's snapshot, and memory stays at one chunk.
+    """
+    columns = (UsageRecord.id, UsageRecord.started_at, UsageRecord.kind, UsageRecord.counterpart,
+               UsageRecord.quantity, UsageRecord.cost)
+    cursor, sent = None, 0
+    while limit is None or sent < limit:
+        size = chunk if limit is None else min(chunk, limit - sent)
+        stmt = select(*columns).where(*_conditions(account_id, period, kinds))
+        if cursor:
+            stmt = stmt.where(*_before(cursor))
+        rows = session.execute(stmt.order_by(*NEWEST_FIRST).limit(size)).all()
+        yield from rows
+        sent += len(rows)
+        if len(rows) < size:
+            return
+        cursor = (rows[-1].started_at, rows[-1].id)
+
+
+# ---- formatting ----------------------------------------------------------------------------------------------
+
+
+def format_duration(seconds: int) -> str:
+    """Seconds as m:ss (75 → 1:15; an hour is 60:00)."""
+    minutes, rest = divmod(max(0, int(seconds)), 60)
+    return f"{minutes}:{rest:02d}"
+
+
+def format_volume(kb: int, locale: str = "en") -> str:
+    """Kilobytes as KB below a megabyte, else MB with one decimal in the reader's locale."""
+    if kb < 1024:
+        return _("%(n)s KB", n=format_decimal(kb, locale=locale))
+    return _("%(n)s MB", n=format_decimal(round(kb / 1024, 1), format="#,##0.0", locale=locale))
+
+
+def format_amount(kind: str, quantity: int, locale: str = "en") -> str:
+    """What a record used: a call's duration, a session's volume; nothing for messages."""
+    if kind in CALL_KINDS:
+        return format_duration(quantity)
+    if kind == "data":
+        return format_volume(quantity, locale)
+    return ""
+
+
+def format_counterpart(counterpart: str) -> str:
+    """A phone number grouped for reading (+7 916 123-45-67); a sender's name or "internet" as it is."""
+    if counterpart == "internet":
+        return _("Internet")
+    if counterpart.startswith("+") and counterpart[1:].isdigit():
+        return format_msisdn(counterpart)
+    return counterpart
+
+
+def format_roubles(kopecks: int, locale: str = "en") -> str:
+    """Kopecks as a plain number of roubles (1 234.50); the ₽ sign is not in the PDF's font."""
+    return format_decimal(Decimal(kopecks).scaleb(-2), format="#,##0.00", locale=locale)
+
+
+def local_time(started_at: datetime, tz: str) -> datetime:
+    return started_at.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(tz))
+
+
+# ---- exports -------------------------------------------------------------------------------------------------
+
+CSV_BOM = "\ufeff"  # Excel, the customer's usual tool, reads UTF-8 without it as cp1251 and garbles Cyrillic
+CSV_FLUSH_ROWS = 500
+
+
+def csv_lines(session: Session, account_id: int, period: Period, kinds: tuple[str, ...], *, tz: str):
+    """The period as CSV, streamed: local time with its offset, kind, counterpart, seconds, KB, roubles."""
+    labels = {kind: str(label) for kind, label in KIND_LABELS.items()}
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["time", "kind", "kind_name", "counterpart", "duration_s", "volume_kb", "cost_rub"])
+    yield CSV_BOM + out.getvalue()
+    out.seek(0)
+    out.truncate()
+    zone, n = ZoneInfo(tz), 0
+    for _id, started_at, kind, counterpart, quantity, cost in iter_records(session, account_id, period, kinds):
+        writer.writerow([started_at.replace(tzinfo=timezone.utc).astimezone(zone).isoformat(timespec="seconds"),
+                         kind, labels.get(kind, kind), counterpart,
+                         quantity if kind in CALL_KINDS else "", quantity if kind == "data" else "",
+                         f"{cost // 100}.{cost % 100:02d}"])
+        n += 1
+        if n % CSV_FLUSH_ROWS == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    if out.tell():
+        yield out.getvalue()
+
+
+def font_path() -> Path:
+    """DroidSansMono from the captcha package: installed wherever the portal runs, and it has Cyrillic."""
+    import captcha
+
+    return Path(captcha.__file__).parent / "data" / "DroidSansMono.ttf"
+
+
+def line_label(account: Account) -> str:
+    """The number (or home contract) the details belong to, as the customer knows it."""
+    if account.line:
+        return format_msisdn(account.line.msisdn)
+    return account.home_contract.contract_no if account.home_contract else str(account.id)
+
+
+PDF_SPACES = str.maketrans({"\u202f": " ", "\u00a0": " "})  # the font has no narrow no-break space
+
+
+def build_pdf(session: Session, account: Account, period: Period, group: str | None, *, locale: str,
+              brand: str, now: datetime, max_rows: int = PDF_MAX_ROWS) -> bytes:
+    """The printed form: a header (number, owner, period, totals) and at most ``max_rows`` rows, newest first."""
+    from fpdf import FPDF
+
+    kinds = kinds_of(group)
+    total = totals(session, account.id, period, kinds)
+    tz = period.tz
+    widths = (34, 34, 50, 28, 28)
+    heads = (_("Time"), _("Kind"), _("Number or service"), _("Duration or volume"), _("Cost, RUB"))
+
+    class Form(FPDF):
+        def header(self):
+            if self.page_no() > 1:
+                self._heads()
+
+        def footer(self):
+            self.set_y(-12)
+            self.set_font("mono", size=7)
+            self.cell(0, 5, f"{line_label(account)} · {self.page_no()}/{{nb}}", align="R")
+
+        def _heads(self):
+            self.set_font("mono", size=7)
+            for width, text in zip(widths, heads, strict=True):
+                self.cell(width, 5, text, border="B")
+            self.ln()
+            self.set_font("mono", size=8)
+
+    pdf = Form(format="A4")
+    pdf.set_title(_("Call details"))
+    pdf.set_creator(brand)
+    pdf.add_font("mono", fname=str(font_path()))
+    pdf.set_margins(12, 12, 12)
+    pdf.set_auto_page_break(True, margin=15)
+    pdf.add_page()
+    pdf.set_font("mono", size=13)
+    pdf.cell(0, 8, f"{brand} — {_('Call details')}", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("mono", size=9)
+    what = str(GROUPS[group][0]) if group in GROUPS else _("Everything")
+    facts = [
+        (_("Number"), line_label(account)),
+        (_("Owner"), account.customer.name),
+        (_("Period"), f"{babel_date(period.start, 'short', locale=locale)} — "
+                      f"{babel_date(period.end, 'short', locale=locale)} ({tz})"),
+        (_("What"), what),
+        (_("Records"), format_decimal(total.count, locale=locale)),
+        (_("Calls, total"), format_duration(total.seconds)),
+        (_("Data, total"), format_volume(total.kb, locale)),
+        (_("Cost, total"), format_roubles(total.cost, locale) + " " + _("RUB")),
+        (_("Made"), babel_datetime(now.replace(tzinfo=timezone.utc), "short", tzinfo=ZoneInfo(tz), locale=locale)),
+    ]
+    for name, value in facts:
+        pdf.cell(40, 5, name + ":")
+        pdf.cell(0, 5, value.translate(PDF_SPACES), new_x="LMARGIN", new_y="NEXT")
+    if total.count > max_rows:
+        pdf.ln(2)
+        pdf.multi_cell(0, 5, _("The printed form holds the newest %(n)s records. For the whole period "
+                               "download the CSV file or order it by e-mail.",
+                               n=format_decimal(max_rows, locale=locale)), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    pdf._heads()
+    labels = {kind: str(label) for kind, label in KIND_LABELS.items()}
+    zone = ZoneInfo(tz)
+    for _id, started_at, kind, counterpart, quantity, cost in iter_records(session, account.id, period, kinds,
+                                                                           limit=max_rows):
+        moment = started_at.replace(tzinfo=timezone.utc).astimezone(zone)
+        cells = (babel_datetime(moment, "dd.MM.yy HH:mm:ss", locale=locale), labels.get(kind, kind),
+                 format_counterpart(counterpart), format_amount(kind, quantity, locale), format_roubles(cost, locale))
+        for i, (width, text) in enumerate(zip(widths, cells, strict=True)):
+            pdf.cell(width, 4.5, text.translate(PDF_SPACES), align="R" if i >= 3 else "L")
+        pdf.ln()
+    if not total.count:
+        pdf.cell(0, 6, _("Nothing in this period."))
+    return bytes(pdf.output())
+
+
+# ---- ordering by e-mail --------------------------------------------------------------------------------------
+
+
+class OrderRefused(DomainError):
+    field = "email"
+
+
+def order_details(session: Session, *, account_id: int, login_id: int, period: Period, group: str | None,
+                  fmt: str, email: str, locale: str, idempotency_key: str, actor: audit.Actor, now: datetime,
+                  per_day: int) -> DetailOrder:
+    """Queue the details of a period for e-mail; the same submission (key) gives the same order."""
+    existing = session.scalar(select(DetailOrder).where(DetailOrder.idempotency_key == idempotency_key))
+    if existing is not None:
+        if existing.login_id != login_id:
+            raise NotFound("order")
+        return existing
+    if not KEY_FORMAT.match(idempotency_key or ""):
+        raise DomainError(_l("The form has expired. Reload the page and try again."))
+    if fmt not in FORMATS:
+        raise OrderRefused(_l("Choose CSV or PDF."), field="format")
+    recent = session.scalar(select(func.count(DetailOrder.id)).where(
+        DetailOrder.login_id == login_id, DetailOrder.created_at >= now - timedelta(days=1)))
+    if recent >= per_day:
+        # The address is the customer's to type: a quota keeps the portal from mailing strangers in bulk.
+        raise OrderRefused(_l("That is enough orders for today. Download the file instead, or try tomorrow."))
+    order = DetailOrder(account_id=account_id, login_id=login_id, period_start=period.start, period_end=period.end,
+                        kind=group or "", format=fmt, email=email, locale=locale, status="pending",
+                        idempotency_key=idempotency_key, created_at=now)
+    session.add(order)
+    session.flush()
+    audit.record(session, actor, "details_ordered", obj=order,
+                 detail=f"{period.start}..{period.end} {group or 'all'} {fmt} to {email}")
+    session.info.setdefault(PENDING_KEY, []).append(order.id)
+    try:
+        session.commit()
+    except IntegrityError:  # a concurrent twin of this submission committed first: its order stands
+        session.rollback()
+        return session.scalars(select(DetailOrder).where(DetailOrder.idempotency_key == idempotency_key)).one()
+    return order
+
+
+def order_of_login(session: Session, *, order_id: int, login_id: int) -> DetailOrder:
+    order = session.get(DetailOrder, order_id)
+    if order is None or order.login_id != login_id:
+        raise NotFound("order")
+    return order
+
+
+def detail_file(session: Session, order: DetailOrder, *, tz: str, brand: str, now: datetime) -> tuple[str, str, bytes]:
+    """(file name, MIME type, content) of an order's file."""
+    account = session.get(Account, order.account_id)
+    period = Period(order.period_start, order.period_end, tz)
+    name = f"details-{order.period_start}-{order.period_end}.{order.format}"
+    if order.format == "pdf":
+        return name, "application/pdf", build_pdf(session, account, period, order.kind or None,
+                                                  locale=order.locale, brand=brand, now=now)
+    text = "".join(csv_lines(session, account.id, period, kinds_of(order.kind or None), tz=tz))
+    return name, "text/csv", text.encode("utf-8")
+
+
+def detail_message(order: DetailOrder, account: Account, *, sender: str, brand: str,
+                   attachment: tuple[str, str, bytes]) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = order.email
+    message["Subject"] = _("%(brand)s: call details of %(number)s", brand=brand, number=line_label(account))
+    message.set_content(_("Hello,\n\nThe call details of %(number)s for %(start)s — %(end)s are attached.\n\n%(brand)s",
+                          number=line_label(account), start=order.period_start.strftime("%d.%m.%Y"),
+                          end=order.period_end.strftime("%d.%m.%Y"), brand=brand))
+    name, mimetype, data = attachment
+    maintype, subtype = mimetype.split("/")
+    params = {"charset": "utf-8"} if maintype == "text" else {}
+    message.add_attachment(data, maintype=maintype, subtype=subtype, filename=name, params=params)
+    return message
+
+
+def deliver_order(session: Session, order_id: int, *, send, tz: str, brand: str, sender: str, now: datetime) -> str:
+    """Build an order's file and send it with ``send(message)``; the order becomes sent or failed.
+
+    The row is locked while it is sent, so two workers never send one order twice.
+    """
+    order = session.get(DetailOrder, order_id, with_for_update=True)
+    if order is None or order.status != "pending":
+        session.rollback()
+        return order.status if order else "missing"
+    account = session.get(Account, order.account_id)
+    try:
+        attachment = detail_file(session, order, tz=tz, brand=brand, now=now)
+        send(detail_message(order, account, sender=sender, brand=brand, attachment=attachment))
+    except Exception as err:  # noqa: BLE001 - any failure is the customer's "failed, try again"
+        order.status, order.error = "failed", f"{type(err).__name__}: {err}"[:300]
+    else:
+        order.status, order.sent_at, order.error = "sent", now, None
+    session.commit()
+    return order.status
