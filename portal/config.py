@@ -102,3 +102,11 @@ AUTOPAY_MAX_FAILURES = 3  # failed auto-payments in a row before the rule turns 
 # Bonus points: one point per this many kopecks charged (tariff, services, usage), credited by the billing run.
 BONUS_KOPECKS_PER_POINT = 1000  # 1 point per 10 roubles
 BONUS_TRANSFER_MIN = 10
+
+# ---- Blocking a number and SMS from the web (issue 5, points 3 and 4) ----
+# SMS from the web: at most this many parts per message (a part: 160/153 GSM-7 or 70/67 UCS-2 characters).
+WEB_SMS_MAX_PARTS = 6
+# Kopecks per part once the tariff's SMS package is used up, for tariffs without their own sms_price.
+WEB_SMS_PRICE = 250
+# Messages per account, counted in the database (sliding windows): (count, window in seconds).
+WEB_SMS_QUOTAS = ((20, 3600), (100, 86400))

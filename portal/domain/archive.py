@@ -29,7 +29,10 @@ GROUPS = OrderedDict([
         "autopay_created": _l("Auto-payment set up"), "autopay_enabled": _l("Auto-payment turned on"),
         "autopay_disabled": _l("Auto-payment turned off"), "autopay_deleted": _l("Auto-payment deleted")})),
     ("status", (_l("Line status"), {
-        "account_suspended": _l("Suspended"), "account_restored": _l("Restored")})),
+        "account_suspended": _l("Suspended"), "account_restored": _l("Restored"),
+        "number_blocked_lost": _l("Number blocked: lost or stolen"),
+        "number_blocked_voluntary": _l("Number blocked at your request"), "number_unblocked": _l("Number unblocked")})),
+    ("messages", (_l("Messages"), {"web_sms_sent": _l("SMS sent from the site")})),
 ])
 LABELS = {action: label for _, (_, actions) in GROUPS.items() for action, label in actions.items()}
 PAGE_SIZE = 30

@@ -22,11 +22,12 @@ from portal.models.sms import SmsMessage
 from portal.models.transfers import Transfer
 from portal.models.usage import UsageRecord
 from portal.models.vouchers import Voucher
+from portal.models.websms import WebSms
 
 __all__ = [
     "Account", "AccountKind", "AccountStatus", "Allowance", "AuditEvent", "AutoPayment", "Base", "BonusAccount",
     "BonusEntry", "CardPayment", "CardToken", "Challenge", "Customer", "HomeContract", "LedgerEntry", "Line", "Login",
     "LoginAccount", "LoginSession", "LoginThrottle", "PasswordRequest", "ProcessedRequest", "PromisedPayment",
     "Reward", "Service", "SmsMessage", "Staff", "StaffSession", "Subscription", "Tariff", "Transfer", "UsageRecord",
-    "utcnow", "Voucher",
+    "utcnow", "Voucher", "WebSms",
 ]

@@ -16,7 +16,8 @@ CUSTOMER = ["/", "/?block=allowances", "/archive", "/numbers/", "/settings/", "/
             "/services/subscriptions/{subscription}/disconnect", "/payments/topup", "/payments/history",
             "/payments/transfer", "/payments/voucher", "/payments/promised", "/payments/auto", "/payments/bonus",
             "/payments/{payment}",
-            "/payments/{payment}/3ds", "/payments/transfer/{transfer}"]
+            "/payments/{payment}/3ds", "/payments/transfer/{transfer}", "/numbers/{line}/",
+            "/numbers/{line}/block?reason=lost", "/numbers/{line}/unblock", "/numbers/sms"]
 STAFF = ["/admin/", "/admin/?q=Customer", "/admin/sms", "/admin/vouchers", "/admin/customers/{customer}",
          "/admin/catalog",
          "/admin/catalog/tariffs/new", "/admin/catalog/tariffs/{tariff}", "/admin/catalog/services/new",
@@ -41,7 +42,7 @@ def every_page(client, db_session, app):
     db_session.add_all([payment, transfer])
     db_session.commit()
     ids = dict(tariff=tariff.id, service=service.id, subscription=subscription.id, payment=payment.token,
-               transfer=transfer.token, customer=account.customer_id)
+               transfer=transfer.token, customer=account.customer_id, line=account.id)
     for url in CUSTOMER:
         yield url, client.get(url.format(**ids))
     staff = app.test_client()
@@ -60,7 +61,8 @@ def pages(client, db_session, app):
 def test_every_get_route_is_covered(app):
     placeholders = {"{tariff}": "<int:tariff_id>", "{service}": "<int:service_id>",
                     "{subscription}": "<int:subscription_id>", "transfer/{transfer}": "transfer/<token>",
-                    "{payment}": "<token>", "{customer}": "<int:customer_id>"}
+                    "{payment}": "<token>", "{customer}": "<int:customer_id>",
+                    "{line}": "<int:account_id>"}
     covered = set()
     for url in PUBLIC + CUSTOMER + STAFF:
         url = re.sub(r"\?.*", "", url)
