@@ -120,13 +120,14 @@ def test_a_debt_suspension_is_never_lifted_by_the_owner_or_staff(db_session, fam
 
 
 def test_staff_unblock_needs_a_reason_and_notifies_the_owners_other_numbers(db_session, family):
+    staff = factories.make_staff(db_session, role="admin")
     block(db_session, family, family["main"])
     with pytest.raises(blocking.BlockRefused) as err:
-        blocking.staff_unblock(db_session, account_id=family["main"].id, reason="ok", actor=Actor(staff_id=1),
+        blocking.staff_unblock(db_session, account_id=family["main"].id, reason="ok", actor=Actor(staff_id=staff.id),
                                now=utcnow(), wording=WORDING)
     assert err.value.field == "reason"
     assert blocking.staff_unblock(db_session, account_id=family["main"].id, reason="Called, passport checked",
-                                  actor=Actor(staff_id=1), now=utcnow(), wording=WORDING) is True
+                                  actor=Actor(staff_id=staff.id), now=utcnow(), wording=WORDING) is True
     assert family["main"].status == "active"
     assert [m.to for m in notices(db_session)] == ["+79031112233", "+79031112233"]
     assert db_session.scalars(select(Customer)).one()  # one customer throughout
