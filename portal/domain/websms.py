@@ -150,7 +150,7 @@ def send_web_sms(session: Session, *, account_id: int, to: str, text: str, idemp
         return session.scalar(select(WebSms).where(WebSms.idempotency_key == idempotency_key))
     try:
         if account.line is None:
-            raise NotFound("account")
+            raise SmsRefused(_l("SMS are sent from mobile numbers only."))
         refusal = status_refusal(account.status)
         if refusal:
             raise SmsRefused(refusal)

@@ -151,3 +151,21 @@ def test_staff_do_not_see_the_text_in_the_outbox(signed_in, db_session, app):
     staff.post_form("/admin/login", {"email": "agent@example.com", "password": factories.PASSWORD})
     page = staff.get("/admin/sms").text
     assert "my private words" not in page and "own message" in page
+
+
+def test_a_home_contract_in_focus_sends_nothing(signed_in, db_session, account):
+    from portal.models import HomeContract
+
+    home = Account(customer=account.customer, kind="home", region="Moscow")
+    db_session.add_all([home, HomeContract(account=home, contract_no="H-77", address="Street 1",
+                                           connection_type="gpon")])
+    db_session.flush()
+    login = db_session.scalars(select(LoginAccount)).first().login_id
+    db_session.add(LoginAccount(login_id=login, account_id=home.id))
+    db_session.commit()
+    signed_in.post_form("/numbers/focus", {"account": home.id})
+    page = signed_in.get("/numbers/sms")
+    assert page.status_code == 200 and 'id="sms-form"' not in page.text
+    response = send(signed_in, key="h" * 24)
+    assert response.status_code == 422 and "mobile numbers only" in response.text
+    assert db_session.scalars(select(SmsMessage)).all() == []
