@@ -135,3 +135,11 @@ MAIL_USERNAME = None
 MAIL_PASSWORD = None
 MAIL_FROM = "no-reply@example.com"
 MAIL_TIMEOUT = 30
+
+# ---- Blocking a number and SMS from the web (issue 5, points 3 and 4) ----
+# SMS from the web: at most this many parts per message (a part: 160/153 GSM-7 or 70/67 UCS-2 characters).
+WEB_SMS_MAX_PARTS = 6
+# Kopecks per part once the tariff's SMS package is used up, for tariffs without their own sms_price.
+WEB_SMS_PRICE = 250
+# Messages per account, counted in the database (sliding windows): (count, window in seconds).
+WEB_SMS_QUOTAS = ((20, 3600), (100, 86400))

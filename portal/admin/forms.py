@@ -153,6 +153,13 @@ class AdjustmentForm(IdempotentForm):
                          render_kw={"maxlength": 200})
 
 
+class StaffUnblockForm(PortalForm):
+    """Lift a customer's own block (lost or voluntary) on their call, with the reason."""
+
+    reason = StringField(_l("Reason for unblocking"), validators=[InputRequired(_l("Say why.")), Length(max=200)],
+                         render_kw={"maxlength": 200})
+
+
 class VoucherBatchForm(PortalForm):
     count = IntegerField(_l("Cards"), validators=[InputRequired(_l("How many cards?")), NumberRange(1, 1000)],
                          render_kw={"min": 1, "max": 1000})

@@ -4,8 +4,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 
 from portal.admin import bp
-from portal.admin.forms import KIND_LABELS, AdjustmentForm, CustomerSearchForm, StaffLoginForm, VoucherBatchForm
-from portal.domain import adjustments, staff, vouchers
+from portal.admin.forms import (
+    KIND_LABELS,
+    AdjustmentForm,
+    CustomerSearchForm,
+    StaffLoginForm,
+    StaffUnblockForm,
+    VoucherBatchForm,
+)
+from portal.domain import adjustments, blocking, staff, vouchers
 from portal.domain.errors import DomainError, NotFound
 from portal.extensions import db, limiter
 from portal.forms import PortalForm
@@ -78,7 +85,7 @@ def customer(customer_id: int):
     except NotFound:
         abort(404)
     return render("admin/customer.html", card=card, kinds=KIND_LABELS, adjust_form=AdjustmentForm(formdata=None),
-                  payment_states=PAYMENT_STATES)
+                  unblock_form=StaffUnblockForm(formdata=None), payment_states=PAYMENT_STATES)
 
 
 PAYMENT_STATES = {"created": _l("created"), "awaiting_3ds": _l("waiting for 3-D Secure"),
@@ -105,7 +112,31 @@ def adjust(account_id: int):
             form.add_domain_error(err)
     card = staff.customer_card(db.session, customer_id)
     return render("admin/customer.html", status=form.status, card=card, kinds=KIND_LABELS, adjust_form=form,
-                  adjusting=account_id, payment_states=PAYMENT_STATES)
+                  unblock_form=StaffUnblockForm(formdata=None), adjusting=account_id, payment_states=PAYMENT_STATES)
+
+
+@bp.post("/accounts/<int:account_id>/unblock")
+@admin_required
+def unblock(account_id: int):
+    """Lift the customer's own block (lost or voluntary), with a reason; suspension for debt stays."""
+    customer_id = staff.customer_of_account(db.session, account_id)
+    if customer_id is None:
+        abort(404)
+    form = StaffUnblockForm()
+    if form.validate_on_submit():
+        cfg = current_app.config
+        try:
+            if blocking.staff_unblock(db.session, account_id=account_id, reason=form.reason.data,
+                                      actor=current_actor(), now=utcnow(),
+                                      wording=blocking.NoticeText(cfg["BABEL_DEFAULT_LOCALE"], cfg["BRAND"])):
+                flash(_("The number is unblocked."))
+            return see_other(".customer", customer_id=customer_id, _anchor=f"account-{account_id}")
+        except DomainError as err:
+            form.add_domain_error(err)
+    card = staff.customer_card(db.session, customer_id)
+    return render("admin/customer.html", status=form.status, card=card, kinds=KIND_LABELS,
+                  adjust_form=AdjustmentForm(formdata=None), unblock_form=form, unblocking=account_id,
+                  payment_states=PAYMENT_STATES)
 
 
 @bp.route("/vouchers", methods=["GET", "POST"])

@@ -42,7 +42,10 @@ GROUPS = OrderedDict([
         "home_contract_linked": _l("Home contract added")})),
     ("status", (_l("Line status"), {
         "account_suspended": _l("Suspended"), "account_restored": _l("Restored"),
-        "account_terminated": _l("Contract ended")})),
+        "account_terminated": _l("Contract ended"),
+        "number_blocked_lost": _l("Number blocked: lost or stolen"),
+        "number_blocked_voluntary": _l("Number blocked at your request"), "number_unblocked": _l("Number unblocked")})),
+    ("messages", (_l("Messages"), {"web_sms_sent": _l("SMS sent from the site")})),
 ])
 LABELS = {action: label for _, (_, actions) in GROUPS.items() for action, label in actions.items()}
 PAGE_SIZE = 30

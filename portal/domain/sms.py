@@ -11,8 +11,9 @@ from portal.sms import SmsGateway, SmsSendError
 PENDING_KEY = "sms_pending"
 
 
-def queue_sms(session: Session, *, to: str, text: str, purpose: str) -> SmsMessage:
-    message = SmsMessage(to=to, text=text, purpose=purpose)
+def queue_sms(session: Session, *, to: str, text: str, purpose: str, sender: str | None = None) -> SmsMessage:
+    """Add a message to the outbox; ``sender`` (a customer's number) replaces the operator's name if given."""
+    message = SmsMessage(to=to, text=text, purpose=purpose, sender=sender)
     session.add(message)
     session.flush()
     session.info.setdefault(PENDING_KEY, []).append(message.id)
@@ -28,7 +29,7 @@ def deliver_sms(session: Session, message_id: int, *, gateway: SmsGateway, sende
         return message.status if message else "missing"
     message.attempts += 1
     try:
-        message.provider_id = gateway.send(message.to, message.text, sender=sender)
+        message.provider_id = gateway.send(message.to, message.text, sender=message.sender or sender)
     except SmsSendError as err:
         message.error = str(err)[:300]
         if message.attempts >= max_attempts:

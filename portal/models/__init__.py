@@ -25,6 +25,7 @@ from portal.models.sms import SmsMessage
 from portal.models.transfers import Transfer
 from portal.models.usage import UsageRecord
 from portal.models.vouchers import Voucher
+from portal.models.websms import WebSms
 
 __all__ = [
     "Account", "AccountKind", "AccountStatus", "AlertSettings", "Allowance", "AuditEvent", "AutoPayment", "Base",
@@ -32,4 +33,5 @@ __all__ = [
     "HomeContract", "LedgerEntry", "Line", "LinkRequest", "LinkRequestNumber", "Login", "LoginAccount",
     "LoginSession", "LoginThrottle", "PasswordRequest", "ProcessedRequest", "PromisedPayment", "Reward", "Service",
     "SmsMessage", "Staff", "StaffSession", "Subscription", "Tariff", "Transfer", "UsageRecord", "utcnow", "Voucher",
+    "WebSms",
 ]

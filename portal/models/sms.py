@@ -7,6 +7,8 @@ from portal.models.base import Base, utcnow
 
 # Purposes whose text is a secret: never shown to staff.
 SECRET_PURPOSES = frozenset({"password", "transfer_code", "close_code", "home_link_code"})
+# Purposes whose text is the customer's own correspondence (SMS from the web): not shown to staff either.
+PRIVATE_PURPOSES = frozenset({"web"})
 
 
 class SmsMessage(Base):
@@ -21,6 +23,8 @@ class SmsMessage(Base):
     purpose: Mapped[str] = mapped_column(String(24))
     status: Mapped[str] = mapped_column(String(12), default="queued")  # queued | sent | failed
     attempts: Mapped[int] = mapped_column(default=0)
+    # Who the recipient sees as the sender; None: the operator's (SMS_SENDER or the brand).
+    sender: Mapped[str | None] = mapped_column(String(16))
     provider_id: Mapped[str | None] = mapped_column(String(80))
     error: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -29,3 +33,7 @@ class SmsMessage(Base):
     @property
     def is_secret(self) -> bool:
         return self.purpose in SECRET_PURPOSES
+
+    @property
+    def is_private(self) -> bool:
+        return self.purpose in PRIVATE_PURPOSES

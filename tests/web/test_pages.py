@@ -21,7 +21,8 @@ CUSTOMER = ["/", "/?block=allowances", "/archive", "/numbers/", "/numbers/link",
             "/services/subscriptions/{subscription}/disconnect", "/payments/topup", "/payments/history",
             "/payments/transfer", "/payments/voucher", "/payments/promised", "/payments/auto", "/payments/bonus",
             "/payments/{payment}",
-            "/payments/{payment}/3ds", "/payments/transfer/{transfer}"]
+            "/payments/{payment}/3ds", "/payments/transfer/{transfer}", "/numbers/{line}/",
+            "/numbers/{line}/block?reason=lost", "/numbers/{line}/unblock", "/numbers/sms"]
 STAFF = ["/admin/", "/admin/?q=Customer", "/admin/links", "/admin/links/{link}", "/admin/sms", "/admin/vouchers",
          "/admin/customers/{customer}", "/admin/accounts/{linked}/terminate",
          "/admin/catalog",
@@ -52,7 +53,8 @@ def every_page(client, db_session, app):
     db_session.add_all([payment, transfer, order, link, LoginAccount(login_id=login.id, account_id=linked.id)])
     db_session.commit()
     ids = dict(tariff=tariff.id, service=service.id, subscription=subscription.id, payment=payment.token,
-               transfer=transfer.token, customer=account.customer_id, order=order.id, linked=linked.id, link=link.id)
+               transfer=transfer.token, customer=account.customer_id, order=order.id, linked=linked.id, link=link.id,
+               line=account.id)
     for url in CUSTOMER:
         yield url, client.get(url.format(**ids))
     staff = app.test_client()
@@ -72,7 +74,8 @@ def test_every_get_route_is_covered(app):
     placeholders = {"{tariff}": "<int:tariff_id>", "{service}": "<int:service_id>",
                     "{subscription}": "<int:subscription_id>", "transfer/{transfer}": "transfer/<token>",
                     "{payment}": "<token>", "{customer}": "<int:customer_id>",
-                    "{linked}": "<int:account_id>", "{link}": "<int:request_id>", "{order}": "<int:order_id>"}
+                    "{linked}": "<int:account_id>", "{link}": "<int:request_id>", "{order}": "<int:order_id>",
+                    "{line}": "<int:account_id>"}
     covered = set()
     for url in PUBLIC + CUSTOMER + STAFF:
         url = re.sub(r"\?.*", "", url)
