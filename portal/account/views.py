@@ -1,8 +1,10 @@
 from flask import Response, request, stream_with_context
+from flask_babel import to_user_timezone
 from flask_login import current_user
 
 from portal.account import bp
 from portal.domain import archive
+from portal.domain.home import home_overview
 from portal.domain.overview import account_overview
 from portal.extensions import db
 from portal.forms import period_filter
@@ -17,6 +19,9 @@ BLOCKS = ("summary", "allowances", "services", "subscriptions")
 @customer_required
 def dashboard():
     account = account_in_focus()
+    if account.home_contract is not None:
+        return render("account/home_dashboard.html", account=account,
+                      home=home_overview(db.session, account, today=to_user_timezone(utcnow()).date(), now=utcnow()))
     block = request.args.get("block")
     return render("account/dashboard.html", f"account/_{block}.html" if block in BLOCKS else None,
                   account=account, overview=account_overview(db.session, account, now=utcnow()))

@@ -76,13 +76,13 @@ TARIFFS: list[dict] = [
          sms=500, mms=100, data_mb=10 * 1024, archived=True,
          description="No longer open to new customers; kept for those who have it."),
     dict(code="home-100", name="Home Internet 100", kind="home", region="Moscow", monthly_fee=50000, switch_fee=0,
-         unlimited_data=True,
+         unlimited_data=True, speed_mbps=100,
          description="Home internet up to 100 Mbit/s over fibre, unlimited traffic, Wi-Fi router included."),
     dict(code="home-500", name="Home Internet 500", kind="home", region="Moscow", monthly_fee=75000, switch_fee=0,
-         unlimited_data=True,
+         unlimited_data=True, speed_mbps=500,
          description="Home internet up to 500 Mbit/s over fibre, unlimited traffic, dual-band Wi-Fi router included."),
     dict(code="home-500-tv", name="Home Internet 500 + TV", kind="home", region="Moscow", monthly_fee=99000,
-         switch_fee=0, unlimited_data=True,
+         switch_fee=0, unlimited_data=True, speed_mbps=500,
          description="500 Mbit/s home internet and 150 TV channels on a set-top box (rental included), "
                      "pause and rewind for 3 days."),
 ]

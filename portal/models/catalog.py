@@ -37,6 +37,7 @@ class Tariff(Base):
     mms: Mapped[int] = mapped_column(default=0)
     data_mb: Mapped[int] = mapped_column(default=0)  # 0 with unlimited_data False: none
     unlimited_data: Mapped[bool] = mapped_column(default=False)
+    speed_mbps: Mapped[int | None]  # home internet: the speed the tariff promises
     # Kopecks per SMS part beyond the package (SMS from the web); None: the operator's WEB_SMS_PRICE.
     sms_price: Mapped[int | None]
     description: Mapped[str] = mapped_column(Text, default="")

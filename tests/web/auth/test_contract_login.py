@@ -80,3 +80,14 @@ def test_a_home_login_sees_its_contract_on_every_page(client, db_session, contra
         response = client.get(url)
         assert response.status_code == 200, url
     assert "HC-100200" in client.get("/numbers/").text
+
+
+def test_the_home_dashboard(client, db_session, contract):
+    contract.tariff = factories.make_tariff(db_session, kind="home", name="Home 500", speed_mbps=500,
+                                            unlimited_data=True)
+    factories.make_login(db_session, contract)
+    db_session.commit()
+    client.post_form("/auth/login", {"phone": "HC-100200", "password": factories.PASSWORD})
+    page = client.get("/").text
+    assert "Home internet and TV" in page and "HC-100200" in page and "Moscow" in page
+    assert "up to 500 Mbit/s" in page and "unlimited" in page and "days left" in page

@@ -1,0 +1,62 @@
+"""Home internet and TV: the billing period of a contract and what its dashboard shows."""
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from portal.domain.overview import active_subscriptions
+from portal.domain.promised import open_promise
+from portal.models import Account, PromisedPayment, Subscription, UsageRecord
+
+
+def _shift_month(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    return day.replace(year=day.year + month // 12, month=month % 12 + 1)
+
+
+def billing_period(billing_day: int, today: date) -> tuple[date, date]:
+    """The period around ``today``: from its billing day up to (not including) the next one.
+
+    The billing run starts periods on ``min(billing_day, 28)`` so that every month has the day.
+    """
+    day = min(max(billing_day, 1), 28)
+    start = today.replace(day=day) if today.day >= day else _shift_month(today.replace(day=day), -1)
+    return start, _shift_month(start, 1)
+
+
+@dataclass
+class HomeOverview:
+    period_start: date
+    period_end: date  # exclusive: the next period's first day
+    days_left: int
+    used_mb: int
+    limit_mb: int | None  # None: unlimited traffic
+    tv: list[Subscription]
+    extras: list[Subscription]
+    promise: PromisedPayment | None
+    promise_days_left: int | None
+
+    @property
+    def last_day(self) -> date:
+        return self.period_end - timedelta(days=1)
+
+
+def home_overview(session: Session, account: Account, *, today: date, now: datetime) -> HomeOverview:
+    """The contract's period, traffic, TV packages, extras and open promised payment (three queries)."""
+    start, end = billing_period(account.home_contract.billing_day, today)
+    used_kb = session.scalar(
+        select(func.coalesce(func.sum(UsageRecord.quantity), 0)).where(
+            UsageRecord.account_id == account.id, UsageRecord.kind == "data",
+            UsageRecord.started_at >= datetime.combine(start, datetime.min.time()),
+            UsageRecord.started_at < datetime.combine(end, datetime.min.time())))
+    tariff = account.tariff
+    limit = None if tariff is None or tariff.unlimited_data else tariff.data_mb
+    subscriptions = active_subscriptions(session, account.id)
+    promise = open_promise(session, account.id)
+    promise_days = max((promise.due_at - now).days, 0) if promise else None
+    return HomeOverview(
+        period_start=start, period_end=end, days_left=(end - today).days, used_mb=int(used_kb) // 1024,
+        limit_mb=limit, tv=[s for s in subscriptions if s.service.kind == "tv"],
+        extras=[s for s in subscriptions if s.service.kind == "home"], promise=promise,
+        promise_days_left=promise_days)
