@@ -49,7 +49,9 @@ def main() -> None:
             rows.append((url, "visitor", visitor.get(url)))
         customer = app.test_client()
         customer.post("/auth/login", data={"phone": msisdn, "password": PASSWORD})
-        for url in ("/", "/settings/", "/settings/password", "/tariffs/", "/services/", "/services/subscriptions"):
+        for url in ("/", "/settings/", "/settings/password", "/tariffs/", "/services/", "/services/subscriptions",
+                    "/numbers/", "/numbers/link", "/numbers/details", "/numbers/sms", "/settings/alerts",
+                    "/settings/sessions", "/settings/missed-calls", "/settings/internet", "/settings/close"):
             rows.append((url, "customer", customer.get(url)))
         rows.append(("/?block=allowances (htmx)", "customer",
                      customer.get("/?block=allowances", headers={"HX-Request": "true"})))
@@ -61,15 +63,16 @@ def main() -> None:
         print(f"dashboard: {len(statements)} SQL queries")
         clerk = app.test_client()
         clerk.post("/admin/login", data={"email": "bench@example.com", "password": PASSWORD})
-        for url in ("/admin/", "/admin/?q=%2B7916", "/admin/sms"):
+        for url in ("/admin/", "/admin/?q=%2B7916", "/admin/sms", "/admin/links"):
             rows.append((url, "staff", clerk.get(url)))
         print(f"{'page':28} {'as':9} {'status':>6} {'bytes':>7} {'gzip':>6}")
         for url, who, response in rows:
             print(f"{url:28} {who:9} {response.status_code:>6} {len(response.data):>7} "
                   f"{len(gzip.compress(response.data)):>6}")
-        page = visitor.get("/auth/login").text
+        # Every asset any page loads: the login page's, plus the SMS page's counter script.
+        pages = visitor.get("/auth/login").text + customer.get("/numbers/sms").text
         total_raw = total_gz = 0
-        for asset in re.findall(r'(?:href|src)="(/static/[^"]+)"', page):
+        for asset in dict.fromkeys(re.findall(r'(?:href|src)="(/static/[^"]+)"', pages)):
             data = visitor.get(asset).data
             total_raw += len(data)
             total_gz += len(gzip.compress(data))
