@@ -1,4 +1,6 @@
 """``flask`` commands: parse arguments, call one domain function, print one line."""
+from datetime import timedelta
+
 import click
 from flask import Flask, current_app
 from sqlalchemy import select
@@ -15,6 +17,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_staff)
     app.cli.add_command(sms_group)
     app.cli.add_command(billing_group)
+    app.cli.add_command(usage_group)
     app.cli.add_command(vouchers_group)
 
 
@@ -63,6 +66,23 @@ def sms_release_alerts():
     from portal.domain.alerts import release_due
 
     click.echo(f"{release_due(db.session, now=utcnow())} held alert(s) sent.")
+
+
+@click.group("usage")
+def usage_group():
+    """Call-detail records."""
+
+
+@usage_group.command("rollup")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="first UTC day to rebuild (default: 3 days back)")
+@click.option("--through", type=click.DateTime(["%Y-%m-%d"]), help="last UTC day (default: yesterday)")
+def usage_rollup(since, through):
+    """Rebuild the daily usage totals that call-detail totals add up (Celery beat runs it nightly)."""
+    from portal.domain.details import roll_up
+
+    last = through.date() if through else utcnow().date() - timedelta(days=1)
+    days = roll_up(db.session, through=last, since=since.date() if since else None)
+    click.echo(f"Usage rolled up: {days} day(s) through {last}.")
 
 
 @click.group("billing")

@@ -41,6 +41,8 @@ def init_celery(app: Flask) -> None:
         "billing-run": {"task": "portal.billing_run", "schedule": crontab(hour=21, minute=5)},
         # Alerts held for quiet hours go out when the hours end.
         "release-alerts": {"task": "portal.release_alerts", "schedule": crontab(minute="*/5")},
+        # Daily usage totals for call details, after midnight UTC (late records: the last 3 days are redone).
+        "usage-rollup": {"task": "portal.usage_rollup", "schedule": crontab(hour=0, minute=20)},
     }
     celery.conf.update(app.config.get("CELERY", {}))
     celery.flask_app = app
@@ -104,3 +106,13 @@ def release_alerts() -> int:
 
     with Session(db.engine) as session:
         return release_due(session, now=utcnow())
+
+
+@celery.task(name="portal.usage_rollup")
+def usage_rollup() -> int:
+    from datetime import timedelta
+
+    from portal.domain.details import roll_up
+
+    with Session(db.engine) as session:
+        return roll_up(session, through=utcnow().date() - timedelta(days=1))

@@ -761,6 +761,10 @@ def seed_demo(session: Session, *, now: datetime | None = None, voucher_key: str
         _seed_vouchers(session, voucher_key, now, added)
     _settle_balances(session, list(accounts.values()))
     session.commit()
+    # What the nightly job would have built: call-detail totals read whole days from here.
+    from portal.domain.details import roll_up
+
+    roll_up(session, since=start.date(), through=now.date() - timedelta(days=1))
 
     if not sum(added.values()):
         return (f"Demo data already present ({len(CUSTOMERS)} customers, {len(accounts)} accounts); "

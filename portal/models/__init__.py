@@ -23,7 +23,7 @@ from portal.models.promised import PromisedPayment
 from portal.models.requests import ProcessedRequest
 from portal.models.sms import SmsMessage
 from portal.models.transfers import Transfer
-from portal.models.usage import UsageRecord
+from portal.models.usage import UsageDay, UsageRecord, UsageRollup
 from portal.models.vouchers import Voucher
 from portal.models.websms import WebSms
 
@@ -32,6 +32,6 @@ __all__ = [
     "BonusAccount", "BonusEntry", "CardPayment", "CardToken", "Challenge", "Customer", "DetailOrder", "HeldAlert",
     "HomeContract", "LedgerEntry", "Line", "LinkRequest", "LinkRequestNumber", "Login", "LoginAccount",
     "LoginSession", "LoginThrottle", "PasswordRequest", "ProcessedRequest", "PromisedPayment", "Reward", "Service",
-    "SmsMessage", "Staff", "StaffSession", "Subscription", "Tariff", "Transfer", "UsageRecord", "utcnow", "Voucher",
-    "WebSms",
+    "SmsMessage", "Staff", "StaffSession", "Subscription", "Tariff", "Transfer", "UsageDay", "UsageRecord",
+    "UsageRollup", "utcnow", "Voucher", "WebSms",
 ]

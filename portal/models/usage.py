@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -19,3 +19,28 @@ class UsageRecord(Base):
     counterpart: Mapped[str] = mapped_column(String(64), default="")
     quantity: Mapped[int] = mapped_column(default=0)  # seconds for calls, KB for data, 1 for messages
     cost: Mapped[int] = mapped_column(default=0)  # kopecks
+
+
+class UsageDay(Base):
+    """Usage of one account on one UTC day, per kind: what call-detail totals add up instead of raw records.
+
+    Built for closed days by the nightly roll-up (domain.details.roll_up); ``UsageRollup`` says how far.
+    """
+
+    __tablename__ = "usage_day"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
+    quantity: Mapped[int] = mapped_column(BigInteger, default=0)
+    cost: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class UsageRollup(Base):
+    """One row: every UTC day up to and including ``through`` is in ``usage_day``."""
+
+    __tablename__ = "usage_rollup"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    through: Mapped[date]
