@@ -15,7 +15,15 @@ from portal.extensions import db
 from portal.forms import IdempotentForm, PeriodForm
 from portal.models import utcnow
 from portal.numbers import bp
-from portal.web import account_in_focus, current_actor, customer_required, is_htmx_partial, render, see_other
+from portal.web import (
+    account_in_focus,
+    current_actor,
+    customer_required,
+    is_htmx_partial,
+    render,
+    see_other,
+    select_timezone,
+)
 
 KIND_CHOICES = [(key, label) for key, (label, _kinds) in details.GROUPS.items()]
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
@@ -57,7 +65,7 @@ def _filter():
     if form.validate():
         try:
             period = details.check_period(form.start.data, form.end.data, today=today(),
-                                          tz=current_app.config["BABEL_DEFAULT_TIMEZONE"])
+                                          tz=select_timezone())
         except DomainError as err:
             form.add_domain_error(err)
     return form, period, form.kind.data or None
@@ -127,7 +135,7 @@ def details_email():
     if period_fields.validate():
         try:
             period = details.check_period(period_fields.start.data, period_fields.end.data, today=today(),
-                                          tz=current_app.config["BABEL_DEFAULT_TIMEZONE"])
+                                          tz=select_timezone())
         except DomainError as err:
             order_form.form_errors.append(err.message)
     else:

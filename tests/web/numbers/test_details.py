@@ -185,3 +185,21 @@ def test_orders_a_day_are_limited(client, db_session, account, today, app):
 def test_an_order_without_a_csrf_token_is_refused(client, db_session, account, today):
     response = client.post("/numbers/details/email", data={**period(today), "email": "a@example.com"})
     assert response.status_code == 400
+
+
+def test_the_period_follows_the_logins_time_zone(client, db_session, login_as):
+    from datetime import datetime
+
+    from portal.models import Login
+
+    login_as("+79161234567")
+    login = db_session.scalar(select(Login))
+    login.timezone = "Asia/Vladivostok"  # UTC+10
+    # 20:30 UTC on the 1st is already the 2nd in Vladivostok: outside a period of the 1st only.
+    db_session.add(UsageRecord(account_id=login.primary_account_id, kind="sms", counterpart="+79031112233",
+                               started_at=datetime(2026, 11, 1, 20, 30), quantity=1, cost=0))
+    db_session.commit()
+    page = client.get("/numbers/details?start=2026-11-01&end=2026-11-01").text
+    assert "+7 903 111-22-33" not in page
+    page = client.get("/numbers/details?start=2026-11-02&end=2026-11-02").text
+    assert "+7 903 111-22-33" in page
