@@ -45,7 +45,8 @@ GROUPS = OrderedDict([
         "account_terminated": _l("Contract ended"),
         "number_blocked_lost": _l("Number blocked: lost or stolen"),
         "number_blocked_voluntary": _l("Number blocked at your request"), "number_unblocked": _l("Number unblocked")})),
-    ("messages", (_l("Messages"), {"web_sms_sent": _l("SMS sent from the site")})),
+    ("messages", (_l("Messages"), {"web_sms_sent": _l("SMS sent from the site"),
+                                   "details_ordered": _l("Call details ordered by e-mail")})),
 ])
 LABELS = {action: label for _, (_, actions) in GROUPS.items() for action, label in actions.items()}
 PAGE_SIZE = 30

@@ -130,6 +130,7 @@ def test_an_order_is_made_once_audited_and_sent_by_the_console_backend(client, d
     assert "[mail to anna@example.com" in capfd.readouterr().err
     status = client.get(response.headers["Location"])
     assert status.status_code == 200 and "Sent to anna@example.com" in status.text and "every 2s" not in status.text
+    assert "Call details ordered by e-mail" in client.get("/archive").text
 
 
 def test_a_pending_order_is_polled_and_a_failed_one_offers_a_retry(client, db_session, account, today):
