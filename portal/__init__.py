@@ -81,6 +81,10 @@ def check_config(app: Flask) -> None:
         raise ConfigError(f"SMS_BACKEND must be 'outbox' or 'http', not {cfg['SMS_BACKEND']!r}.")
     if cfg["SMS_BACKEND"] == "http" and not cfg["SMS_HTTP_URL"]:
         raise ConfigError("SMS_BACKEND=http needs SMS_HTTP_URL (and usually SMS_HTTP_TOKEN).")
+    if cfg["PROVISIONING_BACKEND"] not in ("dev", "http"):
+        raise ConfigError(f"PROVISIONING_BACKEND must be 'dev' or 'http', not {cfg['PROVISIONING_BACKEND']!r}.")
+    if cfg["PROVISIONING_BACKEND"] == "http" and not cfg["PROVISIONING_HTTP_URL"]:
+        raise ConfigError("PROVISIONING_BACKEND=http needs PROVISIONING_HTTP_URL (and usually a token).")
     uri = cfg["SQLALCHEMY_DATABASE_URI"]
     if not uri:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_staff)
     app.cli.add_command(sms_group)
+    app.cli.add_command(provisioning_group)
     app.cli.add_command(billing_group)
     app.cli.add_command(usage_group)
     app.cli.add_command(vouchers_group)
@@ -66,6 +67,25 @@ def sms_release_alerts():
     from portal.domain.alerts import release_due
 
     click.echo(f"{release_due(db.session, now=utcnow())} held alert(s) sent.")
+
+
+@click.group("provisioning")
+def provisioning_group():
+    """Commands for the network's switch."""
+
+
+@provisioning_group.command("apply")
+@click.option("--older-than", default=60, show_default=True, help="Seconds a command has been waiting.")
+def provisioning_apply(older_than):
+    """Hand the commands still pending to the provisioning job again (after a broker outage)."""
+    from portal.domain.provisioning import pending_ids
+    from portal.jobs import apply_switch_command
+
+    ids = pending_ids(db.session, older_than=utcnow() - timedelta(seconds=older_than))
+    db.session.rollback()
+    for command_id in ids:
+        apply_switch_command.delay(command_id)
+    click.echo(f"{len(ids)} pending command(s) handed to the switch.")
 
 
 @click.group("usage")

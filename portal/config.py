@@ -53,6 +53,15 @@ SMS_HTTP_TIMEOUT = 5
 SMS_SENDER = None  # None: the brand
 SMS_MAX_ATTEMPTS = 5
 
+# The switch behind forwarding, blacklist, voicemail, ringback tones and blocks (portal.provisioning).
+PROVISIONING_BACKEND = "dev"  # dev | http
+PROVISIONING_HTTP_URL = None
+PROVISIONING_HTTP_TOKEN = None
+PROVISIONING_HTTP_TIMEOUT = 10
+PROVISIONING_MAX_ATTEMPTS = 5
+# Development backend: commands for these numbers (E.164) are refused, to try "failed, try again".
+PROVISIONING_FAIL_NUMBERS = []
+
 # Flask-Limiter (per IP and per /24) on the endpoints that cost us or guard secrets.
 RATELIMIT_SMS_REQUEST = "10 per hour;30 per day"
 RATELIMIT_SMS_REQUEST_NET = "100 per hour"

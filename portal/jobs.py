@@ -50,23 +50,28 @@ def init_celery(app: Flask) -> None:
     app.extensions["celery"] = celery
 
 
-@event.listens_for(Session, "after_commit")
-def _dispatch_queued_sms(session: Session) -> None:
-    from portal.domain.sms import PENDING_KEY
+def _after_commit_jobs():
+    """What a committed transaction hands on: (session.info key, task) pairs."""
+    from portal.domain.provisioning import PENDING_KEY as SWITCH_PENDING
+    from portal.domain.sms import PENDING_KEY as SMS_PENDING
 
-    pending = session.info.pop(PENDING_KEY, None)
-    for message_id in pending or ():
-        try:
-            deliver_sms.delay(message_id)
-        except Exception:  # the broker is down: the row stays queued for `flask sms deliver`
-            log.exception("could not hand SMS %s to delivery", message_id)
+    return ((SMS_PENDING, deliver_sms), (SWITCH_PENDING, apply_switch_command))
+
+
+@event.listens_for(Session, "after_commit")
+def _dispatch_queued(session: Session) -> None:
+    for key, task in _after_commit_jobs():
+        for object_id in session.info.pop(key, None) or ():
+            try:
+                task.delay(object_id)
+            except Exception:  # the broker is down: the row stays queued for the CLI's catch-up command
+                log.exception("could not hand %s %s to its job", key, object_id)
 
 
 @event.listens_for(Session, "after_rollback")
-def _forget_queued_sms(session: Session) -> None:
-    from portal.domain.sms import PENDING_KEY
-
-    session.info.pop(PENDING_KEY, None)
+def _forget_queued(session: Session) -> None:
+    for key, _task in _after_commit_jobs():
+        session.info.pop(key, None)
 
 
 @celery.task(bind=True, name="portal.deliver_sms", max_retries=None)
@@ -85,6 +90,22 @@ def deliver_sms(self, message_id: int) -> str:
         if self.request.is_eager:
             return "queued"  # the inline backend does not retry; `flask sms deliver` picks it up
         raise self.retry(exc=err, countdown=min(300, 10 * 2 ** self.request.retries))
+
+
+@celery.task(bind=True, name="portal.apply_switch_command", max_retries=None)
+def apply_switch_command(self, command_id: int) -> str:
+    from portal.domain import provisioning
+    from portal.provisioning import SwitchUnavailable, backend_from_config
+
+    cfg = current_app.config
+    try:
+        # Its own session: in eager mode this runs inside the caller's after_commit hook.
+        with Session(db.engine) as session:
+            return provisioning.apply_command(session, command_id, backend=backend_from_config(cfg), now=utcnow(),
+                                              max_attempts=cfg["PROVISIONING_MAX_ATTEMPTS"],
+                                              final=bool(self.request.is_eager))
+    except SwitchUnavailable as err:
+        raise self.retry(exc=err, countdown=min(300, 10 * 2 ** self.request.retries)) from None
 
 
 @celery.task(name="portal.billing_run")

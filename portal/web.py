@@ -36,6 +36,7 @@ from werkzeug.exceptions import HTTPException
 from portal.domain.audit import Actor
 from portal.domain.auth import AuthPolicy
 from portal.domain.phones import format_msisdn, mask_msisdn
+from portal.domain.provisioning import STATE_LABELS
 from portal.extensions import db, login_manager
 from portal.models import Login, Staff, utcnow
 
@@ -302,6 +303,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
     app.jinja_env.globals["static_url"] = static_url
     app.jinja_env.globals["new_key"] = lambda: secrets.token_urlsafe(24)  # an idempotency key per rendered form
+    app.jinja_env.globals["switch_labels"] = STATE_LABELS
     app.jinja_env.globals["status_label"] = lambda status: STATUS_LABELS.get(status, status)
     app.jinja_env.globals["brand"] = lambda: app.config["BRAND"]
     app.jinja_env.globals["is_customer"] = lambda: isinstance(current_user._get_current_object(), Login)

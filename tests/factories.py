@@ -9,6 +9,7 @@ from portal.models import (
     Account,
     Allowance,
     Customer,
+    HomeContract,
     LedgerEntry,
     Line,
     Login,
@@ -60,6 +61,19 @@ def make_line(session, msisdn: str = "+79161234567", *, customer=None, tariff=No
     if balance:
         session.add(LedgerEntry(account_id=account.id, amount=balance, kind="adjustment"))
     session.flush()
+    return account
+
+
+def make_home_contract(session, contract_no: str = "HC-100200", *, customer=None, tariff=None, balance: int = 0,
+                       **values) -> Account:
+    customer = customer or make_customer(session)
+    account = Account(customer=customer, kind="home", region=customer.region, tariff=tariff, balance=balance)
+    values = {"address": "Moscow, Tverskaya 1", "connection_type": "gpon", **values}
+    session.add_all([account, HomeContract(account=account, contract_no=contract_no, **values)])
+    session.flush()
+    if balance:
+        session.add(LedgerEntry(account_id=account.id, amount=balance, kind="adjustment"))
+        session.flush()
     return account
 
 

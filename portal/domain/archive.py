@@ -45,6 +45,9 @@ GROUPS = OrderedDict([
         "account_terminated": _l("Contract ended"),
         "number_blocked_lost": _l("Number blocked: lost or stolen"),
         "number_blocked_voluntary": _l("Number blocked at your request"), "number_unblocked": _l("Number unblocked")})),
+    ("line", (_l("Line settings"), {
+        "forwarding_changed": _l("Call forwarding changed"),
+        "switch_retry": _l("A setting sent to the network again")})),
     ("messages", (_l("Messages"), {"web_sms_sent": _l("SMS sent from the site"),
                                    "details_ordered": _l("Call details ordered by e-mail")})),
 ])

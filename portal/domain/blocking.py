@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal.domain import provisioning
 from portal.domain.accounts import accounts_of_login, lock_accounts
 from portal.domain.audit import Actor, record
 from portal.domain.auth import AuthPolicy, check_not_throttled, count_failure
@@ -30,6 +31,8 @@ OWNER_BLOCKS = frozenset(REASONS.values())
 BLOCKED_ACTIONS = {AccountStatus.blocked_lost.value: "number_blocked_lost",
                    AccountStatus.blocked_by_owner.value: "number_blocked_voluntary"}
 UNBLOCKED = "number_unblocked"
+# The switch commands of a block and an unblock share one subject: the latest says where the line stands.
+SWITCH_SUBJECT = "line"
 
 
 class BlockRefused(DomainError):
@@ -103,6 +106,9 @@ def block_number(session: Session, *, account_id: int, reason: str, actor: Actor
         session.rollback()
         raise BlockRefused(refusal)
     account.status = status
+    # The switch stops calls, SMS and internet; the page shows when the network has done it.
+    provisioning.queue_command(session, account, subject=SWITCH_SUBJECT, operation="line.block",
+                               params={"reason": reason})
     record(session, actor, BLOCKED_ACTIONS[status], obj=account, account_id=account.id,
            detail=mask_msisdn(account.line.msisdn))
     with force_locale(wording.sms_locale):
@@ -122,6 +128,8 @@ def block_number(session: Session, *, account_id: int, reason: str, actor: Actor
 def _unblock(session: Session, account: Account, actor: Actor, wording: NoticeText, detail: str,
              login_id: int | None) -> None:
     account.status = ACTIVE
+    if account.line is not None:
+        provisioning.queue_command(session, account, subject=SWITCH_SUBJECT, operation="line.unblock")
     record(session, actor, UNBLOCKED, obj=account, account_id=account.id, detail=detail[:500])
     with force_locale(wording.sms_locale):
         text = gettext("%(brand)s: number %(number)s is unblocked: calls, SMS and internet work again.",

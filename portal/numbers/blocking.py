@@ -6,7 +6,7 @@ from flask_login import current_user
 from wtforms import BooleanField, HiddenField, PasswordField
 from wtforms.validators import AnyOf, InputRequired, Length
 
-from portal.domain import blocking
+from portal.domain import blocking, provisioning
 from portal.domain.accounts import account_of_login
 from portal.domain.errors import DomainError, NotFound
 from portal.extensions import db, limiter
@@ -57,7 +57,9 @@ def line(account_id: int):
     account = own_account_or_404(account_id)
     return render("numbers/line.html", account=account, meaning=STATUS_MEANINGS.get(account.status, ""),
                   block_refusal=blocking.block_refusal(account), owner_blocks=blocking.OWNER_BLOCKS,
-                  in_focus=account.id == focused_account_id())
+                  in_focus=account.id == focused_account_id(),
+                  switch=provisioning.latest(db.session, account.id, [blocking.SWITCH_SUBJECT]).get(
+                      blocking.SWITCH_SUBJECT))
 
 
 @bp.route("/<int:account_id>/block", methods=["GET", "POST"])

@@ -4,11 +4,11 @@ from zoneinfo import ZoneInfo
 from babel.dates import get_timezone_location
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, PasswordField, SelectField, StringField, TimeField
-from wtforms.validators import EqualTo, InputRequired, Length, Optional
+from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField, TimeField
+from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional
 
 from portal.domain.preferences import TIME_ZONES
-from portal.forms import MoneyField, PortalForm
+from portal.forms import IdempotentForm, MoneyField, PhoneField, PortalForm
 
 
 class PasswordForm(PortalForm):
@@ -56,3 +56,14 @@ class AlertsForm(PortalForm):
     on_every_login = BooleanField(_l("Every sign-in"))
     quiet_from = TimeField(_l("Quiet from"), validators=[Optional()])
     quiet_to = TimeField(_l("until"), validators=[Optional()])
+
+
+class ForwardingForm(IdempotentForm):
+    """One forwarding condition (each has its own form on the page, prefixed by the condition)."""
+
+    enabled = BooleanField(_l("On"))
+    target = PhoneField(_l("Forward to"), validators=[Length(max=40)],
+                        render_kw={"autocomplete": "tel", "inputmode": "tel", "maxlength": 40,
+                                   "placeholder": "+7 916 123-45-67"})
+    seconds = IntegerField(_l("After, seconds"), validators=[Optional(), NumberRange(5, 30, _l("From 5 to 30."))],
+                           render_kw={"inputmode": "numeric", "min": 5, "max": 30, "step": 5})

@@ -2,14 +2,15 @@ from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
-from portal.domain import alerts, auth, closing, devices, linetools, preferences
+from portal.domain import alerts, auth, closing, devices, forwarding, linetools, preferences, provisioning
 from portal.domain.accounts import accounts_of_login
 from portal.domain.errors import DomainError, NotFound
+from portal.domain.phones import format_msisdn
 from portal.extensions import db, limiter
 from portal.forms import PortalForm
 from portal.models import utcnow
 from portal.settings import bp
-from portal.settings.forms import AlertsForm, CloseForm, PasswordForm, PreferencesForm
+from portal.settings.forms import AlertsForm, CloseForm, ForwardingForm, PasswordForm, PreferencesForm
 from portal.web import (
     account_in_focus,
     auth_policy,
@@ -224,3 +225,89 @@ def internet():
             return render("settings/internet.html", status=429 if getattr(err, "retry_after", None) else 422,
                           form=form, account=account, settings=cfg["INTERNET_SETTINGS"])
     return render("settings/internet.html", form=form, account=account, settings=cfg["INTERNET_SETTINGS"])
+
+
+def _line_in_focus():
+    """Switch settings belong to a mobile line; a home contract in focus has none of them."""
+    account = account_in_focus()
+    if account.line is None:
+        abort(404)
+    return account
+
+
+def _forwarding_forms(account, bound: str | None = None, bound_form=None) -> dict:
+    forms = {}
+    for item in forwarding.conditions_of(db.session, account.id):
+        if item.name == bound:
+            forms[item.name] = (item, bound_form)
+            continue
+        rule = item.rule
+        forms[item.name] = (item, ForwardingForm(formdata=None, prefix=item.name, data={
+            "enabled": item.enabled, "target": format_msisdn(rule.target) if rule and rule.target else "",
+            "seconds": rule.seconds if rule and rule.seconds else
+            (forwarding.DEFAULT_SECONDS if item.name == "no_answer" else None)}))
+    return forms
+
+
+@bp.get("/forwarding")
+@customer_required
+def forwarding_page():
+    """The four forwarding conditions of the line in focus, each with its switch state."""
+    account = _line_in_focus()
+    forms = _forwarding_forms(account)
+    only = request.args.get("condition")
+    if only in forms and is_htmx_partial():  # a pending state polling for its outcome
+        return render("settings/forwarding.html", "settings/_forwarding_condition.html", account=account,
+                      item=forms[only][0], form=forms[only][1], always_on=forms["always"][0].enabled)
+    return render("settings/forwarding.html", account=account, forms=forms, always_on=forms["always"][0].enabled)
+
+
+@bp.post("/forwarding/<condition>")
+@customer_required
+def set_forwarding(condition: str):
+    account = _line_in_focus()
+    if condition not in forwarding.CONDITIONS:
+        abort(404)
+    form = ForwardingForm(prefix=condition)
+    if form.validate_on_submit():
+        try:
+            forwarding.set_forwarding(
+                db.session, account_id=account.id, login_id=current_user.id, condition=condition,
+                target=form.target.msisdn, enabled=form.enabled.data, seconds=form.seconds.data,
+                country=current_app.config["PHONE_DEFAULT_REGION"], idempotency_key=form.idempotency_key.data,
+                actor=current_actor(), now=utcnow())
+            flash(_("Saved. The network applies it in a moment."))
+            return see_other(".forwarding_page")
+        except DomainError as err:
+            if isinstance(err, NotFound):
+                abort(404)
+            form.add_domain_error(err)
+    forms = _forwarding_forms(account, condition, form)
+    return render("settings/forwarding.html", "settings/_forwarding_condition.html", status=form.status,
+                  account=account, forms=forms, item=forms[condition][0], form=form,
+                  always_on=forms["always"][0].enabled)
+
+
+# Where each switch setting is shown, by the first part of its subject.
+SUBJECT_PAGES = {"forwarding": "settings.forwarding_page"}
+
+
+@bp.post("/switch/<int:command_id>/retry")
+@customer_required
+def retry_command(command_id: int):
+    """Send a failed switch command again, from the page that showed it (any line this login manages)."""
+    if not PortalForm().validate_on_submit():
+        abort(400)
+    try:
+        command = provisioning.command_of(db.session, login_id=current_user.id, command_id=command_id)
+        kind = command.subject.split(":")[0]
+        back = ("numbers.line", {"account_id": command.account_id}) if kind == "line" else \
+            (SUBJECT_PAGES.get(kind, "settings.index"), {})
+        if provisioning.retry(db.session, account_id=command.account_id, command_id=command_id,
+                              actor=current_actor(), now=utcnow()):
+            flash(_("Sent to the network again."))
+    except NotFound:
+        abort(404)
+    except DomainError as err:
+        flash(err.message)
+    return see_other(back[0], **back[1])

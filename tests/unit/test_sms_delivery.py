@@ -1,8 +1,4 @@
 """The SMS outbox: queued in the caller's transaction, delivered (eager Celery here) after it commits."""
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -14,44 +10,23 @@ from portal.models import SmsMessage, utcnow
 from portal.sms import SmsSendError, gateway_from_config
 from portal.sms.http import HttpGateway
 from portal.sms.outbox import OutboxGateway
+from tests.fakes import JsonApi
 
 TO = "+79161234567"
 SENDER = "TestTel"  # SMS_SENDER is unset: the brand (tests/conftest.py) signs the messages
 
 
-class FakeProvider:
-    """A provider's HTTP API on a free local port: answers ``status`` with a fresh id, counts requests."""
+class FakeProvider(JsonApi):
+    """The provider's API: answers ``status`` with a fresh id, counts requests."""
 
     def __init__(self, status: int = 200):
         self.status = status
-        self.requests: list[dict] = []
-        provider = self
+        super().__init__(self._answer, path="/send")
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                provider.requests.append(body)
-                answer = json.dumps({"id": f"prov-{len(provider.requests)}"} if provider.status == 200
-                                    else {"error": "maintenance"}).encode()
-                self.send_response(provider.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/send"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
+    def _answer(self, body):
+        if self.status == 200:
+            return 200, {"id": f"prov-{len(self.requests)}"}
+        return self.status, {"error": "maintenance"}
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 import pytest
 from sqlalchemy import func, select
 
-from portal.models import Account, AuditEvent, LoginAccount, LoginThrottle, SmsMessage
+from portal.models import Account, AuditEvent, LoginAccount, LoginThrottle, SmsMessage, SwitchCommand
 from tests import factories
 
 MAIN = "+79161234567"
@@ -210,3 +210,35 @@ def test_the_archive_shows_block_and_unblock(signed_in, lines):
 def test_the_unblock_page_of_an_active_number_says_so(signed_in, lines):
     page = signed_in.get(f"/numbers/{lines[1].id}/unblock")
     assert page.status_code == 200 and "is not blocked" in page.text and 'name="password"' not in page.text
+
+
+def switch_commands(db_session, account_id):
+    db_session.expire_all()
+    return db_session.scalars(select(SwitchCommand).where(SwitchCommand.account_id == account_id)
+                              .order_by(SwitchCommand.id)).all()
+
+
+def test_a_block_and_an_unblock_go_to_the_switch_once_each_and_the_page_says_where_they_stand(
+        signed_in, db_session, lines):
+    second = lines[1]
+    block(signed_in, second.id)
+    block(signed_in, second.id)  # a double click: blocked already, nothing sent again
+    assert [(c.operation, c.status) for c in switch_commands(db_session, second.id)] == [("line.block", "applied")]
+    assert "In the network:" in signed_in.get(f"/numbers/{second.id}/").text
+    unblock(signed_in, second.id)
+    assert [c.operation for c in switch_commands(db_session, second.id)] == ["line.block", "line.unblock"]
+
+
+@pytest.mark.parametrize("config_overrides", [{"PROVISIONING_FAIL_NUMBERS": [SECOND]}])
+def test_a_block_the_switch_refused_is_shown_and_can_be_retried(signed_in, db_session, lines, app):
+    second = lines[1]
+    block(signed_in, second.id)
+    [command] = switch_commands(db_session, second.id)
+    assert command.status == "failed"
+    assert status_of(db_session, second.id) == "blocked_lost"  # billing-wise it is blocked; the network is behind
+    page = signed_in.get(f"/numbers/{second.id}/").text
+    assert "failed, try again" in page and f'action="/settings/switch/{command.id}/retry"' in page
+    app.config["PROVISIONING_FAIL_NUMBERS"] = []
+    response = signed_in.post_form(f"/settings/switch/{command.id}/retry")
+    assert response.status_code == 303 and response.headers["Location"] == f"/numbers/{second.id}/"
+    assert switch_commands(db_session, second.id)[0].status == "applied"

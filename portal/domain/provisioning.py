@@ -1,0 +1,151 @@
+"""Switch commands: queued with the change that needs them, applied after it commits, shown as they stand.
+
+A setting page saves what the customer asked for and queues a command in the same
+transaction; the provisioning job (portal.jobs) applies it once the transaction has
+committed, so nothing reaches the network for a change that rolled back. The job locks
+the command row and acts only on a *pending* one, so a retried job or a second worker
+sends it once; the command's id goes with it, so the switch can recognise a repeat after
+a crash between its answer and our commit. A command is marked *applied* only on the
+switch's yes.
+"""
+import json
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from portal.domain.accounts import account_of_login
+from portal.domain.audit import Actor, record
+from portal.domain.errors import DomainError, NotFound
+from portal.models import Account, SwitchCommand
+from portal.provisioning import CommandRefused, SwitchBackend, SwitchUnavailable
+
+# Ids of commands queued in this transaction; an after_commit hook (portal.jobs) hands them to the job.
+PENDING_KEY = "switch_pending"
+# What a page says about the state of a change.
+STATE_LABELS = {
+    "pending": _l("being applied in the network"),
+    "applied": _l("applied"),
+    "failed": _l("failed, try again"),
+    "superseded": _l("replaced by a later change"),
+}
+
+
+class RetryRefused(DomainError):
+    """Only the latest failed command of a setting can be sent again."""
+
+
+def queue_command(session: Session, account: Account, *, subject: str, operation: str,
+                  params: dict | None = None) -> SwitchCommand:
+    """Add a command for the account's line to the caller's transaction."""
+    if account.line is None:
+        raise NotFound("line")
+    command = SwitchCommand(account_id=account.id, msisdn=account.line.msisdn, subject=subject, operation=operation,
+                            params=json.dumps(params or {}, sort_keys=True, ensure_ascii=False))
+    session.add(command)
+    session.flush()
+    session.info.setdefault(PENDING_KEY, []).append(command.id)
+    return command
+
+
+def apply_command(session: Session, command_id: int, *, backend: SwitchBackend, now: datetime,
+                  max_attempts: int, final: bool = False) -> str:
+    """Send one pending command to the switch; return its new status.
+
+    Raises SwitchUnavailable when the switch could not answer and another try is allowed
+    (``final`` says the caller cannot try again: the command is marked failed instead).
+    """
+    command = session.get(SwitchCommand, command_id, with_for_update=True, populate_existing=True)
+    if command is None or command.status != "pending":
+        session.rollback()
+        return command.status if command else "missing"
+    newer = session.scalar(select(func.count()).select_from(SwitchCommand).where(
+        SwitchCommand.account_id == command.account_id, SwitchCommand.subject == command.subject,
+        SwitchCommand.id > command.id))
+    if newer:
+        # Each command carries the whole state of its subject: a later one makes this one pointless.
+        command.status = "superseded"
+        command.finished_at = now
+        session.commit()
+        return command.status
+    command.attempts += 1
+    try:
+        command.reference = backend.apply(command.msisdn, {"id": f"cmd-{command.id}", "operation": command.operation,
+                                                           "params": json.loads(command.params)})
+    except CommandRefused as err:
+        return _finish(session, command, "failed", now, error=str(err))
+    except SwitchUnavailable as err:
+        if final or command.attempts >= max_attempts:
+            return _finish(session, command, "failed", now, error=str(err))
+        command.error = str(err)[:300]
+        session.commit()
+        raise
+    return _finish(session, command, "applied", now)
+
+
+def _finish(session: Session, command: SwitchCommand, status: str, now: datetime, error: str | None = None) -> str:
+    command.status = status
+    command.error = error[:300] if error else None
+    command.finished_at = now
+    session.commit()
+    return status
+
+
+def latest(session: Session, account_id: int, subjects) -> dict[str, SwitchCommand]:
+    """The newest command of each subject (one query): what the page says about each setting."""
+    newest = (select(func.max(SwitchCommand.id)).where(SwitchCommand.account_id == account_id,
+                                                       SwitchCommand.subject.in_(list(subjects)))
+              .group_by(SwitchCommand.subject))
+    rows = session.scalars(select(SwitchCommand).where(SwitchCommand.id.in_(newest))).all()
+    return {command.subject: command for command in rows}
+
+
+def command_of(session: Session, *, login_id: int, command_id: int) -> SwitchCommand:
+    """A command for a line this login manages; NotFound for anyone else's."""
+    command = session.get(SwitchCommand, command_id)
+    if command is None:
+        raise NotFound("command")
+    account_of_login(session, login_id=login_id, account_id=command.account_id)
+    return command
+
+
+def retry(session: Session, *, account_id: int, command_id: int, actor: Actor, now: datetime) -> bool:
+    """Send a failed command again (the latest of its setting only); False when it is not failed any more."""
+    command = session.get(SwitchCommand, command_id, with_for_update=True, populate_existing=True)
+    if command is None or command.account_id != account_id:
+        session.rollback()
+        raise NotFound("command")
+    if command.status != "failed":
+        session.rollback()
+        return False
+    if latest(session, account_id, [command.subject])[command.subject].id != command.id:
+        session.rollback()
+        raise RetryRefused(_l("This change was replaced by a later one."))
+    command.status = "pending"
+    command.error = None
+    command.finished_at = None
+    session.info.setdefault(PENDING_KEY, []).append(command.id)
+    record(session, actor, "switch_retry", obj=command, account_id=account_id, detail=command.operation)
+    session.commit()
+    return True
+
+
+def pending_ids(session: Session, *, older_than: datetime) -> list[int]:
+    """Commands still waiting (their job was lost with a broker outage): `flask provisioning apply` sends them."""
+    return list(session.scalars(select(SwitchCommand.id).where(SwitchCommand.status == "pending",
+                                                              SwitchCommand.created_at < older_than)
+                                .order_by(SwitchCommand.id)))
+
+
+def log_page(session: Session, *, status: str | None = None, msisdn: str | None = None,
+             before_id: int | None = None, size: int = 100) -> list[SwitchCommand]:
+    """The provisioning log for staff: newest first, by state and number, ``size`` at a time."""
+    stmt = select(SwitchCommand)
+    if status:
+        stmt = stmt.where(SwitchCommand.status == status)
+    if msisdn:
+        stmt = stmt.where(SwitchCommand.msisdn == msisdn)
+    if before_id:
+        stmt = stmt.where(SwitchCommand.id < before_id)
+    return list(session.scalars(stmt.order_by(SwitchCommand.id.desc()).limit(size)))

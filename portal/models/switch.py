@@ -1,0 +1,50 @@
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.models.base import Base, utcnow
+
+
+class SwitchCommand(Base):
+    """One change sent to the network's switch for a line: the provisioning log.
+
+    Saved as *pending* in the customer's transaction; the provisioning job moves it to
+    *applied* or *failed* (a failed one may be retried), or to *superseded* when a newer
+    command for the same subject came first and this one is no longer worth sending.
+    """
+
+    __tablename__ = "switch_command"
+    __table_args__ = (Index("ix_switch_command_subject", "account_id", "subject", "id"),
+                      Index("ix_switch_command_created", "created_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    msisdn: Mapped[str] = mapped_column(String(16))
+    # What the command sets, e.g. "forwarding:busy", "blacklist", "line": the page shows the latest per subject.
+    subject: Mapped[str] = mapped_column(String(60))
+    operation: Mapped[str] = mapped_column(String(40))
+    params: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending | applied | failed | superseded
+    attempts: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(String(300))
+    reference: Mapped[str | None] = mapped_column(String(80))  # the switch's id for the change
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+    account: Mapped["Account"] = relationship()  # noqa: F821
+
+
+class ForwardingRule(Base):
+    """Where calls to a line go under one condition (the switch holds the truth; this is what we asked for)."""
+
+    __tablename__ = "forwarding_rule"
+    __table_args__ = (UniqueConstraint("account_id", "condition", name="one_per_condition"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    condition: Mapped[str] = mapped_column(String(16))  # always | busy | no_answer | unreachable
+    target: Mapped[str | None] = mapped_column(String(16))  # E.164
+    enabled: Mapped[bool] = mapped_column(default=False)
+    seconds: Mapped[int | None]  # no_answer only: ring this long first
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
