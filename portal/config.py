@@ -132,6 +132,8 @@ IP_PLACES = [
 # Mobile internet access point, shown in Settings and sent by SMS on request (at most N a day per number).
 INTERNET_SETTINGS = {"apn": "internet", "user": "gdata", "password": "gdata"}
 INTERNET_SETTINGS_SMS_PER_DAY = 3
+# Numbers one line may have on its blacklist.
+BLACKLIST_LIMIT = 300
 
 # ---- Call details (numbers/details) ----
 DETAILS_ORDERS_PER_DAY = 10  # e-mail orders per login a day: the address is typed freely, so keep it small

@@ -12,7 +12,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from portal.domain.catalog import MAX_DESCRIPTION, MAX_PACKAGE
 from portal.domain.services import CATEGORIES, CATEGORY_LABELS
@@ -120,6 +120,9 @@ class ServiceForm(CatalogForm):
                        invalid_choice_message=CHOOSE)
     connection_fee = money_field(_l("Connection fee, ₽"))
     monthly_fee = money_field(_l("Monthly fee, ₽"))
+    daily_fee = MoneyField(_l("Daily fee, ₽"), validators=[Optional()], default=0,
+                           description=_l("Charged every day instead of monthly (blacklist, ringback tones)."),
+                           render_kw={"inputmode": "decimal", "maxlength": 16})
     refund_unused = BooleanField(_l("Refund the unused part of the month on disconnection"))
     tariff_ids = SelectMultipleField(_l("Compatible tariffs"), coerce=int, invalid_value_message=CHOOSE,
                                      invalid_choice_message=CHOOSE)

@@ -47,6 +47,7 @@ GROUPS = OrderedDict([
         "number_blocked_voluntary": _l("Number blocked at your request"), "number_unblocked": _l("Number unblocked")})),
     ("line", (_l("Line settings"), {
         "forwarding_changed": _l("Call forwarding changed"),
+        "blacklist_added": _l("Added to the blacklist"), "blacklist_removed": _l("Removed from the blacklist"),
         "switch_retry": _l("A setting sent to the network again")})),
     ("messages", (_l("Messages"), {"web_sms_sent": _l("SMS sent from the site"),
                                    "details_ordered": _l("Call details ordered by e-mail")})),

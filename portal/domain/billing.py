@@ -81,6 +81,7 @@ def run_billing(session: Session, *, day: date, now: datetime, autopay: AutopayS
                 previous = datetime.combine(_month_before(day), datetime.min.time())
                 report.points += award_for_period(session, account, start=previous, end=start,
                                                   kopecks_per_point=kopecks_per_point, now=now)
+        _charge_daily_fees(session, account, day, now, report)
         _expire_promises(session, account, day, now, report)
         session.commit()
     if autopay is not None:
@@ -118,6 +119,18 @@ def _start_period(session: Session, account: Account, day: date, now: datetime, 
                               sms_left=tariff.sms, mms_total=tariff.mms, mms_left=tariff.mms,
                               data_mb_total=tariff.data_mb, data_mb_left=tariff.data_mb))
         report.allowances += 1
+
+
+def _charge_daily_fees(session: Session, account: Account, day: date, now: datetime, report: RunReport) -> None:
+    """Services with a daily fee, for each day the line is active (the day of connection was paid then)."""
+    if account.status != AccountStatus.active.value:
+        return
+    start = datetime.combine(day, datetime.min.time())
+    for subscription in active_subscriptions(session, account.id):
+        if subscription.service.daily_fee and subscription.since < start:
+            _charge(session, account, amount=subscription.service.daily_fee, kind="service_fee",
+                    key=f"bill:{day}:day:{subscription.id}", description=f"Daily fee: {subscription.service.name}",
+                    now=now, report=report)
 
 
 def _expire_promises(session: Session, account: Account, day: date, now: datetime, report: RunReport) -> None:

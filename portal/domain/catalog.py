@@ -143,7 +143,7 @@ def _tariff_values(session: Session, *, own_id: int | None, code, name, kind, re
 
 
 def _service_values(session: Session, *, own_id: int | None, code, name, category, kind, connection_fee,
-                    monthly_fee, refund_unused, description) -> dict:
+                    monthly_fee, refund_unused, description, daily_fee=0) -> dict:
     if kind not in SERVICE_KINDS:
         raise CatalogRefused(_l("Choose mobile, home or TV."), field="kind")
     if category not in CATEGORIES:
@@ -155,6 +155,7 @@ def _service_values(session: Session, *, own_id: int | None, code, name, categor
         kind=kind,
         connection_fee=_fee(connection_fee, "connection_fee"),
         monthly_fee=_fee(monthly_fee, "monthly_fee"),
+        daily_fee=_fee(daily_fee or 0, "daily_fee"),
         refund_unused=bool(refund_unused),
         description=_text(description, "description", limit=MAX_DESCRIPTION, required=False),
     )

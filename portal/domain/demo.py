@@ -116,11 +116,14 @@ SERVICES: list[dict] = [
     dict(code="roaming-abroad", name="Abroad", category="roaming", kind="mobile",
          description="500 MB a day abroad for 390 ₽, charged only on the days you use data."),
     # entertainment
-    dict(code="ringback-tone", name="Ringback melody", category="entertainment", kind="mobile", monthly_fee=5500,
-         description="Callers hear a melody of your choice instead of the ringing tone."),
+    dict(code="ringback-tone", name="Ringback melody", category="entertainment", kind="mobile", daily_fee=100,
+         description="Callers hear a melody of your choice instead of the ringing tone; each melody has its own "
+                     "price a day."),
     dict(code="sms-horoscope", name="Horoscope by SMS", category="entertainment", kind="mobile", monthly_fee=3900,
          description="A horoscope for the day every morning by SMS."),
     # security
+    dict(code="blacklist", name="Blacklist", category="security", kind="mobile", daily_fee=150,
+         description="Calls and SMS from the numbers you list are rejected; up to 300 numbers."),
     dict(code="spam-filter", name="Spam call filter", category="security", kind="mobile", monthly_fee=3000,
          description="Calls from numbers known for spam and fraud are rejected; a daily report by SMS."),
     dict(code="parental-control", name="Parental control", category="security", kind="mobile", monthly_fee=4900,

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from portal.domain import alerts, idempotency, ledger
+from portal.domain import alerts, idempotency, ledger, provisioning
 from portal.domain.audit import Actor, record
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.overview import active_subscriptions
@@ -25,6 +25,8 @@ CATEGORY_LABELS = {
     "number_management": _l("Number management"), "subscription": _l("Paid subscriptions"),
     "tv": _l("TV"), "home": _l("Home extras"),
 }
+# Services the network's switch turns on and off (their settings are switch commands too).
+SWITCH_SERVICES = frozenset({"blacklist", "ringback-tone"})
 
 
 class ServiceRefused(DomainError):
@@ -45,7 +47,7 @@ def _fraction_left(now: datetime) -> float:
 
 
 def first_charge(service: Service, now: datetime) -> int:
-    return service.connection_fee + round(service.monthly_fee * _fraction_left(now))
+    return service.connection_fee + round(service.monthly_fee * _fraction_left(now)) + service.daily_fee
 
 
 def _refusal(account: Account, service: Service, active: list[Subscription], now: datetime):
@@ -119,21 +121,36 @@ def connect_service(session: Session, *, account_id: int, service_id: int, idemp
     if service is None:
         session.rollback()
         raise NotFound("service")
+    try:
+        subscribe(session, account, service, key=idempotency_key, actor=actor, now=now)
+    except ServiceRefused:
+        session.rollback()
+        raise
+    idempotency.commit_once(session)
+
+
+def subscribe(session: Session, account: Account, service: Service, *, key: str, actor: Actor,
+              now: datetime) -> Subscription:
+    """Connect in the caller's transaction (the account row locked, the submission's key claimed)."""
     refusal = _refusal(account, service, active_subscriptions(session, account.id), now)
     if refusal:
-        session.rollback()
         raise ServiceRefused(refusal)
     charges = (("connect", service.connection_fee, f"Connection: {service.name}"),
-               ("month", round(service.monthly_fee * _fraction_left(now)), f"{service.name}, rest of the month"))
+               ("month", round(service.monthly_fee * _fraction_left(now)), f"{service.name}, rest of the month"),
+               ("day", service.daily_fee, f"{service.name}, today"))
     for suffix, amount, description in charges:
         if amount:
-            ledger.post(session, account, amount=-amount, kind="service_fee", key=f"svc:{idempotency_key}:{suffix}",
+            ledger.post(session, account, amount=-amount, kind="service_fee", key=f"svc:{key}:{suffix}",
                         description=description, now=now)
-    session.add(Subscription(account_id=account.id, service_id=service.id, status="active", since=now))
+    subscription = Subscription(account_id=account.id, service_id=service.id, status="active", since=now)
+    session.add(subscription)
+    if service.code in SWITCH_SERVICES:
+        provisioning.queue_command(session, account, subject=f"service:{service.code}", operation="service.on",
+                                   params={"service": service.code})
     alerts.notify(session, account=account, event="change", now=now, name=service.name,
                   message=_l("the service %(name)s is connected."))
     record(session, actor, "service_connected", obj=account, detail=service.code)
-    idempotency.commit_once(session)
+    return subscription
 
 
 def disconnect_service(session: Session, *, account_id: int, subscription_id: int, idempotency_key: str,
@@ -150,14 +167,28 @@ def disconnect_service(session: Session, *, account_id: int, subscription_id: in
     if subscription.status != "active":
         session.rollback()
         return  # already disconnected: nothing to do twice
+    unsubscribe(session, account, subscription, key=idempotency_key, actor=actor, now=now)
+    idempotency.commit_once(session)
+
+
+def unsubscribe(session: Session, account: Account, subscription: Subscription, *, key: str, actor: Actor,
+                now: datetime) -> None:
+    """End an active subscription in the caller's transaction (the account row locked)."""
     subscription.status = "ended"
     subscription.until = now
-    refund = round(subscription.service.monthly_fee * _fraction_left(now)) if subscription.service.refund_unused \
-        else 0
+    service = subscription.service
+    refund = round(service.monthly_fee * _fraction_left(now)) if service.refund_unused else 0
     if refund:
-        ledger.post(session, account, amount=refund, kind="adjustment", key=f"svc:{idempotency_key}:refund",
-                    description=f"Unused part of {subscription.service.name}", now=now)
-    alerts.notify(session, account=account, event="change", now=now, name=subscription.service.name,
+        ledger.post(session, account, amount=refund, kind="adjustment", key=f"svc:{key}:refund",
+                    description=f"Unused part of {service.name}", now=now)
+    if service.code in SWITCH_SERVICES:
+        provisioning.queue_command(session, account, subject=f"service:{service.code}", operation="service.off",
+                                   params={"service": service.code})
+    alerts.notify(session, account=account, event="change", now=now, name=service.name,
                   message=_l("the service %(name)s is disconnected."))
-    record(session, actor, "service_disconnected", obj=account, detail=subscription.service.code)
-    idempotency.commit_once(session)
+    record(session, actor, "service_disconnected", obj=account, detail=service.code)
+
+
+def active_subscription(session: Session, account_id: int, code: str) -> Subscription | None:
+    """The account's active subscription to the service with this code, if any."""
+    return next((s for s in active_subscriptions(session, account_id) if s.service.code == code), None)

@@ -22,7 +22,7 @@ from portal.models.payments import AutoPayment, CardPayment, CardToken
 from portal.models.promised import PromisedPayment
 from portal.models.requests import ProcessedRequest
 from portal.models.sms import SmsMessage
-from portal.models.switch import ForwardingRule, SwitchCommand
+from portal.models.switch import BlacklistEntry, ForwardingRule, SwitchCommand
 from portal.models.transfers import Transfer
 from portal.models.usage import UsageDay, UsageRecord, UsageRollup
 from portal.models.vouchers import Voucher
@@ -30,7 +30,7 @@ from portal.models.websms import WebSms
 
 __all__ = [
     "Account", "AccountKind", "AccountStatus", "AlertSettings", "Allowance", "AuditEvent", "AutoPayment", "Base",
-    "BonusAccount", "BonusEntry", "CardPayment", "CardToken", "Challenge", "Customer", "DetailOrder",
+    "BlacklistEntry", "BonusAccount", "BonusEntry", "CardPayment", "CardToken", "Challenge", "Customer", "DetailOrder",
     "ForwardingRule", "HeldAlert", "HomeContract", "LedgerEntry", "Line", "LinkRequest", "LinkRequestNumber", "Login",
     "LoginAccount", "LoginSession", "LoginThrottle", "PasswordRequest", "ProcessedRequest", "PromisedPayment",
     "Reward", "Service", "SmsMessage", "Staff", "StaffSession", "Subscription", "SwitchCommand", "Tariff", "Transfer",

@@ -54,6 +54,8 @@ class Service(Base):
     kind: Mapped[str] = mapped_column(String(16))  # mobile | home | tv
     connection_fee: Mapped[int] = mapped_column(default=0)
     monthly_fee: Mapped[int] = mapped_column(default=0)
+    # Charged every day by the billing run (blacklist, ringback tones); most services have none.
+    daily_fee: Mapped[int] = mapped_column(default=0, server_default="0")
     description: Mapped[str] = mapped_column(Text, default="")
     archived: Mapped[bool] = mapped_column(default=False)
     # The unused part of the month's fee comes back on disconnection (most services: no).

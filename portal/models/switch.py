@@ -48,3 +48,15 @@ class ForwardingRule(Base):
     enabled: Mapped[bool] = mapped_column(default=False)
     seconds: Mapped[int | None]  # no_answer only: ring this long first
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BlacklistEntry(Base):
+    """A number whose calls and SMS to the line are rejected by the switch."""
+
+    __tablename__ = "blacklist_entry"
+    __table_args__ = (UniqueConstraint("account_id", "msisdn", name="once_per_line"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    msisdn: Mapped[str] = mapped_column(String(16))  # E.164
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

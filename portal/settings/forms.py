@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import get_timezone_location
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField, TimeField
+from wtforms import BooleanField, IntegerField, PasswordField, SelectField, SelectMultipleField, StringField, TimeField
 from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional
 
 from portal.domain.preferences import TIME_ZONES
@@ -67,3 +67,16 @@ class ForwardingForm(IdempotentForm):
                                    "placeholder": "+7 916 123-45-67"})
     seconds = IntegerField(_l("After, seconds"), validators=[Optional(), NumberRange(5, 30, _l("From 5 to 30."))],
                            render_kw={"inputmode": "numeric", "min": 5, "max": 30, "step": 5})
+
+
+class BlacklistAddForm(IdempotentForm):
+    number = PhoneField(_l("Number"), validators=[InputRequired(_l("Enter the number to block."))],
+                        render_kw={"autocomplete": "off", "inputmode": "tel", "maxlength": 40,
+                                   "placeholder": "+7 916 123-45-67"})
+    connect = BooleanField(_l("Connect the blacklist service"))
+
+
+class BlacklistRemoveForm(IdempotentForm):
+    entries = SelectMultipleField(_l("Numbers"), coerce=int, validate_choice=False,
+                                  validators=[InputRequired(_l("Tick the numbers to remove."))])
+    disconnect = BooleanField(_l("If the list is empty then, disconnect the service (no more daily fee)"))

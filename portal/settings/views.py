@@ -2,7 +2,18 @@ from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
-from portal.domain import alerts, auth, closing, devices, forwarding, linetools, preferences, provisioning
+from portal.domain import (
+    alerts,
+    auth,
+    blacklist,
+    closing,
+    devices,
+    forwarding,
+    linetools,
+    preferences,
+    provisioning,
+    services,
+)
 from portal.domain.accounts import accounts_of_login
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.phones import format_msisdn
@@ -10,7 +21,15 @@ from portal.extensions import db, limiter
 from portal.forms import PortalForm
 from portal.models import utcnow
 from portal.settings import bp
-from portal.settings.forms import AlertsForm, CloseForm, ForwardingForm, PasswordForm, PreferencesForm
+from portal.settings.forms import (
+    AlertsForm,
+    BlacklistAddForm,
+    BlacklistRemoveForm,
+    CloseForm,
+    ForwardingForm,
+    PasswordForm,
+    PreferencesForm,
+)
 from portal.web import (
     account_in_focus,
     auth_policy,
@@ -289,7 +308,8 @@ def set_forwarding(condition: str):
 
 
 # Where each switch setting is shown, by the first part of its subject.
-SUBJECT_PAGES = {"forwarding": "settings.forwarding_page"}
+SUBJECT_PAGES = {"forwarding": "settings.forwarding_page", "blacklist": "settings.blacklist_page",
+                 "service": "settings.index"}
 
 
 @bp.post("/switch/<int:command_id>/retry")
@@ -311,3 +331,58 @@ def retry_command(command_id: int):
     except DomainError as err:
         flash(err.message)
     return see_other(back[0], **back[1])
+
+
+def _blacklist_page(account, add_form=None, remove_form=None, status=200):
+    entries = blacklist.entries_of(db.session, account.id)
+    service = blacklist.offered_service(db.session)
+    return render("settings/blacklist.html", status=status, account=account, entries=entries,
+                  states=blacklist.states_of(db.session, account.id, entries), service=service,
+                  subscription=services.active_subscription(db.session, account.id, blacklist.SERVICE_CODE),
+                  limit=current_app.config["BLACKLIST_LIMIT"], add_form=add_form or BlacklistAddForm(formdata=None),
+                  remove_form=remove_form or BlacklistRemoveForm(formdata=None))
+
+
+@bp.get("/blacklist")
+@customer_required
+def blacklist_page():
+    """Numbers whose calls and SMS the line rejects; the paid service behind it."""
+    return _blacklist_page(_line_in_focus())
+
+
+@bp.post("/blacklist/add")
+@customer_required
+def blacklist_add():
+    account = _line_in_focus()
+    form = BlacklistAddForm()
+    if form.validate_on_submit():
+        try:
+            blacklist.add_number(db.session, account_id=account.id, msisdn=form.number.msisdn,
+                                 accept_fee=form.connect.data, limit=current_app.config["BLACKLIST_LIMIT"],
+                                 idempotency_key=form.idempotency_key.data, actor=current_actor(), now=utcnow())
+            flash(_("%(number)s is on the blacklist.", number=format_msisdn(form.number.msisdn)))
+            return see_other(".blacklist_page")
+        except NotFound:
+            abort(404)
+        except DomainError as err:
+            form.add_domain_error(err)
+    return _blacklist_page(account, add_form=form, status=form.status)
+
+
+@bp.post("/blacklist/remove")
+@customer_required
+def blacklist_remove():
+    account = _line_in_focus()
+    form = BlacklistRemoveForm()
+    if form.validate_on_submit():
+        try:
+            blacklist.remove_numbers(db.session, account_id=account.id, entry_ids=form.entries.data,
+                                     disconnect_if_empty=form.disconnect.data,
+                                     idempotency_key=form.idempotency_key.data, actor=current_actor(), now=utcnow())
+            flash(_("Removed from the blacklist."))
+            return see_other(".blacklist_page")
+        except NotFound:
+            abort(404)
+        except DomainError as err:
+            form.add_domain_error(err)
+    return _blacklist_page(account, remove_form=form, status=form.status)

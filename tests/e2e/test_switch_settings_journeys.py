@@ -1,10 +1,11 @@
 """Switch settings in a real browser, JavaScript on and off: call forwarding saved, refused with the
-reason next to the field, failed in the network and tried again from the page."""
+reason next to the field, failed in the network and tried again from the page; the blacklist
+connected with the first number, then emptied and disconnected."""
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from portal.models import ForwardingRule, SwitchCommand
+from portal.models import Account, BlacklistEntry, ForwardingRule, Subscription, SwitchCommand
 from tests import factories
 from tests.e2e.test_sms_login_journey import MSISDN, sign_in, url_path_is
 
@@ -17,6 +18,8 @@ def customer(live_server):
     with live_server.app_context() as session:
         account = factories.make_line(session, MSISDN, balance=25_000)
         factories.make_login(session, account)
+        factories.make_service(session, code="blacklist", name="Blacklist", category="security", monthly_fee=0,
+                               daily_fee=150)
         session.commit()
 
 
@@ -64,3 +67,32 @@ def test_set_forwarding_be_refused_then_retry_a_failed_change(page_factory, live
     with live_server.app_context() as session:
         statuses = [c.status for c in session.scalars(select(SwitchCommand).order_by(SwitchCommand.id))]
     assert statuses == ["applied", "applied"]
+
+
+@JS
+def test_blacklist_connect_with_the_first_number_then_empty_and_disconnect(page_factory, live_server, customer, js):
+    page = page_factory(js)
+    page.goto("/auth/login")
+    sign_in(page, MSISDN, factories.PASSWORD)
+    page.goto("/settings/")
+    page.locator("main a[href='/settings/blacklist']").click()
+    expect(page.locator("#blacklist-service")).to_contain_text("1.50")
+
+    add = page.locator("#blacklist-add")
+    add.locator("input[name=number]").fill("8 903 555-66-77")
+    add.locator("button[type=submit]").click()
+    expect(page.locator("#connect-error")).to_be_visible()  # the fee must be agreed first
+    page.locator("#blacklist-add input[name=connect]").check()
+    page.locator("#blacklist-add button[type=submit]").click()
+    expect(page.locator("#blacklist-list")).to_contain_text("+7 903 555-66-77")
+    expect(page.locator("#blacklist-service .switch-applied")).to_be_visible()
+
+    listed = page.locator("#blacklist-list")
+    listed.locator("input[name=entries]").first.check()
+    listed.locator("input[name=disconnect]").check()
+    listed.locator("button[type=submit]").click()
+    expect(page.locator("#blacklist-list")).to_have_count(0)
+    with live_server.app_context() as session:
+        assert session.scalars(select(BlacklistEntry)).all() == []
+        assert [s.status for s in session.scalars(select(Subscription))] == ["ended"]
+        assert session.scalars(select(Account.balance)).one() == 25_000 - 150

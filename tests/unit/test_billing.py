@@ -106,3 +106,20 @@ def test_every_day_of_a_year_bills_each_account_twelve_times(db_session):
         run_billing(db_session, day=day, now=datetime.combine(day, datetime.min.time()) + timedelta(minutes=5))
         day += timedelta(days=1)
     assert count(db_session, LedgerEntry, LedgerEntry.kind == "tariff_fee", LedgerEntry.account_id == account.id) == 12
+
+
+def test_daily_fees_are_charged_each_day_the_line_is_active_once(db_session):
+    service = factories.make_service(db_session, monthly_fee=0, daily_fee=150)
+    free = factories.make_tariff(db_session, monthly_fee=0)
+    account = factories.make_line(db_session, tariff=free, balance=10000)
+    blocked = factories.make_line(db_session, "+79031112233", tariff=free, balance=10000, status="blocked_by_owner")
+    for line in (account, blocked):
+        factories.make_subscription(db_session, line, service, since=datetime(2026, 12, 1, 10, 0))
+    db_session.commit()
+    day = date(2026, 12, 2)
+    assert run_billing(db_session, day=date(2026, 12, 1), now=NOW).charged == 0  # the connection day: paid then
+    assert run_billing(db_session, day=day, now=NOW + timedelta(days=1)).charged == 150
+    assert run_billing(db_session, day=day, now=NOW + timedelta(days=1)).charged == 0  # the same day again
+    db_session.expire_all()
+    assert db_session.get(Account, account.id).balance == 9850
+    assert db_session.get(Account, blocked.id).balance == 10000  # no daily fee while blocked
