@@ -241,3 +241,25 @@ def test_traffic_starts_again_from_zero_on_the_billing_day(db_session):
     # The billing run starts the same period on the same day: it charges on the 15th, not the 14th.
     assert run_billing(db_session, day=date(2026, 12, 14), now=NOW).charges == 0
     assert run_billing(db_session, day=date(2026, 12, 15), now=NOW).charges == 1
+
+
+# ---- the demo ---------------------------------------------------------------------------------------------------
+
+def test_the_demo_contract_can_be_paused_and_sees_why_a_tariff_does_not_fit(db_session):
+    from portal.domain.demo import HOME_CONTRACT_NO, seed_demo
+    from portal.models import Tariff
+
+    seed_demo(db_session)
+    account = db_session.scalar(select(Account).join(HomeContract).where(HomeContract.contract_no == HOME_CONTRACT_NO))
+    offer = home_pause.pause_offer(db_session, account)
+    assert offer.refusal is None and offer.monthly_fee == 24900
+    by_code = {t.code: t for t in db_session.scalars(select(Tariff).where(Tariff.kind == "home"))}
+    assert "works only over FTTB / DOCSIS" in tariffs.quote_switch(db_session, account, by_code["home-100"],
+                                                                  now=NOW, today=TODAY).refusal
+    assert tariffs.quote_switch(db_session, account, by_code["home-500"], now=NOW, today=TODAY).scheduled
+    # A database seeded before these rules existed gets them once.
+    for tariff in by_code.values():
+        tariff.connection_types, tariff.pause_monthly_fee = "", None
+    db_session.commit()
+    assert "home tariff rules 3" in seed_demo(db_session)
+    assert "nothing added" in seed_demo(db_session)
