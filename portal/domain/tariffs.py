@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from portal.domain import alerts, idempotency, ledger
 from portal.domain.audit import SYSTEM, Actor, record
@@ -82,6 +82,7 @@ def pending_change(session: Session, account_id: int) -> ScheduledTariffChange |
     """The switch waiting for the next billing period, if any."""
     return session.scalar(select(ScheduledTariffChange).where(ScheduledTariffChange.account_id == account_id,
                                                               ScheduledTariffChange.status == "scheduled")
+                          .options(joinedload(ScheduledTariffChange.tariff))
                           .order_by(ScheduledTariffChange.id.desc()).limit(1))
 
 

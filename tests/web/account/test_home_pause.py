@@ -224,3 +224,15 @@ def test_the_home_pages_fit_the_budget_without_inline_script_or_style(signed_in,
     for page in pages:
         assert page.status_code == 200 and len(gzip.compress(page.data)) <= 14 * 1024
         assert " style=" not in page.text and not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page.text)
+
+
+def test_the_home_dashboard_with_a_pause_and_a_scheduled_change_runs_few_queries(signed_in, db_session, home, offers,
+                                                                                 count_queries):
+    db_session.add_all([
+        HomePause(account_id=home.id, start_on=today() + timedelta(days=3), resume_on=today() + timedelta(days=10)),
+        ScheduledTariffChange(account_id=home.id, tariff_id=offers["later"].id, effective_on=date(2030, 1, 10))])
+    db_session.commit()
+    with count_queries() as statements:
+        page = signed_in.get("/")
+    assert "A pause is scheduled" in page.text and "Your tariff changes to Fibre 1000" in page.text
+    assert len(statements) <= 10, "\n".join(statements)
