@@ -161,7 +161,10 @@ def advance_pauses(session: Session, account: Account, *, day: date) -> HomePaus
             account.status = PAUSED
             record(session, SYSTEM, "home_paused", obj=pause, account_id=account.id,
                    detail=f"{pause.start_on} - {pause.last_day}; scheduled")
-        if pause.status == "active" and pause.resume_on <= day:
+        if pause.status == "active" and account.status != PAUSED:
+            # Staff lifted the block (portal.domain.blocking.staff_unblock): the pause is over too.
+            _finish(session, account, pause, SYSTEM, day, detail=f"the block was lifted; {day}")
+        elif pause.status == "active" and pause.resume_on <= day:
             _finish(session, account, pause, SYSTEM, day, detail=f"on time, {pause.resume_on}")
         elif pause.status == "active":
             running = pause

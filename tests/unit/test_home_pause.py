@@ -263,3 +263,17 @@ def test_the_demo_contract_can_be_paused_and_sees_why_a_tariff_does_not_fit(db_s
     db_session.commit()
     assert "home tariff rules 3" in seed_demo(db_session)
     assert "nothing added" in seed_demo(db_session)
+
+
+def test_a_pause_lifted_by_staff_ends_at_the_next_run_and_the_owner_resumes_only_from_the_pause(db_session):
+    from portal.domain.blocking import unblock_refusal
+
+    account = make_contract(db_session, billing_day=1)
+    running = pause(db_session, account, days=30)
+    assert "resumed from its home page" in unblock_refusal(db_session.get(Account, account.id))
+    account.status = "active"  # what staff_unblock does
+    db_session.commit()
+    run_billing(db_session, day=TODAY + timedelta(days=1), now=NOW)
+    db_session.expire_all()
+    assert db_session.get(HomePause, running.id).status == "ended"
+    assert db_session.get(Account, account.id).status == "active"
