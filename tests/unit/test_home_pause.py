@@ -277,3 +277,14 @@ def test_a_pause_lifted_by_staff_ends_at_the_next_run_and_the_owner_resumes_only
     db_session.expire_all()
     assert db_session.get(HomePause, running.id).status == "ended"
     assert db_session.get(Account, account.id).status == "active"
+
+
+def test_a_scheduled_pause_of_a_contract_suspended_meanwhile_is_cancelled_not_started(db_session):
+    account = make_contract(db_session, billing_day=1)
+    scheduled = pause(db_session, account, start_on=TODAY + timedelta(days=2))
+    account.status = "suspended"
+    db_session.commit()
+    run_billing(db_session, day=TODAY + timedelta(days=2), now=NOW)
+    db_session.expire_all()
+    assert db_session.get(HomePause, scheduled.id).status == "cancelled"
+    assert db_session.get(Account, account.id).status == "suspended"
