@@ -13,8 +13,9 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.domain.catalog import MAX_DESCRIPTION, MAX_PACKAGE
+from portal.domain.catalog import CONNECTION_TYPES, MAX_DESCRIPTION, MAX_PACKAGE, MAX_SPEED
 from portal.domain.services import CATEGORIES, CATEGORY_LABELS
 from portal.forms import IdempotentForm, MoneyField, PortalForm
 
@@ -88,6 +89,29 @@ def description_field():
                          render_kw={"maxlength": MAX_DESCRIPTION, "rows": 3})
 
 
+class OptionalMoneyField(MoneyField):
+    """Roubles, or nothing at all (``.data`` None)."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and not valuelist[0].strip():
+            self.data = None
+            return
+        super().process_formdata(valuelist)
+
+
+class ConnectionTypesField(SelectMultipleField):
+    """Check boxes; the tariff stores the chosen types as a comma list."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def process_data(self, value):
+        super().process_data(value.split(",") if isinstance(value, str) else value)
+
+
+CHANGE_LABELS = {"now": _l("At once"), "next_period": _l("From the next billing period")}
+
+
 class CatalogForm(PortalForm):
     def values(self) -> dict:
         """Keyword values for the domain function, one per field it takes."""
@@ -108,6 +132,15 @@ class TariffForm(CatalogForm):
     mms = count_field(_l("MMS"))
     data_mb = count_field(_l("Data, MB"))
     unlimited_data = BooleanField(_l("Unlimited data"))
+    speed_mbps = IntegerField(_l("Speed, Mbit/s"), validators=[Optional(), NumberRange(1, MAX_SPEED)],
+                              render_kw={"inputmode": "numeric", "min": 1, "max": MAX_SPEED})
+    connection_types = ConnectionTypesField(_l("Connection types that carry it"),
+                                            choices=[(t, t.upper()) for t in CONNECTION_TYPES],
+                                            invalid_choice_message=CHOOSE)
+    change_effective = SelectField(_l("A switch to it takes effect"), default="now", invalid_choice_message=CHOOSE,
+                                   choices=[SelectChoice(k, v) for k, v in CHANGE_LABELS.items()])
+    pause_monthly_fee = OptionalMoneyField(_l("Monthly fee while paused, ₽"),
+                                           render_kw={"inputmode": "decimal", "maxlength": 16})
     description = description_field()
 
 

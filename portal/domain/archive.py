@@ -23,6 +23,8 @@ GROUPS = OrderedDict([
         "personal_account_reopened": _l("Personal account switched on again")})),
     ("tariffs", (_l("Tariffs and services"), {
         "tariff_changed": _l("Tariff changed"), "service_connected": _l("Service connected"),
+        "tariff_change_scheduled": _l("Tariff change scheduled for the next period"),
+        "tariff_change_cancelled": _l("Scheduled tariff change cancelled"),
         "service_disconnected": _l("Service disconnected"), "reward_redeemed": _l("Points spent on a reward"),
         "points_sent": _l("Points given")})),
     ("payments", (_l("Payments"), {
@@ -44,7 +46,10 @@ GROUPS = OrderedDict([
         "account_suspended": _l("Suspended"), "account_restored": _l("Restored"),
         "account_terminated": _l("Contract ended"),
         "number_blocked_lost": _l("Number blocked: lost or stolen"),
-        "number_blocked_voluntary": _l("Number blocked at your request"), "number_unblocked": _l("Number unblocked")})),
+        "number_blocked_voluntary": _l("Number blocked at your request"), "number_unblocked": _l("Number unblocked"),
+        "home_paused": _l("Home contract paused"), "home_pause_scheduled": _l("Holiday pause scheduled"),
+        "home_resumed": _l("Home contract resumed after a pause"),
+        "home_pause_cancelled": _l("Holiday pause cancelled")})),
     ("line", (_l("Line settings"), {
         "forwarding_changed": _l("Call forwarding changed"),
         "blacklist_added": _l("Added to the blacklist"), "blacklist_removed": _l("Removed from the blacklist"),

@@ -1,4 +1,11 @@
-"""The billing run: what happens to every account on a given day. Running it twice changes nothing twice."""
+"""The billing run: what happens to every account on a given day. Running it twice changes nothing twice.
+
+Home contracts: every day the holiday pauses due start and those over end (portal.domain.home_pause);
+on the contract's period start (its billing day, the 28th at most) the tariff change scheduled for it is
+applied first, then the fees are charged: the reduced pause fee instead of the tariff's and the services'
+when the contract is paused that day. Traffic needs no reset: the home dashboard sums the usage records
+from the current period's first day (portal.domain.home.billing_period, the same billing day).
+"""
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -9,8 +16,10 @@ from portal.domain import ledger
 from portal.domain.audit import SYSTEM, record
 from portal.domain.autopay import run_due
 from portal.domain.bonus import award_for_period
+from portal.domain.home_pause import advance_pauses
 from portal.domain.overview import active_subscriptions
-from portal.models import Account, AccountStatus, Allowance, LedgerEntry, PromisedPayment
+from portal.domain.tariffs import apply_scheduled_changes
+from portal.models import Account, AccountStatus, Allowance, HomePause, LedgerEntry, PromisedPayment
 from portal.payment_gateway import CardGateway
 
 
@@ -42,13 +51,16 @@ class RunReport:
     charges: int = 0
     charged: int = 0  # kopecks
     allowances: int = 0
+    tariff_changes: int = 0  # scheduled home tariff changes applied
+    paused: int = 0  # home contracts paused on their period start (charged the reduced fee)
     suspended: list[int] = field(default_factory=list)
 
     def __str__(self) -> str:
         return (f"Billing run for {self.day}: {self.accounts} accounts, {self.charges} charges "
                 f"({self.charged / 100:.2f} roubles), {self.allowances} packages renewed, "
                 f"{len(self.suspended)} suspended for an unpaid promised payment, "
-                f"{self.autopaid} auto-payments made, {self.autopay_failed} failed, {self.points} bonus points.")
+                f"{self.autopaid} auto-payments made, {self.autopay_failed} failed, {self.points} bonus points, "
+                f"{self.tariff_changes} scheduled tariff changes, {self.paused} paused contracts at the pause fee.")
 
 
 def period_start_day(account: Account) -> int:
@@ -74,8 +86,11 @@ def run_billing(session: Session, *, day: date, now: datetime, autopay: AutopayS
         account = session.get(Account, account_id, with_for_update=True, populate_existing=True,
                               options=[selectinload(Account.tariff), selectinload(Account.home_contract)])
         report.accounts += 1
+        pause = advance_pauses(session, account, day=day) if account.home_contract else None
         if day.day == min(period_start_day(account), 28):
-            _start_period(session, account, day, now, report)
+            if account.home_contract:
+                report.tariff_changes += apply_scheduled_changes(session, account, day=day, now=now)
+            _start_period(session, account, day, now, report, pause)
             if kopecks_per_point:
                 start = datetime.combine(day, datetime.min.time())
                 previous = datetime.combine(_month_before(day), datetime.min.time())
@@ -100,12 +115,18 @@ def _charge(session: Session, account: Account, *, amount: int, kind: str, key: 
     report.charged += amount
 
 
-def _start_period(session: Session, account: Account, day: date, now: datetime, report: RunReport) -> None:
+def _start_period(session: Session, account: Account, day: date, now: datetime, report: RunReport,
+                  pause: HomePause | None = None) -> None:
     tariff = account.tariff
-    if tariff is not None:
-        _charge(session, account, amount=tariff.monthly_fee, kind="tariff_fee", key=f"bill:{day}:{account.id}:tariff",
+    key = f"bill:{day}:{account.id}:tariff"  # one key for both fees: a period is charged one or the other
+    if pause is not None:
+        report.paused += 1
+        _charge(session, account, amount=pause.monthly_fee, kind="tariff_fee", key=key,
+                description=f"Monthly fee while paused until {pause.last_day}", now=now, report=report)
+    elif tariff is not None:
+        _charge(session, account, amount=tariff.monthly_fee, kind="tariff_fee", key=key,
                 description=f"Monthly fee, tariff {tariff.name}", now=now, report=report)
-    for subscription in active_subscriptions(session, account.id):
+    for subscription in active_subscriptions(session, account.id) if pause is None else ():
         _charge(session, account, amount=subscription.service.monthly_fee, kind="service_fee",
                 key=f"bill:{day}:sub:{subscription.id}", description=f"Monthly fee: {subscription.service.name}",
                 now=now, report=report)

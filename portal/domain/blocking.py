@@ -65,6 +65,9 @@ def block_refusal(account: Account):
 
 def unblock_refusal(account: Account):
     """Why the owner cannot unblock this account (None: they can, or it is active already)."""
+    if account.home_contract is not None and account.status != ACTIVE:
+        # A home contract's block is its holiday pause (portal.domain.home_pause), ended on its own page.
+        return _l("A paused home contract is resumed from its home page.")
     if account.status == AccountStatus.suspended.value:
         return _l("A number suspended for debt is not unblocked here: top up the balance and it is restored.")
     if account.status == AccountStatus.terminated.value:

@@ -30,6 +30,9 @@ MAX_PACKAGE = 10_000_000  # minutes, SMS, MMS or megabytes
 MAX_DESCRIPTION = 2000
 CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}", re.ASCII)
 PACKAGE = ("minutes", "sms", "mms", "data_mb")
+CONNECTION_TYPES = ("fttb", "gpon", "adsl", "docsis")  # as HomeContract.connection_type names them
+CHANGE_EFFECTIVE = ("now", "next_period")
+MAX_SPEED = 100_000  # Mbit/s
 
 
 class CatalogRefused(DomainError):
@@ -124,9 +127,19 @@ def _code(session: Session, model, code: str | None, *, own_id: int | None) -> s
 
 
 def _tariff_values(session: Session, *, own_id: int | None, code, name, kind, region, monthly_fee, switch_fee,
-                   minutes, sms, mms, data_mb, unlimited_data, description) -> dict:
+                   minutes, sms, mms, data_mb, unlimited_data, description, speed_mbps=None, connection_types=(),
+                   change_effective="now", pause_monthly_fee=None) -> dict:
     if kind not in TARIFF_KINDS:
         raise CatalogRefused(_l("Choose mobile or home."), field="kind")
+    types = connection_types.split(",") if isinstance(connection_types, str) else list(connection_types or ())
+    if any(t not in CONNECTION_TYPES for t in types if t):
+        raise CatalogRefused(_l("Choose connection types from the list."), field="connection_types")
+    if change_effective not in CHANGE_EFFECTIVE:
+        raise CatalogRefused(_l("Choose from the list."), field="change_effective")
+    if speed_mbps is not None and (isinstance(speed_mbps, bool) or not isinstance(speed_mbps, int)
+                                   or not 1 <= speed_mbps <= MAX_SPEED):
+        raise CatalogRefused(_l("Enter a whole number from 1 to %(max)s, or leave it empty.", max=MAX_SPEED),
+                             field="speed_mbps")
     values = dict(
         code=_code(session, Tariff, code, own_id=own_id),
         name=_text(name, "name", limit=100),
@@ -136,6 +149,10 @@ def _tariff_values(session: Session, *, own_id: int | None, code, name, kind, re
         switch_fee=_fee(switch_fee, "switch_fee"),
         unlimited_data=bool(unlimited_data),
         description=_text(description, "description", limit=MAX_DESCRIPTION, required=False),
+        speed_mbps=speed_mbps,
+        connection_types=",".join(t for t in CONNECTION_TYPES if t in types),
+        change_effective=change_effective,
+        pause_monthly_fee=None if pause_monthly_fee is None else _fee(pause_monthly_fee, "pause_monthly_fee"),
     )
     for name_, value in zip(PACKAGE, (minutes, sms, mms, data_mb), strict=True):
         values[name_] = _whole(value, name_, limit=MAX_PACKAGE)

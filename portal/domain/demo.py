@@ -47,9 +47,9 @@ KEY_PREFIX = "demo:"
 USAGE_DAYS = 183           # about six months of usage per account
 BATCH = 2000               # usage rows per INSERT
 LOCAL_OFFSET = timedelta(hours=3)  # Moscow and Saint Petersburg: UTC+3 all year
-SUMMARY_ORDER = ("tariffs", "services", "service links", "customers", "accounts", "lines", "home contracts",
-                 "subscriptions", "allowances", "bonus accounts", "ledger entries", "usage records", "vouchers",
-                 "rewards")
+SUMMARY_ORDER = ("tariffs", "home tariff rules", "services", "service links", "customers", "accounts", "lines",
+                 "home contracts", "subscriptions", "allowances", "bonus accounts", "ledger entries", "usage records",
+                 "vouchers", "rewards")
 
 # ---- the catalog ---------------------------------------------------------------------------------------------
 
@@ -75,14 +75,20 @@ TARIFFS: list[dict] = [
     dict(code="smart-2019", name="Smart (2019)", kind="mobile", monthly_fee=45000, switch_fee=15000, minutes=500,
          sms=500, mms=100, data_mb=10 * 1024, archived=True,
          description="No longer open to new customers; kept for those who have it."),
+    # Home: which connection types carry each tariff, when a switch takes effect (an upgrade at once, a
+    # downgrade from the next billing period) and the fee while paused. HC-100200 (GPON) cannot take
+    # Home Internet 100 (FTTB / DOCSIS only): the switch page says why.
     dict(code="home-100", name="Home Internet 100", kind="home", region="Moscow", monthly_fee=50000, switch_fee=0,
-         unlimited_data=True, speed_mbps=100,
+         unlimited_data=True, speed_mbps=100, connection_types="fttb,docsis", change_effective="now",
+         pause_monthly_fee=15000,
          description="Home internet up to 100 Mbit/s over fibre, unlimited traffic, Wi-Fi router included."),
     dict(code="home-500", name="Home Internet 500", kind="home", region="Moscow", monthly_fee=75000, switch_fee=0,
-         unlimited_data=True, speed_mbps=500,
+         unlimited_data=True, speed_mbps=500, connection_types="fttb,gpon", change_effective="next_period",
+         pause_monthly_fee=19900,
          description="Home internet up to 500 Mbit/s over fibre, unlimited traffic, dual-band Wi-Fi router included."),
     dict(code="home-500-tv", name="Home Internet 500 + TV", kind="home", region="Moscow", monthly_fee=99000,
-         switch_fee=0, unlimited_data=True, speed_mbps=500,
+         switch_fee=0, unlimited_data=True, speed_mbps=500, connection_types="fttb,gpon", change_effective="now",
+         pause_monthly_fee=24900,
          description="500 Mbit/s home internet and 150 TV channels on a set-top box (rental included), "
                      "pause and rewind for 3 days."),
 ]
@@ -90,6 +96,7 @@ TARIFFS: list[dict] = [
 MOBILE_TARIFFS = ("smart-mini", "smart", "smart-unlimited", "senior", "kids", "smart-2019")
 PACKAGE_TARIFFS = ("smart-mini", "smart", "senior", "kids", "smart-2019")
 HOME_TARIFFS = ("home-100", "home-500", "home-500-tv")
+HOME_RULES = ("connection_types", "change_effective", "pause_monthly_fee")
 
 SERVICES: list[dict] = [
     # calls
@@ -352,6 +359,12 @@ def _seed_catalog(session: Session, added: Counter) -> tuple[dict[str, Tariff], 
             tariffs[spec["code"]] = Tariff(**spec)
             session.add(tariffs[spec["code"]])
             added["tariffs"] += 1
+        elif spec["kind"] == "home" and not tariffs[spec["code"]].connection_types \
+                and tariffs[spec["code"]].pause_monthly_fee is None:
+            # A home tariff seeded before tariffs had these rules: complete it once (staff edits stay).
+            for name in HOME_RULES:
+                setattr(tariffs[spec["code"]], name, spec[name])
+            added["home tariff rules"] += 1
     session.flush()
     codes = [d["code"] for d in SERVICES]
     services = {s.code: s for s in session.scalars(

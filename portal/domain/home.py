@@ -5,9 +5,11 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from portal.domain.home_pause import open_pause
 from portal.domain.overview import active_subscriptions
 from portal.domain.promised import open_promise
-from portal.models import Account, PromisedPayment, Subscription, UsageRecord
+from portal.domain.tariffs import pending_change
+from portal.models import Account, HomePause, PromisedPayment, ScheduledTariffChange, Subscription, UsageRecord
 
 
 def _shift_month(day: date, months: int) -> date:
@@ -19,6 +21,7 @@ def billing_period(billing_day: int, today: date) -> tuple[date, date]:
     """The period around ``today``: from its billing day up to (not including) the next one.
 
     The billing run starts periods on ``min(billing_day, 28)`` so that every month has the day.
+    Traffic "resets" on that day because the dashboard counts only this period's usage records.
     """
     day = min(max(billing_day, 1), 28)
     start = today.replace(day=day) if today.day >= day else _shift_month(today.replace(day=day), -1)
@@ -36,6 +39,8 @@ class HomeOverview:
     extras: list[Subscription]
     promise: PromisedPayment | None
     promise_days_left: int | None
+    pause: HomePause | None = None  # scheduled or running
+    scheduled_change: ScheduledTariffChange | None = None  # a tariff change waiting for the next period
 
     @property
     def last_day(self) -> date:
@@ -43,7 +48,8 @@ class HomeOverview:
 
 
 def home_overview(session: Session, account: Account, *, today: date, now: datetime) -> HomeOverview:
-    """The contract's period, traffic, TV packages, extras and open promised payment (three queries)."""
+    """The contract's period, traffic, TV packages, extras, open promised payment, pause and scheduled
+    tariff change (five queries)."""
     start, end = billing_period(account.home_contract.billing_day, today)
     used_kb = session.scalar(
         select(func.coalesce(func.sum(UsageRecord.quantity), 0)).where(
@@ -59,4 +65,5 @@ def home_overview(session: Session, account: Account, *, today: date, now: datet
         period_start=start, period_end=end, days_left=(end - today).days, used_mb=int(used_kb) // 1024,
         limit_mb=limit, tv=[s for s in subscriptions if s.service.kind == "tv"],
         extras=[s for s in subscriptions if s.service.kind == "home"], promise=promise,
-        promise_days_left=promise_days)
+        promise_days_left=promise_days, pause=open_pause(session, account.id),
+        scheduled_change=pending_change(session, account.id))

@@ -16,6 +16,7 @@ from portal.models.bonus import BonusAccount, BonusEntry, Reward
 from portal.models.catalog import Allowance, Service, Subscription, Tariff
 from portal.models.customers import Account, AccountKind, AccountStatus, Customer, HomeContract, Line
 from portal.models.details import DetailOrder
+from portal.models.home_pause import HomePause, ScheduledTariffChange
 from portal.models.links import LinkRequest, LinkRequestNumber
 from portal.models.money import LedgerEntry
 from portal.models.payments import AutoPayment, CardPayment, CardToken
@@ -30,9 +31,10 @@ from portal.models.websms import WebSms
 
 __all__ = [
     "Account", "AccountKind", "AccountStatus", "AlertSettings", "Allowance", "AuditEvent", "AutoPayment", "Base",
-    "BlacklistEntry", "BonusAccount", "BonusEntry", "CardPayment", "CardToken", "Challenge", "Customer", "DetailOrder",
-    "ForwardingRule", "HeldAlert", "HomeContract", "LedgerEntry", "Line", "LinkRequest", "LinkRequestNumber", "Login",
-    "LoginAccount", "LoginSession", "LoginThrottle", "PasswordRequest", "ProcessedRequest", "PromisedPayment",
-    "Reward", "Service", "SmsMessage", "Staff", "StaffSession", "Subscription", "SwitchCommand", "Tariff", "Transfer",
-    "UsageDay", "UsageRecord", "UsageRollup", "utcnow", "Voucher", "WebSms",
+    "BlacklistEntry", "BonusAccount", "BonusEntry", "CardPayment", "CardToken", "Challenge", "Customer",
+    "DetailOrder", "ForwardingRule", "HeldAlert", "HomeContract", "HomePause", "LedgerEntry", "Line", "LinkRequest",
+    "LinkRequestNumber", "Login", "LoginAccount", "LoginSession", "LoginThrottle", "PasswordRequest",
+    "ProcessedRequest", "PromisedPayment", "Reward", "ScheduledTariffChange", "Service", "SmsMessage", "Staff",
+    "StaffSession", "Subscription", "SwitchCommand", "Tariff", "Transfer", "UsageDay", "UsageRecord", "UsageRollup",
+    "utcnow", "Voucher", "WebSms",
 ]

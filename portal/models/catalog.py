@@ -38,10 +38,24 @@ class Tariff(Base):
     data_mb: Mapped[int] = mapped_column(default=0)  # 0 with unlimited_data False: none
     unlimited_data: Mapped[bool] = mapped_column(default=False)
     speed_mbps: Mapped[int | None]  # home internet: the speed the tariff promises
+    # Home: the connection types that can carry the tariff, comma-separated ("gpon,fttb"); empty: any.
+    connection_types: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    # When a switch to this tariff takes effect: "now" or "next_period" (the contract's next billing period).
+    change_effective: Mapped[str] = mapped_column(String(16), default="now", server_default="now")
+    # Home: the monthly fee while the contract is paused, kopecks; None: the tariff cannot be paused.
+    pause_monthly_fee: Mapped[int | None]
     # Kopecks per SMS part beyond the package (SMS from the web); None: the operator's WEB_SMS_PRICE.
     sms_price: Mapped[int | None]
     description: Mapped[str] = mapped_column(Text, default="")
     archived: Mapped[bool] = mapped_column(default=False)
+
+    @property
+    def connection_type_list(self) -> list[str]:
+        return [t for t in (self.connection_types or "").split(",") if t]
+
+    def carries(self, connection_type: str) -> bool:
+        """Whether a line of this connection type can carry the tariff (no list: any can)."""
+        return not self.connection_type_list or connection_type in self.connection_type_list
 
 
 class Service(Base):

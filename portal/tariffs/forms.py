@@ -1,4 +1,4 @@
-from portal.forms import IdempotentForm
+from portal.forms import IdempotentForm, PortalForm
 
 
 class SwitchTariffForm(IdempotentForm):
@@ -7,3 +7,7 @@ class SwitchTariffForm(IdempotentForm):
 
 class ServiceForm(IdempotentForm):
     """Confirms connecting or disconnecting a service named by the URL."""
+
+
+class CancelChangeForm(PortalForm):
+    """Cancels the scheduled tariff change named by the URL."""

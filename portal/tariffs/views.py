@@ -1,5 +1,6 @@
 from flask import abort, flash, request
 from flask_babel import gettext as _
+from flask_babel import to_user_timezone
 
 from portal.domain import services, tariffs
 from portal.domain.errors import DomainError, NotFound
@@ -7,7 +8,7 @@ from portal.domain.overview import account_overview
 from portal.extensions import db
 from portal.models import utcnow
 from portal.tariffs import bp
-from portal.tariffs.forms import ServiceForm, SwitchTariffForm
+from portal.tariffs.forms import CancelChangeForm, ServiceForm, SwitchTariffForm
 from portal.web import account_in_focus, current_actor, customer_required, render, see_other
 
 
@@ -32,17 +33,39 @@ def switch(tariff_id: int):
     account = account_in_focus()
     tariff = offered_or_404(account, tariff_id)
     form = SwitchTariffForm()
+    today = to_user_timezone(utcnow()).date()
     if form.validate_on_submit():
         try:
-            tariffs.change_tariff(db.session, account_id=account.id, tariff_id=tariff.id,
-                                  idempotency_key=form.idempotency_key.data, actor=current_actor(), now=utcnow())
-            flash(_("Your tariff is now %(name)s.", name=tariff.name))
+            scheduled = tariffs.change_tariff(db.session, account_id=account.id, tariff_id=tariff.id,
+                                              idempotency_key=form.idempotency_key.data, actor=current_actor(),
+                                              now=utcnow(), today=today)
+            if scheduled:
+                flash(_("Your tariff changes to %(name)s on %(date)s.", name=tariff.name,
+                        date=scheduled.effective_on.strftime("%d.%m.%Y")))
+            else:
+                flash(_("Your tariff is now %(name)s.", name=tariff.name))
             return see_other("account.dashboard")
         except DomainError as err:
             form.add_domain_error(err)
-    quote = tariffs.quote_switch(db.session, account, tariff, now=utcnow())
+    quote = tariffs.quote_switch(db.session, account, tariff, now=utcnow(), today=today)
     return render("tariffs/switch.html", "tariffs/_confirm.html", status=form.status, form=form,
                   account=account, tariff=tariff, quote=quote)
+
+
+@bp.post("/tariffs/scheduled/<int:change_id>/cancel")
+@customer_required
+def cancel_scheduled(change_id: int):
+    """Cancel a home tariff change waiting for the next billing period."""
+    account = account_in_focus()
+    if not CancelChangeForm().validate_on_submit():
+        abort(400)
+    try:
+        if tariffs.cancel_scheduled_change(db.session, account_id=account.id, change_id=change_id,
+                                           actor=current_actor()):
+            flash(_("The scheduled tariff change is cancelled."))
+    except NotFound:
+        abort(404)
+    return see_other("account.dashboard")
 
 
 @bp.get("/services/")
