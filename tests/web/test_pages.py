@@ -36,6 +36,7 @@ CUSTOMER = ["/", "/?block=allowances", "/archive", "/numbers/", "/numbers/link",
 HOME = ["/numbers/traffic", "/numbers/traffic/sessions"]
 STAFF = ["/admin/", "/admin/?q=Customer", "/admin/links", "/admin/links/{link}", "/admin/sms", "/admin/vouchers",
          "/admin/customers/{customer}", "/admin/accounts/{linked}/terminate",
+         "/admin/customers/{customer}/home-contracts/new", "/admin/accounts/{home}/home-status",
          "/admin/catalog",
          "/admin/catalog/tariffs/new", "/admin/catalog/tariffs/{tariff}", "/admin/catalog/services/new",
          "/admin/catalog/services/{service}"]
@@ -81,6 +82,7 @@ def every_page(client, db_session, app):
         response = home_client.get(url)
         assert response.status_code == 200, url
         yield url, response
+    ids["home"] = home.id
     staff = app.test_client()
     staff.post_form("/admin/login", {"email": "agent@example.com", "password": factories.PASSWORD})
     for url in STAFF:
@@ -99,7 +101,7 @@ def test_every_get_route_is_covered(app):
                     "{subscription}": "<int:subscription_id>", "transfer/{transfer}": "transfer/<token>",
                     "{payment}": "<token>", "{customer}": "<int:customer_id>",
                     "{linked}": "<int:account_id>", "{link}": "<int:request_id>", "{order}": "<int:order_id>",
-                    "{line}": "<int:account_id>"}
+                    "{line}": "<int:account_id>", "{home}": "<int:account_id>"}
     covered = set()
     for url in PUBLIC + CUSTOMER + HOME + STAFF:
         url = re.sub(r"\?.*", "", url)
