@@ -13,6 +13,7 @@ from wtforms.validators import Optional
 
 from portal.domain import details, home
 from portal.domain.errors import DomainError
+from portal.domain.history import Period
 from portal.extensions import db
 from portal.forms import PortalForm
 from portal.models import utcnow
@@ -69,7 +70,7 @@ def traffic():
     days, chosen = [], None
     if form.validate():
         start, end = next(p for p in periods if p[0].isoformat() == form.period.data)
-        chosen = details.Period(start, min(end - ONE_DAY, now), select_timezone())
+        chosen = Period(start, min(end - ONE_DAY, now), select_timezone())
         days = home.daily_traffic(db.session, account.id, chosen)
     return render("numbers/traffic.html", status=form.status, form=form, days=days, period=chosen,
                   total_kb=sum(kb for _day, kb in days), number=details.line_label(account), d=details,
