@@ -22,7 +22,7 @@ from portal.domain import demo, staff  # noqa: E402
 from portal.domain.audit import SYSTEM  # noqa: E402
 from portal.domain.passwords import hash_secret  # noqa: E402
 from portal.extensions import db  # noqa: E402
-from portal.models import Account, Line, Login, LoginAccount  # noqa: E402
+from portal.models import Account, HomeContract, Line, Login, LoginAccount  # noqa: E402
 
 PASSWORD = "bench-password-1"
 
@@ -39,6 +39,12 @@ def main() -> None:
             db.session.add(login)
             db.session.flush()
             db.session.add(LoginAccount(login_id=login.id, account_id=account.id))
+            home = db.session.scalars(
+                select(HomeContract).where(HomeContract.contract_no == demo.HOME_CONTRACT_NO)).one()
+            home_login = Login(primary_account_id=home.account_id, password_hash=hash_secret(PASSWORD))
+            db.session.add(home_login)
+            db.session.flush()
+            db.session.add(LoginAccount(login_id=home_login.id, account_id=home.account_id))
             db.session.commit()
             staff.create_staff(db.session, email="bench@example.com", name="Bench", role="admin",
                                password=PASSWORD, actor=SYSTEM, min_length=8)
@@ -53,6 +59,10 @@ def main() -> None:
                     "/numbers/", "/numbers/link", "/numbers/details", "/numbers/sms", "/settings/alerts",
                     "/settings/sessions", "/settings/missed-calls", "/settings/internet", "/settings/close"):
             rows.append((url, "customer", customer.get(url)))
+        household = app.test_client()
+        household.post("/auth/login", data={"phone": demo.HOME_CONTRACT_NO, "password": PASSWORD})
+        for url in ("/", "/numbers/traffic", "/numbers/traffic/sessions"):
+            rows.append((url, "home", household.get(url)))
         rows.append(("/?block=allowances (htmx)", "customer",
                      customer.get("/?block=allowances", headers={"HX-Request": "true"})))
         statements = []

@@ -65,11 +65,15 @@ def make_line(session, msisdn: str = "+79161234567", *, customer=None, tariff=No
 
 
 def make_home_contract(session, contract_no: str = "HC-100200", *, customer=None, tariff=None, balance: int = 0,
-                       **values) -> Account:
+                       billing_day: int = 1, contact_phone: str | None = "+79161234567",
+                       status: str = "active") -> Account:
     customer = customer or make_customer(session)
-    account = Account(customer=customer, kind="home", region=customer.region, tariff=tariff, balance=balance)
-    values = {"address": "Moscow, Tverskaya 1", "connection_type": "gpon", **values}
-    session.add_all([account, HomeContract(account=account, contract_no=contract_no, **values)])
+    tariff = tariff or make_tariff(session, kind="home", unlimited_data=True, data_mb=0)
+    account = Account(customer=customer, kind="home", region=customer.region, tariff=tariff, balance=balance,
+                      status=status)
+    session.add_all([account, HomeContract(account=account, contract_no=contract_no, address="Moscow, Tverskaya 1",
+                                           connection_type="gpon", billing_day=billing_day,
+                                           contact_phone=contact_phone)])
     session.flush()
     if balance:
         session.add(LedgerEntry(account_id=account.id, amount=balance, kind="adjustment"))

@@ -41,10 +41,10 @@ GROUPS = OrderedDict([
         "link_approved": _l("Numbers added"), "link_rejected": _l("Request to add numbers not approved"),
         "number_unlinked": _l("Number removed from the list"),
         "home_link_code_sent": _l("Code to add a home contract sent"),
-        "home_contract_linked": _l("Home contract added")})),
+        "home_contract_linked": _l("Home contract added"), "home_contract_opened": _l("Home contract opened")})),
     ("status", (_l("Line status"), {
         "account_suspended": _l("Suspended"), "account_restored": _l("Restored"),
-        "account_terminated": _l("Contract ended"),
+        "account_terminated": _l("Contract ended"), "contract_paused": _l("Contract paused at your request"),
         "number_blocked_lost": _l("Number blocked: lost or stolen"),
         "number_blocked_voluntary": _l("Number blocked at your request"), "number_unblocked": _l("Number unblocked"),
         "home_paused": _l("Home contract paused"), "home_pause_scheduled": _l("Holiday pause scheduled"),

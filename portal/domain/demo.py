@@ -547,14 +547,21 @@ def _mobile_usage(spec: AccountSpec, region: str, tariff: Tariff, family: list[s
 
 
 def _home_usage(spec: AccountSpec, now: datetime, start: datetime) -> list[list]:
+    """Internet sessions of a home router: a few a day, minutes to hours long, each with its address.
+
+    Each record also carries the session's end (None while it is still on) and the IP address it was given.
+    """
     records = []
     day = start.date()
     while day <= now.date():
         rng = random.Random(f"usage:{spec.key}:{day.isoformat()}")
         for _ in range(rng.randint(2, 6)):
             started = datetime.combine(day, time()) + timedelta(seconds=rng.randrange(86400))
+            volume = rng.randint(300, 3500) * 1024
+            ended = started + timedelta(seconds=rng.randint(600, 8 * 3600))
+            ip = f"100.{rng.randint(64, 127)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"  # the carrier-grade NAT pool
             if start <= started < now:
-                records.append([started, "data", "internet", rng.randint(300, 3500) * 1024, 0])
+                records.append([started, "data", "internet", volume, 0, ended if ended <= now else None, ip])
         day += timedelta(days=1)
     records.sort(key=lambda e: e[0])
     return records
@@ -565,8 +572,10 @@ def _store_usage(session: Session, account: Account, records: list[list], added:
     have = {str(d)[:10] for d in session.scalars(
         select(func.date(UsageRecord.started_at)).where(UsageRecord.account_id == account.id).distinct())}
     rows = [dict(account_id=account.id, started_at=started, kind=kind, counterpart=counterpart, quantity=quantity,
-                 cost=cost)
-            for started, kind, counterpart, quantity, cost in records if started.date().isoformat() not in have]
+                 cost=cost, ended_at=session_end[0] if session_end else None,
+                 ip=session_end[1] if session_end else None)
+            for started, kind, counterpart, quantity, cost, *session_end in records
+            if started.date().isoformat() not in have]
     for i in range(0, len(rows), BATCH):
         session.execute(insert(UsageRecord), rows[i:i + BATCH])
     added["usage records"] += len(rows)

@@ -227,14 +227,15 @@ def roll_up(session: Session, *, through: date, since: date | None = None, redo_
 
 
 def iter_records(session: Session, account_id: int, period: Period, kinds: tuple[str, ...], *,
-                 chunk: int = CHUNK, limit: int | None = None):
+                 chunk: int = CHUNK, limit: int | None = None, extra: tuple = ()):
     """Every record of the period, newest first, as plain rows fetched ``chunk`` at a time by keyset.
 
     Each chunk is its own short query: no server-side cursor held open across yields, so a
     slow download does not pin a connection's snapshot, and memory stays at one chunk.
+    ``extra`` columns (a home session's end and IP) come after the usual six.
     """
     columns = (UsageRecord.id, UsageRecord.started_at, UsageRecord.kind, UsageRecord.counterpart,
-               UsageRecord.quantity, UsageRecord.cost)
+               UsageRecord.quantity, UsageRecord.cost, *extra)
     cursor, sent = None, 0
     while limit is None or sent < limit:
         size = chunk if limit is None else min(chunk, limit - sent)
@@ -313,6 +314,39 @@ def csv_lines(session: Session, account_id: int, period: Period, kinds: tuple[st
                          kind, labels.get(kind, kind), counterpart,
                          quantity if kind in CALL_KINDS else "", quantity if kind == "data" else "",
                          f"{cost // 100}.{cost % 100:02d}"])
+        n += 1
+        if n % CSV_FLUSH_ROWS == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    if out.tell():
+        yield out.getvalue()
+
+
+# A home contract's records are its internet sessions: start, end, volume and the address it was given.
+HOME_KINDS = ("data",)
+
+
+def session_seconds(started_at: datetime, ended_at: datetime | None) -> int | None:
+    """How long a home session lasted; None while it is open (or when the network did not say)."""
+    return max(0, int((ended_at - started_at).total_seconds())) if ended_at else None
+
+
+def sessions_csv_lines(session: Session, account_id: int, period: Period, *, tz: str):
+    """A home contract's sessions as CSV, streamed like ``csv_lines``: start, end, seconds, KB, IP address."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["start", "end", "duration_s", "volume_kb", "ip"])
+    yield CSV_BOM + out.getvalue()
+    out.seek(0)
+    out.truncate()
+    zone, n = ZoneInfo(tz), 0
+    rows = iter_records(session, account_id, period, HOME_KINDS, extra=(UsageRecord.ended_at, UsageRecord.ip))
+    for _id, started_at, _kind, _counterpart, quantity, _cost, ended_at, ip in rows:
+        seconds = session_seconds(started_at, ended_at)
+        writer.writerow([started_at.replace(tzinfo=timezone.utc).astimezone(zone).isoformat(timespec="seconds"),
+                         ended_at.replace(tzinfo=timezone.utc).astimezone(zone).isoformat(timespec="seconds")
+                         if ended_at else "", "" if seconds is None else seconds, quantity, ip or ""])
         n += 1
         if n % CSV_FLUSH_ROWS == 0:
             yield out.getvalue()

@@ -1,10 +1,12 @@
 """Home internet and TV: the billing period of a contract and what its dashboard shows."""
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from portal.domain.history import Period
 from portal.domain.home_pause import open_pause
 from portal.domain.overview import active_subscriptions
 from portal.domain.promised import open_promise
@@ -67,3 +69,70 @@ def home_overview(session: Session, account: Account, *, today: date, now: datet
         extras=[s for s in subscriptions if s.service.kind == "home"], promise=promise,
         promise_days_left=promise_days, pause=open_pause(session, account.id),
         scheduled_change=pending_change(session, account.id))
+
+
+# ---- traffic statistics --------------------------------------------------------------------------------------
+
+
+def billing_periods(billing_day: int, today: date, *, earliest: date) -> list[tuple[date, date]]:
+    """The current billing period and the past ones that start on ``earliest`` or later, newest first.
+
+    Each is (first day, next period's first day); the call-details limit (six months) gives ``earliest``.
+    """
+    periods = [billing_period(billing_day, today)]
+    while True:
+        start = billing_period(billing_day, periods[-1][0] - timedelta(days=1))[0]
+        if start < earliest:
+            return periods
+        periods.append((start, periods[-1][0]))
+
+
+def daily_traffic(session: Session, account_id: int, period: Period) -> list[tuple[date, int]]:
+    """KB of internet sessions per day of the period (in its time zone), every day listed, oldest first.
+
+    A session counts on the day it starts, as the billing run counts it. A home contract has a few
+    sessions a day, so the period's rows are summed here: one indexed query, days of any time zone.
+    """
+    start, end = period.bounds
+    rows = session.execute(
+        select(UsageRecord.started_at, UsageRecord.quantity)
+        .where(UsageRecord.account_id == account_id, UsageRecord.kind == "data",
+               UsageRecord.started_at >= start, UsageRecord.started_at < end))
+    days = {period.start + timedelta(days=i): 0 for i in range((period.end - period.start).days + 1)}
+    zone = ZoneInfo(period.tz)
+    for started_at, kb in rows:
+        day = started_at.replace(tzinfo=timezone.utc).astimezone(zone).date()
+        if day in days:
+            days[day] += kb
+    return list(days.items())
+
+
+@dataclass(frozen=True)
+class PeriodTraffic:
+    start: date
+    end: date  # exclusive
+    kb: int
+
+    @property
+    def last_day(self) -> date:
+        return self.end - timedelta(days=1)
+
+
+def period_traffic(session: Session, accounts: list[Account], *, today: date) -> dict[int, PeriodTraffic]:
+    """Each home contract's traffic in its current billing period, for staff: one query for all of them."""
+    homes = [a for a in accounts if a.home_contract is not None]
+    if not homes:
+        return {}
+    periods = {a.id: billing_period(a.home_contract.billing_day, today) for a in homes}
+    midnight = datetime.min.time()
+    rows = session.execute(
+        select(UsageRecord.account_id, func.coalesce(func.sum(UsageRecord.quantity), 0))
+        .where(UsageRecord.kind == "data", or_(*(
+            and_(UsageRecord.account_id == account_id,
+                 UsageRecord.started_at >= datetime.combine(start, midnight),
+                 UsageRecord.started_at < datetime.combine(end, midnight))
+            for account_id, (start, end) in periods.items())))
+        .group_by(UsageRecord.account_id)).all()
+    used = {account_id: int(kb) for account_id, kb in rows}
+    return {account_id: PeriodTraffic(start, end, used.get(account_id, 0))
+            for account_id, (start, end) in periods.items()}

@@ -1,7 +1,7 @@
 """Staff accounts, their sessions, and what staff look up."""
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, or_, select
@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from portal.domain.audit import Actor, record
 from portal.domain.auth import AuthPolicy, LoginFailed, check_not_throttled, count_failure
 from portal.domain.errors import DomainError, NotFound
+from portal.domain.home import PeriodTraffic, period_traffic
 from portal.domain.overview import CONTENT
 from portal.domain.passwords import check_new_password, check_secret, hash_secret
 from portal.domain.phones import InvalidPhone, parse_msisdn
@@ -24,6 +25,7 @@ from portal.models import (
     Staff,
     StaffSession,
     Subscription,
+    utcnow,
 )
 
 ROLES = ("support", "admin")
@@ -123,6 +125,7 @@ class AccountCard:
     subscriptions: list[Subscription]  # paid content subscriptions
     ledger: list[LedgerEntry]  # the latest first
     payments: list[CardPayment]  # the latest card payments, with their states
+    traffic: PeriodTraffic | None = None  # a home contract's traffic in its current billing period
 
 
 @dataclass(frozen=True)
@@ -131,8 +134,9 @@ class CustomerCard:
     accounts: list[AccountCard]
 
 
-def customer_card(session: Session, customer_id: int, *, ledger_limit: int = 20) -> CustomerCard:
-    """A customer with every account's tariff, services and latest ledger entries, in four queries."""
+def customer_card(session: Session, customer_id: int, *, ledger_limit: int = 20,
+                  today: date | None = None) -> CustomerCard:
+    """A customer with every account's tariff, services, latest ledger entries and home traffic, in five queries."""
     customer = session.scalar(
         select(Customer).where(Customer.id == customer_id)
         .options(selectinload(Customer.accounts).joinedload(Account.line),
@@ -158,6 +162,7 @@ def customer_card(session: Session, customer_id: int, *, ledger_limit: int = 20)
     payments = list(session.scalars(
         select(CardPayment).where(CardPayment.account_id.in_(ids)).order_by(CardPayment.id.desc()).limit(50)
     )) if ids else []
+    traffic = period_traffic(session, customer.accounts, today=today or utcnow().date())
     return CustomerCard(customer, [
         AccountCard(
             account=a,
@@ -165,6 +170,7 @@ def customer_card(session: Session, customer_id: int, *, ledger_limit: int = 20)
             subscriptions=[s for s in active if s.account_id == a.id and s.service.category == CONTENT],
             ledger=[e for e in entries if e.account_id == a.id],
             payments=[p for p in payments if p.account_id == a.id][:10],
+            traffic=traffic.get(a.id),
         )
         for a in customer.accounts
     ])

@@ -19,6 +19,9 @@ class UsageRecord(Base):
     counterpart: Mapped[str] = mapped_column(String(64), default="")
     quantity: Mapped[int] = mapped_column(default=0)  # seconds for calls, KB for data, 1 for messages
     cost: Mapped[int] = mapped_column(default=0)  # kopecks
+    # A home internet session's end and the address it was given; empty for everything else.
+    ended_at: Mapped[datetime | None]
+    ip: Mapped[str | None] = mapped_column(String(45))
 
 
 class UsageDay(Base):

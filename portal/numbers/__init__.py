@@ -7,4 +7,4 @@ from flask import Blueprint
 
 bp = Blueprint("numbers", __name__, url_prefix="/numbers")
 
-from portal.numbers import blocking, details, views, websms  # noqa: E402,F401
+from portal.numbers import blocking, details, traffic, views, websms  # noqa: E402,F401

@@ -172,6 +172,13 @@ def test_usage_covers_six_months_of_every_line(seeded):
     sessions = session.scalars(select(UsageRecord).where(UsageRecord.account_id == home.account_id)).all()
     assert len(sessions) > 150 and {u.kind for u in sessions} == {"data"}
     assert all(u.started_at <= now for u in sessions)
+    # Sessions, as the traffic statistics list them: an end (or still on) and an address, three months and more.
+    assert all(u.ip and u.ip.startswith("100.") for u in sessions)
+    assert all(u.ended_at is None or u.started_at < u.ended_at <= now for u in sessions)
+    assert sum(u.ended_at is not None for u in sessions) > 150
+    assert min(u.started_at for u in sessions) <= now - timedelta(days=92)
+    mobile = session.scalars(select(UsageRecord.ip).where(UsageRecord.account_id != home.account_id).limit(50))
+    assert set(mobile) == {None}
 
 
 def test_allowances_of_the_current_period(seeded):

@@ -1,11 +1,20 @@
 """Every page: security headers, no inline script or style, and the 14 KB budget (DESIGN.md §6)."""
 import gzip
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
-from portal.models import CardPayment, DetailOrder, LinkRequest, LinkRequestNumber, LoginAccount, Transfer
+from portal.models import (
+    CardPayment,
+    DetailOrder,
+    LinkRequest,
+    LinkRequestNumber,
+    LoginAccount,
+    Transfer,
+    UsageRecord,
+    utcnow,
+)
 from tests import factories
 from tests.helpers import captcha_token
 
@@ -25,9 +34,12 @@ CUSTOMER = ["/", "/?block=allowances", "/archive", "/numbers/", "/numbers/link",
             "/payments/{payment}/3ds", "/payments/transfer/{transfer}", "/numbers/{line}/",
             "/numbers/{line}/block?reason=lost", "/numbers/{line}/unblock", "/numbers/sms",
             "/home/pause"]  # a home contract's page (404 for this mobile login; tests/web/account/test_home_pause.py)
+# Pages of a home contract in focus (a mobile line gets 404 there): a contract with a busy month of sessions.
+HOME = ["/numbers/traffic", "/numbers/traffic/sessions"]
 STAFF = ["/admin/", "/admin/?q=Customer", "/admin/links", "/admin/links/{link}", "/admin/sms",
          "/admin/provisioning", "/admin/vouchers",
          "/admin/customers/{customer}", "/admin/accounts/{linked}/terminate",
+         "/admin/customers/{customer}/home-contracts/new", "/admin/accounts/{home}/home-status",
          "/admin/catalog",
          "/admin/catalog/tariffs/new", "/admin/catalog/tariffs/{tariff}", "/admin/catalog/services/new",
          "/admin/catalog/services/{service}"]
@@ -60,6 +72,20 @@ def every_page(client, db_session, app):
                line=account.id)
     for url in CUSTOMER:
         yield url, client.get(url.format(**ids))
+    home = factories.make_home_contract(db_session, "HC-100200", customer=account.customer)
+    factories.make_login(db_session, home)
+    now = utcnow()
+    db_session.add_all([UsageRecord(account_id=home.id, started_at=now - timedelta(hours=7 * i), kind="data",
+                                    quantity=1024 * (100 + i), ended_at=now - timedelta(hours=7 * i - 3),
+                                    ip="100.64.123.45") for i in range(1, 110)])
+    db_session.commit()
+    home_client = app.test_client()
+    home_client.post_form("/auth/login", {"phone": "HC-100200", "password": factories.PASSWORD})
+    for url in HOME:
+        response = home_client.get(url)
+        assert response.status_code == 200, url
+        yield url, response
+    ids["home"] = home.id
     staff = app.test_client()
     staff.post_form("/admin/login", {"email": "agent@example.com", "password": factories.PASSWORD})
     for url in STAFF:
@@ -78,15 +104,16 @@ def test_every_get_route_is_covered(app):
                     "{subscription}": "<int:subscription_id>", "transfer/{transfer}": "transfer/<token>",
                     "{payment}": "<token>", "{customer}": "<int:customer_id>",
                     "{linked}": "<int:account_id>", "{link}": "<int:request_id>", "{order}": "<int:order_id>",
-                    "{line}": "<int:account_id>"}
+                    "{line}": "<int:account_id>", "{home}": "<int:account_id>"}
     covered = set()
-    for url in PUBLIC + CUSTOMER + STAFF:
+    for url in PUBLIC + CUSTOMER + HOME + STAFF:
         url = re.sub(r"\?.*", "", url)
         for placeholder, rule in placeholders.items():
             url = url.replace(placeholder, rule)
         covered.add(url)
     skip = {"/static/<path:filename>", "/favicon.ico", "/payments/callback", "/payments/history.csv", "/archive.csv",
             "/numbers/details.csv", "/numbers/details.pdf",
+            "/numbers/traffic/sessions.csv",
             "/auth/captcha", "/auth/captcha/<token>.<ext>", "/dev/sms",
             "/numbers/home/confirm"}  # redirects to /numbers/home unless a code was just sent (test_links.py)
     routes = {rule.rule for rule in app.url_map.iter_rules() if "GET" in rule.methods}
