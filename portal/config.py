@@ -132,6 +132,8 @@ IP_PLACES = [
 # Mobile internet access point, shown in Settings and sent by SMS on request (at most N a day per number).
 INTERNET_SETTINGS = {"apn": "internet", "user": "gdata", "password": "gdata"}
 INTERNET_SETTINGS_SMS_PER_DAY = 3
+# New voicemail PINs sent by SMS to one line a day.
+VOICEMAIL_PIN_SMS_PER_DAY = 3
 # Numbers one line may have on its blacklist.
 BLACKLIST_LIMIT = 300
 

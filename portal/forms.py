@@ -6,8 +6,9 @@ from flask import current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_babel import to_user_timezone
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, SelectField, StringField
+from wtforms import DateField, HiddenField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import InputRequired, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.domain import history
 from portal.domain.catalog import InvalidAmount, format_roubles, parse_roubles
@@ -93,6 +94,16 @@ class IdempotentForm(PortalForm):
         super().__init__(*args, **kwargs)
         if not self.is_submitted():
             self.idempotency_key.data = secrets.token_urlsafe(24)
+
+
+class CheckboxListField(SelectMultipleField):
+    """Check boxes for a multiple choice; a stored comma list ("busy,no_answer") fills them too."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def process_data(self, value):
+        super().process_data(value.split(",") if isinstance(value, str) else value)
 
 
 class MoneyField(StringField):

@@ -13,11 +13,10 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.domain.catalog import CONNECTION_TYPES, MAX_DESCRIPTION, MAX_PACKAGE, MAX_SPEED
 from portal.domain.services import CATEGORIES, CATEGORY_LABELS
-from portal.forms import IdempotentForm, MoneyField, PortalForm
+from portal.forms import CheckboxListField, IdempotentForm, MoneyField, PortalForm
 
 
 class StaffLoginForm(PortalForm):
@@ -99,16 +98,6 @@ class OptionalMoneyField(MoneyField):
         super().process_formdata(valuelist)
 
 
-class ConnectionTypesField(SelectMultipleField):
-    """Check boxes; the tariff stores the chosen types as a comma list."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-    def process_data(self, value):
-        super().process_data(value.split(",") if isinstance(value, str) else value)
-
-
 CHANGE_LABELS = {"now": _l("At once"), "next_period": _l("From the next billing period")}
 
 
@@ -134,7 +123,7 @@ class TariffForm(CatalogForm):
     unlimited_data = BooleanField(_l("Unlimited data"))
     speed_mbps = IntegerField(_l("Speed, Mbit/s"), validators=[Optional(), NumberRange(1, MAX_SPEED)],
                               render_kw={"inputmode": "numeric", "min": 1, "max": MAX_SPEED})
-    connection_types = ConnectionTypesField(_l("Connection types that carry it"),
+    connection_types = CheckboxListField(_l("Connection types that carry it"),
                                             choices=[(t, t.upper()) for t in CONNECTION_TYPES],
                                             invalid_choice_message=CHOOSE)
     change_effective = SelectField(_l("A switch to it takes effect"), default="now", invalid_choice_message=CHOOSE,

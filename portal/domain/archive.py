@@ -53,6 +53,8 @@ GROUPS = OrderedDict([
     ("line", (_l("Line settings"), {
         "forwarding_changed": _l("Call forwarding changed"),
         "blacklist_added": _l("Added to the blacklist"), "blacklist_removed": _l("Removed from the blacklist"),
+        "voicemail_changed": _l("Voicemail changed"), "voice_messages_deleted": _l("Voice messages deleted"),
+        "voicemail_pin_reset": _l("New voicemail PIN sent"),
         "switch_retry": _l("A setting sent to the network again")})),
     ("messages", (_l("Messages"), {"web_sms_sent": _l("SMS sent from the site"),
                                    "details_ordered": _l("Call details ordered by e-mail")})),

@@ -39,6 +39,8 @@ from portal.models import (
     Subscription,
     Tariff,
     UsageRecord,
+    VoicemailBox,
+    VoiceMessage,
     Voucher,
     utcnow,
 )
@@ -49,7 +51,7 @@ BATCH = 2000               # usage rows per INSERT
 LOCAL_OFFSET = timedelta(hours=3)  # Moscow and Saint Petersburg: UTC+3 all year
 SUMMARY_ORDER = ("tariffs", "home tariff rules", "services", "service links", "customers", "accounts", "lines",
                  "home contracts", "subscriptions", "allowances", "bonus accounts", "ledger entries", "usage records",
-                 "vouchers", "rewards")
+                 "vouchers", "rewards", "voice messages")
 
 # ---- the catalog ---------------------------------------------------------------------------------------------
 
@@ -751,6 +753,24 @@ def _seed_vouchers(session: Session, key: str, now: datetime, added: Counter) ->
             added["vouchers"] += 1
 
 
+# Messages on the family head's voicemail: (days ago, hour, minute, caller or None for a hidden number, seconds).
+VOICE_MESSAGES = ((0, 9, 12, "+79031112233", 24), (1, 18, 40, None, 8), (3, 13, 5, "+74951234567", 41),
+                  (9, 20, 17, "+79161234568", 15))
+
+
+def _seed_voicemail(session: Session, accounts: dict[str, Account], now: datetime, added: Counter) -> None:
+    account = accounts["+79161234567"]
+    if session.get(VoicemailBox, account.id) is None:
+        session.add(VoicemailBox(account_id=account.id, enabled=True, conditions="busy,no_answer,unreachable"))
+    have = set(session.scalars(select(VoiceMessage.reference).where(VoiceMessage.account_id == account.id)))
+    for n, (days_ago, hour, minute, caller, seconds) in enumerate(VOICE_MESSAGES, 1):
+        reference = f"demo-vm-{account.id}-{n}"
+        if reference not in have:
+            session.add(VoiceMessage(account_id=account.id, reference=reference, caller=caller,
+                                     received_at=_at(now, days_ago, hour, minute), duration_s=seconds))
+            added["voice messages"] += 1
+
+
 def seed_demo(session: Session, *, now: datetime | None = None, voucher_key: str | None = None) -> str:
     """Load (or complete) the demo catalog, customers and six months of history; one commit."""
     if now is None:
@@ -782,6 +802,7 @@ def seed_demo(session: Session, *, now: datetime | None = None, voucher_key: str
             _store_ledger(session, account, _ledger_plan(spec, tariff, services, now, ledger_start, usage), added)
     _seed_bonus(session, accounts, added)
     _seed_rewards(session, added)
+    _seed_voicemail(session, accounts, now, added)
     if voucher_key:
         _seed_vouchers(session, voucher_key, now, added)
     _settle_balances(session, list(accounts.values()))

@@ -1,5 +1,5 @@
 """Small line tools from the settings: the missed-call list and the internet settings SMS."""
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 from portal.domain.audit import Actor, record
 from portal.domain.auth import TryLater
 from portal.domain.errors import DomainError
-from portal.domain.sms import queue_sms
-from portal.models import Account, Service, SmsMessage, Subscription, UsageRecord
+from portal.domain.sms import daily_quota_retry_after, queue_sms
+from portal.models import Account, Service, Subscription, UsageRecord
 
 MISSED_CALLS_SERVICE = "who-called"  # the catalog code of the missed-call notice
 SETTINGS_PURPOSE = "internet_settings"
@@ -51,12 +51,9 @@ def send_internet_settings(session: Session, *, account: Account, settings: dict
     if account.line is None:
         raise NotAMobileLine(_l("Internet settings are sent to mobile numbers only."))
     msisdn = account.line.msisdn
-    since = now - timedelta(days=1)
-    sent = session.scalars(select(SmsMessage.created_at).where(
-        SmsMessage.to == msisdn, SmsMessage.purpose == SETTINGS_PURPOSE, SmsMessage.created_at >= since)
-        .order_by(SmsMessage.created_at)).all()
-    if len(sent) >= per_day:
-        raise TryLater(_l("The settings were already sent several times today."), sent[0] + timedelta(days=1))
+    retry_after = daily_quota_retry_after(session, to=msisdn, purpose=SETTINGS_PURPOSE, per_day=per_day, now=now)
+    if retry_after:
+        raise TryLater(_l("The settings were already sent several times today."), retry_after)
     with force_locale(locale):
         text = gettext("%(brand)s internet settings: APN %(apn)s, user %(user)s, password %(password)s.",
                        brand=brand, **settings)

@@ -19,6 +19,7 @@ from portal.domain.accounts import account_of_login
 from portal.domain.audit import Actor, record
 from portal.domain.errors import DomainError, NotFound
 from portal.models import Account, SwitchCommand
+from portal.models.switch import SCRUBBED
 from portal.provisioning import CommandRefused, SwitchBackend, SwitchUnavailable
 
 # Ids of commands queued in this transaction; an after_commit hook (portal.jobs) hands them to the job.
@@ -85,6 +86,7 @@ def apply_command(session: Session, command_id: int, *, backend: SwitchBackend, 
 
 
 def _finish(session: Session, command: SwitchCommand, status: str, now: datetime, error: str | None = None) -> str:
+    command.params = command.shown_params  # a secret went to the switch once; it is not kept
     command.status = status
     command.error = error[:300] if error else None
     command.finished_at = now
@@ -119,6 +121,9 @@ def retry(session: Session, *, account_id: int, command_id: int, actor: Actor, n
     if command.status != "failed":
         session.rollback()
         return False
+    if SCRUBBED in json.loads(command.params).values():
+        session.rollback()
+        raise RetryRefused(_l("This one cannot be sent again: ask for a new one."))
     if latest(session, account_id, [command.subject])[command.subject].id != command.id:
         session.rollback()
         raise RetryRefused(_l("This change was replaced by a later one."))

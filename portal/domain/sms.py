@@ -1,6 +1,7 @@
 """The SMS outbox: queue in the caller's transaction, deliver after it commits."""
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.models import SmsMessage
@@ -18,6 +19,15 @@ def queue_sms(session: Session, *, to: str, text: str, purpose: str, sender: str
     session.flush()
     session.info.setdefault(PENDING_KEY, []).append(message.id)
     return message
+
+
+def daily_quota_retry_after(session: Session, *, to: str, purpose: str, per_day: int,
+                            now: datetime) -> datetime | None:
+    """When a number may get one more message of this purpose, if it had ``per_day`` in the last 24 hours."""
+    sent = session.scalars(select(SmsMessage.created_at).where(
+        SmsMessage.to == to, SmsMessage.purpose == purpose, SmsMessage.created_at >= now - timedelta(days=1))
+        .order_by(SmsMessage.created_at)).all()
+    return sent[-per_day] + timedelta(days=1) if len(sent) >= per_day else None
 
 
 def deliver_sms(session: Session, message_id: int, *, gateway: SmsGateway, sender: str, now: datetime,

@@ -26,6 +26,7 @@ from portal.models.sms import SmsMessage
 from portal.models.switch import BlacklistEntry, ForwardingRule, SwitchCommand
 from portal.models.transfers import Transfer
 from portal.models.usage import UsageDay, UsageRecord, UsageRollup
+from portal.models.voicemail import VoicemailBox, VoiceMessage
 from portal.models.vouchers import Voucher
 from portal.models.websms import WebSms
 
@@ -36,5 +37,5 @@ __all__ = [
     "LinkRequestNumber", "Login", "LoginAccount", "LoginSession", "LoginThrottle", "PasswordRequest",
     "ProcessedRequest", "PromisedPayment", "Reward", "ScheduledTariffChange", "Service", "SmsMessage", "Staff",
     "StaffSession", "Subscription", "SwitchCommand", "Tariff", "Transfer", "UsageDay", "UsageRecord", "UsageRollup",
-    "utcnow", "Voucher", "WebSms",
+    "utcnow", "VoicemailBox", "VoiceMessage", "Voucher", "WebSms",
 ]

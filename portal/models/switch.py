@@ -1,9 +1,14 @@
+import json
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, utcnow
+
+# Params named with this prefix (a voicemail PIN) are never shown, and are blanked once the switch has answered.
+SECRET_PREFIX = "secret_"
+SCRUBBED = "***"
 
 
 class SwitchCommand(Base):
@@ -33,6 +38,13 @@ class SwitchCommand(Base):
     finished_at: Mapped[datetime | None]
 
     account: Mapped["Account"] = relationship()  # noqa: F821
+
+    @property
+    def shown_params(self) -> str:
+        """The params as staff may see them: secrets masked."""
+        params = json.loads(self.params or "{}")
+        return json.dumps({k: SCRUBBED if k.startswith(SECRET_PREFIX) else v for k, v in params.items()},
+                          sort_keys=True, ensure_ascii=False)
 
 
 class ForwardingRule(Base):

@@ -7,8 +7,9 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, IntegerField, PasswordField, SelectField, SelectMultipleField, StringField, TimeField
 from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional
 
+from portal.domain.forwarding import CONDITION_LABELS
 from portal.domain.preferences import TIME_ZONES
-from portal.forms import IdempotentForm, MoneyField, PhoneField, PortalForm
+from portal.forms import CheckboxListField, IdempotentForm, MoneyField, PhoneField, PortalForm
 
 
 class PasswordForm(PortalForm):
@@ -80,3 +81,13 @@ class BlacklistRemoveForm(IdempotentForm):
     entries = SelectMultipleField(_l("Numbers"), coerce=int, validate_choice=False,
                                   validators=[InputRequired(_l("Tick the numbers to remove."))])
     disconnect = BooleanField(_l("If the list is empty then, disconnect the service (no more daily fee)"))
+
+
+class VoicemailForm(IdempotentForm):
+    enabled = BooleanField(_l("Voicemail is on"))
+    conditions = CheckboxListField(_l("Calls go to voicemail"), choices=list(CONDITION_LABELS.items()))
+
+
+class VoiceMessagesForm(IdempotentForm):
+    messages = SelectMultipleField(_l("Messages"), coerce=int, validate_choice=False,
+                                   validators=[InputRequired(_l("Tick the messages to delete."))])

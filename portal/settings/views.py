@@ -13,6 +13,7 @@ from portal.domain import (
     preferences,
     provisioning,
     services,
+    voicemail,
 )
 from portal.domain.accounts import accounts_of_login
 from portal.domain.errors import DomainError, NotFound
@@ -29,6 +30,8 @@ from portal.settings.forms import (
     ForwardingForm,
     PasswordForm,
     PreferencesForm,
+    VoicemailForm,
+    VoiceMessagesForm,
 )
 from portal.web import (
     account_in_focus,
@@ -309,6 +312,7 @@ def set_forwarding(condition: str):
 
 # Where each switch setting is shown, by the first part of its subject.
 SUBJECT_PAGES = {"forwarding": "settings.forwarding_page", "blacklist": "settings.blacklist_page",
+                 "voicemail": "settings.voicemail_page", "voicemail-message": "settings.voicemail_page",
                  "service": "settings.index"}
 
 
@@ -386,3 +390,70 @@ def blacklist_remove():
         except DomainError as err:
             form.add_domain_error(err)
     return _blacklist_page(account, remove_form=form, status=form.status)
+
+
+def _voicemail_page(account, form=None, messages_form=None, pin_error=None, status=200):
+    box = voicemail.box_of(db.session, account.id)
+    return render("settings/voicemail.html", status=status, account=account, box=box,
+                  form=form or VoicemailForm(formdata=None, data={"enabled": box.enabled,
+                                                                  "conditions": voicemail.conditions_of(box)}),
+                  messages=voicemail.messages_of(db.session, account.id),
+                  messages_form=messages_form or VoiceMessagesForm(formdata=None), pin_form=PortalForm(formdata=None),
+                  pin_error=pin_error, states=provisioning.latest(db.session, account.id,
+                                                                  [voicemail.SUBJECT, voicemail.PIN_SUBJECT]))
+
+
+@bp.get("/voicemail")
+@customer_required
+def voicemail_page():
+    """Voicemail of the line in focus: on/off, for which conditions, the messages, a new PIN."""
+    return _voicemail_page(_line_in_focus())
+
+
+@bp.post("/voicemail")
+@customer_required
+def voicemail_save():
+    account = _line_in_focus()
+    form = VoicemailForm()
+    if form.validate_on_submit():
+        try:
+            voicemail.save_settings(db.session, account_id=account.id, enabled=form.enabled.data,
+                                    conditions=form.conditions.data or [], idempotency_key=form.idempotency_key.data,
+                                    actor=current_actor(), now=utcnow())
+            flash(_("Saved. The network applies it in a moment."))
+            return see_other(".voicemail_page")
+        except DomainError as err:
+            form.add_domain_error(err)
+    return _voicemail_page(account, form=form, status=form.status)
+
+
+@bp.post("/voicemail/delete")
+@customer_required
+def voicemail_delete():
+    account = _line_in_focus()
+    form = VoiceMessagesForm()
+    if form.validate_on_submit():
+        try:
+            voicemail.delete_messages(db.session, account_id=account.id, message_ids=form.messages.data,
+                                      idempotency_key=form.idempotency_key.data, actor=current_actor(), now=utcnow())
+            flash(_("Deleted."))
+            return see_other(".voicemail_page")
+        except NotFound:
+            abort(404)
+    return _voicemail_page(account, messages_form=form, status=form.status)
+
+
+@bp.post("/voicemail/pin")
+@customer_required
+def voicemail_pin():
+    account = _line_in_focus()
+    if not PortalForm().validate_on_submit():
+        abort(400)
+    cfg = current_app.config
+    try:
+        voicemail.reset_pin(db.session, account=account, per_day=cfg["VOICEMAIL_PIN_SMS_PER_DAY"], brand=cfg["BRAND"],
+                            locale=auth_policy().sms_locale, actor=current_actor(), now=utcnow())
+    except DomainError as err:
+        return _voicemail_page(account, pin_error=retry_message(err), status=429)
+    flash(_("A new PIN is sent by SMS to %(number)s.", number=format_msisdn(account.line.msisdn)))
+    return see_other(".voicemail_page")

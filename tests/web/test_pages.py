@@ -23,7 +23,7 @@ PUBLIC = ["/auth/login", "/auth/password", "/auth/password/sent?phone=%2B7916123
 CUSTOMER = ["/", "/?block=allowances", "/archive", "/numbers/", "/numbers/link", "/numbers/{linked}/unlink",
             "/numbers/home", "/numbers/details", "/numbers/details/orders/{order}",
             "/settings/", "/settings/password", "/settings/preferences", "/settings/sessions", "/settings/contracts",
-            "/settings/close", "/settings/alerts", "/settings/forwarding", "/settings/blacklist",
+            "/settings/close", "/settings/alerts", "/settings/forwarding", "/settings/blacklist", "/settings/voicemail",
             "/settings/missed-calls", "/settings/internet",
             "/tariffs/",
             "/tariffs/{tariff}",
