@@ -16,6 +16,7 @@ from portal.models.bonus import BonusAccount, BonusEntry, Reward
 from portal.models.catalog import Allowance, Service, Subscription, Tariff
 from portal.models.customers import Account, AccountKind, AccountStatus, Customer, HomeContract, Line
 from portal.models.details import DetailOrder
+from portal.models.home_tv import AntivirusLicence, Mailbox, ParentalPin, StaticIp, TvChannel, tv_package_channel
 from portal.models.links import LinkRequest, LinkRequestNumber
 from portal.models.money import LedgerEntry
 from portal.models.payments import AutoPayment, CardPayment, CardToken
@@ -28,10 +29,11 @@ from portal.models.vouchers import Voucher
 from portal.models.websms import WebSms
 
 __all__ = [
-    "Account", "AccountKind", "AccountStatus", "AlertSettings", "Allowance", "AuditEvent", "AutoPayment", "Base",
-    "BonusAccount", "BonusEntry", "CardPayment", "CardToken", "Challenge", "Customer", "DetailOrder", "HeldAlert",
-    "HomeContract", "LedgerEntry", "Line", "LinkRequest", "LinkRequestNumber", "Login", "LoginAccount",
-    "LoginSession", "LoginThrottle", "PasswordRequest", "ProcessedRequest", "PromisedPayment", "Reward", "Service",
-    "SmsMessage", "Staff", "StaffSession", "Subscription", "Tariff", "Transfer", "UsageDay", "UsageRecord",
-    "UsageRollup", "utcnow", "Voucher", "WebSms",
+    "Account", "AccountKind", "AccountStatus", "AlertSettings", "Allowance", "AntivirusLicence", "AuditEvent",
+    "AutoPayment", "Base", "BonusAccount", "BonusEntry", "CardPayment", "CardToken", "Challenge", "Customer",
+    "DetailOrder", "HeldAlert", "HomeContract", "LedgerEntry", "Line", "LinkRequest", "LinkRequestNumber", "Login",
+    "LoginAccount", "LoginSession", "LoginThrottle", "Mailbox", "ParentalPin", "PasswordRequest", "ProcessedRequest",
+    "PromisedPayment", "Reward", "Service", "SmsMessage", "Staff", "StaffSession", "StaticIp", "Subscription",
+    "Tariff", "Transfer", "tv_package_channel", "TvChannel", "UsageDay", "UsageRecord", "UsageRollup", "utcnow",
+    "Voucher", "WebSms",
 ]
