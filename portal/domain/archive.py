@@ -45,6 +45,9 @@ GROUPS = OrderedDict([
         "account_terminated": _l("Contract ended"),
         "number_blocked_lost": _l("Number blocked: lost or stolen"),
         "number_blocked_voluntary": _l("Number blocked at your request"), "number_unblocked": _l("Number unblocked")})),
+    ("home", (_l("Home internet and TV"), {
+        "parental_pin_set": _l("Parental PIN set"), "parental_pin_changed": _l("Parental PIN changed"),
+        "parental_pin_reset": _l("New parental PIN sent by SMS")})),
     ("messages", (_l("Messages"), {"web_sms_sent": _l("SMS sent from the site"),
                                    "details_ordered": _l("Call details ordered by e-mail")})),
 ])

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from portal.domain import alerts, idempotency, ledger
+from portal.domain import alerts, home_extras, idempotency, ledger
 from portal.domain.audit import Actor, record
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.overview import active_subscriptions
@@ -109,12 +109,16 @@ def account_subscription(session: Session, account: Account, subscription_id: in
 
 
 def connect_service(session: Session, *, account_id: int, service_id: int, idempotency_key: str, actor: Actor,
-                    now: datetime) -> None:
-    """Connect now: connection fee and this period's share of the monthly fee, subscription, audit."""
+                    now: datetime, setup: home_extras.ExtraSetup | None = None) -> bool:
+    """Connect now: connection fee and this period's share of the monthly fee, subscription, audit.
+
+    A home extra with a record of its own (mailbox, antivirus, static IP) needs ``setup``; its
+    record is made in the same transaction.  False when this submission was carried out before.
+    """
     account = idempotency.lock_account_for(session, account_id=account_id, idempotency_key=idempotency_key,
                                            action="connect_service")
     if account is None:
-        return
+        return False
     service = session.get(Service, service_id)
     if service is None:
         session.rollback()
@@ -123,17 +127,26 @@ def connect_service(session: Session, *, account_id: int, service_id: int, idemp
     if refusal:
         session.rollback()
         raise ServiceRefused(refusal)
+    try:
+        home_extras.check_setup(session, service, setup)
+    except DomainError:
+        session.rollback()
+        raise
     charges = (("connect", service.connection_fee, f"Connection: {service.name}"),
                ("month", round(service.monthly_fee * _fraction_left(now)), f"{service.name}, rest of the month"))
     for suffix, amount, description in charges:
         if amount:
             ledger.post(session, account, amount=-amount, kind="service_fee", key=f"svc:{idempotency_key}:{suffix}",
                         description=description, now=now)
-    session.add(Subscription(account_id=account.id, service_id=service.id, status="active", since=now))
+    subscription = Subscription(account_id=account.id, service_id=service.id, status="active", since=now,
+                                service=service)
+    session.add(subscription)
+    session.flush()
+    home_extras.attach(session, subscription, setup, now=now)
     alerts.notify(session, account=account, event="change", now=now, name=service.name,
                   message=_l("the service %(name)s is connected."))
     record(session, actor, "service_connected", obj=account, detail=service.code)
-    idempotency.commit_once(session)
+    return idempotency.commit_once(session)
 
 
 def disconnect_service(session: Session, *, account_id: int, subscription_id: int, idempotency_key: str,
@@ -152,6 +165,7 @@ def disconnect_service(session: Session, *, account_id: int, subscription_id: in
         return  # already disconnected: nothing to do twice
     subscription.status = "ended"
     subscription.until = now
+    home_extras.detach(session, subscription, now=now)
     refund = round(subscription.service.monthly_fee * _fraction_left(now)) if subscription.service.refund_unused \
         else 0
     if refund:
