@@ -129,7 +129,7 @@ def reset_parental_pin(session: Session, *, account_id: int, actor: Actor, now: 
     with force_locale(sms_locale):
         text = gettext("Parental-control PIN for TV, contract %(no)s: %(pin)s. Never tell it to children.",
                        no=account.home_contract.contract_no, pin=pin)
-    queue_sms(session, to=phone, text=text, purpose=PIN_SMS_PURPOSE)
+    queue_sms(session, to=phone, text=text, purpose=PIN_SMS_PURPOSE).created_at = now  # the quota counts these
     record(session, actor, "parental_pin_reset", obj=account)
     session.commit()
 
