@@ -22,7 +22,8 @@ CUSTOMER = ["/", "/?block=allowances", "/archive", "/numbers/", "/numbers/link",
             "/payments/transfer", "/payments/voucher", "/payments/promised", "/payments/auto", "/payments/bonus",
             "/payments/{payment}",
             "/payments/{payment}/3ds", "/payments/transfer/{transfer}", "/numbers/{line}/",
-            "/numbers/{line}/block?reason=lost", "/numbers/{line}/unblock", "/numbers/sms"]
+            "/numbers/{line}/block?reason=lost", "/numbers/{line}/unblock", "/numbers/sms",
+            "/home/tv", "/home/tv/pin", "/home/extras"]  # a mobile line: 404; tests/web/home weighs them for a home
 STAFF = ["/admin/", "/admin/?q=Customer", "/admin/links", "/admin/links/{link}", "/admin/sms", "/admin/vouchers",
          "/admin/customers/{customer}", "/admin/accounts/{linked}/terminate",
          "/admin/catalog",
