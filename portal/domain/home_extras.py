@@ -143,11 +143,17 @@ class ExtrasRecords:
 
 
 def extras_records(session: Session, account_id: int) -> ExtrasRecords:
-    """The account's current mailbox, licences and addresses (three small queries)."""
-    mailboxes = session.scalars(select(Mailbox).where(Mailbox.account_id == account_id))
-    licences = session.scalars(select(AntivirusLicence).where(AntivirusLicence.account_id == account_id,
-                                                              AntivirusLicence.revoked_at.is_(None)))
-    addresses = session.scalars(select(StaticIp).where(StaticIp.account_id == account_id))
-    return ExtrasRecords(mailboxes={m.subscription_id: m for m in mailboxes},
-                         licences={lic.subscription_id: lic for lic in licences},
-                         addresses={a.subscription_id: a for a in addresses})
+    """The mailbox, licence and address of each active subscription of the account (one query)."""
+    rows = session.execute(
+        select(Subscription.id, Mailbox, AntivirusLicence, StaticIp)
+        .outerjoin(Mailbox, Mailbox.subscription_id == Subscription.id)
+        .outerjoin(AntivirusLicence, (AntivirusLicence.subscription_id == Subscription.id)
+                   & AntivirusLicence.revoked_at.is_(None))
+        .outerjoin(StaticIp, StaticIp.subscription_id == Subscription.id)
+        .where(Subscription.account_id == account_id, Subscription.status == "active"))
+    records = ExtrasRecords({}, {}, {})
+    for subscription_id, mailbox, licence, address in rows:
+        for found, into in ((mailbox, records.mailboxes), (licence, records.licences), (address, records.addresses)):
+            if found is not None:
+                into[subscription_id] = found
+    return records

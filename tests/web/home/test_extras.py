@@ -94,3 +94,13 @@ def test_the_plain_services_page_sends_extras_here(client, db_session, signed_in
     response = client.post_form(f"/services/{signed_in.antivirus.id}", {"idempotency_key": "a" * 24})
     assert response.status_code == 422 and "Home extras page" in response.text
     assert count(db_session, Subscription) == 0
+
+
+def test_the_pages_stay_within_the_query_budget(client, db_session, signed_in, count_queries):
+    for service in (signed_in.basic, signed_in.night, signed_in.antivirus, signed_in.static_ip):
+        factories.make_subscription(db_session, signed_in.account, service)
+    db_session.commit()
+    for url in ("/home/tv", "/home/extras", "/home/tv/pin"):
+        with count_queries() as statements:
+            assert client.get(url).status_code == 200
+        assert len(statements) <= 10, (url, len(statements), statements)
