@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -133,6 +133,14 @@ def detach(session: Session, subscription: Subscription, *, now: datetime) -> No
         for licence in session.scalars(select(AntivirusLicence).where(
                 AntivirusLicence.subscription_id == subscription.id, AntivirusLicence.revoked_at.is_(None))):
             licence.revoked_at = now
+
+
+def release_account(session: Session, account_id: int, *, now: datetime) -> None:
+    """Free everything a terminated contract's extras held (its subscriptions end in bulk)."""
+    session.execute(delete(Mailbox).where(Mailbox.account_id == account_id))
+    session.execute(delete(StaticIp).where(StaticIp.account_id == account_id))
+    session.execute(update(AntivirusLicence).where(AntivirusLicence.account_id == account_id,
+                                                   AntivirusLicence.revoked_at.is_(None)).values(revoked_at=now))
 
 
 @dataclass

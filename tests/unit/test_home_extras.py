@@ -160,3 +160,14 @@ def test_a_double_submission_connects_once(db_session, home):
                                      idempotency_key=form_key, actor=ACTOR, now=NOW, setup=setup)
     assert first is True and again is False
     assert count(db_session, AntivirusLicence) == 1 and count(db_session, Subscription) == 1
+
+
+def test_ending_the_contract_frees_the_name_and_the_address(db_session, home):
+    from portal.domain.contracts import terminate
+
+    connect(db_session, home.account.id, home.mailbox, mailbox_name="anna", mailbox_password="river-stone-9")
+    connect(db_session, home.account.id, home.static_ip, ip_pool=POOL)
+    connect(db_session, home.account.id, home.antivirus, licence_key=home_extras.licence_key("s", "k"))
+    terminate(db_session, account_id=home.account.id, reason="moving away", actor=ACTOR, now=NOW)
+    assert count(db_session, Mailbox) == 0 and count(db_session, StaticIp) == 0
+    assert db_session.scalar(select(AntivirusLicence.revoked_at)) == NOW
