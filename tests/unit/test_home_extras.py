@@ -171,3 +171,11 @@ def test_ending_the_contract_frees_the_name_and_the_address(db_session, home):
     terminate(db_session, account_id=home.account.id, reason="moving away", actor=ACTOR, now=NOW)
     assert count(db_session, Mailbox) == 0 and count(db_session, StaticIp) == 0
     assert db_session.scalar(select(AntivirusLicence.revoked_at)) == NOW
+
+
+def test_a_bad_static_ip_pool_stops_start_up():
+    from portal import ConfigError, create_app
+
+    with pytest.raises(ConfigError, match="STATIC_IP_POOL"):
+        create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                    "STATIC_IP_POOL": "not-a-network"})
