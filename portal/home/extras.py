@@ -72,8 +72,10 @@ def extra_disconnect(subscription_id: int):
             services.disconnect_service(db.session, account_id=account.id, subscription_id=subscription.id,
                                         idempotency_key=form.idempotency_key.data, actor=current_actor(),
                                         now=utcnow())
+            flash(_("“%(name)s” is disconnected.", name=subscription.service.name))
+            return see_other(".extras")
         except NotFound:
             abort(404)
-        flash(_("“%(name)s” is disconnected.", name=subscription.service.name))
-        return see_other(".extras")
-    return extras_page(account, errors={subscription.service_id: [_("Try again.")]}, status=422)
+        except DomainError as err:
+            form.add_domain_error(err)
+    return extras_page(account, errors={subscription.service_id: form.form_errors or [_("Try again.")]}, status=422)

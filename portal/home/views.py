@@ -77,11 +77,13 @@ def tv_disconnect(subscription_id: int):
             services.disconnect_service(db.session, account_id=account.id, subscription_id=subscription.id,
                                         idempotency_key=form.idempotency_key.data, actor=current_actor(),
                                         now=utcnow())
+            flash(_("“%(name)s” is disconnected.", name=subscription.service.name))
+            return see_other(".tv")
         except NotFound:
             abort(404)
-        flash(_("“%(name)s” is disconnected.", name=subscription.service.name))
-        return see_other(".tv")
-    return tv_page(account, status=422, errors={subscription.service_id: [_("Try again.")]})
+        except DomainError as err:
+            form.add_domain_error(err)
+    return tv_page(account, status=422, errors={subscription.service_id: form.form_errors or [_("Try again.")]})
 
 
 def pin_page(account, form, reset_form, *, status: int = 200):

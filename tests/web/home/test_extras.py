@@ -104,3 +104,12 @@ def test_the_pages_stay_within_the_query_budget(client, db_session, signed_in, c
         with count_queries() as statements:
             assert client.get(url).status_code == 200
         assert len(statements) <= 10, (url, len(statements), statements)
+
+
+def test_an_expired_extras_form_is_422_not_500(client, db_session, signed_in):
+    subscription = factories.make_subscription(db_session, signed_in.account, signed_in.static_ip)
+    db_session.commit()
+    page = client.post_form(f"/home/extras/subscriptions/{subscription.id}/disconnect", {"idempotency_key": "x"})
+    assert page.status_code == 422 and "The form has expired" in page.text
+    page = client.post_form(f"/home/extras/{signed_in.mailbox.id}/connect", {**MAILBOX, "idempotency_key": "x"})
+    assert page.status_code == 422 and "The form has expired" in page.text

@@ -150,3 +150,12 @@ def test_the_home_pages_fit_the_budget_without_inline_script_or_style(client, db
         assert response.status_code == 200
         assert len(gzip.compress(response.data)) <= 14 * 1024, url
         assert " style=" not in response.text and "<script>" not in response.text, url
+
+
+def test_an_expired_form_is_422_not_500(client, db_session, signed_in):
+    subscription = factories.make_subscription(db_session, signed_in.account, signed_in.night)
+    db_session.commit()
+    for url in (f"/home/tv/subscriptions/{subscription.id}/disconnect", f"/home/tv/{signed_in.basic.id}/connect"):
+        page = client.post_form(url, {"idempotency_key": "bad key"})
+        assert page.status_code == 422 and "The form has expired" in page.text, url
+    assert db_session.get(Subscription, subscription.id).status == "active"
