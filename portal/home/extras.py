@@ -7,7 +7,7 @@ from portal.domain.errors import DomainError, NotFound
 from portal.extensions import db
 from portal.home import bp
 from portal.home.forms import ConfirmForm, MailboxForm
-from portal.home.views import home_account, subscription_or_404
+from portal.home.views import disconnect_page, home_account, subscription_or_404
 from portal.models import utcnow
 from portal.web import current_actor, customer_required, render, see_other
 
@@ -61,12 +61,15 @@ def extra_connect(service_id: int):
     return extras_page(account, mailbox_form=form if kind == "mailbox" else None, errors=errors, status=form.status)
 
 
-@bp.post("/extras/subscriptions/<int:subscription_id>/disconnect")
+@bp.route("/extras/subscriptions/<int:subscription_id>/disconnect", methods=["GET", "POST"])
 @customer_required
 def extra_disconnect(subscription_id: int):
+    """What disconnecting frees (the mailbox, the address, the licence), and the confirmation."""
     account = home_account()
     subscription = subscription_or_404(account, subscription_id, "home")
     form = ConfirmForm()
+    if not form.is_submitted():
+        return disconnect_page(subscription, form, back=".extras")
     if form.validate_on_submit():
         try:
             services.disconnect_service(db.session, account_id=account.id, subscription_id=subscription.id,
@@ -78,4 +81,4 @@ def extra_disconnect(subscription_id: int):
             abort(404)
         except DomainError as err:
             form.add_domain_error(err)
-    return extras_page(account, errors={subscription.service_id: form.form_errors or [_("Try again.")]}, status=422)
+    return disconnect_page(subscription, form, back=".extras", status=422)

@@ -1,7 +1,7 @@
 from flask import abort, current_app, flash
 from flask_babel import gettext as _
 
-from portal.domain import home_tv, services
+from portal.domain import home_extras, home_tv, services
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.phones import mask_msisdn
 from portal.extensions import db
@@ -66,12 +66,20 @@ def tv_connect(service_id: int):
     return tv_page(account, status=form.status, errors={service.id: form.form_errors or [_("Try again.")]})
 
 
-@bp.post("/tv/subscriptions/<int:subscription_id>/disconnect")
+def disconnect_page(subscription, form, *, back: str, status: int = 200):
+    return render("home/disconnect.html", status=status, subscription=subscription, form=form, back=back,
+                  kind=home_extras.extra_kind(subscription.service))
+
+
+@bp.route("/tv/subscriptions/<int:subscription_id>/disconnect", methods=["GET", "POST"])
 @customer_required
 def tv_disconnect(subscription_id: int):
+    """What disconnecting means, and the confirmation."""
     account = home_account()
     subscription = subscription_or_404(account, subscription_id, "tv")
     form = ConfirmForm()
+    if not form.is_submitted():
+        return disconnect_page(subscription, form, back=".tv")
     if form.validate_on_submit():
         try:
             services.disconnect_service(db.session, account_id=account.id, subscription_id=subscription.id,
@@ -83,7 +91,7 @@ def tv_disconnect(subscription_id: int):
             abort(404)
         except DomainError as err:
             form.add_domain_error(err)
-    return tv_page(account, status=422, errors={subscription.service_id: form.form_errors or [_("Try again.")]})
+    return disconnect_page(subscription, form, back=".tv", status=422)
 
 
 def pin_page(account, form, reset_form, *, status: int = 200):

@@ -113,3 +113,24 @@ def test_an_expired_extras_form_is_422_not_500(client, db_session, signed_in):
     assert page.status_code == 422 and "The form has expired" in page.text
     page = client.post_form(f"/home/extras/{signed_in.mailbox.id}/connect", {**MAILBOX, "idempotency_key": "x"})
     assert page.status_code == 422 and "The form has expired" in page.text
+
+
+def test_disconnecting_asks_first_and_says_what_is_lost(client, db_session, signed_in):
+    client.post_form(f"/home/extras/{signed_in.mailbox.id}/connect", MAILBOX)
+    subscription_id = db_session.scalar(select(Subscription.id))
+    page = client.get("/home/extras")
+    assert f'href="/home/extras/subscriptions/{subscription_id}/disconnect"' in page.text
+    confirm = client.get(f"/home/extras/subscriptions/{subscription_id}/disconnect")
+    assert confirm.status_code == 200 and "letters are deleted" in confirm.text
+    key = re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', confirm.text).group(1)
+    assert count(db_session, Mailbox) == 1  # nothing happens on GET
+    response = client.post_form(f"/home/extras/subscriptions/{subscription_id}/disconnect", {"idempotency_key": key})
+    assert response.status_code == 303 and count(db_session, Mailbox) == 0
+    assert client.get(f"/home/extras/subscriptions/{subscription_id}/disconnect").status_code == 404  # ended
+
+
+def test_a_tv_subscription_is_not_disconnected_on_the_extras_page(client, db_session, signed_in):
+    subscription = factories.make_subscription(db_session, signed_in.account, signed_in.night)
+    db_session.commit()
+    assert client.get(f"/home/extras/subscriptions/{subscription.id}/disconnect").status_code == 404
+    assert client.get(f"/home/tv/subscriptions/{subscription.id}/disconnect").status_code == 200
