@@ -92,7 +92,9 @@ def test_extras_posts_need_the_csrf_token(client, db_session, signed_in):
 
 def test_the_plain_services_page_sends_extras_here(client, db_session, signed_in):
     response = client.post_form(f"/services/{signed_in.antivirus.id}", {"idempotency_key": "a" * 24})
-    assert response.status_code == 422 and "Home extras page" in response.text
+    assert response.status_code == 303 and response.headers["Location"] == "/home/extras"
+    response = client.get(f"/services/{signed_in.antivirus.id}", headers={"HX-Request": "true"})
+    assert response.headers["HX-Redirect"] == "/home/extras"
     assert count(db_session, Subscription) == 0
 
 
