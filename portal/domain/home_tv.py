@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.domain import services
@@ -133,9 +133,3 @@ def reset_parental_pin(session: Session, *, account_id: int, actor: Actor, now: 
     record(session, actor, "parental_pin_reset", obj=account)
     session.commit()
 
-
-def resets_today(session: Session, phone: str | None, *, now: datetime) -> int:
-    if not phone:
-        return 0
-    return session.scalar(select(func.count()).select_from(SmsMessage).where(
-        SmsMessage.to == phone, SmsMessage.purpose == PIN_SMS_PURPOSE, SmsMessage.created_at > now - RESET_WINDOW))

@@ -1,10 +1,11 @@
-from flask import abort, current_app, flash
+from flask import abort, current_app, flash, request
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from portal.domain import home_extras, home_tv, services
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.phones import mask_msisdn
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.home import bp
 from portal.home.forms import ConfirmForm, PinForm, PinResetForm
 from portal.models import utcnow
@@ -101,8 +102,15 @@ def pin_page(account, form, reset_form, *, status: int = 200):
                   phone=mask_msisdn(phone) if phone else None)
 
 
+def _per_login() -> str:
+    return f"parental-pin:{current_user.get_id()}"
+
+
 @bp.route("/tv/pin", methods=["GET", "POST"])
 @customer_required
+# Guessing the old PIN (10 000 of them) from a signed-in browser, a child's say, takes years at this pace.
+@limiter.limit(lambda: current_app.config["RATELIMIT_PARENTAL_PIN"], key_func=_per_login,
+               exempt_when=lambda: request.method != "POST")
 def pin():
     """Set the parental PIN, or change it with the old one."""
     account = home_account()

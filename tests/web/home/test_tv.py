@@ -159,3 +159,11 @@ def test_an_expired_form_is_422_not_500(client, db_session, signed_in):
         page = client.post_form(url, {"idempotency_key": "bad key"})
         assert page.status_code == 422 and "The form has expired" in page.text, url
     assert db_session.get(Subscription, subscription.id).status == "active"
+
+
+def test_guessing_the_old_pin_is_rate_limited_per_login(client, db_session, signed_in):
+    client.post_form("/home/tv/pin", {"pin": "4821", "confirm": "4821"})
+    statuses = [client.post_form("/home/tv/pin", {"old_pin": f"{n:04d}", "pin": "1111", "confirm": "1111"}).status_code
+                for n in range(5)]
+    assert statuses == [422, 422, 422, 422, 429]
+    assert client.get("/home/tv/pin").status_code == 200  # reading the page is not limited
