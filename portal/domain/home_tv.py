@@ -74,17 +74,17 @@ def _check_format(pin: str | None, field: str) -> str:
 
 def _home_for_update(session: Session, account_id: int) -> Account:
     account = session.get(Account, account_id, with_for_update=True, populate_existing=True)
-    if account is None:
-        raise NotFound("account")
-    require_home(account)
+    if account is None or account.kind != "home" or account.home_contract is None:
+        session.rollback()
+        raise NotHomeContract("account")
     return account
 
 
 def set_parental_pin(session: Session, *, account_id: int, pin: str, old_pin: str | None, actor: Actor,
                      now: datetime) -> None:
     """Set the PIN (4 digits); changing one that exists needs the old PIN."""
-    account = _home_for_update(session, account_id)
     pin = _check_format(pin, "pin")
+    account = _home_for_update(session, account_id)
     current = session.get(ParentalPin, account.id)
     if current is not None and not check_secret(current.pin_hash, (old_pin or "").strip()):
         session.rollback()
