@@ -1,4 +1,5 @@
 """The operator's personal account portal."""
+import ipaddress
 import os
 from pathlib import Path
 
@@ -29,6 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.account import bp as account_bp
     from portal.admin import bp as admin_bp
     from portal.auth import bp as auth_bp
+    from portal.home import bp as home_bp
     from portal.numbers import bp as numbers_bp
     from portal.payments import bp as payments_bp
     from portal.settings import bp as settings_bp
@@ -40,6 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(numbers_bp)
     app.register_blueprint(settings_bp)
     app.register_blueprint(tariffs_bp)
+    app.register_blueprint(home_bp)
     app.register_blueprint(admin_bp)
     if app.debug:
         from portal.dev import bp as dev_bp
@@ -85,6 +88,11 @@ def check_config(app: Flask) -> None:
         raise ConfigError(f"PROVISIONING_BACKEND must be 'dev' or 'http', not {cfg['PROVISIONING_BACKEND']!r}.")
     if cfg["PROVISIONING_BACKEND"] == "http" and not cfg["PROVISIONING_HTTP_URL"]:
         raise ConfigError("PROVISIONING_BACKEND=http needs PROVISIONING_HTTP_URL (and usually a token).")
+    if cfg["STATIC_IP_POOL"]:
+        try:
+            ipaddress.ip_network(cfg["STATIC_IP_POOL"], strict=False)
+        except ValueError:
+            raise ConfigError(f"STATIC_IP_POOL must be a network like 198.51.100.0/28, not {cfg['STATIC_IP_POOL']!r}.")
     uri = cfg["SQLALCHEMY_DATABASE_URI"]
     if not uri:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)

@@ -156,3 +156,11 @@ WEB_SMS_MAX_PARTS = 6
 WEB_SMS_PRICE = 250
 # Messages per account, counted in the database (sliding windows): (count, window in seconds).
 WEB_SMS_QUOTAS = ((20, 3600), (100, 86400))
+
+# Home extras (issue 8): the mailbox domain and the pool static addresses are given from.
+MAILBOX_DOMAIN = "home.example.ru"
+STATIC_IP_POOL = "198.51.100.0/28"  # CIDR; the network and broadcast addresses are never given
+# New parental PINs by SMS per contact phone a day (counted in the SMS outbox).
+PARENTAL_PIN_RESETS_PER_DAY = 3
+# Attempts to set or change the parental PIN per login (Flask-Limiter).
+RATELIMIT_PARENTAL_PIN = "5 per 10 minutes;20 per day"

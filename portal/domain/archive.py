@@ -56,6 +56,9 @@ GROUPS = OrderedDict([
         "voicemail_changed": _l("Voicemail changed"), "voice_messages_deleted": _l("Voice messages deleted"),
         "voicemail_pin_reset": _l("New voicemail PIN sent"),
         "switch_retry": _l("A setting sent to the network again")})),
+    ("home", (_l("Home internet and TV"), {
+        "parental_pin_set": _l("Parental PIN set"), "parental_pin_changed": _l("Parental PIN changed"),
+        "parental_pin_reset": _l("New parental PIN sent by SMS")})),
     ("messages", (_l("Messages"), {"web_sms_sent": _l("SMS sent from the site"),
                                    "details_ordered": _l("Call details ordered by e-mail")})),
 ])

@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from portal.domain import home_extras
 from portal.domain.accounts import lock_accounts
 from portal.domain.audit import Actor, record
 from portal.domain.errors import DomainError, NotFound
@@ -31,6 +32,7 @@ def terminate(session: Session, *, account_id: int, reason: str, actor: Actor, n
         session.rollback()
         raise CannotTerminate(_l("The balance is negative: the debt must be paid before the contract ends."))
     account.status = AccountStatus.terminated.value
+    home_extras.release_account(session, account_id, now=now)  # the mailbox name and the address are free again
     session.execute(update(Subscription).where(Subscription.account_id == account_id, Subscription.status == "active")
                     .values(status="ended", until=now))
     session.execute(update(AutoPayment).where(AutoPayment.account_id == account_id).values(enabled=False))

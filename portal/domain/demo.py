@@ -29,6 +29,7 @@ from portal.domain.passwords import hash_secret
 from portal.models import (
     Account,
     Allowance,
+    AntivirusLicence,
     BonusAccount,
     Customer,
     HomeContract,
@@ -38,6 +39,7 @@ from portal.models import (
     Service,
     Subscription,
     Tariff,
+    TvChannel,
     UsageRecord,
     VoicemailBox,
     VoiceMessage,
@@ -49,9 +51,10 @@ KEY_PREFIX = "demo:"
 USAGE_DAYS = 183           # about six months of usage per account
 BATCH = 2000               # usage rows per INSERT
 LOCAL_OFFSET = timedelta(hours=3)  # Moscow and Saint Petersburg: UTC+3 all year
-SUMMARY_ORDER = ("tariffs", "home tariff rules", "services", "service links", "customers", "accounts", "lines",
-                 "home contracts", "subscriptions", "allowances", "bonus accounts", "ledger entries", "usage records",
-                 "vouchers", "rewards", "voice messages")
+SUMMARY_ORDER = ("tariffs", "home tariff rules", "services", "service links", "tv channels", "channel links",
+                 "customers", "accounts", "lines", "home contracts", "subscriptions", "antivirus licences",
+                 "allowances", "bonus accounts", "ledger entries", "usage records", "vouchers", "rewards",
+                 "voice messages")
 
 # ---- the catalog ---------------------------------------------------------------------------------------------
 
@@ -161,6 +164,8 @@ SERVICES: list[dict] = [
          description="8 cartoon and educational channels."),
     dict(code="tv-sport", name="TV: Sport", category="tv", kind="tv", monthly_fee=24900, tariffs=("home-500-tv",),
          description="Football, hockey and motor sport live, 6 HD channels."),
+    dict(code="tv-night", name="TV: Night 18+", category="tv", kind="tv", monthly_fee=19900, tariffs=("home-500-tv",),
+         description="Adult channels; they open on the set-top box with the parental PIN."),
     # home extras
     dict(code="home-mailbox", name="Mailbox", category="home", kind="home", tariffs=HOME_TARIFFS,
          description="An e-mail address at the operator's domain, 10 GB."),
@@ -169,6 +174,28 @@ SERVICES: list[dict] = [
     dict(code="home-static-ip", name="Static IP address", category="home", kind="home", connection_fee=20000,
          monthly_fee=15000, tariffs=HOME_TARIFFS,
          description="A permanent public IP address: for a home server, cameras or remote access."),
+]
+
+# (number, name, adult, package codes): the channel lists of the TV packages (a sample of each).
+CHANNELS: list[tuple[int, str, bool, tuple[str, ...]]] = [
+    (1, "Первый канал", False, ("tv-basic",)), (2, "Россия 1", False, ("tv-basic",)),
+    (3, "Матч ТВ", False, ("tv-basic", "tv-sport")), (4, "НТВ", False, ("tv-basic",)),
+    (5, "Пятый канал", False, ("tv-basic",)), (6, "Россия К", False, ("tv-basic",)),
+    (7, "Россия 24", False, ("tv-basic",)), (8, "Карусель", False, ("tv-basic", "tv-kids")),
+    (9, "ОТР", False, ("tv-basic",)), (10, "ТВ Центр", False, ("tv-basic",)), (11, "РЕН ТВ", False, ("tv-basic",)),
+    (12, "Спас", False, ("tv-basic",)), (13, "СТС", False, ("tv-basic",)), (14, "Домашний", False, ("tv-basic",)),
+    (15, "ТВ-3", False, ("tv-basic",)), (16, "Пятница!", False, ("tv-basic",)), (17, "Звезда", False, ("tv-basic",)),
+    (18, "Мир", False, ("tv-basic",)), (19, "ТНТ", False, ("tv-basic",)), (20, "Муз-ТВ", False, ("tv-basic",)),
+    (101, "Кинохит", False, ("tv-cinema",)), (102, "Киносемья", False, ("tv-cinema",)),
+    (103, "Кинокомедия", False, ("tv-cinema",)), (104, "Киносвидание", False, ("tv-cinema",)),
+    (105, "Наше новое кино", False, ("tv-cinema",)), (106, "Родное кино", False, ("tv-cinema",)),
+    (201, "Мультимузыка", False, ("tv-kids",)), (202, "Детский мир", False, ("tv-kids",)),
+    (203, "Мульт", False, ("tv-kids",)), (204, "О!", False, ("tv-kids",)),
+    (301, "Матч! Футбол 1", False, ("tv-sport",)), (302, "Матч! Футбол 2", False, ("tv-sport",)),
+    (303, "КХЛ ТВ", False, ("tv-sport",)), (304, "Матч! Арена", False, ("tv-sport",)),
+    (305, "Моторспорт ТВ", False, ("tv-sport",)),
+    (901, "Ночной клуб 18+", True, ("tv-night",)), (902, "Русская ночь", True, ("tv-night",)),
+    (903, "Шалун", True, ("tv-night",)),
 ]
 
 # ---- the customers -------------------------------------------------------------------------------------------
@@ -385,6 +412,40 @@ def _seed_catalog(session: Session, added: Counter) -> tuple[dict[str, Tariff], 
                 added["service links"] += 1
     session.flush()
     return tariffs, services
+
+
+def _seed_channels(session: Session, services: dict[str, Service], added: Counter) -> None:
+    """The TV channels and which packages carry them; links staff added are kept."""
+    channels = {c.name: c for c in session.scalars(
+        select(TvChannel).where(TvChannel.name.in_([name for _, name, _, _ in CHANNELS]))
+        .options(selectinload(TvChannel.packages)))}
+    for number, name, adult, codes in CHANNELS:
+        channel = channels.get(name)
+        if channel is None:
+            channel = channels[name] = TvChannel(name=name, number=number, adult=adult, packages=[])
+            session.add(channel)
+            added["tv channels"] += 1
+        for code in codes:
+            if services[code] not in channel.packages:
+                channel.packages.append(services[code])
+                added["channel links"] += 1
+    session.flush()
+
+
+def _seed_licences(session: Session, account: Account, services: dict[str, Service],
+                   added: Counter) -> None:
+    """A licence for a demo contract's antivirus subscription (its key is not known: it was "shown" long ago)."""
+    service = services["home-antivirus"]
+    for subscription in session.scalars(select(Subscription).where(
+            Subscription.account_id == account.id, Subscription.service_id == service.id,
+            Subscription.status == "active")):
+        if session.scalar(select(AntivirusLicence.id).where(AntivirusLicence.subscription_id == subscription.id)):
+            continue
+        key = random.Random(f"licence:{account.id}").choices("ABCDEFGHJKLMNPQRSTUVWXYZ23456789", k=20)
+        session.add(AntivirusLicence(account_id=account.id, subscription_id=subscription.id,
+                                     key_hash=hash_secret("".join(key)), key_tail="".join(key[-4:]),
+                                     created_at=subscription.since))
+        added["antivirus licences"] += 1
 
 
 def _seed_customers(session: Session, now: datetime, tariffs: dict[str, Tariff],
@@ -784,6 +845,7 @@ def seed_demo(session: Session, *, now: datetime | None = None, voucher_key: str
 
     tariffs, services = _seed_catalog(session, added)
     _seed_conflicts(services)
+    _seed_channels(session, services, added)
     accounts = _seed_customers(session, now, tariffs, added)
     family: dict[str, list[str]] = {c.contract_no: [a.key for a in c.accounts if a.kind == "mobile"]
                                     for c in CUSTOMERS}
@@ -792,6 +854,8 @@ def seed_demo(session: Session, *, now: datetime | None = None, voucher_key: str
             account = accounts[spec.key]
             tariff = account.tariff or tariffs[spec.tariff]  # an existing account keeps its tariff
             _seed_subscriptions(session, now, account, spec, services, added)
+            if spec.kind == "home":
+                _seed_licences(session, account, services, added)
             if spec.kind == "mobile":
                 records, usage = _mobile_usage(spec, customer.region, tariff, family[customer.contract_no], now,
                                                start)

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from portal.domain import alerts, idempotency, ledger, provisioning
+from portal.domain import alerts, home_extras, idempotency, ledger, provisioning
 from portal.domain.audit import Actor, record
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.overview import active_subscriptions
@@ -111,30 +111,35 @@ def account_subscription(session: Session, account: Account, subscription_id: in
 
 
 def connect_service(session: Session, *, account_id: int, service_id: int, idempotency_key: str, actor: Actor,
-                    now: datetime) -> None:
-    """Connect now: connection fee and this period's share of the monthly fee, subscription, audit."""
+                    now: datetime, setup: home_extras.ExtraSetup | None = None) -> bool:
+    """Connect now: connection fee and this period's share of the monthly fee, subscription, audit.
+
+    A home extra with a record of its own (mailbox, antivirus, static IP) needs ``setup``; its
+    record is made in the same transaction.  False when this submission was carried out before.
+    """
     account = idempotency.lock_account_for(session, account_id=account_id, idempotency_key=idempotency_key,
                                            action="connect_service")
     if account is None:
-        return
+        return False
     service = session.get(Service, service_id)
     if service is None:
         session.rollback()
         raise NotFound("service")
     try:
-        subscribe(session, account, service, key=idempotency_key, actor=actor, now=now)
-    except ServiceRefused:
+        subscribe(session, account, service, key=idempotency_key, actor=actor, now=now, setup=setup)
+    except DomainError:
         session.rollback()
         raise
-    idempotency.commit_once(session)
+    return idempotency.commit_once(session)
 
 
-def subscribe(session: Session, account: Account, service: Service, *, key: str, actor: Actor,
-              now: datetime) -> Subscription:
+def subscribe(session: Session, account: Account, service: Service, *, key: str, actor: Actor, now: datetime,
+              setup: home_extras.ExtraSetup | None = None) -> Subscription:
     """Connect in the caller's transaction (the account row locked, the submission's key claimed)."""
     refusal = _refusal(account, service, active_subscriptions(session, account.id), now)
     if refusal:
         raise ServiceRefused(refusal)
+    home_extras.check_setup(session, service, setup)
     charges = (("connect", service.connection_fee, f"Connection: {service.name}"),
                ("month", round(service.monthly_fee * _fraction_left(now)), f"{service.name}, rest of the month"),
                ("day", service.daily_fee, f"{service.name}, today"))
@@ -142,8 +147,11 @@ def subscribe(session: Session, account: Account, service: Service, *, key: str,
         if amount:
             ledger.post(session, account, amount=-amount, kind="service_fee", key=f"svc:{key}:{suffix}",
                         description=description, now=now)
-    subscription = Subscription(account_id=account.id, service_id=service.id, status="active", since=now)
+    subscription = Subscription(account_id=account.id, service_id=service.id, status="active", since=now,
+                                service=service)
     session.add(subscription)
+    session.flush()
+    home_extras.attach(session, subscription, setup, now=now)
     if service.code in SWITCH_SERVICES:
         provisioning.queue_command(session, account, subject=f"service:{service.code}", operation="service.on",
                                    params={"service": service.code})
@@ -177,6 +185,7 @@ def unsubscribe(session: Session, account: Account, subscription: Subscription, 
     subscription.status = "ended"
     subscription.until = now
     service = subscription.service
+    home_extras.detach(session, subscription, now=now)
     refund = round(service.monthly_fee * _fraction_left(now)) if service.refund_unused else 0
     if refund:
         ledger.post(session, account, amount=refund, kind="adjustment", key=f"svc:{key}:refund",

@@ -17,6 +17,7 @@ from portal.models.catalog import Allowance, Service, Subscription, Tariff
 from portal.models.customers import Account, AccountKind, AccountStatus, Customer, HomeContract, Line
 from portal.models.details import DetailOrder
 from portal.models.home_pause import HomePause, ScheduledTariffChange
+from portal.models.home_tv import AntivirusLicence, Mailbox, ParentalPin, StaticIp, TvChannel, tv_package_channel
 from portal.models.links import LinkRequest, LinkRequestNumber
 from portal.models.money import LedgerEntry
 from portal.models.payments import AutoPayment, CardPayment, CardToken
@@ -31,11 +32,12 @@ from portal.models.vouchers import Voucher
 from portal.models.websms import WebSms
 
 __all__ = [
-    "Account", "AccountKind", "AccountStatus", "AlertSettings", "Allowance", "AuditEvent", "AutoPayment", "Base",
-    "BlacklistEntry", "BonusAccount", "BonusEntry", "CardPayment", "CardToken", "Challenge", "Customer",
-    "DetailOrder", "ForwardingRule", "HeldAlert", "HomeContract", "HomePause", "LedgerEntry", "Line", "LinkRequest",
-    "LinkRequestNumber", "Login", "LoginAccount", "LoginSession", "LoginThrottle", "PasswordRequest",
-    "ProcessedRequest", "PromisedPayment", "Reward", "ScheduledTariffChange", "Service", "SmsMessage", "Staff",
-    "StaffSession", "Subscription", "SwitchCommand", "Tariff", "Transfer", "UsageDay", "UsageRecord", "UsageRollup",
-    "utcnow", "VoicemailBox", "VoiceMessage", "Voucher", "WebSms",
+    "Account", "AccountKind", "AccountStatus", "AlertSettings", "Allowance", "AntivirusLicence", "AuditEvent",
+    "AutoPayment", "Base", "BlacklistEntry", "BonusAccount", "BonusEntry", "CardPayment", "CardToken", "Challenge",
+    "Customer", "DetailOrder", "ForwardingRule", "HeldAlert", "HomeContract", "HomePause", "LedgerEntry", "Line",
+    "LinkRequest", "LinkRequestNumber", "Login", "LoginAccount", "LoginSession", "LoginThrottle", "Mailbox",
+    "ParentalPin", "PasswordRequest", "ProcessedRequest", "PromisedPayment", "Reward", "ScheduledTariffChange",
+    "Service", "SmsMessage", "Staff", "StaffSession", "StaticIp", "Subscription", "SwitchCommand", "Tariff",
+    "Transfer", "tv_package_channel", "TvChannel", "UsageDay", "UsageRecord", "UsageRollup", "utcnow", "VoicemailBox",
+    "VoiceMessage", "Voucher", "WebSms",
 ]

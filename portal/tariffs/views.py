@@ -2,7 +2,7 @@ from flask import abort, flash, request
 from flask_babel import gettext as _
 from flask_babel import to_user_timezone
 
-from portal.domain import services, tariffs
+from portal.domain import home_extras, services, tariffs
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.overview import account_overview
 from portal.extensions import db
@@ -85,6 +85,8 @@ def connect(service_id: int):
         service = services.offered_service(db.session, account, service_id)
     except NotFound:
         abort(404)
+    if home_extras.extra_kind(service):
+        return see_other("home.extras")  # a mailbox, a licence or an address is set up there
     form = ServiceForm()
     if form.validate_on_submit():
         try:

@@ -33,7 +33,10 @@ CUSTOMER = ["/", "/?block=allowances", "/archive", "/numbers/", "/numbers/link",
             "/payments/{payment}",
             "/payments/{payment}/3ds", "/payments/transfer/{transfer}", "/numbers/{line}/",
             "/numbers/{line}/block?reason=lost", "/numbers/{line}/unblock", "/numbers/sms",
-            "/home/pause"]  # a home contract's page (404 for this mobile login; tests/web/account/test_home_pause.py)
+            "/home/pause",  # a home contract's page (404 for this mobile login; tests/web/account/test_home_pause.py)
+            # a mobile line gets 404 on /home pages; tests/web/home weighs them for a home contract
+            "/home/tv", "/home/tv/pin", "/home/extras", "/home/tv/subscriptions/{subscription}/disconnect",
+            "/home/extras/subscriptions/{subscription}/disconnect"]
 # Pages of a home contract in focus (a mobile line gets 404 there): a contract with a busy month of sessions.
 HOME = ["/numbers/traffic", "/numbers/traffic/sessions"]
 STAFF = ["/admin/", "/admin/?q=Customer", "/admin/links", "/admin/links/{link}", "/admin/sms",

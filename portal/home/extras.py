@@ -1,0 +1,84 @@
+"""Home extras: a mailbox at the operator's domain, antivirus licences, a static IP address."""
+from flask import abort, current_app, flash
+from flask_babel import gettext as _
+
+from portal.domain import home_extras, services
+from portal.domain.errors import DomainError, NotFound
+from portal.extensions import db
+from portal.home import bp
+from portal.home.forms import ConfirmForm, MailboxForm
+from portal.home.views import disconnect_page, home_account, subscription_or_404
+from portal.models import utcnow
+from portal.web import current_actor, customer_required, render, see_other
+
+
+def extras_page(account, *, mailbox_form=None, errors: dict | None = None, status: int = 200):
+    offers = [o for group in services.service_catalog(db.session, account, now=utcnow()).values() for o in group
+              if home_extras.extra_kind(o.service)]
+    return render("home/extras.html", status=status, account=account, offers=offers, errors=errors or {},
+                  kinds={o.service.id: home_extras.extra_kind(o.service) for o in offers},
+                  records=home_extras.extras_records(db.session, account.id),
+                  mailbox_form=mailbox_form or MailboxForm(formdata=None),
+                  domain=current_app.config["MAILBOX_DOMAIN"])
+
+
+@bp.get("/extras")
+@customer_required
+def extras():
+    """The extras with their fees; what each connected one holds (address, masked licence, IP)."""
+    return extras_page(home_account())
+
+
+@bp.post("/extras/<int:service_id>/connect")
+@customer_required
+def extra_connect(service_id: int):
+    account = home_account()
+    try:
+        service = services.offered_service(db.session, account, service_id)
+    except NotFound:
+        abort(404)
+    kind = home_extras.extra_kind(service)
+    if kind is None:
+        abort(404)
+    form = MailboxForm() if kind == "mailbox" else ConfirmForm()
+    if form.validate_on_submit():
+        key = form.idempotency_key.data
+        setup = home_extras.ExtraSetup(
+            mailbox_name=form.mailbox_name.data if kind == "mailbox" else None,
+            mailbox_password=form.mailbox_password.data if kind == "mailbox" else None,
+            licence_key=home_extras.licence_key(current_app.secret_key, key) if kind == "antivirus" else None,
+            ip_pool=current_app.config["STATIC_IP_POOL"])
+        try:
+            services.connect_service(db.session, account_id=account.id, service_id=service.id, idempotency_key=key,
+                                     actor=current_actor(), now=utcnow(), setup=setup)
+            flash(_("“%(name)s” is connected.", name=service.name))
+            if kind == "antivirus":
+                flash(_("Your licence key: %(key)s. Write it down now: it is shown only once.", key=setup.licence_key))
+            return see_other(".extras")
+        except DomainError as err:
+            form.add_domain_error(err)
+    errors = {} if kind == "mailbox" else {service.id: form.form_errors or [_("Try again.")]}
+    return extras_page(account, mailbox_form=form if kind == "mailbox" else None, errors=errors, status=form.status)
+
+
+@bp.route("/extras/subscriptions/<int:subscription_id>/disconnect", methods=["GET", "POST"])
+@customer_required
+def extra_disconnect(subscription_id: int):
+    """What disconnecting frees (the mailbox, the address, the licence), and the confirmation."""
+    account = home_account()
+    subscription = subscription_or_404(account, subscription_id, "home")
+    form = ConfirmForm()
+    if not form.is_submitted():
+        return disconnect_page(subscription, form, back=".extras")
+    if form.validate_on_submit():
+        try:
+            services.disconnect_service(db.session, account_id=account.id, subscription_id=subscription.id,
+                                        idempotency_key=form.idempotency_key.data, actor=current_actor(),
+                                        now=utcnow())
+            flash(_("“%(name)s” is disconnected.", name=subscription.service.name))
+            return see_other(".extras")
+        except NotFound:
+            abort(404)
+        except DomainError as err:
+            form.add_domain_error(err)
+    return disconnect_page(subscription, form, back=".extras", status=422)
