@@ -55,6 +55,7 @@ GROUPS = OrderedDict([
         "blacklist_added": _l("Added to the blacklist"), "blacklist_removed": _l("Removed from the blacklist"),
         "voicemail_changed": _l("Voicemail changed"), "voice_messages_deleted": _l("Voice messages deleted"),
         "voicemail_pin_reset": _l("New voicemail PIN sent"),
+        "ringback_set": _l("Ringback melody set"), "ringback_removed": _l("Ringback melody removed"),
         "switch_retry": _l("A setting sent to the network again")})),
     ("home", (_l("Home internet and TV"), {
         "parental_pin_set": _l("Parental PIN set"), "parental_pin_changed": _l("Parental PIN changed"),

@@ -35,6 +35,7 @@ from portal.models import (
     HomeContract,
     LedgerEntry,
     Line,
+    Melody,
     Reward,
     Service,
     Subscription,
@@ -54,7 +55,7 @@ LOCAL_OFFSET = timedelta(hours=3)  # Moscow and Saint Petersburg: UTC+3 all year
 SUMMARY_ORDER = ("tariffs", "home tariff rules", "services", "service links", "tv channels", "channel links",
                  "customers", "accounts", "lines", "home contracts", "subscriptions", "antivirus licences",
                  "allowances", "bonus accounts", "ledger entries", "usage records", "vouchers", "rewards",
-                 "voice messages")
+                 "voice messages", "melodies")
 
 # ---- the catalog ---------------------------------------------------------------------------------------------
 
@@ -814,6 +815,38 @@ def _seed_vouchers(session: Session, key: str, now: datetime, added: Counter) ->
             added["vouchers"] += 1
 
 
+# Ringback melodies (public-domain tunes for the preview): code → (title, artist, kopecks a day, tune).
+MELODIES = {
+    "melody-kalinka": ("Kalinka", "Russian folk song", 50,
+                       "E5:1 D5:1 C5:1 B4:1 A4:2 E4:2 E5:1 D5:1 C5:1 B4:1 A4:2 E4:2 A4:1 B4:1 C5:1 D5:1 E5:4"),
+    "melody-ode-to-joy": ("Ode to Joy", "L. van Beethoven", 80,
+                          "E5:2 E5:2 F5:2 G5:2 G5:2 F5:2 E5:2 D5:2 C5:2 C5:2 D5:2 E5:2 E5:3 D5:1 D5:4"),
+    "melody-fur-elise": ("Für Elise", "L. van Beethoven", 80,
+                         "E5:1 D#5:1 E5:1 D#5:1 E5:1 B4:1 D5:1 C5:1 A4:3 R:1 C4:1 E4:1 A4:1 B4:3 R:1 E4:1 G#4:1 "
+                         "B4:1 C5:3"),
+    "melody-nachtmusik": ("Eine kleine Nachtmusik", "W. A. Mozart", 100,
+                          "G5:2 R:1 D5:1 G5:2 R:1 D5:1 G5:1 D5:1 G5:1 B5:1 D6:4 C6:2 R:1 A5:1 C6:2 R:1 A5:1 "
+                          "C6:1 A5:1 F#5:1 A5:1 D5:4"),
+    "melody-jingle-bells": ("Jingle Bells", "J. Pierpont", 60,
+                            "E5:2 E5:2 E5:4 E5:2 E5:2 E5:4 E5:2 G5:2 C5:3 D5:1 E5:8"),
+    "melody-swan-lake": ("Swan Lake", "P. I. Tchaikovsky", 120,
+                         "B4:6 C#5:2 D5:2 E5:2 F#5:6 D5:2 F#5:6 D5:2 F#5:6 B4:2 D5:2 B4:2 G4:2 D5:2 B4:8"),
+}
+
+
+def _seed_melodies(session: Session, added: Counter) -> None:
+    have = set(session.scalars(select(Service.code).where(Service.code.in_(list(MELODIES)))))
+    for code, (title, artist, daily_fee, tune) in MELODIES.items():
+        if code in have:
+            continue
+        service = Service(code=code, name=title, category="ringback", kind="mobile", daily_fee=daily_fee,
+                          description=f"{title} ({artist}) instead of the ringing tone.")
+        session.add(service)
+        session.flush()
+        session.add(Melody(service_id=service.id, artist=artist, tune=tune))
+        added["melodies"] += 1
+
+
 # Messages on the family head's voicemail: (days ago, hour, minute, caller or None for a hidden number, seconds).
 VOICE_MESSAGES = ((0, 9, 12, "+79031112233", 24), (1, 18, 40, None, 8), (3, 13, 5, "+74951234567", 41),
                   (9, 20, 17, "+79161234568", 15))
@@ -867,6 +900,7 @@ def seed_demo(session: Session, *, now: datetime | None = None, voucher_key: str
     _seed_bonus(session, accounts, added)
     _seed_rewards(session, added)
     _seed_voicemail(session, accounts, now, added)
+    _seed_melodies(session, added)
     if voucher_key:
         _seed_vouchers(session, voucher_key, now, added)
     _settle_balances(session, list(accounts.values()))

@@ -18,12 +18,14 @@ from portal.models import Account, AccountStatus, Service, Subscription
 KINDS = {"mobile": ("mobile",), "home": ("home", "tv")}
 # Categories in the order the catalog shows them.
 CATEGORIES = ("calls", "internet", "roaming", "entertainment", "security", "number_management", "subscription",
-              "tv", "home")
+              "tv", "home", "ringback")
+# Ringback melodies are chosen on their own page (portal.domain.ringback), not from the services catalog.
+OWN_PAGE_CATEGORIES = ("ringback",)
 CATEGORY_LABELS = {
     "calls": _l("Calls"), "internet": _l("Internet"), "roaming": _l("Roaming"),
     "entertainment": _l("Entertainment"), "security": _l("Security"),
     "number_management": _l("Number management"), "subscription": _l("Paid subscriptions"),
-    "tv": _l("TV"), "home": _l("Home extras"),
+    "tv": _l("TV"), "home": _l("Home extras"), "ringback": _l("Ringback melodies"),
 }
 # Services the network's switch turns on and off (their settings are switch commands too).
 SWITCH_SERVICES = frozenset({"blacklist", "ringback-tone"})
@@ -79,7 +81,8 @@ def offer_for(session: Session, account: Account, service: Service, *, now: date
 def service_catalog(session: Session, account: Account, *, now: datetime) -> dict[str, list[Offer]]:
     """The services this account may see, by category, each with its state and price now."""
     services = session.scalars(
-        select(Service).where(Service.kind.in_(KINDS[account.kind]), Service.archived.is_(False))
+        select(Service).where(Service.kind.in_(KINDS[account.kind]), Service.archived.is_(False),
+                              Service.category.not_in(OWN_PAGE_CATEGORIES))
         .options(selectinload(Service.tariffs), selectinload(Service.conflicts))
         .order_by(Service.name)
     ).all()
@@ -97,7 +100,8 @@ def service_catalog(session: Session, account: Account, *, now: datetime) -> dic
 
 def offered_service(session: Session, account: Account, service_id: int) -> Service:
     service = session.get(Service, service_id)
-    if service is None or service.archived or service.kind not in KINDS[account.kind]:
+    if service is None or service.archived or service.kind not in KINDS[account.kind] \
+            or service.category in OWN_PAGE_CATEGORIES:
         raise NotFound("service")
     return service
 

@@ -24,7 +24,7 @@ from portal.models.payments import AutoPayment, CardPayment, CardToken
 from portal.models.promised import PromisedPayment
 from portal.models.requests import ProcessedRequest
 from portal.models.sms import SmsMessage
-from portal.models.switch import BlacklistEntry, ForwardingRule, SwitchCommand
+from portal.models.switch import BlacklistEntry, ForwardingRule, Melody, RingbackChoice, SwitchCommand
 from portal.models.transfers import Transfer
 from portal.models.usage import UsageDay, UsageRecord, UsageRollup
 from portal.models.voicemail import VoicemailBox, VoiceMessage
@@ -35,9 +35,9 @@ __all__ = [
     "Account", "AccountKind", "AccountStatus", "AlertSettings", "Allowance", "AntivirusLicence", "AuditEvent",
     "AutoPayment", "Base", "BlacklistEntry", "BonusAccount", "BonusEntry", "CardPayment", "CardToken", "Challenge",
     "Customer", "DetailOrder", "ForwardingRule", "HeldAlert", "HomeContract", "HomePause", "LedgerEntry", "Line",
-    "LinkRequest", "LinkRequestNumber", "Login", "LoginAccount", "LoginSession", "LoginThrottle", "Mailbox",
-    "ParentalPin", "PasswordRequest", "ProcessedRequest", "PromisedPayment", "Reward", "ScheduledTariffChange",
-    "Service", "SmsMessage", "Staff", "StaffSession", "StaticIp", "Subscription", "SwitchCommand", "Tariff",
-    "Transfer", "tv_package_channel", "TvChannel", "UsageDay", "UsageRecord", "UsageRollup", "utcnow", "VoicemailBox",
-    "VoiceMessage", "Voucher", "WebSms",
+    "LinkRequest", "LinkRequestNumber", "Login", "LoginAccount", "LoginSession", "LoginThrottle", "Mailbox", "Melody",
+    "ParentalPin", "PasswordRequest", "ProcessedRequest", "PromisedPayment", "Reward", "RingbackChoice",
+    "ScheduledTariffChange", "Service", "SmsMessage", "Staff", "StaffSession", "StaticIp", "Subscription",
+    "SwitchCommand", "Tariff", "Transfer", "tv_package_channel", "TvChannel", "UsageDay", "UsageRecord",
+    "UsageRollup", "utcnow", "VoicemailBox", "VoiceMessage", "Voucher", "WebSms",
 ]

@@ -72,3 +72,31 @@ class BlacklistEntry(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
     msisdn: Mapped[str] = mapped_column(String(16))  # E.164
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Melody(Base):
+    """A ringback melody: a service of the "ringback" category (its price a day) and how it sounds."""
+
+    __tablename__ = "melody"
+
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"), primary_key=True)
+    artist: Mapped[str] = mapped_column(String(100), default="")
+    # The tune for the preview: notes with lengths in eighths, e.g. "E5:2 D5:1 C5:1 R:2" (R is a rest).
+    tune: Mapped[str] = mapped_column(Text, default="")
+
+    service: Mapped["Service"] = relationship()  # noqa: F821
+
+
+class RingbackChoice(Base):
+    """The melody callers hear instead of the ringing tone: for every caller ("") or for one number."""
+
+    __tablename__ = "ringback_choice"
+    __table_args__ = (UniqueConstraint("account_id", "caller", name="one_per_caller"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    caller: Mapped[str] = mapped_column(String(16), default="")  # E.164, or "" for every caller
+    melody_id: Mapped[int] = mapped_column(ForeignKey("melody.service_id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    melody: Mapped[Melody] = relationship()

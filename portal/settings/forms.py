@@ -4,8 +4,17 @@ from zoneinfo import ZoneInfo
 from babel.dates import get_timezone_location
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, IntegerField, PasswordField, SelectField, SelectMultipleField, StringField, TimeField
-from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TimeField,
+)
+from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from portal.domain.forwarding import CONDITION_LABELS
 from portal.domain.preferences import TIME_ZONES
@@ -91,3 +100,22 @@ class VoicemailForm(IdempotentForm):
 class VoiceMessagesForm(IdempotentForm):
     messages = SelectMultipleField(_l("Messages"), coerce=int, validate_choice=False,
                                    validators=[InputRequired(_l("Tick the messages to delete."))])
+
+
+class RingbackForm(IdempotentForm):
+    melody = SelectField(_l("Melody"), coerce=int, validate_choice=False)
+    who = RadioField(_l("Who hears it"), default="all", choices=[("all", _l("Every caller")),
+                                                                 ("number", _l("Only callers from this number"))])
+    caller = PhoneField(_l("Number"), validators=[Length(max=40)],
+                        render_kw={"autocomplete": "off", "inputmode": "tel", "maxlength": 40,
+                                   "placeholder": "+7 916 123-45-67"})
+    accept = BooleanField(_l("I agree to the daily fee"))
+
+    def validate_caller(self, field):
+        if self.who.data == "number" and not field.data:
+            raise ValidationError(_l("Enter the number, or choose every caller."))
+
+
+class RingbackRemoveForm(IdempotentForm):
+    choices = SelectMultipleField(_l("Melodies"), coerce=int, validate_choice=False,
+                                  validators=[InputRequired(_l("Tick what to remove."))])

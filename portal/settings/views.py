@@ -12,6 +12,7 @@ from portal.domain import (
     linetools,
     preferences,
     provisioning,
+    ringback,
     services,
     voicemail,
 )
@@ -30,6 +31,8 @@ from portal.settings.forms import (
     ForwardingForm,
     PasswordForm,
     PreferencesForm,
+    RingbackForm,
+    RingbackRemoveForm,
     VoicemailForm,
     VoiceMessagesForm,
 )
@@ -313,6 +316,7 @@ def set_forwarding(condition: str):
 # Where each switch setting is shown, by the first part of its subject.
 SUBJECT_PAGES = {"forwarding": "settings.forwarding_page", "blacklist": "settings.blacklist_page",
                  "voicemail": "settings.voicemail_page", "voicemail-message": "settings.voicemail_page",
+                 "ringback": "settings.ringback_page",
                  "service": "settings.index"}
 
 
@@ -457,3 +461,95 @@ def voicemail_pin():
         return _voicemail_page(account, pin_error=retry_message(err), status=429)
     flash(_("A new PIN is sent by SMS to %(number)s.", number=format_msisdn(account.line.msisdn)))
     return see_other(".voicemail_page")
+
+
+def _ringback_form(melodies, form=None, melody_id=None):
+    form = form or RingbackForm(formdata=None, data={"melody": melody_id})
+    form.melody.choices = [(m.service_id, _("%(title)s — %(artist)s, %(price)s a day", title=m.service.name,
+                                            artist=m.artist, price=current_app.jinja_env.filters["money"](
+                                                m.service.daily_fee))) for m in melodies]
+    return form
+
+
+def _ringback_page(account, form=None, remove_form=None, status=200):
+    melodies = ringback.catalog(db.session)
+    choices = ringback.choices_of(db.session, account.id)
+    return render("settings/ringback.html", status=status, account=account, melodies=melodies, choices=choices,
+                  states=ringback.states_of(db.session, account.id, choices), form=_ringback_form(melodies, form),
+                  remove_form=remove_form or RingbackRemoveForm(formdata=None),
+                  base=services.active_subscription(db.session, account.id, ringback.BASE_CODE),
+                  base_service=ringback.base_service(db.session))
+
+
+@bp.get("/ringback")
+@customer_required
+def ringback_page():
+    """The melody callers hear instead of the ringing tone: for everyone or for chosen numbers."""
+    return _ringback_page(_line_in_focus())
+
+
+@bp.get("/ringback/melodies/<int:melody_id>")
+@customer_required
+def melody_preview(melody_id: int):
+    account = _line_in_focus()
+    try:
+        chosen = ringback.melody(db.session, melody_id)
+    except NotFound:
+        abort(404)
+    return render("settings/melody.html", account=account, melody=chosen,
+                  form=_ringback_form([chosen], melody_id=chosen.service_id), fixed_melody=chosen.service_id,
+                  new_fees=ringback.new_fees(db.session, account.id, chosen),
+                  base_service=ringback.base_service(db.session))
+
+
+@bp.get("/ringback/melodies/<int:melody_id>.wav")
+@customer_required
+def melody_audio(melody_id: int):
+    from portal.domain.tunes import render_wav
+
+    try:
+        chosen = ringback.melody(db.session, melody_id)
+    except NotFound:
+        abort(404)
+    if not chosen.tune:
+        abort(404)
+    response = current_app.response_class(render_wav(chosen.tune), mimetype="audio/wav")
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+@bp.post("/ringback/set")
+@customer_required
+def ringback_set():
+    account = _line_in_focus()
+    melodies = ringback.catalog(db.session)
+    form = _ringback_form(melodies, RingbackForm())
+    if form.validate_on_submit():
+        try:
+            ringback.set_melody(db.session, account_id=account.id, melody_id=form.melody.data or 0,
+                                caller=form.caller.msisdn if form.who.data == "number" else None,
+                                accept_fee=form.accept.data, idempotency_key=form.idempotency_key.data,
+                                actor=current_actor(), now=utcnow())
+            flash(_("The melody is set. The network applies it in a moment."))
+            return see_other(".ringback_page")
+        except NotFound:
+            form.melody.errors = [_("Choose a melody from the list.")]
+        except DomainError as err:
+            form.add_domain_error(err)
+    return _ringback_page(account, form=form, status=422)
+
+
+@bp.post("/ringback/remove")
+@customer_required
+def ringback_remove():
+    account = _line_in_focus()
+    form = RingbackRemoveForm()
+    if form.validate_on_submit():
+        try:
+            ringback.remove_choices(db.session, account_id=account.id, choice_ids=form.choices.data,
+                                    idempotency_key=form.idempotency_key.data, actor=current_actor(), now=utcnow())
+            flash(_("Removed: those callers hear the ringing tone again."))
+            return see_other(".ringback_page")
+        except NotFound:
+            abort(404)
+    return _ringback_page(account, remove_form=form, status=form.status)

@@ -1,11 +1,22 @@
 """Switch settings in a real browser, JavaScript on and off: call forwarding saved, refused with the
 reason next to the field, failed in the network and tried again from the page; the blacklist
-connected with the first number, then emptied and disconnected."""
+connected with the first number, then emptied and disconnected; a ringback melody previewed, set and
+removed; voicemail switched on and a new PIN sent."""
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from portal.models import Account, BlacklistEntry, ForwardingRule, Subscription, SwitchCommand
+from portal.models import (
+    Account,
+    BlacklistEntry,
+    ForwardingRule,
+    Melody,
+    RingbackChoice,
+    SmsMessage,
+    Subscription,
+    SwitchCommand,
+    VoicemailBox,
+)
 from tests import factories
 from tests.e2e.test_sms_login_journey import MSISDN, sign_in, url_path_is
 
@@ -20,6 +31,11 @@ def customer(live_server):
         factories.make_login(session, account)
         factories.make_service(session, code="blacklist", name="Blacklist", category="security", monthly_fee=0,
                                daily_fee=150)
+        factories.make_service(session, code="ringback-tone", name="Ringback melody", category="entertainment",
+                               monthly_fee=0, daily_fee=100)
+        melody = factories.make_service(session, code="m-kalinka", name="Kalinka", category="ringback",
+                                        monthly_fee=0, daily_fee=50)
+        session.add(Melody(service_id=melody.id, artist="Russian folk song", tune="E5:1 D5:1 C5:2"))
         session.commit()
 
 
@@ -96,3 +112,37 @@ def test_blacklist_connect_with_the_first_number_then_empty_and_disconnect(page_
         assert session.scalars(select(BlacklistEntry)).all() == []
         assert [s.status for s in session.scalars(select(Subscription))] == ["ended"]
         assert session.scalars(select(Account.balance)).one() == 25_000 - 150
+
+
+@JS
+def test_ringback_preview_set_and_remove_then_voicemail_and_a_new_pin(page_factory, live_server, customer, js):
+    page = page_factory(js)
+    page.goto("/auth/login")
+    sign_in(page, MSISDN, factories.PASSWORD)
+    page.goto("/settings/")
+    page.locator("main a[href='/settings/ringback']").click()
+    page.locator("#melodies a", has_text="Kalinka").click()
+    expect(page.locator("#preview audio")).to_have_attribute("preload", "none")
+    if js:  # the preview is real sound the browser can fetch
+        audio_type = "fetch(document.querySelector('#preview audio').src).then(r => r.headers.get('content-type'))"
+        assert page.evaluate(audio_type) == "audio/wav"
+    page.locator("#ringback-set input[name=accept]").check()
+    page.locator("#ringback-set button[type=submit]").click()
+    expect(page).to_have_url(url_path_is("/settings/ringback"))
+    expect(page.locator("#ringback-now")).to_contain_text("Kalinka")
+    page.locator("#ringback-now input[name=choices]").first.check()
+    page.locator("#ringback-now button[type=submit]").click()
+    expect(page.locator("#ringback-now")).to_contain_text("usual ringing tone")
+    with live_server.app_context() as session:
+        assert session.scalars(select(RingbackChoice)).all() == []
+        assert {s.status for s in session.scalars(select(Subscription))} == {"ended"}
+
+    page.goto("/settings/voicemail")
+    page.locator("#voicemail-form input[name=enabled]").check()
+    page.locator("#voicemail-form button[type=submit]").click()
+    expect(page.locator("#voicemail-form .switch-applied")).to_be_visible()
+    page.locator("#voicemail-pin button[type=submit]").click()
+    expect(page.locator(".flash")).to_contain_text("new PIN")
+    with live_server.app_context() as session:
+        assert session.scalars(select(VoicemailBox.enabled)).one() is True
+        assert session.scalars(select(SmsMessage).where(SmsMessage.purpose == "voicemail_pin")).one()

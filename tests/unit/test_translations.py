@@ -90,14 +90,23 @@ def test_catalog_is_usable():
     assert not problems, "\n".join(problems) + "\n" + HOW_TO_FIX
 
 
+def _hashable(value):
+    """read_mo gives a plural's forms as a list."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _key(message):
+    return message.context, _hashable(message.id)
+
+
 def test_compiled_mo_matches_the_po():
     catalog = load_po()
     compiled = BytesIO()
     write_mo(compiled, catalog)  # as pybabel compile does: fuzzy entries left out
     compiled.seek(0)
-    expected = {(m.context, m.id): m.string for m in read_mo(compiled) if m.id}
+    expected = {_key(m): _hashable(m.string) for m in read_mo(compiled) if m.id}
     with RU_MO.open("rb") as f:
-        committed = {(m.context, m.id): m.string for m in read_mo(f) if m.id}
+        committed = {_key(m): _hashable(m.string) for m in read_mo(f) if m.id}
     stale = sorted({key for key in expected.keys() | committed.keys()
                     if expected.get(key) != committed.get(key)}, key=str)
     assert not stale, (f"{RU_MO.relative_to(ROOT)} is out of date with the .po for "

@@ -11,6 +11,7 @@ from portal.models import (
     LinkRequest,
     LinkRequestNumber,
     LoginAccount,
+    Melody,
     Transfer,
     UsageRecord,
     utcnow,
@@ -24,6 +25,7 @@ CUSTOMER = ["/", "/?block=allowances", "/archive", "/numbers/", "/numbers/link",
             "/numbers/home", "/numbers/details", "/numbers/details/orders/{order}",
             "/settings/", "/settings/password", "/settings/preferences", "/settings/sessions", "/settings/contracts",
             "/settings/close", "/settings/alerts", "/settings/forwarding", "/settings/blacklist", "/settings/voicemail",
+            "/settings/ringback", "/settings/ringback/melodies/{melody}",
             "/settings/missed-calls", "/settings/internet",
             "/tariffs/",
             "/tariffs/{tariff}",
@@ -68,11 +70,13 @@ def every_page(client, db_session, app):
     link = LinkRequest(login_id=login.id, due_on=date.today(), numbers=[LinkRequestNumber(account_id=linked.id)])
     order = DetailOrder(account_id=account.id, login_id=login.id, period_start=date.today(), period_end=date.today(),
                         format="pdf", email="a@example.com", idempotency_key="d" * 24)
-    db_session.add_all([payment, transfer, order, link, LoginAccount(login_id=login.id, account_id=linked.id)])
+    melody = factories.make_service(db_session, category="ringback", monthly_fee=0, daily_fee=50)
+    db_session.add_all([payment, transfer, order, link, LoginAccount(login_id=login.id, account_id=linked.id),
+                        Melody(service_id=melody.id, artist="Folk", tune="E5:1")])
     db_session.commit()
     ids = dict(tariff=tariff.id, service=service.id, subscription=subscription.id, payment=payment.token,
                transfer=transfer.token, customer=account.customer_id, order=order.id, linked=linked.id, link=link.id,
-               line=account.id)
+               line=account.id, melody=melody.id)
     for url in CUSTOMER:
         yield url, client.get(url.format(**ids))
     home = factories.make_home_contract(db_session, "HC-100200", customer=account.customer)
@@ -107,7 +111,7 @@ def test_every_get_route_is_covered(app):
                     "{subscription}": "<int:subscription_id>", "transfer/{transfer}": "transfer/<token>",
                     "{payment}": "<token>", "{customer}": "<int:customer_id>",
                     "{linked}": "<int:account_id>", "{link}": "<int:request_id>", "{order}": "<int:order_id>",
-                    "{line}": "<int:account_id>", "{home}": "<int:account_id>"}
+                    "{line}": "<int:account_id>", "{home}": "<int:account_id>", "{melody}": "<int:melody_id>"}
     covered = set()
     for url in PUBLIC + CUSTOMER + HOME + STAFF:
         url = re.sub(r"\?.*", "", url)
@@ -116,7 +120,7 @@ def test_every_get_route_is_covered(app):
         covered.add(url)
     skip = {"/static/<path:filename>", "/favicon.ico", "/payments/callback", "/payments/history.csv", "/archive.csv",
             "/numbers/details.csv", "/numbers/details.pdf",
-            "/numbers/traffic/sessions.csv",
+            "/numbers/traffic/sessions.csv", "/settings/ringback/melodies/<int:melody_id>.wav",
             "/auth/captcha", "/auth/captcha/<token>.<ext>", "/dev/sms",
             "/numbers/home/confirm"}  # redirects to /numbers/home unless a code was just sent (test_links.py)
     routes = {rule.rule for rule in app.url_map.iter_rules() if "GET" in rule.methods}
