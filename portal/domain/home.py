@@ -1,4 +1,5 @@
 """Home internet and TV: the billing period of a contract and what its dashboard shows."""
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -62,7 +63,8 @@ def home_overview(session: Session, account: Account, *, today: date, now: datet
     limit = None if tariff is None or tariff.unlimited_data else tariff.data_mb
     subscriptions = active_subscriptions(session, account.id)
     promise = open_promise(session, account.id)
-    promise_days = max((promise.due_at - now).days, 0) if promise else None
+    # Days started count: a promise taken just now for 15 days has 15 days left, not 14.
+    promise_days = max(math.ceil((promise.due_at - now) / timedelta(days=1)), 0) if promise else None
     return HomeOverview(
         period_start=start, period_end=end, days_left=(end - today).days, used_mb=int(used_kb) // 1024,
         limit_mb=limit, tv=[s for s in subscriptions if s.service.kind == "tv"],

@@ -48,3 +48,14 @@ def test_the_overview_counts_this_periods_traffic_and_sorts_services(db_session,
     assert home.used_mb == 3 * 1024 and home.limit_mb == 100 * 1024
     assert [s.service.name for s in home.tv] == ["TV: Basic"] and [s.service.name for s in home.extras] == ["Antivirus"]
     assert home.promise.amount == 30000 and home.promise_days_left == 15
+
+
+@pytest.mark.parametrize(("left", "days"), [(timedelta(days=15) - timedelta(seconds=1), 15),
+                                            (timedelta(hours=1), 1), (timedelta(days=2), 2),
+                                            (-timedelta(hours=3), 0)])
+def test_the_promise_countdown_counts_started_days(db_session, contract, left, days):
+    now = datetime(2026, 11, 28, 12, 0)
+    db_session.add(PromisedPayment(account_id=contract.id, amount=30000, idempotency_key="p1",
+                                   created_at=now - timedelta(days=1), due_at=now + left))
+    db_session.commit()
+    assert home_overview(db_session, contract, today=now.date(), now=now).promise_days_left == days
