@@ -22,7 +22,7 @@ from portal.domain import demo, staff  # noqa: E402
 from portal.domain.audit import SYSTEM  # noqa: E402
 from portal.domain.passwords import hash_secret  # noqa: E402
 from portal.extensions import db  # noqa: E402
-from portal.models import Account, HomeContract, Line, Login, LoginAccount  # noqa: E402
+from portal.models import Account, HomeContract, Line, Login, LoginAccount, Melody  # noqa: E402
 
 PASSWORD = "bench-password-1"
 
@@ -49,6 +49,7 @@ def main() -> None:
             staff.create_staff(db.session, email="bench@example.com", name="Bench", role="admin",
                                password=PASSWORD, actor=SYSTEM, min_length=8)
             msisdn = account.line.msisdn
+            melody_id = db.session.scalar(select(Melody.service_id).order_by(Melody.service_id))
         rows = []
         visitor = app.test_client()
         for url in ("/auth/login", "/auth/password", "/auth/password/sent", "/admin/login"):
@@ -57,11 +58,15 @@ def main() -> None:
         customer.post("/auth/login", data={"phone": msisdn, "password": PASSWORD})
         for url in ("/", "/settings/", "/settings/password", "/tariffs/", "/services/", "/services/subscriptions",
                     "/numbers/", "/numbers/link", "/numbers/details", "/numbers/sms", "/settings/alerts",
-                    "/settings/sessions", "/settings/missed-calls", "/settings/internet", "/settings/close"):
+                    "/settings/sessions", "/settings/missed-calls", "/settings/internet", "/settings/close",
+                    "/settings/forwarding", "/settings/blacklist", "/settings/voicemail", "/settings/ringback",
+                    f"/settings/ringback/melodies/{melody_id}", "/settings/preferences", "/settings/contracts",
+                    "/archive"):
             rows.append((url, "customer", customer.get(url)))
         household = app.test_client()
         household.post("/auth/login", data={"phone": demo.HOME_CONTRACT_NO, "password": PASSWORD})
-        for url in ("/", "/numbers/traffic", "/numbers/traffic/sessions"):
+        for url in ("/", "/numbers/traffic", "/numbers/traffic/sessions", "/home/tv", "/home/tv/pin", "/home/extras",
+                    "/home/pause", "/tariffs/"):
             rows.append((url, "home", household.get(url)))
         rows.append(("/?block=allowances (htmx)", "customer",
                      customer.get("/?block=allowances", headers={"HX-Request": "true"})))
@@ -71,13 +76,16 @@ def main() -> None:
         sa.event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
         customer.get("/")
         print(f"dashboard: {len(statements)} SQL queries")
+        statements.clear()
+        household.get("/")
+        print(f"home dashboard: {len(statements)} SQL queries")
         clerk = app.test_client()
         clerk.post("/admin/login", data={"email": "bench@example.com", "password": PASSWORD})
-        for url in ("/admin/", "/admin/?q=%2B7916", "/admin/sms", "/admin/links"):
+        for url in ("/admin/", "/admin/?q=%2B7916", "/admin/sms", "/admin/links", "/admin/provisioning"):
             rows.append((url, "staff", clerk.get(url)))
-        print(f"{'page':28} {'as':9} {'status':>6} {'bytes':>7} {'gzip':>6}")
+        print(f"{'page':34} {'as':9} {'status':>6} {'bytes':>7} {'gzip':>6}")
         for url, who, response in rows:
-            print(f"{url:28} {who:9} {response.status_code:>6} {len(response.data):>7} "
+            print(f"{url:34} {who:9} {response.status_code:>6} {len(response.data):>7} "
                   f"{len(gzip.compress(response.data)):>6}")
         # Every asset any page loads: the login page's, plus the SMS page's counter script.
         pages = visitor.get("/auth/login").text + customer.get("/numbers/sms").text

@@ -100,3 +100,16 @@ def test_a_number_the_switch_refused_is_shown_with_a_retry(signed_in, db_session
     add(signed_in, connect="y")
     page = signed_in.get("/settings/blacklist").text
     assert "failed, try again" in page and "/retry" in page
+
+
+def test_a_full_list_of_300_stays_within_the_page_budget(signed_in, db_session, app):
+    import gzip
+
+    app.config["BLACKLIST_LIMIT"] = 300
+    add(signed_in, connect="y")
+    account_id = db_session.scalar(select(BlacklistEntry.account_id))
+    db_session.add_all([BlacklistEntry(account_id=account_id, msisdn=f"+79{n:09d}") for n in range(1, 300)])
+    db_session.commit()
+    page = signed_in.get("/settings/blacklist")
+    assert page.text.count('name="entries"') == 300 and "300 of 300 numbers" in page.text
+    assert len(gzip.compress(page.data)) <= 14 * 1024
