@@ -7,7 +7,7 @@ from portal.domain.errors import DomainError, NotFound
 from portal.extensions import db
 from portal.home import bp
 from portal.home.forms import ConfirmForm, MailboxForm
-from portal.home.views import disconnect_page, home_account, subscription_or_404
+from portal.home.views import disconnect, home_account
 from portal.models import utcnow
 from portal.web import current_actor, customer_required, render, see_other
 
@@ -64,21 +64,4 @@ def extra_connect(service_id: int):
 @bp.route("/extras/subscriptions/<int:subscription_id>/disconnect", methods=["GET", "POST"])
 @customer_required
 def extra_disconnect(subscription_id: int):
-    """What disconnecting frees (the mailbox, the address, the licence), and the confirmation."""
-    account = home_account()
-    subscription = subscription_or_404(account, subscription_id, "home")
-    form = ConfirmForm()
-    if not form.is_submitted():
-        return disconnect_page(subscription, form, back=".extras")
-    if form.validate_on_submit():
-        try:
-            services.disconnect_service(db.session, account_id=account.id, subscription_id=subscription.id,
-                                        idempotency_key=form.idempotency_key.data, actor=current_actor(),
-                                        now=utcnow())
-            flash(_("“%(name)s” is disconnected.", name=subscription.service.name))
-            return see_other(".extras")
-        except NotFound:
-            abort(404)
-        except DomainError as err:
-            form.add_domain_error(err)
-    return disconnect_page(subscription, form, back=".extras", status=422)
+    return disconnect(subscription_id, kind="home", back=".extras")

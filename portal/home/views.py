@@ -72,27 +72,31 @@ def disconnect_page(subscription, form, *, back: str, status: int = 200):
                   kind=home_extras.extra_kind(subscription.service))
 
 
-@bp.route("/tv/subscriptions/<int:subscription_id>/disconnect", methods=["GET", "POST"])
-@customer_required
-def tv_disconnect(subscription_id: int):
-    """What disconnecting means, and the confirmation."""
+def disconnect(subscription_id: int, *, kind: str, back: str):
+    """What disconnecting a TV package or an extra means (what it frees), and the confirmation."""
     account = home_account()
-    subscription = subscription_or_404(account, subscription_id, "tv")
+    subscription = subscription_or_404(account, subscription_id, kind)
     form = ConfirmForm()
     if not form.is_submitted():
-        return disconnect_page(subscription, form, back=".tv")
+        return disconnect_page(subscription, form, back=back)
     if form.validate_on_submit():
         try:
             services.disconnect_service(db.session, account_id=account.id, subscription_id=subscription.id,
                                         idempotency_key=form.idempotency_key.data, actor=current_actor(),
                                         now=utcnow())
             flash(_("“%(name)s” is disconnected.", name=subscription.service.name))
-            return see_other(".tv")
+            return see_other(back)
         except NotFound:
             abort(404)
         except DomainError as err:
             form.add_domain_error(err)
-    return disconnect_page(subscription, form, back=".tv", status=422)
+    return disconnect_page(subscription, form, back=back, status=422)
+
+
+@bp.route("/tv/subscriptions/<int:subscription_id>/disconnect", methods=["GET", "POST"])
+@customer_required
+def tv_disconnect(subscription_id: int):
+    return disconnect(subscription_id, kind="tv", back=".tv")
 
 
 def pin_page(account, form, reset_form, *, status: int = 200):

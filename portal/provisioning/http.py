@@ -1,8 +1,8 @@
 import http.client
 import json
 import urllib.error
-import urllib.request
 
+from portal.jsonapi import post_json
 from portal.provisioning import CommandRefused, SwitchUnavailable
 
 
@@ -20,15 +20,10 @@ class HttpSwitch:
         self.timeout = timeout
 
     def apply(self, msisdn: str, command: dict) -> str:
-        body = json.dumps({"id": command["id"], "msisdn": msisdn, "operation": command["operation"],
-                           "params": command["params"]}).encode()
-        request = urllib.request.Request(self.url, data=body, method="POST",
-                                         headers={"Content-Type": "application/json"})
-        if self.token:
-            request.add_header("Authorization", "Bearer " + self.token)
+        body = {"id": command["id"], "msisdn": msisdn, "operation": command["operation"],
+                "params": command["params"]}
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                payload = json.loads(response.read() or b"{}")
+            payload = post_json(self.url, body, token=self.token, timeout=self.timeout)
         except urllib.error.HTTPError as err:
             if 400 <= err.code < 500:
                 raise CommandRefused(_reason(err) or f"the switch answered HTTP {err.code}") from None

@@ -1,8 +1,7 @@
 import http.client
-import json
 import urllib.error
-import urllib.request
 
+from portal.jsonapi import post_json
 from portal.sms import SmsSendError
 
 
@@ -15,14 +14,9 @@ class HttpGateway:
         self.timeout = timeout
 
     def send(self, to: str, text: str, *, sender: str) -> str:
-        body = json.dumps({"to": to, "text": text, "sender": sender}).encode()
-        request = urllib.request.Request(self.url, data=body, method="POST",
-                                         headers={"Content-Type": "application/json"})
-        if self.token:
-            request.add_header("Authorization", "Bearer " + self.token)
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                payload = json.loads(response.read() or b"{}")
+            payload = post_json(self.url, {"to": to, "text": text, "sender": sender}, token=self.token,
+                                timeout=self.timeout)
         except urllib.error.HTTPError as err:
             raise SmsSendError(f"provider answered HTTP {err.code}") from None
         except (OSError, http.client.HTTPException, ValueError) as err:  # URLError and timeouts are OSErrors
