@@ -9,7 +9,7 @@ from portal.domain.overview import account_overview
 from portal.extensions import db
 from portal.forms import period_filter
 from portal.models import utcnow
-from portal.web import account_in_focus, customer_required, is_htmx_partial, render
+from portal.web import account_in_focus, customer_required, is_htmx_partial, render, select_timezone
 
 # Dashboard blocks htmx can refresh alone: /?block=<name> renders account/_<name>.html.
 BLOCKS = ("summary", "allowances", "services", "subscriptions")
@@ -21,7 +21,8 @@ def dashboard():
     account = account_in_focus()
     if account.home_contract is not None:
         return render("account/home_dashboard.html", account=account,
-                      home=home_overview(db.session, account, today=to_user_timezone(utcnow()).date(), now=utcnow()))
+                      home=home_overview(db.session, account, today=to_user_timezone(utcnow()).date(), now=utcnow(),
+                                         tz=select_timezone()))
     block = request.args.get("block")
     return render("account/dashboard.html", f"account/_{block}.html" if block in BLOCKS else None,
                   account=account, overview=account_overview(db.session, account, now=utcnow()))

@@ -50,15 +50,16 @@ class HomeOverview:
         return self.period_end - timedelta(days=1)
 
 
-def home_overview(session: Session, account: Account, *, today: date, now: datetime) -> HomeOverview:
+def home_overview(session: Session, account: Account, *, today: date, now: datetime,
+                  tz: str = "UTC") -> HomeOverview:
     """The contract's period, traffic, TV packages, extras, open promised payment, pause and scheduled
-    tariff change (five queries)."""
+    tariff change (five queries). Days are the customer's (``tz``), as on the traffic statistics page."""
     start, end = billing_period(account.home_contract.billing_day, today)
+    first, after = Period(start, end - timedelta(days=1), tz).bounds
     used_kb = session.scalar(
         select(func.coalesce(func.sum(UsageRecord.quantity), 0)).where(
             UsageRecord.account_id == account.id, UsageRecord.kind == "data",
-            UsageRecord.started_at >= datetime.combine(start, datetime.min.time()),
-            UsageRecord.started_at < datetime.combine(end, datetime.min.time())))
+            UsageRecord.started_at >= first, UsageRecord.started_at < after))
     tariff = account.tariff
     limit = None if tariff is None or tariff.unlimited_data else tariff.data_mb
     subscriptions = active_subscriptions(session, account.id)

@@ -59,3 +59,18 @@ def test_the_promise_countdown_counts_started_days(db_session, contract, left, d
                                    created_at=now - timedelta(days=1), due_at=now + left))
     db_session.commit()
     assert home_overview(db_session, contract, today=now.date(), now=now).promise_days_left == days
+
+
+def test_the_dashboard_and_the_traffic_page_count_the_same_days(db_session, contract):
+    from portal.domain.history import Period
+    from portal.domain.home import daily_traffic
+
+    now = datetime(2026, 11, 28, 12, 0)
+    # 22:30 UTC on the 9th is the 10th in Moscow: this period's in Moscow, the last one's in UTC.
+    db_session.add(UsageRecord(account_id=contract.id, kind="data", started_at=datetime(2026, 11, 9, 22, 30),
+                               quantity=1024 * 1024))
+    db_session.commit()
+    moscow = home_overview(db_session, contract, today=now.date(), now=now, tz="Europe/Moscow")
+    per_day = daily_traffic(db_session, contract.id, Period(date(2026, 11, 10), date(2026, 11, 28), "Europe/Moscow"))
+    assert moscow.used_mb == sum(kb for _, kb in per_day) // 1024 == 1024
+    assert home_overview(db_session, contract, today=now.date(), now=now).used_mb == 0
