@@ -83,7 +83,7 @@ def check_period(start: date, end: date, *, today: date, tz: str = "UTC") -> Per
         raise BadPeriod(_l("The start must come before the end."))
     earliest = earliest_start(today)
     if start < earliest:
-        raise BadPeriod(_("Call details are kept for 6 months: choose a start on %(date)s or later.",
+        raise BadPeriod(_("The records are kept for 6 months: choose a start on %(date)s or later.",
                           date=format_date(earliest)))
     return Period(start, end, tz)
 
