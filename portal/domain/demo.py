@@ -62,41 +62,43 @@ SUMMARY_ORDER = ("tariffs", "home tariff rules", "services", "service links", "t
 TARIFFS: list[dict] = [
     dict(code="smart-mini", name="Smart Mini", kind="mobile", monthly_fee=35000, switch_fee=5000, minutes=300,
          sms=100, mms=50, data_mb=5 * 1024,
-         description="The essentials: 300 minutes to any number in Russia, 100 SMS, 50 MMS and 5 GB a month."),
+         description="Самое нужное: 300 минут на любые номера России, 100 SMS, 50 MMS и 5 ГБ в месяц."),
     dict(code="smart", name="Smart", kind="mobile", monthly_fee=55000, switch_fee=5000, minutes=600, sms=300,
          mms=100, data_mb=20 * 1024,
-         description="600 minutes, 300 SMS, 100 MMS and 20 GB a month. Unused gigabytes move to the next month."),
+         description="600 минут, 300 SMS, 100 MMS и 20 ГБ в месяц. "
+                     "Неизрасходованные гигабайты переносятся на следующий месяц."),
     dict(code="smart-unlimited", name="Smart Unlimited", kind="mobile", monthly_fee=95000, switch_fee=0,
          minutes=1500, sms=1000, mms=300, data_mb=0, unlimited_data=True,
-         description="Unlimited mobile internet at full speed, 1500 minutes, 1000 SMS and 300 MMS a month. "
-                     "Sharing the connection: 10 GB a month."),
+         description="Безлимитный мобильный интернет на полной скорости, 1500 минут, 1000 SMS и 300 MMS в месяц. "
+                     "Раздача интернета: 10 ГБ в месяц."),
     dict(code="senior", name="Senior", kind="mobile", monthly_fee=25000, switch_fee=0, minutes=400, sms=100,
          mms=0, data_mb=2 * 1024,
-         description="For people of retirement age: 400 minutes, 100 SMS and 2 GB a month; "
-                     "calls to city numbers count as minutes of the package."),
+         description="Для пенсионеров: 400 минут, 100 SMS и 2 ГБ в месяц; "
+                     "звонки на городские номера расходуют минуты пакета."),
     dict(code="kids", name="Kids", kind="mobile", monthly_fee=19000, switch_fee=5000, minutes=200, sms=200,
          mms=50, data_mb=3 * 1024,
-         description="For a child's phone: 200 minutes, 200 SMS, 3 GB; paid content is blocked, "
-                     "parental control and the family locator are available."),
+         description="Для детского телефона: 200 минут, 200 SMS, 3 ГБ; платный контент запрещён, "
+                     "доступны родительский контроль и «Где мои близкие»."),
     dict(code="smart-2019", name="Smart (2019)", kind="mobile", monthly_fee=45000, switch_fee=15000, minutes=500,
          sms=500, mms=100, data_mb=10 * 1024, archived=True,
-         description="No longer open to new customers; kept for those who have it."),
+         description="Для новых абонентов закрыт; сохраняется у тех, кто на нём."),
     # Home: which connection types carry each tariff, when a switch takes effect (an upgrade at once, a
     # downgrade from the next billing period) and the fee while paused. HC-100200 (GPON) cannot take
-    # Home Internet 100 (FTTB / DOCSIS only): the switch page says why.
-    dict(code="home-100", name="Home Internet 100", kind="home", region="Moscow", monthly_fee=50000, switch_fee=0,
+    # «Домашний интернет 100» (FTTB / DOCSIS only): the switch page says why.
+    dict(code="home-100", name="Домашний интернет 100", kind="home", region="Moscow", monthly_fee=50000, switch_fee=0,
          unlimited_data=True, speed_mbps=100, connection_types="fttb,docsis", change_effective="now",
          pause_monthly_fee=15000,
-         description="Home internet up to 100 Mbit/s over fibre, unlimited traffic, Wi-Fi router included."),
-    dict(code="home-500", name="Home Internet 500", kind="home", region="Moscow", monthly_fee=75000, switch_fee=0,
+         description="Домашний интернет до 100 Мбит/с по оптике, безлимитный трафик, Wi-Fi-роутер в комплекте."),
+    dict(code="home-500", name="Домашний интернет 500", kind="home", region="Moscow", monthly_fee=75000, switch_fee=0,
          unlimited_data=True, speed_mbps=500, connection_types="fttb,gpon", change_effective="next_period",
          pause_monthly_fee=19900,
-         description="Home internet up to 500 Mbit/s over fibre, unlimited traffic, dual-band Wi-Fi router included."),
-    dict(code="home-500-tv", name="Home Internet 500 + TV", kind="home", region="Moscow", monthly_fee=99000,
+         description="Домашний интернет до 500 Мбит/с по оптике, безлимитный трафик, "
+                     "двухдиапазонный Wi-Fi-роутер в комплекте."),
+    dict(code="home-500-tv", name="Домашний интернет 500 + ТВ", kind="home", region="Moscow", monthly_fee=99000,
          switch_fee=0, unlimited_data=True, speed_mbps=500, connection_types="fttb,gpon", change_effective="now",
          pause_monthly_fee=24900,
-         description="500 Mbit/s home internet and 150 TV channels on a set-top box (rental included), "
-                     "pause and rewind for 3 days."),
+         description="Домашний интернет 500 Мбит/с и 150 ТВ-каналов на приставке (аренда включена), "
+                     "пауза и перемотка за 3 дня."),
 ]
 
 MOBILE_TARIFFS = ("smart-mini", "smart", "smart-unlimited", "senior", "kids", "smart-2019")
@@ -105,76 +107,72 @@ HOME_TARIFFS = ("home-100", "home-500", "home-500-tv")
 HOME_RULES = ("connection_types", "change_effective", "pause_monthly_fee")
 
 SERVICES: list[dict] = [
-    # calls
-    dict(code="call-forwarding", name="Call forwarding", category="calls", kind="mobile",
-         description="Forward calls to another number when you are busy, do not answer or are unreachable."),
-    dict(code="who-called", name="Who called", category="calls", kind="mobile", monthly_fee=1500,
-         description="An SMS about every call you missed while the phone was off or out of coverage."),
-    dict(code="voicemail", name="Voicemail", category="calls", kind="mobile", monthly_fee=3000,
-         description="Callers leave a message of up to 3 minutes; listen to it by a call or as an audio file."),
-    dict(code="hidden-number", name="Hidden number", category="calls", kind="mobile", connection_fee=3000,
-         monthly_fee=3900, description="The people you call do not see your number."),
+    # calls (forwarding and voicemail are the line's settings, not services: /settings)
+    dict(code="who-called", name="Кто звонил", category="calls", kind="mobile", monthly_fee=1500,
+         description="SMS о каждом пропущенном вызове, пока телефон был выключен или вне сети."),
+    dict(code="hidden-number", name="Скрытый номер", category="calls", kind="mobile", connection_fee=3000,
+         monthly_fee=3900, description="Те, кому вы звоните, не видят ваш номер."),
     # mobile internet
-    dict(code="extra-5gb", name="Extra 5 GB", category="internet", kind="mobile", connection_fee=20000,
-         tariffs=PACKAGE_TARIFFS, description="5 GB more until the end of the month, added at once."),
-    dict(code="unlimited-messengers", name="Unlimited messengers", category="internet", kind="mobile",
+    dict(code="extra-5gb", name="Ещё 5 ГБ", category="internet", kind="mobile", connection_fee=20000,
+         tariffs=PACKAGE_TARIFFS, description="5 ГБ сверх пакета до конца месяца, сразу."),
+    dict(code="unlimited-messengers", name="Безлимитные мессенджеры", category="internet", kind="mobile",
          monthly_fee=9000, tariffs=PACKAGE_TARIFFS,
-         description="Messages, photos and calls in popular messengers do not use the data package."),
-    dict(code="data-autoextend", name="Auto-extend data", category="internet", kind="mobile",
+         description="Сообщения, фото и звонки в популярных мессенджерах не расходуют интернет-пакет."),
+    dict(code="data-autoextend", name="Автопродление интернета", category="internet", kind="mobile",
          tariffs=PACKAGE_TARIFFS,
-         description="When the package runs out, 1 GB is added for 150 ₽, up to five times a month."),
+         description="Когда пакет закончится, добавится 1 ГБ за 150 ₽, до пяти раз в месяц."),
     # roaming
-    dict(code="roaming-russia", name="Across Russia", category="roaming", kind="mobile",
-         description="Calls, SMS and data anywhere in Russia at the prices of your home region."),
-    dict(code="roaming-abroad", name="Abroad", category="roaming", kind="mobile",
-         description="500 MB a day abroad for 390 ₽, charged only on the days you use data."),
+    dict(code="roaming-russia", name="По России", category="roaming", kind="mobile",
+         description="Звонки, SMS и интернет по всей России по ценам домашнего региона."),
+    dict(code="roaming-abroad", name="За границей", category="roaming", kind="mobile",
+         description="500 МБ в день за границей за 390 ₽, только в дни, когда вы пользуетесь интернетом."),
     # entertainment
-    dict(code="ringback-tone", name="Ringback melody", category="entertainment", kind="mobile", daily_fee=100,
-         description="Callers hear a melody of your choice instead of the ringing tone; each melody has its own "
-                     "price a day."),
-    dict(code="sms-horoscope", name="Horoscope by SMS", category="entertainment", kind="mobile", monthly_fee=3900,
-         description="A horoscope for the day every morning by SMS."),
+    dict(code="ringback-tone", name="Мелодия вместо гудка", category="entertainment", kind="mobile", daily_fee=100,
+         description="Звонящие слышат выбранную вами мелодию вместо гудка; у каждой мелодии своя "
+                     "цена в день."),
+    dict(code="sms-horoscope", name="Гороскоп в SMS", category="entertainment", kind="mobile", monthly_fee=3900,
+         description="Гороскоп на день каждое утро в SMS."),
     # security
-    dict(code="blacklist", name="Blacklist", category="security", kind="mobile", daily_fee=150,
-         description="Calls and SMS from the numbers you list are rejected; up to 300 numbers."),
-    dict(code="spam-filter", name="Spam call filter", category="security", kind="mobile", monthly_fee=3000,
-         description="Calls from numbers known for spam and fraud are rejected; a daily report by SMS."),
-    dict(code="parental-control", name="Parental control", category="security", kind="mobile", monthly_fee=4900,
+    dict(code="blacklist", name="Чёрный список", category="security", kind="mobile", daily_fee=150,
+         description="Звонки и SMS с номеров из вашего списка отклоняются; до 300 номеров."),
+    dict(code="spam-filter", name="Защита от спама", category="security", kind="mobile", monthly_fee=3000,
+         description="Звонки с номеров, замеченных в спаме и мошенничестве, отклоняются; отчёт раз в день в SMS."),
+    dict(code="parental-control", name="Родительский контроль", category="security", kind="mobile", monthly_fee=4900,
          tariffs=("kids", "smart-mini", "smart"),
-         description="Blocks paid content and adult sites on a child's number; limits on calls and data."),
-    dict(code="family-locator", name="Family locator", category="security", kind="mobile", monthly_fee=5900,
-         description="See on a map where the numbers of your family are, with their consent."),
+         description="Запрещает платный контент и сайты для взрослых на номере ребёнка; лимиты на звонки и интернет."),
+    dict(code="family-locator", name="Где мои близкие", category="security", kind="mobile", monthly_fee=5900,
+         description="Местоположение номеров вашей семьи на карте, с их согласия."),
     # number management
-    dict(code="number-management", name="Number management", category="number_management", kind="mobile",
-         description="Manage several numbers under one login: balances, payments and services of each."),
+    dict(code="number-management", name="Управление номерами", category="number_management", kind="mobile",
+         description="Несколько номеров в одном личном кабинете: баланс, платежи и услуги каждого."),
     # paid content subscriptions
-    dict(code="music-stream", name="Music streaming", category="subscription", kind="mobile", monthly_fee=19900,
+    dict(code="music-stream", name="Музыка", category="subscription", kind="mobile", monthly_fee=19900,
          refund_unused=True,
-         description="Millions of tracks without ads; listening does not use the data package."),
-    dict(code="online-cinema", name="Online cinema", category="subscription", kind="mobile", monthly_fee=29900,
+         description="Миллионы треков без рекламы; прослушивание не расходует интернет-пакет."),
+    dict(code="online-cinema", name="Онлайн-кинотеатр", category="subscription", kind="mobile", monthly_fee=29900,
          refund_unused=True,
-         description="Films and series on the phone, the TV and the computer; up to 5 profiles."),
-    dict(code="audiobooks", name="Audiobooks", category="subscription", kind="mobile", monthly_fee=14900,
-         description="Audiobooks and podcasts, offline listening."),
+         description="Фильмы и сериалы на телефоне, телевизоре и компьютере; до 5 профилей."),
+    dict(code="audiobooks", name="Аудиокниги", category="subscription", kind="mobile", monthly_fee=14900,
+         description="Аудиокниги и подкасты, можно слушать без интернета."),
     # TV packages
-    dict(code="tv-basic", name="TV: Basic, 150 channels", category="tv", kind="tv", tariffs=("home-500-tv",),
-         description="150 channels, 30 of them in HD; included in the internet + TV tariff."),
-    dict(code="tv-cinema", name="TV: Cinema", category="tv", kind="tv", monthly_fee=29900, tariffs=("home-500-tv",),
-         description="12 film channels without ads and the cinema library on the set-top box."),
-    dict(code="tv-kids", name="TV: Kids", category="tv", kind="tv", monthly_fee=9900, tariffs=("home-500-tv",),
-         description="8 cartoon and educational channels."),
-    dict(code="tv-sport", name="TV: Sport", category="tv", kind="tv", monthly_fee=24900, tariffs=("home-500-tv",),
-         description="Football, hockey and motor sport live, 6 HD channels."),
-    dict(code="tv-night", name="TV: Night 18+", category="tv", kind="tv", monthly_fee=19900, tariffs=("home-500-tv",),
-         description="Adult channels; they open on the set-top box with the parental PIN."),
+    dict(code="tv-basic", name="ТВ: Базовый, 150 каналов", category="tv", kind="tv", tariffs=("home-500-tv",),
+         description="150 каналов, 30 из них в HD; входит в тариф «интернет + ТВ»."),
+    dict(code="tv-cinema", name="ТВ: Кино", category="tv", kind="tv", monthly_fee=29900, tariffs=("home-500-tv",),
+         description="12 киноканалов без рекламы и видеотека на приставке."),
+    dict(code="tv-kids", name="ТВ: Детский", category="tv", kind="tv", monthly_fee=9900, tariffs=("home-500-tv",),
+         description="8 каналов мультфильмов и познавательных программ."),
+    dict(code="tv-sport", name="ТВ: Спорт", category="tv", kind="tv", monthly_fee=24900, tariffs=("home-500-tv",),
+         description="Футбол, хоккей и автоспорт в прямом эфире, 6 HD-каналов."),
+    dict(code="tv-night", name="ТВ: Ночной 18+", category="tv", kind="tv", monthly_fee=19900, tariffs=("home-500-tv",),
+         description="Каналы для взрослых; открываются на приставке по ПИН-коду родительского контроля."),
     # home extras
-    dict(code="home-mailbox", name="Mailbox", category="home", kind="home", tariffs=HOME_TARIFFS,
-         description="An e-mail address at the operator's domain, 10 GB."),
-    dict(code="home-antivirus", name="Antivirus for 3 devices", category="home", kind="home", monthly_fee=12900,
-         tariffs=HOME_TARIFFS, description="Protection for three computers or phones of your household."),
-    dict(code="home-static-ip", name="Static IP address", category="home", kind="home", connection_fee=20000,
+    dict(code="home-mailbox", name="Почтовый ящик", category="home", kind="home", tariffs=HOME_TARIFFS,
+         description="Адрес электронной почты на домене оператора, 10 ГБ."),
+    dict(code="home-antivirus", name="Антивирус на 3 устройства", category="home", kind="home", monthly_fee=12900,
+         tariffs=HOME_TARIFFS, description="Защита трёх компьютеров или телефонов вашей семьи."),
+    dict(code="home-static-ip", name="Статический IP-адрес", category="home", kind="home", connection_fee=20000,
          monthly_fee=15000, tariffs=HOME_TARIFFS,
-         description="A permanent public IP address: for a home server, cameras or remote access."),
+         description="Постоянный внешний IP-адрес: для домашнего сервера, камер или удалённого доступа."),
 ]
 
 # (number, name, adult, package codes): the channel lists of the TV packages (a sample of each).
@@ -297,7 +295,7 @@ CUSTOMERS: tuple[CustomerSpec, ...] = (
             AccountSpec(
                 key="+79161234567", kind="mobile", tariff="smart-unlimited", opening=52000, since_days=2900,
                 profile=ADULT,
-                subscriptions=(Sub("call-forwarding", 700), Sub("number-management", 420),
+                subscriptions=(Sub("number-management", 420),
                                Sub("family-locator", 300), Sub("roaming-abroad", 150, ended_days=139),
                                Sub("music-stream", 95), Sub("spam-filter", 40)),
                 payments=(AutoPay(threshold=10000, amount=150000, description="Auto payment, card *4417"),),
@@ -776,11 +774,11 @@ def _seed_conflicts(services: dict[str, Service]) -> None:
 
 
 REWARDS = (
-    dict(code="min-100", name="100 minutes to any number", kind="minutes", quantity=100, cost=300),
+    dict(code="min-100", name="100 минут на любые номера", kind="minutes", quantity=100, cost=300),
     dict(code="sms-50", name="50 SMS", kind="sms", quantity=50, cost=100),
-    dict(code="gb-1", name="1 GB of internet", kind="data_mb", quantity=1024, cost=250),
-    dict(code="gb-5", name="5 GB of internet", kind="data_mb", quantity=5120, cost=1000),
-    dict(code="rub-100", name="100 roubles off your charges", kind="discount", quantity=10000, cost=1200),
+    dict(code="gb-1", name="1 ГБ интернета", kind="data_mb", quantity=1024, cost=250),
+    dict(code="gb-5", name="5 ГБ интернета", kind="data_mb", quantity=5120, cost=1000),
+    dict(code="rub-100", name="Скидка 100 ₽ на списания", kind="discount", quantity=10000, cost=1200),
 )
 
 
@@ -817,19 +815,19 @@ def _seed_vouchers(session: Session, key: str, now: datetime, added: Counter) ->
 
 # Ringback melodies (public-domain tunes for the preview): code → (title, artist, kopecks a day, tune).
 MELODIES = {
-    "melody-kalinka": ("Kalinka", "Russian folk song", 50,
+    "melody-kalinka": ("Калинка", "русская народная песня", 50,
                        "E5:1 D5:1 C5:1 B4:1 A4:2 E4:2 E5:1 D5:1 C5:1 B4:1 A4:2 E4:2 A4:1 B4:1 C5:1 D5:1 E5:4"),
-    "melody-ode-to-joy": ("Ode to Joy", "L. van Beethoven", 80,
+    "melody-ode-to-joy": ("Ода к радости", "Л. ван Бетховен", 80,
                           "E5:2 E5:2 F5:2 G5:2 G5:2 F5:2 E5:2 D5:2 C5:2 C5:2 D5:2 E5:2 E5:3 D5:1 D5:4"),
-    "melody-fur-elise": ("Für Elise", "L. van Beethoven", 80,
+    "melody-fur-elise": ("К Элизе", "Л. ван Бетховен", 80,
                          "E5:1 D#5:1 E5:1 D#5:1 E5:1 B4:1 D5:1 C5:1 A4:3 R:1 C4:1 E4:1 A4:1 B4:3 R:1 E4:1 G#4:1 "
                          "B4:1 C5:3"),
-    "melody-nachtmusik": ("Eine kleine Nachtmusik", "W. A. Mozart", 100,
+    "melody-nachtmusik": ("Маленькая ночная серенада", "В. А. Моцарт", 100,
                           "G5:2 R:1 D5:1 G5:2 R:1 D5:1 G5:1 D5:1 G5:1 B5:1 D6:4 C6:2 R:1 A5:1 C6:2 R:1 A5:1 "
                           "C6:1 A5:1 F#5:1 A5:1 D5:4"),
-    "melody-jingle-bells": ("Jingle Bells", "J. Pierpont", 60,
+    "melody-jingle-bells": ("Jingle Bells", "Дж. Пьерпонт", 60,
                             "E5:2 E5:2 E5:4 E5:2 E5:2 E5:4 E5:2 G5:2 C5:3 D5:1 E5:8"),
-    "melody-swan-lake": ("Swan Lake", "P. I. Tchaikovsky", 120,
+    "melody-swan-lake": ("Лебединое озеро", "П. И. Чайковский", 120,
                          "B4:6 C#5:2 D5:2 E5:2 F#5:6 D5:2 F#5:6 D5:2 F#5:6 B4:2 D5:2 B4:2 G4:2 D5:2 B4:8"),
 }
 
@@ -840,7 +838,7 @@ def _seed_melodies(session: Session, added: Counter) -> None:
         if code in have:
             continue
         service = Service(code=code, name=title, category="ringback", kind="mobile", daily_fee=daily_fee,
-                          description=f"{title} ({artist}) instead of the ringing tone.")
+                          description=f"«{title}» ({artist}) вместо гудка.")
         session.add(service)
         session.flush()
         session.add(Melody(service_id=service.id, artist=artist, tune=tune))
