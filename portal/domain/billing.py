@@ -9,6 +9,7 @@ from the current period's first day (portal.domain.home.billing_period, the same
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -106,7 +107,7 @@ def run_billing(session: Session, *, day: date, now: datetime, autopay: AutopayS
     return report
 
 
-def _charge(session: Session, account: Account, *, amount: int, kind: str, key: str, description: str,
+def _charge(session: Session, account: Account, *, amount: int, kind: str, key: str, description,
             now: datetime, report: RunReport) -> None:
     if not amount or session.scalar(select(LedgerEntry.id).where(LedgerEntry.idempotency_key == key)):
         return
@@ -122,13 +123,15 @@ def _start_period(session: Session, account: Account, day: date, now: datetime, 
     if pause is not None:
         report.paused += 1
         _charge(session, account, amount=pause.monthly_fee, kind="tariff_fee", key=key,
-                description=f"Monthly fee while paused until {pause.last_day}", now=now, report=report)
+                now=now, report=report,
+                description=_l("Monthly fee while paused until %(date)s", date=f"{pause.last_day:%d.%m.%Y}"))
     elif tariff is not None:
         _charge(session, account, amount=tariff.monthly_fee, kind="tariff_fee", key=key,
-                description=f"Monthly fee, tariff {tariff.name}", now=now, report=report)
+                description=_l("Monthly fee, tariff %(name)s", name=tariff.name), now=now, report=report)
     for subscription in active_subscriptions(session, account.id) if pause is None else ():
         _charge(session, account, amount=subscription.service.monthly_fee, kind="service_fee",
-                key=f"bill:{day}:sub:{subscription.id}", description=f"Monthly fee: {subscription.service.name}",
+                key=f"bill:{day}:sub:{subscription.id}", description=_l("Monthly fee: %(name)s",
+                                                                       name=subscription.service.name),
                 now=now, report=report)
     start = datetime.combine(day, datetime.min.time())
     exists = session.scalar(select(Allowance.id).where(Allowance.account_id == account.id,
@@ -150,8 +153,8 @@ def _charge_daily_fees(session: Session, account: Account, day: date, now: datet
     for subscription in active_subscriptions(session, account.id):
         if subscription.service.daily_fee and subscription.since < start:
             _charge(session, account, amount=subscription.service.daily_fee, kind="service_fee",
-                    key=f"bill:{day}:day:{subscription.id}", description=f"Daily fee: {subscription.service.name}",
-                    now=now, report=report)
+                    key=f"bill:{day}:day:{subscription.id}", now=now, report=report,
+                    description=_l("Daily fee: %(name)s", name=subscription.service.name))
 
 
 def _expire_promises(session: Session, account: Account, day: date, now: datetime, report: RunReport) -> None:

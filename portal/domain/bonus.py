@@ -28,10 +28,10 @@ def _locked_bonus_account(session: Session, account_id: int) -> BonusAccount:
     return bonus
 
 
-def _post(session: Session, bonus: BonusAccount, *, points: int, kind: str, key: str | None, description: str,
+def _post(session: Session, bonus: BonusAccount, *, points: int, kind: str, key: str | None, description,
           now: datetime) -> BonusEntry:
     entry = BonusEntry(account_id=bonus.account_id, points=points, kind=kind, idempotency_key=key,
-                       description=description[:200], created_at=now)
+                       description=ledger.in_operator_language(description)[:200], created_at=now)
     session.add(entry)
     bonus.points += points
     return entry
@@ -49,7 +49,7 @@ def award_for_period(session: Session, account: Account, *, start: datetime, end
     points = charged // kopecks_per_point
     if points > 0:
         _post(session, _locked_bonus_account(session, account.id), points=points, kind="earned", key=key,
-              description=f"For {start:%m.%Y}", now=now)
+              description=_l("For %(month)s", month=f"{start:%m.%Y}"), now=now)
     return points
 
 
@@ -118,9 +118,9 @@ def transfer_points(session: Session, *, from_account_id: int, to_msisdn: str, p
                            field="points")
     number = session.scalar(select(Line.msisdn).where(Line.account_id == sender.id)) or ""
     _post(session, pair[sender.id], points=-points, kind="transfer_out", key=f"points:{idempotency_key}:out",
-          description=f"To {to_msisdn}", now=now)
+          description=_l("To %(number)s", number=to_msisdn), now=now)
     _post(session, pair[recipient.id], points=points, kind="transfer_in", key=f"points:{idempotency_key}:in",
-          description=f"From {number}", now=now)
+          description=_l("From %(number)s", number=number), now=now)
     record(session, actor, "points_sent", account_id=sender.id, detail=f"{points} to account {recipient.id}")
     idempotency.commit_once(session)
 

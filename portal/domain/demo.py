@@ -22,9 +22,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
+from portal.domain import ledger
 from portal.domain.passwords import hash_secret
 from portal.models import (
     Account,
@@ -298,22 +300,22 @@ CUSTOMERS: tuple[CustomerSpec, ...] = (
                 subscriptions=(Sub("number-management", 420),
                                Sub("family-locator", 300), Sub("roaming-abroad", 150, ended_days=139),
                                Sub("music-stream", 95), Sub("spam-filter", 40)),
-                payments=(AutoPay(threshold=10000, amount=150000, description="Auto payment, card *4417"),),
-                extras=(("loyalty", 100, "bonus", 10000, "Loyalty bonus: 7 years with us"),),
+                payments=(AutoPay(threshold=10000, amount=150000, description="Автоплатёж, карта *4417"),),
+                extras=(("loyalty", 100, "bonus", 10000, "Бонус за верность: 7 лет с нами"),),
             ),
             AccountSpec(
                 key="+79161234568", kind="mobile", tariff="kids", opening=8000, since_days=1500, profile=CHILD,
                 subscriptions=(Sub("parental-control", 1400), Sub("unlimited-messengers", 70),
                                Sub("number-management", 400)),
-                payments=(MonthlyPay(day=2, amounts=(200, 400), description="Card payment *4417"),),
+                payments=(MonthlyPay(day=2, amounts=(200, 400), description="Оплата картой *4417"),),
             ),
             AccountSpec(
                 key=HOME_CONTRACT_NO, kind="home", tariff="home-500-tv", opening=60000, since_days=1900,
                 address="Москва, ул. Профсоюзная, д. 65, корп. 2, кв. 118", connection_type="gpon",
                 contact_phone="+79161234567",
                 subscriptions=(Sub("tv-basic", 1900), Sub("home-antivirus", 600), Sub("tv-cinema", 120)),
-                payments=(MonthlyPay(day=25, amounts=(1500, 1500), description="Card payment *4417"),),
-                extras=(("outage", 58, "adjustment", 6600, "Compensation for 2 days without internet"),),
+                payments=(MonthlyPay(day=25, amounts=(1500, 1500), description="Оплата картой *4417"),),
+                extras=(("outage", 58, "adjustment", 6600, "Компенсация за 2 дня без интернета"),),
             ),
         ),
     ),
@@ -324,8 +326,8 @@ CUSTOMERS: tuple[CustomerSpec, ...] = (
                 key="+79031112233", kind="mobile", tariff="smart", opening=30000, since_days=1200, profile=BUSY,
                 subscriptions=(Sub("who-called", 1100), Sub("online-cinema", 200),
                                Sub("roaming-abroad", 75, ended_days=67)),
-                payments=(MonthlyPay(day=10, amounts=(800, 1500), description="Card payment *9021"),),
-                extras=(("referral", 130, "bonus", 5000, "Bonus for inviting a friend"),),
+                payments=(MonthlyPay(day=10, amounts=(800, 1500), description="Оплата картой *9021"),),
+                extras=(("referral", 130, "bonus", 5000, "Бонус за приглашённого друга"),),
             ),
         ),
     ),
@@ -336,9 +338,9 @@ CUSTOMERS: tuple[CustomerSpec, ...] = (
                 key="+79262223344", kind="mobile", tariff="senior", opening=12000, since_days=3600,
                 status="blocked_by_owner", blocked_days=9, profile=SENIOR,
                 subscriptions=(Sub("who-called", 1000), Sub("sms-horoscope", 160, ended_days=101)),
-                payments=(MonthlyPay(day=15, amounts=(300, 500), description="Payment at a shop terminal",
+                payments=(MonthlyPay(day=15, amounts=(300, 500), description="Оплата через терминал в салоне связи",
                                      skip_every=3),
-                          PayUpTo(days_ago=12, target=15000, description="Payment at a shop terminal")),
+                          PayUpTo(days_ago=12, target=15000, description="Оплата через терминал в салоне связи")),
             ),
         ),
     ),
@@ -669,17 +671,17 @@ def _ledger_plan(spec: AccountSpec, tariff: Tariff, services: dict[str, Service]
     key = f"{KEY_PREFIX}{spec.key}:"
     months = _months(start, now)
     charges = [(start, key + "opening", "adjustment", spec.opening,
-                f"Balance on {start:%d.%m.%Y}, brought forward")]
+                _l("Balance on %(date)s, brought forward", date=f"{start:%d.%m.%Y}"))]
     for month in months:
         charges.append((month + timedelta(minutes=5), key + f"tariff:{month:%Y%m}", "tariff_fee",
-                        -tariff.monthly_fee, f"Monthly fee, tariff {tariff.name}"))
+                        -tariff.monthly_fee, _l("Monthly fee, tariff %(name)s", name=tariff.name)))
     for sub in spec.subscriptions:
         service = services[sub.service]
         since = _at(now, sub.since_days, 12, 15)
         until = _at(now, sub.ended_days, 18, 40) if sub.ended_days is not None else None
         if service.connection_fee and since >= start:
             charges.append((since, key + f"svc:{service.code}:connect", "service_fee", -service.connection_fee,
-                            f"Connection: {service.name}"))
+                            _l("Connection: %(name)s", name=service.name)))
         if not service.monthly_fee:
             continue
         for month in months:
@@ -687,12 +689,12 @@ def _ledger_plan(spec: AccountSpec, tariff: Tariff, services: dict[str, Service]
             if moment < start or moment >= _next_month(month) or (until and moment >= until):
                 continue
             charges.append((moment + timedelta(minutes=1), key + f"svc:{service.code}:{month:%Y%m}", "service_fee",
-                            -service.monthly_fee, f"Monthly fee: {service.name}"))
+                            -service.monthly_fee, _l("Monthly fee: %(name)s", name=service.name)))
     for month, use in usage.items():
         if use.cost:
             moment = min(_next_month(month) - timedelta(minutes=1), now - timedelta(minutes=1))
             charges.append((moment, key + f"usage:{month:%Y%m}", "usage", -use.cost,
-                            f"Calls and messages outside the package, {month:%m.%Y}"))
+                            _l("Calls and messages outside the package, %(month)s", month=f"{month:%m.%Y}")))
     for name, days_ago, kind, amount, description in spec.extras:
         charges.append((_at(now, days_ago, 14, 20), key + name, kind, amount, description))
     for pay in spec.payments:
@@ -740,7 +742,7 @@ def _store_ledger(session: Session, account: Account, plan: list[tuple], added: 
     for created_at, key, kind, amount, description in plan:
         if key not in have:
             session.add(LedgerEntry(account_id=account.id, amount=amount, kind=kind, idempotency_key=key,
-                                    description=description, created_at=created_at))
+                                    description=ledger.in_operator_language(description), created_at=created_at))
             added["ledger entries"] += 1
 
 

@@ -2,6 +2,8 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import current_app
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -10,13 +12,27 @@ from portal.domain import alerts
 from portal.models import Account, LedgerEntry
 
 
-def post(session: Session, account: Account, *, amount: int, kind: str, key: str | None, description: str,
+def in_operator_language(text) -> str:
+    """A statement line in the operator's language (the default locale), whoever is signed in.
+
+    Entries are written once and read by the customer, staff and exports alike, like a bank
+    statement; ``text`` is a lazy string (``_l("...", name=...)``) or plain text (a staff reason).
+    """
+    if isinstance(text, str):
+        return text
+    # App state, not request state: the billing run and the Celery jobs write entries too.
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        return str(text)
+
+
+def post(session: Session, account: Account, *, amount: int, kind: str, key: str | None, description,
          now: datetime, related_entry_id: int | None = None) -> LedgerEntry:
     """Add an entry and move the cached balance with it. The caller holds the account's row lock."""
     if not isinstance(amount, int) or isinstance(amount, bool):
         raise TypeError("ledger amounts are integer kopecks")
     entry = LedgerEntry(account_id=account.id, amount=amount, kind=kind, idempotency_key=key,
-                        description=description[:200], created_at=now, related_entry_id=related_entry_id)
+                        description=in_operator_language(description)[:200], created_at=now,
+                        related_entry_id=related_entry_id)
     session.add(entry)
     before = account.balance
     account.balance += amount

@@ -116,7 +116,7 @@ def apply_charge(session: Session, *, payment_id: int, charge: Charge, actor: Ac
     payment.gateway_ref = charge.reference
     if charge.status == "succeeded":
         ledger.post(session, account, amount=payment.amount, kind="card_topup", key=f"card:{payment.id}",
-                    description=f"Card *{payment.card_last4}", now=now)
+                    description=_l("Card *%(last4)s", last4=payment.card_last4), now=now)
         repay_from_credit(session, account, credited=payment.amount, key=f"card:{payment.id}", now=now)
         payment.status, payment.decided_at = "confirmed", now
         if charge.card_token and payment.save_card and payment.login_id:

@@ -85,10 +85,10 @@ def take_promised_payment(session: Session, *, account_id: int, amount: int, ide
                               due_at=now + timedelta(days=terms.days))
     session.add(promise)
     ledger.post(session, account, amount=amount, kind="promised_credit", key=f"promised:{idempotency_key}",
-                description="Promised payment", now=now)
+                description=_l("Promised payment"), now=now)
     if rules.fee:
         ledger.post(session, account, amount=-rules.fee, kind="service_fee", key=f"promised:{idempotency_key}:fee",
-                    description="Promised payment fee", now=now)
+                    description=_l("Promised payment fee"), now=now)
     record(session, actor, "promised_payment_taken", obj=promise, account_id=account.id, detail=str(amount))
     idempotency.commit_once(session)
     return promise
@@ -101,7 +101,7 @@ def repay_from_credit(session: Session, account: Account, *, credited: int, key:
         return 0
     part = min(credited, promise.outstanding)
     ledger.post(session, account, amount=-part, kind="promised_repay", key=f"{key}:repay",
-                description="Promised payment repaid", now=now)
+                description=_l("Promised payment repaid"), now=now)
     promise.repaid += part
     if promise.outstanding == 0:
         was_overdue = promise.status == "overdue"

@@ -144,9 +144,10 @@ def subscribe(session: Session, account: Account, service: Service, *, key: str,
     if refusal:
         raise ServiceRefused(refusal)
     home_extras.check_setup(session, service, setup)
-    charges = (("connect", service.connection_fee, f"Connection: {service.name}"),
-               ("month", round(service.monthly_fee * _fraction_left(now)), f"{service.name}, rest of the month"),
-               ("day", service.daily_fee, f"{service.name}, today"))
+    charges = (("connect", service.connection_fee, _l("Connection: %(name)s", name=service.name)),
+               ("month", round(service.monthly_fee * _fraction_left(now)),
+                _l("%(name)s, rest of the month", name=service.name)),
+               ("day", service.daily_fee, _l("%(name)s, today", name=service.name)))
     for suffix, amount, description in charges:
         if amount:
             ledger.post(session, account, amount=-amount, kind="service_fee", key=f"svc:{key}:{suffix}",
@@ -193,7 +194,7 @@ def unsubscribe(session: Session, account: Account, subscription: Subscription, 
     refund = round(service.monthly_fee * _fraction_left(now)) if service.refund_unused else 0
     if refund:
         ledger.post(session, account, amount=refund, kind="adjustment", key=f"svc:{key}:refund",
-                    description=f"Unused part of {service.name}", now=now)
+                    description=_l("Unused part of %(name)s", name=service.name), now=now)
     if service.code in SWITCH_SERVICES:
         provisioning.queue_command(session, account, subject=f"service:{service.code}", operation="service.off",
                                    params={"service": service.code})

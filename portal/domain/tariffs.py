@@ -166,7 +166,7 @@ def change_tariff(session: Session, *, account_id: int, tariff_id: int, idempote
         return change
     if quote.fee:
         ledger.post(session, account, amount=-quote.fee, kind="tariff_fee", key=f"tariff:{idempotency_key}",
-                    description=f"Switch to {tariff.name}", now=now)
+                    description=_l("Tariff changed to %(name)s", name=tariff.name), now=now)
     _replace_package(session, account, quote, now)
     account.tariff_id = tariff.id
     alerts.notify(session, account=account, event="change", now=now, name=tariff.name,
@@ -210,7 +210,8 @@ def apply_scheduled_changes(session: Session, account: Account, *, day: date, no
         old, tariff = account.tariff, change.tariff
         if tariff.switch_fee:
             ledger.post(session, account, amount=-tariff.switch_fee, kind="tariff_fee",
-                        key=f"tariff:scheduled:{change.id}", description=f"Switch to {tariff.name}", now=now)
+                        key=f"tariff:scheduled:{change.id}", now=now,
+                        description=_l("Tariff changed to %(name)s", name=tariff.name))
         account.tariff = tariff
         change.status, change.applied_at = "applied", now
         record(session, SYSTEM, "tariff_changed", obj=account, account_id=account.id,

@@ -138,14 +138,16 @@ def _move(session: Session, transfer: Transfer, sender: Account, recipient: Acco
           now: datetime) -> None:
     number = recipient.line.msisdn if recipient.line else ""
     out = ledger.post(session, sender, amount=-transfer.amount, kind="transfer_out",
-                      key=f"transfer:{transfer.token}:out", description=f"To {format_msisdn(number)}", now=now)
+                      key=f"transfer:{transfer.token}:out", now=now,
+                      description=_l("To %(number)s", number=format_msisdn(number)))
     session.flush()
     ledger.post(session, recipient, amount=transfer.amount, kind="transfer_in", key=f"transfer:{transfer.token}:in",
-                description=f"From {format_msisdn(sender.line.msisdn)}", now=now, related_entry_id=out.id)
+                description=_l("From %(number)s", number=format_msisdn(sender.line.msisdn)), now=now,
+                related_entry_id=out.id)
     repay_from_credit(session, recipient, credited=transfer.amount, key=f"transfer:{transfer.token}:in", now=now)
     if transfer.fee:
         ledger.post(session, sender, amount=-transfer.fee, kind="service_fee", key=f"transfer:{transfer.token}:fee",
-                    description="Transfer fee", now=now)
+                    description=_l("Transfer fee"), now=now)
     transfer.status, transfer.done_at = "done", now
     record(session, actor, "transfer_sent", obj=transfer, account_id=sender.id,
            detail=f"{transfer.amount} to account {recipient.id}")

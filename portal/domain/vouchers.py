@@ -84,7 +84,7 @@ def redeem_voucher(session: Session, *, account_id: int, code: str, pin: str, ke
         raise WrongVoucher(_l("Wrong card number or PIN, or the card has been used."))
     voucher.used_by_account_id, voucher.used_at = account.id, now
     ledger.post(session, account, amount=voucher.amount, kind="voucher", key=f"voucher:{voucher.id}",
-                description="Prepaid card", now=now)
+                description=_l("Prepaid card"), now=now)
     repay_from_credit(session, account, credited=voucher.amount, key=f"voucher:{voucher.id}", now=now)
     record(session, actor, "voucher_redeemed", obj=voucher, account_id=account.id, detail=str(voucher.amount))
     session.commit()

@@ -170,7 +170,8 @@ def send_web_sms(session: Session, *, account_id: int, to: str, text: str, idemp
         allowance.sms_left -= charge.from_allowance
     if charge.cost:
         ledger.post(session, account, amount=-charge.cost, kind="usage", key=f"websms:{idempotency_key}",
-                    description=f"SMS to {format_msisdn(to)}, {parts} part(s)", now=now)
+                    description=_l("SMS to %(number)s, %(parts)d part(s)", number=format_msisdn(to), parts=parts),
+                    now=now)
     session.add(UsageRecord(account_id=account.id, started_at=now, kind="sms", counterpart=to, quantity=parts,
                             cost=charge.cost))
     message = queue_sms(session, to=to, text=text, purpose="web", sender=account.line.msisdn)

@@ -52,3 +52,18 @@ def test_the_catalog_puts_categories_in_the_house_order(db_session):
     db_session.commit()
     assert list(services.service_catalog(db_session, account, now=MID_MONTH)) == \
         ["calls", "internet", "security", "zzz-new"]
+
+
+@pytest.mark.parametrize("config_overrides", [{"BABEL_DEFAULT_LOCALE": "ru"}])
+def test_charges_are_described_in_the_operators_language_like_a_statement(db_session):
+    from sqlalchemy import select
+
+    from portal.models import LedgerEntry
+
+    account = factories.make_line(db_session, balance=100_000)
+    service = factories.make_service(db_session, name="Гороскоп", connection_fee=1000, monthly_fee=0)
+    db_session.commit()
+    services.connect_service(db_session, account_id=account.id, service_id=service.id,
+                             idempotency_key="k" * 24, actor=Actor(), now=datetime(2026, 11, 10, 12))
+    assert db_session.scalars(select(LedgerEntry.description).where(LedgerEntry.kind == "service_fee")).all() == \
+        ["Подключение: Гороскоп"]
