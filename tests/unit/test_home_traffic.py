@@ -2,6 +2,7 @@
 and the staff operations on home contracts (opening one with its login, changing its status)."""
 import csv
 import io
+import sys
 from datetime import date, datetime
 
 import pytest
@@ -112,6 +113,14 @@ def test_the_call_details_export_is_unchanged_by_the_extra_columns(db_session, c
 # ---- staff: opening a contract and its status ----------------------------------------------------------------
 
 
+@pytest.fixture(autouse=True)
+def staff_actor(db_session, monkeypatch):
+    """A real staff member behind STAFF: PostgreSQL checks the audit event's foreign key."""
+    member = factories.make_staff(db_session, role="admin")
+    monkeypatch.setattr(sys.modules[__name__], "STAFF", Actor(staff_id=member.id, ip="10.0.0.1"))
+    return member
+
+
 @pytest.fixture
 def customer(db_session):
     customer = factories.make_customer(db_session, region="Moscow")
@@ -148,7 +157,8 @@ def test_opening_a_contract_makes_the_account_the_contract_and_a_login_to_change
     assert len(opened.password) == home_contracts.INITIAL_PASSWORD_LENGTH
     assert db_session.scalar(select(LoginAccount).where(LoginAccount.login_id == login.id)).account_id == account.id
     events = db_session.scalars(select(AuditEvent)).all()
-    assert [(e.action, e.staff_id, e.account_id) for e in events] == [("home_contract_opened", 1, account.id)]
+    assert [(e.action, e.staff_id, e.account_id) for e in events] == \
+        [("home_contract_opened", STAFF.staff_id, account.id)]
     assert opened.password not in events[0].detail
 
 
@@ -214,7 +224,8 @@ def test_every_status_change_is_audited_with_its_reason(db_session, contract_of,
     db_session.expire_all()
     assert db_session.get(Account, contract_of.id).status == status
     event = db_session.scalar(select(AuditEvent))
-    assert (event.action, event.account_id, event.staff_id, event.created_at) == (action, contract_of.id, 1, NOW)
+    assert (event.action, event.account_id, event.staff_id, event.created_at) == \
+        (action, contract_of.id, STAFF.staff_id, NOW)
     assert event.detail.endswith(f"→ {status}: Ticket 42")
 
 
