@@ -51,7 +51,7 @@ from portal.web import (
 @bp.get("/")
 @customer_required
 def index():
-    return render("settings/index.html")
+    return render("settings/index.html", account=account_in_focus())
 
 
 @bp.route("/password", methods=["GET", "POST"])

@@ -144,3 +144,15 @@ def test_a_home_contract_in_focus_has_no_forwarding(signed_in, db_session):
     assert signed_in.get("/settings/forwarding").status_code == 404
     assert signed_in.post_form("/settings/forwarding/busy", {"busy-enabled": "y"}).status_code == 404
     assert count(db_session, ForwardingRule) == 0
+
+
+def test_the_settings_menu_offers_a_numbers_settings_only_for_a_mobile_number(signed_in, db_session):
+    page = signed_in.get("/settings/").text
+    assert 'href="/settings/forwarding"' in page and "+7 916 123-45-67" in page
+    login = factories.ensure_login(db_session, PHONE)
+    home = factories.make_home_contract(db_session, customer=login.primary_account.customer)
+    db_session.add(LoginAccount(login_id=login.id, account_id=home.id))
+    db_session.commit()
+    signed_in.post_form("/numbers/focus", {"account": str(home.id)})
+    page = signed_in.get("/settings/").text
+    assert 'href="/settings/forwarding"' not in page and "HC-100200" in page and 'href="/settings/password"' in page
