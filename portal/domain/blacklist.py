@@ -15,19 +15,14 @@ from portal.domain import idempotency, provisioning, services
 from portal.domain.audit import Actor, record
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.phones import mask_msisdn
-from portal.models import BlacklistEntry, Service, SwitchCommand
+from portal.domain.services import FeeNotAccepted
+from portal.models import BlacklistEntry, SwitchCommand
 
 SERVICE_CODE = "blacklist"
 
 
 class BlacklistRefused(DomainError):
     field = "number"
-
-
-class FeeNotAccepted(DomainError):
-    """The first number connects the paid service: the customer ticks that they agree to the fee."""
-
-    field = "connect"
 
 
 def subject(msisdn: str) -> str:
@@ -44,20 +39,14 @@ def states_of(session: Session, account_id: int, entries: list[BlacklistEntry]) 
     return provisioning.latest(session, account_id, [subject(e.msisdn) for e in entries] + [f"service:{SERVICE_CODE}"])
 
 
-def offered_service(session: Session) -> Service | None:
-    return session.scalar(select(Service).where(Service.code == SERVICE_CODE, Service.archived.is_(False)))
-
-
 def add_number(session: Session, *, account_id: int, msisdn: str, accept_fee: bool, limit: int,
                idempotency_key: str, actor: Actor, now: datetime) -> bool:
     """Put a number on the list (connecting the service first if needed); False for a repeated submission."""
-    account = idempotency.lock_account_for(session, account_id=account_id, idempotency_key=idempotency_key,
-                                           action="blacklist_add")
+    account = idempotency.lock_line_for(session, account_id=account_id, idempotency_key=idempotency_key,
+                                        action="blacklist_add")
     if account is None:
         return False
     try:
-        if account.line is None:
-            raise NotFound("line")
         if msisdn == account.line.msisdn:
             raise BlacklistRefused(_l("This is the number itself."))
         entries = session.scalar(select(func.count()).select_from(BlacklistEntry)
@@ -68,11 +57,12 @@ def add_number(session: Session, *, account_id: int, msisdn: str, accept_fee: bo
         if entries >= limit:
             raise BlacklistRefused(_l("The list holds at most %(limit)d numbers. Remove some first.", limit=limit))
         if services.active_subscription(session, account.id, SERVICE_CODE) is None:
-            service = offered_service(session)
+            service = services.service_by_code(session, SERVICE_CODE)
             if service is None:
                 raise BlacklistRefused(_l("The blacklist is not offered at the moment."), field=None)
             if not accept_fee:
-                raise FeeNotAccepted(_l("The blacklist is a paid service: tick the box to connect it."))
+                raise FeeNotAccepted(_l("The blacklist is a paid service: tick the box to connect it."),
+                                     field="connect")
             services.subscribe(session, account, service, key=idempotency_key, actor=actor, now=now)
     except DomainError:
         session.rollback()

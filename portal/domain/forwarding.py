@@ -113,13 +113,10 @@ def set_forwarding(session: Session, *, account_id: int, login_id: int, conditio
         seconds = None
     if enabled and not target:
         raise ForwardingRefused(_l("Enter the number to forward calls to."))
-    account = idempotency.lock_account_for(session, account_id=account_id, idempotency_key=idempotency_key,
-                                           action="forwarding")
+    account = idempotency.lock_line_for(session, account_id=account_id, idempotency_key=idempotency_key,
+                                        action="forwarding")
     if account is None:
         return False
-    if account.line is None:
-        session.rollback()
-        raise NotFound("line")
     if account.status == AccountStatus.terminated.value:
         session.rollback()
         raise ForwardingRefused(_l("The contract for this number is terminated."), field=None)

@@ -52,3 +52,12 @@ def lock_account_for(session: Session, *, account_id: int, idempotency_key: str,
         session.rollback()
         return None
     return account
+
+
+def lock_line_for(session: Session, *, account_id: int, idempotency_key: str, action: str):
+    """``lock_account_for`` for a change that only a mobile line has (its switch settings): NotFound otherwise."""
+    account = lock_account_for(session, account_id=account_id, idempotency_key=idempotency_key, action=action)
+    if account is not None and account.line is None:
+        session.rollback()
+        raise NotFound("line")
+    return account

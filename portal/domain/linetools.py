@@ -10,7 +10,7 @@ from portal.domain.audit import Actor, record
 from portal.domain.auth import TryLater
 from portal.domain.errors import DomainError
 from portal.domain.sms import daily_quota_retry_after, queue_sms
-from portal.models import Account, Service, Subscription, UsageRecord
+from portal.models import Account, Service, UsageRecord
 
 MISSED_CALLS_SERVICE = "who-called"  # the catalog code of the missed-call notice
 SETTINGS_PURPOSE = "internet_settings"
@@ -22,11 +22,6 @@ class NotAMobileLine(DomainError):
 
 def missed_call_service(session: Session) -> Service | None:
     return session.scalar(select(Service).where(Service.code == MISSED_CALLS_SERVICE))
-
-
-def missed_call_subscription(session: Session, account_id: int) -> Subscription | None:
-    return session.scalar(select(Subscription).join(Service).where(
-        Subscription.account_id == account_id, Subscription.status == "active", Service.code == MISSED_CALLS_SERVICE))
 
 
 def missed_calls(session: Session, account_id: int, *, since: datetime, before_id: int | None = None,

@@ -17,6 +17,7 @@ from portal.domain import idempotency, provisioning, services
 from portal.domain.audit import Actor, record
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.phones import mask_msisdn
+from portal.domain.services import FeeNotAccepted
 from portal.models import Melody, RingbackChoice, Service, SwitchCommand
 
 BASE_CODE = "ringback-tone"
@@ -27,12 +28,6 @@ MAX_PERSONAL = 50
 
 class RingbackRefused(DomainError):
     field = "caller"
-
-
-class FeeNotAccepted(DomainError):
-    """A new daily fee starts: the customer ticks that they agree to it."""
-
-    field = "accept"
 
 
 def subject(caller: str) -> str:
@@ -65,14 +60,10 @@ def states_of(session: Session, account_id: int, choices: list[RingbackChoice]) 
     return provisioning.latest(session, account_id, [subject(c.caller) for c in choices] + [f"service:{BASE_CODE}"])
 
 
-def base_service(session: Session) -> Service | None:
-    return session.scalar(select(Service).where(Service.code == BASE_CODE, Service.archived.is_(False)))
-
-
 def new_fees(session: Session, account_id: int, chosen: Melody) -> list[Service]:
     """The services whose daily fee would start with this choice (the base and the melody, if not connected)."""
     connected = {s.service.code for s in services.active_subscriptions(session, account_id)}
-    base = base_service(session)
+    base = services.service_by_code(session, BASE_CODE)
     return [s for s in (base, chosen.service) if s is not None and s.code not in connected]
 
 
@@ -80,13 +71,11 @@ def set_melody(session: Session, *, account_id: int, melody_id: int, caller: str
                idempotency_key: str, actor: Actor, now: datetime) -> bool:
     """Set a melody for every caller (``caller`` None) or one number; False for a repeated submission."""
     caller = caller or EVERYONE
-    account = idempotency.lock_account_for(session, account_id=account_id, idempotency_key=idempotency_key,
-                                           action="ringback_set")
+    account = idempotency.lock_line_for(session, account_id=account_id, idempotency_key=idempotency_key,
+                                        action="ringback_set")
     if account is None:
         return False
     try:
-        if account.line is None:
-            raise NotFound("line")
         chosen = melody(session, melody_id)
         if caller == account.line.msisdn:
             raise RingbackRefused(_l("This is the number itself."))
@@ -98,7 +87,7 @@ def set_melody(session: Session, *, account_id: int, melody_id: int, caller: str
             raise RingbackRefused(_l("At most %(n)d numbers can have a melody of their own.", n=MAX_PERSONAL))
         starting = new_fees(session, account.id, chosen)
         if starting and not accept_fee:
-            raise FeeNotAccepted(_l("Tick the box to agree to the daily fee."))
+            raise FeeNotAccepted(_l("Tick the box to agree to the daily fee."), field="accept")
         for service in starting:
             services.subscribe(session, account, service, key=f"{idempotency_key}:{service.code}", actor=actor,
                                now=now)

@@ -31,6 +31,10 @@ CATEGORY_LABELS = {
 SWITCH_SERVICES = frozenset({"blacklist", "ringback-tone"})
 
 
+class FeeNotAccepted(DomainError):
+    """A paid service would start with this change: the customer ticks (``field``) that they agree to its fee."""
+
+
 class ServiceRefused(DomainError):
     """The service cannot be connected or disconnected; the message says why."""
 
@@ -205,4 +209,10 @@ def unsubscribe(session: Session, account: Account, subscription: Subscription, 
 
 def active_subscription(session: Session, account_id: int, code: str) -> Subscription | None:
     """The account's active subscription to the service with this code, if any."""
-    return next((s for s in active_subscriptions(session, account_id) if s.service.code == code), None)
+    return session.scalar(select(Subscription).join(Service).where(
+        Subscription.account_id == account_id, Subscription.status == "active", Service.code == code))
+
+
+def service_by_code(session: Session, code: str) -> Service | None:
+    """A service the operator offers now, by its catalog code (features built on one: blacklist, melodies)."""
+    return session.scalar(select(Service).where(Service.code == code, Service.archived.is_(False)))

@@ -56,13 +56,10 @@ def save_settings(session: Session, *, account_id: int, enabled: bool, condition
         raise VoicemailRefused(_l("Choose from the list."))
     if enabled and not chosen:
         raise VoicemailRefused(_l("Choose when calls go to voicemail."))
-    account = idempotency.lock_account_for(session, account_id=account_id, idempotency_key=idempotency_key,
-                                           action="voicemail")
+    account = idempotency.lock_line_for(session, account_id=account_id, idempotency_key=idempotency_key,
+                                        action="voicemail")
     if account is None:
         return False
-    if account.line is None:
-        session.rollback()
-        raise NotFound("line")
     box = session.get(VoicemailBox, account.id)
     if box is None:
         box = VoicemailBox(account_id=account.id)

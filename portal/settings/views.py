@@ -19,6 +19,7 @@ from portal.domain import (
 from portal.domain.accounts import accounts_of_login
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.phones import format_msisdn
+from portal.domain.tunes import render_wav
 from portal.extensions import db, limiter
 from portal.forms import PortalForm
 from portal.models import utcnow
@@ -42,6 +43,7 @@ from portal.web import (
     current_actor,
     customer_required,
     is_htmx_partial,
+    money,
     render,
     retry_message,
     see_other,
@@ -227,7 +229,7 @@ def missed_calls():
     partial = "settings/_missed_rows.html" if before and is_htmx_partial() else None
     return render("settings/missed_calls.html", partial, account=account, calls=calls, next_before=next_before,
                   before=before, service=linetools.missed_call_service(db.session),
-                  subscription=linetools.missed_call_subscription(db.session, account.id))
+                  subscription=services.active_subscription(db.session, account.id, linetools.MISSED_CALLS_SERVICE))
 
 
 @bp.route("/internet", methods=["GET", "POST"])
@@ -343,7 +345,7 @@ def retry_command(command_id: int):
 
 def _blacklist_page(account, add_form=None, remove_form=None, status=200):
     entries = blacklist.entries_of(db.session, account.id)
-    service = blacklist.offered_service(db.session)
+    service = services.service_by_code(db.session, blacklist.SERVICE_CODE)
     return render("settings/blacklist.html", status=status, account=account, entries=entries,
                   states=blacklist.states_of(db.session, account.id, entries), service=service,
                   subscription=services.active_subscription(db.session, account.id, blacklist.SERVICE_CODE),
@@ -466,8 +468,7 @@ def voicemail_pin():
 def _ringback_form(melodies, form=None, melody_id=None):
     form = form or RingbackForm(formdata=None, data={"melody": melody_id})
     form.melody.choices = [(m.service_id, _("%(title)s — %(artist)s, %(price)s a day", title=m.service.name,
-                                            artist=m.artist, price=current_app.jinja_env.filters["money"](
-                                                m.service.daily_fee))) for m in melodies]
+                                            artist=m.artist, price=money(m.service.daily_fee))) for m in melodies]
     return form
 
 
@@ -478,7 +479,7 @@ def _ringback_page(account, form=None, remove_form=None, status=200):
                   states=ringback.states_of(db.session, account.id, choices), form=_ringback_form(melodies, form),
                   remove_form=remove_form or RingbackRemoveForm(formdata=None),
                   base=services.active_subscription(db.session, account.id, ringback.BASE_CODE),
-                  base_service=ringback.base_service(db.session))
+                  base_service=services.service_by_code(db.session, ringback.BASE_CODE))
 
 
 @bp.get("/ringback")
@@ -499,14 +500,12 @@ def melody_preview(melody_id: int):
     return render("settings/melody.html", account=account, melody=chosen,
                   form=_ringback_form([chosen], melody_id=chosen.service_id), fixed_melody=chosen.service_id,
                   new_fees=ringback.new_fees(db.session, account.id, chosen),
-                  base_service=ringback.base_service(db.session))
+                  base_service=services.service_by_code(db.session, ringback.BASE_CODE))
 
 
 @bp.get("/ringback/melodies/<int:melody_id>.wav")
 @customer_required
 def melody_audio(melody_id: int):
-    from portal.domain.tunes import render_wav
-
     try:
         chosen = ringback.melody(db.session, melody_id)
     except NotFound:
@@ -536,7 +535,7 @@ def ringback_set():
             form.melody.errors = [_("Choose a melody from the list.")]
         except DomainError as err:
             form.add_domain_error(err)
-    return _ringback_page(account, form=form, status=422)
+    return _ringback_page(account, form=form, status=form.status)
 
 
 @bp.post("/ringback/remove")
