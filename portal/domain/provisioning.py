@@ -46,8 +46,19 @@ def queue_command(session: Session, account: Account, *, subject: str, operation
                             params=json.dumps(params or {}, sort_keys=True, ensure_ascii=False))
     session.add(command)
     session.flush()
-    session.info.setdefault(PENDING_KEY, []).append(command.id)
+    _send_after_commit(session, command)
     return command
+
+
+def _send_after_commit(session: Session, command: SwitchCommand) -> None:
+    session.info.setdefault(PENDING_KEY, []).append(command.id)
+
+
+def _has_newer(session: Session, command: SwitchCommand) -> bool:
+    """Is there a later command for the same setting? (Each carries its setting's whole state.)"""
+    return bool(session.scalar(select(func.count()).select_from(SwitchCommand).where(
+        SwitchCommand.account_id == command.account_id, SwitchCommand.subject == command.subject,
+        SwitchCommand.id > command.id)))
 
 
 def apply_command(session: Session, command_id: int, *, backend: SwitchBackend, now: datetime,
@@ -61,11 +72,7 @@ def apply_command(session: Session, command_id: int, *, backend: SwitchBackend, 
     if command is None or command.status != "pending":
         session.rollback()
         return command.status if command else "missing"
-    newer = session.scalar(select(func.count()).select_from(SwitchCommand).where(
-        SwitchCommand.account_id == command.account_id, SwitchCommand.subject == command.subject,
-        SwitchCommand.id > command.id))
-    if newer:
-        # Each command carries the whole state of its subject: a later one makes this one pointless.
+    if _has_newer(session, command):  # a later one makes this one pointless
         command.status = "superseded"
         command.finished_at = now
         session.commit()
@@ -124,13 +131,13 @@ def retry(session: Session, *, account_id: int, command_id: int, actor: Actor, n
     if SCRUBBED in json.loads(command.params).values():
         session.rollback()
         raise RetryRefused(_l("This one cannot be sent again: ask for a new one."))
-    if latest(session, account_id, [command.subject])[command.subject].id != command.id:
+    if _has_newer(session, command):
         session.rollback()
         raise RetryRefused(_l("This change was replaced by a later one."))
     command.status = "pending"
     command.error = None
     command.finished_at = None
-    session.info.setdefault(PENDING_KEY, []).append(command.id)
+    _send_after_commit(session, command)
     record(session, actor, "switch_retry", obj=command, account_id=account_id, detail=command.operation)
     session.commit()
     return True
