@@ -2,7 +2,7 @@
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
@@ -14,12 +14,11 @@ from portal.domain.audit import Actor, record
 from portal.domain.auth import TryLater
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.passwords import check_secret, hash_secret
-from portal.domain.sms import queue_sms
-from portal.models import Account, ParentalPin, SmsMessage, TvChannel, tv_package_channel
+from portal.domain.sms import daily_quota_retry_after, queue_sms
+from portal.models import Account, ParentalPin, TvChannel, tv_package_channel
 
 PIN_FORMAT = re.compile(r"^[0-9]{4}$")
 PIN_SMS_PURPOSE = "parental_pin"
-RESET_WINDOW = timedelta(days=1)
 
 
 class PinRefused(DomainError):
@@ -98,15 +97,6 @@ def set_parental_pin(session: Session, *, account_id: int, pin: str, old_pin: st
     session.commit()
 
 
-def reset_retry_after(session: Session, phone: str, *, now: datetime, per_day: int) -> datetime | None:
-    """When the next reset SMS to ``phone`` may go, if the day's limit is used up (counted in the outbox)."""
-    sent = list(session.scalars(
-        select(SmsMessage.created_at).where(SmsMessage.to == phone, SmsMessage.purpose == PIN_SMS_PURPOSE,
-                                            SmsMessage.created_at > now - RESET_WINDOW)
-        .order_by(SmsMessage.created_at.desc()).limit(per_day)))
-    return sent[-1] + RESET_WINDOW if len(sent) >= per_day else None
-
-
 def reset_parental_pin(session: Session, *, account_id: int, actor: Actor, now: datetime, per_day: int,
                        sms_locale: str) -> None:
     """A new random PIN, sent by SMS to the contract's contact phone; at most ``per_day`` a day."""
@@ -115,7 +105,7 @@ def reset_parental_pin(session: Session, *, account_id: int, actor: Actor, now: 
     if not phone:
         session.rollback()
         raise PinRefused(_l("The contract has no contact phone to send the PIN to. Please call support."))
-    retry_after = reset_retry_after(session, phone, now=now, per_day=per_day)
+    retry_after = daily_quota_retry_after(session, to=phone, purpose=PIN_SMS_PURPOSE, per_day=per_day, now=now)
     if retry_after:
         session.rollback()
         raise TryLater(_l("The PIN was sent too many times today."), retry_after)
