@@ -282,6 +282,17 @@ STATUS_LABELS = {
 }
 
 
+# The main navigation's sections by blueprint; the archive sits with the settings ("More").
+NAV_SECTIONS = {"account": "home", "home": "home", "payments": "payments", "tariffs": "services",
+                "numbers": "numbers", "settings": "more"}
+
+
+def nav_section() -> str | None:
+    if (request.endpoint or "").startswith("account.archive"):
+        return "more"
+    return NAV_SECTIONS.get(request.blueprint)
+
+
 def favicon():
     """Browsers ask for it on every first visit; an empty answer they may cache beats a 404 page."""
     response = make_response("", 204)
@@ -308,5 +319,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["brand"] = lambda: app.config["BRAND"]
     app.jinja_env.globals["is_customer"] = lambda: isinstance(current_user._get_current_object(), Login)
     app.jinja_env.globals["managed_accounts"] = managed_accounts
+    app.jinja_env.globals["nav_section"] = nav_section
     app.jinja_env.globals["focused_account_id"] = focused_account_id
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())

@@ -25,7 +25,8 @@ def dashboard():
                                          tz=select_timezone()))
     block = request.args.get("block")
     return render("account/dashboard.html", f"account/_{block}.html" if block in BLOCKS else None,
-                  account=account, overview=account_overview(db.session, account, now=utcnow()))
+                  account=account, overview=account_overview(db.session, account, now=utcnow(),
+                                                             today=to_user_timezone(utcnow()).date()))
 
 
 def _archive_filter():

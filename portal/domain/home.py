@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from portal.domain.balance.forecast import Forecast, balance_forecast
 from portal.domain.history import Period
 from portal.domain.home_pause import open_pause
 from portal.domain.overview import active_subscriptions
@@ -44,6 +45,7 @@ class HomeOverview:
     promise_days_left: int | None
     pause: HomePause | None = None  # scheduled or running
     scheduled_change: ScheduledTariffChange | None = None  # a tariff change waiting for the next period
+    forecast: Forecast | None = None  # how long the balance lasts
 
     @property
     def last_day(self) -> date:
@@ -71,7 +73,10 @@ def home_overview(session: Session, account: Account, *, today: date, now: datet
         limit_mb=limit, tv=[s for s in subscriptions if s.service.kind == "tv"],
         extras=[s for s in subscriptions if s.service.kind == "home"], promise=promise,
         promise_days_left=promise_days, pause=open_pause(session, account.id),
-        scheduled_change=pending_change(session, account.id))
+        scheduled_change=pending_change(session, account.id),
+        forecast=balance_forecast(session, account, start_day=account.home_contract.billing_day, now=now, today=today,
+                                  monthly_charge=(tariff.monthly_fee if tariff else 0)
+                                  + sum(s.service.monthly_fee for s in subscriptions)))
 
 
 # ---- traffic statistics --------------------------------------------------------------------------------------

@@ -1,10 +1,11 @@
 """What the dashboard shows for one account: one query per block, no N+1."""
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from portal.domain.balance.forecast import Forecast, balance_forecast
 from portal.models import Allowance, BonusAccount, Subscription
 
 CONTENT = "subscription"  # the service category of paid content subscriptions
@@ -17,6 +18,7 @@ class Overview:
     subscriptions: list[Subscription]  # paid content subscriptions
     bonus_points: int
     next_charge: int  # kopecks: the tariff's and the services' monthly fees
+    forecast: Forecast | None = None  # how long the balance lasts (when the customer's day is given)
 
     def low_balance(self, balance: int) -> bool:
         """The balance will not cover the next monthly charge."""
@@ -42,13 +44,17 @@ def bonus_points(session: Session, account_id: int) -> int:
     return session.scalar(select(BonusAccount.points).where(BonusAccount.account_id == account_id)) or 0
 
 
-def account_overview(session: Session, account, *, now: datetime) -> Overview:
+def account_overview(session: Session, account, *, now: datetime, today: date | None = None) -> Overview:
+    """``today`` is the customer's day; with it the overview carries the balance forecast."""
     active = active_subscriptions(session, account.id)
     tariff_fee = account.tariff.monthly_fee if account.tariff else 0
+    next_charge = tariff_fee + sum(s.service.monthly_fee for s in active)
     return Overview(
         allowance=current_allowance(session, account.id, now),
         services=[s for s in active if s.service.category != CONTENT],
         subscriptions=[s for s in active if s.service.category == CONTENT],
         bonus_points=bonus_points(session, account.id),
-        next_charge=tariff_fee + sum(s.service.monthly_fee for s in active),
+        next_charge=next_charge,
+        forecast=balance_forecast(session, account, monthly_charge=next_charge, start_day=1, now=now, today=today)
+        if today else None,
     )

@@ -35,7 +35,9 @@ def test_a_negative_balance_is_marked(client, db_session, login_as):
 def test_each_block_refreshes_alone_with_htmx(client, login_as, block):
     login_as("+79161234567")
     page = client.get("/").text
-    assert f'hx-get="/?block={block}"' in page and 'class="refresh" href="/"' in page
+    # No visible "Refresh" link: the block reloads itself when the tab comes back (static/portal.js).
+    assert f'hx-get="/?block={block}" hx-trigger="portal:back from:body"' in page
+    assert 'class="refresh"' not in page and ">Refresh<" not in page
     response = client.get(f"/?block={block}", headers={"HX-Request": "true"})
     assert response.text.lstrip().startswith(f'<section id="{block}"')
     assert "HX-Request" in response.headers["Vary"]
@@ -114,3 +116,44 @@ def test_the_dashboard_runs_few_queries(client, busy_line, login_as, count_queri
     with count_queries() as statements:
         assert client.get("/").status_code == 200
     assert len(statements) <= 10, statements
+
+
+def test_quick_actions_lead_to_top_up_promised_payment_call_details_and_services(client, db_session, login_as):
+    factories.make_line(db_session, "+79161234567")
+    db_session.commit()
+    login_as("+79161234567")
+    page = client.get("/").text
+    quick = page[page.index('<nav class="quick"'):]
+    quick = quick[:quick.index("</nav>")]
+    for href in ('href="/payments/topup"', 'href="/payments/promised"', 'href="/numbers/details"', 'href="/services/"'):
+        assert href in quick
+
+
+def test_the_forecast_says_how_many_days_the_balance_lasts(client, db_session, login_as):
+    from datetime import timedelta
+
+    from portal.models import LedgerEntry, utcnow
+
+    tariff = factories.make_tariff(db_session, monthly_fee=0)
+    account = factories.make_line(db_session, "+79161234567", tariff=tariff, balance=0)
+    # 300 ₽ spent on calls in the last 30 days: 10 ₽ a day; 100 ₽ on the balance lasts 10 days.
+    db_session.add(LedgerEntry(account_id=account.id, amount=-30000, kind="usage", created_at=utcnow() - timedelta(days=2)))
+    account.balance = 10000
+    db_session.add(LedgerEntry(account_id=account.id, amount=40000, kind="adjustment"))
+    db_session.commit()
+    login_as("+79161234567")
+    assert "Enough for about 10 days" in client.get("/").text
+    assert "Enough for about 10 days" in client.get("/?block=summary", headers={"HX-Request": "true"}).text
+
+
+def test_the_main_navigation_marks_the_current_section(client, db_session, login_as):
+    factories.make_line(db_session, "+79161234567")
+    db_session.commit()
+    login_as("+79161234567")
+    for url, current in (("/", "/"), ("/payments/history", "/payments/history"), ("/tariffs/", "/services/"),
+                         ("/numbers/", "/numbers/"), ("/archive", "/settings/")):
+        page = client.get(url).text
+        nav = page[page.index('<nav class="tabs"'):]
+        nav = nav[:nav.index("</nav>")]
+        assert nav.count('aria-current="page"') == 1, url
+        assert f'<a href="{current}" aria-current="page">' in nav, url

@@ -1,0 +1,1 @@
+"""The balance seen ahead: how long the money lasts (the dashboard's forecast)."""

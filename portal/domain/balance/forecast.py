@@ -1,0 +1,78 @@
+"""How many days the balance lasts: everyday spending plus the monthly charges on their day.
+
+Everyday spending is the average of the last 30 days' charges without the monthly
+fees of the period start (those come as one scheduled charge on their own day, so
+counting them in the average as well would spend them twice). Transfers out and
+promised-payment repayments are not spending: they are the customer moving money.
+"""
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from portal.models import Account, LedgerEntry
+
+WINDOW_DAYS = 30
+HORIZON_DAYS = 92  # beyond about three months a forecast says nothing useful
+SPENDING_KINDS = ("usage", "service_fee", "tariff_fee")
+# The billing run's period-start fees (portal/domain/billing.py keys them so).
+MONTHLY_FEE_KEYS = ("bill:%:tariff", "bill:%:sub:%")
+
+
+@dataclass(frozen=True)
+class Forecast:
+    days: int | None  # None: the money lasts past the horizon (or nothing is spent)
+    daily_spend: int  # kopecks a day
+    next_charge: int  # kopecks
+    next_charge_on: date
+
+
+def everyday_spend(session: Session, account_id: int, *, now: datetime) -> int:
+    """Average kopecks a day charged over the last 30 days, monthly fees aside (rounded up)."""
+    spent = session.scalar(
+        select(func.coalesce(func.sum(-LedgerEntry.amount), 0))
+        .where(LedgerEntry.account_id == account_id, LedgerEntry.amount < 0,
+               LedgerEntry.created_at >= now - timedelta(days=WINDOW_DAYS),
+               LedgerEntry.kind.in_(SPENDING_KINDS),
+               *[or_(LedgerEntry.idempotency_key.is_(None), ~LedgerEntry.idempotency_key.like(pattern))
+                 for pattern in MONTHLY_FEE_KEYS])
+    )
+    return -(-int(spent) // WINDOW_DAYS)
+
+
+def next_period_start(today: date, start_day: int) -> date:
+    """The next day (after today) on which a billing period starts; the run bills days past the 28th on the 28th."""
+    start_day = min(start_day, 28)
+    this_month = today.replace(day=start_day)
+    if this_month > today:
+        return this_month
+    return (today.replace(day=28) + timedelta(days=4)).replace(day=start_day)
+
+
+def days_left(balance: int, *, daily_spend: int, monthly_charge: int, next_charge_on: date, today: date,
+              horizon: int = HORIZON_DAYS) -> int | None:
+    """Whole days from today until the balance goes below zero; None if it lasts past the horizon."""
+    if balance < 0:
+        return 0
+    charge_on = next_charge_on
+    for day_number in range(1, horizon + 1):
+        day = today + timedelta(days=day_number)
+        balance -= daily_spend
+        if day == charge_on:
+            balance -= monthly_charge
+            charge_on = next_period_start(charge_on, charge_on.day)
+        if balance < 0:
+            return day_number - 1
+    return None
+
+
+def balance_forecast(session: Session, account: Account, *, monthly_charge: int, start_day: int, now: datetime,
+                     today: date) -> Forecast:
+    daily = everyday_spend(session, account.id, now=now)
+    charge_on = next_period_start(today, start_day)
+    if not daily and not monthly_charge:
+        return Forecast(days=None, daily_spend=0, next_charge=0, next_charge_on=charge_on)
+    return Forecast(days=days_left(account.balance, daily_spend=daily, monthly_charge=monthly_charge,
+                                   next_charge_on=charge_on, today=today),
+                    daily_spend=daily, next_charge=monthly_charge, next_charge_on=charge_on)
