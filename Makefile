@@ -32,7 +32,15 @@ run: db
 	@echo
 	PORTAL_DEBUG=true FLASK_DEBUG=1 $(BIN)/flask run --host 127.0.0.1 --port 5000
 
-test: $(VENV)/.installed-test
+# The page checkers the browser tests use (tests/e2e/test_page_quality.py): axe-core and the Nu HTML
+# Checker, from npm into .node/. Without npm the tests that need them skip (and fail in CI).
+NODE_TOOLS := axe-core@4.14.1 vnu-jar@26.9.27
+.node/.installed: Makefile
+	@if command -v npm >/dev/null; then \
+		npm install --silent --no-audit --no-fund --prefix .node $(NODE_TOOLS) && touch $@; \
+	else echo "npm not found: the accessibility and HTML checks will be skipped"; fi
+
+test: $(VENV)/.installed-test .node/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

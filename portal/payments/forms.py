@@ -5,6 +5,13 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from portal.forms import IdempotentForm, PortalForm, phone_field
 
 
+class CardCodeField(StringField):
+    """The CVC: a text input (HTML allows cc-csc autofill only there), never written back into the page."""
+
+    def _value(self):
+        return ""
+
+
 class TopupForm(IdempotentForm):
     amount = StringField(_l("Amount, ₽"), validators=[InputRequired(_l("Enter the amount.")), Length(max=20)],
                          render_kw={"inputmode": "decimal", "maxlength": 20, "autocomplete": "off"})
@@ -15,8 +22,7 @@ class TopupForm(IdempotentForm):
                          validators=[InputRequired(_l("Enter the expiry date.")), Length(max=7)],
                          render_kw={"inputmode": "numeric", "autocomplete": "cc-exp", "maxlength": 7,
                                     "placeholder": "08/28"})
-    # A password field: the browser does not keep or show the CVC again.
-    cvc = PasswordField(_l("CVC"), validators=[InputRequired(_l("Enter the CVC.")), Length(max=4)],
+    cvc = CardCodeField(_l("CVC"), validators=[InputRequired(_l("Enter the CVC.")), Length(max=4)],
                         render_kw={"inputmode": "numeric", "autocomplete": "cc-csc", "maxlength": 4})
     save_card = BooleanField(_l("Remember this card for next time"))
 

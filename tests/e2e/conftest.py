@@ -171,3 +171,29 @@ def pytest_runtest_makereport(item, call):
     report = outcome.get_result()
     if report.when == "call":
         item.rep_call = report
+
+
+# ---- the demo family ----------------------------------------------------------------
+
+@pytest.fixture
+def demo_family(live_server):
+    """The demo data, with the family head's login managing the child's line and the home contract.
+
+    Returns the account ids: ``head``, ``child``, ``home``. The head signs in with factories.PASSWORD.
+    """
+    from sqlalchemy import select
+
+    from portal.domain.demo import seed_demo
+    from portal.models import Account, HomeContract, Line, LoginAccount
+    from tests import factories
+
+    with live_server.app_context() as session:
+        seed_demo(session)
+        head = session.scalar(select(Account).join(Line).where(Line.msisdn == "+79161234567"))
+        child = session.scalar(select(Account).join(Line).where(Line.msisdn == "+79161234568"))
+        home = session.scalar(select(Account).join(HomeContract).where(HomeContract.contract_no == "HC-100200"))
+        login = factories.make_login(session, head)
+        session.add_all([LoginAccount(login_id=login.id, account_id=child.id),
+                         LoginAccount(login_id=login.id, account_id=home.id)])
+        session.commit()
+        return {"head": head.id, "child": child.id, "home": home.id}

@@ -5,72 +5,31 @@ login manages the child's line and the home contract, and a crawler follows ever
 link of the portal from the dashboard: as the head's own line, as the child's line
 (chosen in the header's switcher, which submits on change) and as the home contract.
 """
-from urllib.parse import urlsplit
-
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import select
-
-from portal.domain.demo import seed_demo
-from portal.models import Account, HomeContract, Line, LoginAccount
 from tests import factories
+from tests.e2e.crawl import crawl
 from tests.e2e.test_sms_login_journey import sign_in, url_path_is
 
 PHONE = {"width": 360, "height": 740}
-HEAD, CHILD, CONTRACT = "+79161234567", "+79161234568", "HC-100200"
-# Not pages: files, audio, the sign-out and language forms' targets, staff and development areas.
-SKIP_SUFFIXES = (".csv", ".pdf", ".wav", ".png")
-SKIP_PREFIXES = ("/auth/", "/admin", "/dev/", "/static/")
-MAX_PAGES = 120
+CONTRACT = "HC-100200"
 
 
-@pytest.fixture
-def family(live_server):
-    with live_server.app_context() as session:
-        seed_demo(session)
-        head = session.scalar(select(Account).join(Line).where(Line.msisdn == HEAD))
-        child = session.scalar(select(Account).join(Line).where(Line.msisdn == CHILD))
-        home = session.scalar(select(Account).join(HomeContract).where(HomeContract.contract_no == CONTRACT))
-        login = factories.make_login(session, head)
-        session.add_all([LoginAccount(login_id=login.id, account_id=child.id),
-                         LoginAccount(login_id=login.id, account_id=home.id)])
-        session.commit()
-        return {"child": child.id, "home": home.id}
+def too_wide_pages(page) -> dict[str, int]:
+    """Visit every page reachable from the dashboard; return those wider than the screen."""
+    too_wide = {}
 
-
-def _links(page) -> list[str]:
-    return page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
-
-
-def _is_page(href: str) -> bool:
-    parts = urlsplit(href)
-    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
-        return False
-    if parts.path.endswith(SKIP_SUFFIXES) or parts.path.startswith(SKIP_PREFIXES):
-        return False
-    return "before=" not in parts.query  # older pages of a list look like the first one
-
-
-def crawl(page) -> dict[str, int]:
-    """Visit every page reachable from the dashboard; return the pages whose width exceeds the screen."""
-    seen, queue, too_wide = set(), ["/"], {}
-    while queue and len(seen) < MAX_PAGES:
-        href = queue.pop(0)
-        key = urlsplit(href).path
-        if key in seen:
-            continue
-        seen.add(key)
-        response = page.goto(href)
-        assert response.status < 500, f"{href} answered {response.status}"
+    def measure(page, href, response):
         width = page.evaluate("document.documentElement.scrollWidth")
         if width > PHONE["width"]:
             too_wide[href] = width
-        queue.extend(link for link in _links(page) if _is_page(link) and urlsplit(link).path not in seen)
-    assert len(seen) > 25, f"the crawl found only {sorted(seen)}"
+
+    seen = crawl(page, measure)
+    assert len(seen) > 25, f"the crawl found only {seen}"
     return too_wide
 
 
-def test_no_customer_page_scrolls_sideways_on_a_phone(page_factory, live_server, family):
+def test_no_customer_page_scrolls_sideways_on_a_phone(page_factory, live_server, demo_family):
     page = page_factory(True)
     page.set_viewport_size(PHONE)
     page.goto("/auth/login")
@@ -84,32 +43,32 @@ def test_no_customer_page_scrolls_sideways_on_a_phone(page_factory, live_server,
     for link in tabs.locator("a").all():
         assert link.bounding_box()["height"] >= 44, "touch targets are at least 44 px"
 
-    assert crawl(page) == {}, "pages wider than the phone (own line)"
+    assert too_wide_pages(page) == {}, "pages wider than the phone (own line)"
 
     # The switcher submits as soon as a number is chosen: no button with JavaScript on.
     page.goto("/")
     expect(page.locator(".switcher button")).to_have_count(0)
-    page.locator("#switch-account").select_option(str(family["child"]))
+    page.locator("#switch-account").select_option(str(demo_family["child"]))
     expect(page.locator("main .number")).to_contain_text("916 123-45-68")
-    assert crawl(page) == {}, "pages wider than the phone (child's line)"
+    assert too_wide_pages(page) == {}, "pages wider than the phone (child's line)"
 
     page.goto("/")
-    page.locator("#switch-account").select_option(str(family["home"]))
+    page.locator("#switch-account").select_option(str(demo_family["home"]))
     expect(page.locator("main")).to_contain_text(CONTRACT)
-    assert crawl(page) == {}, "pages wider than the phone (home contract)"
+    assert too_wide_pages(page) == {}, "pages wider than the phone (home contract)"
 
 
-def test_the_switcher_works_without_javascript(page_factory, live_server, family):
+def test_the_switcher_works_without_javascript(page_factory, live_server, demo_family):
     page = page_factory(False)
     page.set_viewport_size(PHONE)
     page.goto("/auth/login")
     sign_in(page, "8 916 123-45-67", factories.PASSWORD)
-    page.locator("#switch-account").select_option(str(family["child"]))
+    page.locator("#switch-account").select_option(str(demo_family["child"]))
     page.locator(".switcher button[type=submit]").click()
     expect(page.locator("main .number")).to_contain_text("916 123-45-68")
 
 
-def test_the_desktop_shows_the_menu_in_the_header(page_factory, live_server, family):
+def test_the_desktop_shows_the_menu_in_the_header(page_factory, live_server, demo_family):
     page = page_factory(True)
     page.set_viewport_size({"width": 1280, "height": 800})
     page.goto("/auth/login")

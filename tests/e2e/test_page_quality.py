@@ -1,0 +1,95 @@
+"""Every page, as a checker sees it: axe-core (accessibility) and the Nu HTML Checker (valid HTML).
+
+The crawler visits every page a customer reaches (the family head's line and the home
+contract, demo data), the sign-in pages and every staff page. axe runs in the page at
+360 px and must find no serious or critical violation; the Nu HTML Checker (vnu.jar)
+reads the HTML the server sent and must report no error, except that it does not know
+htmx's hx-* attributes. Both tools come from npm (`make test` installs them into .node/);
+without them the test skips on a laptop and fails in CI.
+"""
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests import factories, services
+from tests.e2e.conftest import TIMEOUT_MS
+from tests.e2e.crawl import crawl
+from tests.e2e.test_sms_login_journey import sign_in, url_path_is
+
+ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / ".node/node_modules/axe-core/axe.min.js"
+VNU = ROOT / ".node/node_modules/vnu-jar/build/dist/vnu.jar"
+STAFF_EMAIL = "checker@example.com"
+SERIOUS = ("serious", "critical")
+
+
+class Audit:
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.pages: dict[str, str] = {}  # file name -> URL
+        self.violations: list[str] = []
+        self.axe = AXE.read_text()
+
+    def visit(self, page, href, response) -> None:
+        name = f"{len(self.pages):03d}.html"
+        (self.folder / name).write_text(response.text())
+        self.pages[name] = href
+        page.add_script_tag(content=self.axe)
+        found = page.evaluate("""() => axe.run(document, {resultTypes: ['violations']}).then(r =>
+            r.violations.map(v => ({id: v.id, impact: v.impact, html: v.nodes[0].html.slice(0, 160)})))""")
+        self.violations += [f"{href}: {v['id']} ({v['impact']}) {v['html']}" for v in found if v["impact"] in SERIOUS]
+
+    def html_errors(self) -> list[str]:
+        result = subprocess.run(["java", "-jar", str(VNU), "--errors-only", "--format", "json", str(self.folder)],
+                                capture_output=True, text=True, timeout=300)
+        messages = json.loads(result.stderr or result.stdout)["messages"]
+        return [f"{self.pages.get(Path(m.get('url', '')).name, m.get('url'))}: {m['message']} {m.get('extract', '')!r}"
+                for m in messages if not m["message"].startswith("Attribute “hx-")]
+
+
+@pytest.fixture
+def checked_page(browser, live_server):
+    services.require(f"axe-core at {AXE} (make test installs it)", AXE.exists())
+    services.require(f"vnu.jar at {VNU} (make test installs it)", VNU.exists())
+    services.require("java for the Nu HTML Checker", shutil.which("java") is not None)
+    # The CSP forbids the injected axe script; the checker's own context bypasses it.
+    context = browser.new_context(base_url=live_server.url, bypass_csp=True, viewport={"width": 360, "height": 740})
+    context.set_default_timeout(TIMEOUT_MS)
+    yield context.new_page()
+    context.close()
+
+
+def test_every_page_passes_axe_and_the_html_checker(checked_page, live_server, demo_family, tmp_path):
+    page, audit = checked_page, Audit(tmp_path)
+    with live_server.app_context() as session:
+        factories.make_staff(session, email=STAFF_EMAIL, role="admin")
+        session.commit()
+
+    for href in ("/auth/password", "/auth/login"):
+        audit.visit(page, href, page.goto(href))
+
+    sign_in(page, "8 916 123-45-67", factories.PASSWORD)
+    expect(page).to_have_url(url_path_is("/"))
+    customer_pages = crawl(page, audit.visit)
+    page.goto("/")
+    page.locator("#switch-account").select_option(str(demo_family["home"]))
+    expect(page.locator("main")).to_contain_text("HC-100200")
+    home_pages = crawl(page, audit.visit)
+
+    page.context.clear_cookies()
+    page.goto("/admin/login")
+    audit.visit(page, "/admin/login", page.goto("/admin/login"))
+    page.locator("main form input[name=email]").fill(STAFF_EMAIL)
+    page.locator("main form input[name=password]").fill(factories.PASSWORD)
+    page.locator("main form[action='/admin/login'] button[type=submit]").click()
+    expect(page).to_have_url(url_path_is("/admin/"))
+    staff_pages = crawl(page, audit.visit, start="/admin/", area="/admin")
+
+    assert len(customer_pages) > 25 and len(home_pages) > 10 and len(staff_pages) > 5
+    assert not audit.violations, "axe-core found serious or critical violations:\n" + "\n".join(audit.violations)
+    errors = audit.html_errors()
+    assert not errors, "the Nu HTML Checker found errors:\n" + "\n".join(errors)
