@@ -31,6 +31,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from portal.domain.audit import Actor
@@ -306,6 +307,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_error)
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["phone"] = format_msisdn
+    # Inside a sentence: a number never breaks across lines.
+    app.jinja_env.filters["phone_html"] = lambda msisdn: Markup('<span class="phone">%s</span>') % format_msisdn(msisdn)
     app.jinja_env.filters["masked_phone"] = mask_msisdn
     app.jinja_env.filters["quantity"] = quantity
     app.jinja_env.filters["timedelta"] = lambda value: format_timedelta(value, add_direction=False)

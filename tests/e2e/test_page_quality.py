@@ -87,7 +87,7 @@ def test_every_page_passes_axe_and_the_html_checker(checked_page, live_server, d
     page.locator("main form input[name=password]").fill(factories.PASSWORD)
     page.locator("main form[action='/admin/login'] button[type=submit]").click()
     expect(page).to_have_url(url_path_is("/admin/"))
-    staff_pages = crawl(page, audit.visit, start="/admin/", area="/admin")
+    staff_pages = crawl(page, audit.visit, start="/admin/?q=916", area="/admin")  # the search links the customers
 
     assert len(customer_pages) > 25 and len(home_pages) > 10 and len(staff_pages) > 5
     assert not audit.violations, "axe-core found serious or critical violations:\n" + "\n".join(audit.violations)
