@@ -1,5 +1,6 @@
-# The two commands: `make run` (portal with demo data on SQLite) and `make test`.
+# The two commands: `make run [PORT=5000]` (portal with demo data on SQLite) and `make test`.
 PY ?= python3
+PORT ?= 5000
 VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
@@ -21,16 +22,17 @@ $(VENV)/.installed-test: requirements.txt requirements-test.txt $(VENV)/.install
 venv: $(VENV)/.installed
 
 db: $(VENV)/.installed
+	PORTAL_DEBUG=true $(BIN)/flask init-secret-key
 	PORTAL_DEBUG=true $(BIN)/flask db upgrade
 	PORTAL_DEBUG=true $(BIN)/flask seed-demo
 
 run: db
 	@echo
-	@echo "  Portal: http://127.0.0.1:5000   staff: http://127.0.0.1:5000/admin/login"
+	@echo "  Portal: http://127.0.0.1:$(PORT)   staff: http://127.0.0.1:$(PORT)/admin/login"
 	@echo "  Demo numbers are listed in README.md. SMS passwords are printed in this terminal"
-	@echo "  and shown at http://127.0.0.1:5000/dev/sms (development only)."
+	@echo "  and shown at http://127.0.0.1:$(PORT)/dev/sms (development only)."
 	@echo
-	PORTAL_DEBUG=true FLASK_DEBUG=1 $(BIN)/flask run --host 127.0.0.1 --port 5000
+	PORTAL_DEBUG=true FLASK_DEBUG=1 $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
