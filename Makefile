@@ -40,7 +40,7 @@ test: $(VENV)/.installed-test
 clean:
 	rm -rf $(VENV) instance/portal.sqlite
 
-# Translations (DESIGN.md §2): extract every _() / _l() string from portal/ into
+# Translations (docs/architecture.md §2): extract every _() / _l() string from portal/ into
 # portal/translations/messages.pot, merge it into the Russian catalog (created the
 # first time), compile the .mo.  Commit messages.pot, ru/.../messages.po AND .mo:
 # the app reads the .mo, so a fresh clone works without compiling.  Translate every

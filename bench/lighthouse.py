@@ -1,4 +1,4 @@
-"""First paint on 2G (DESIGN.md §6): Lighthouse on the sign-in pages and the dashboard.
+"""First paint on 2G (docs/architecture.md §6): Lighthouse on the sign-in pages and the dashboard.
 
     .venv/bin/python bench/lighthouse.py [--runs 3] [--port 5077]
 
@@ -124,8 +124,8 @@ def run_lighthouse(binary: str, url: str, headers: dict, out: Path) -> dict:
                    check=True, env=env)
     report = json.loads(out.read_text())
     audits = report["audits"]
-    failed = [key for key, audit in audits.items()
-              if audit.get("score") == 0 and key in {r["id"] for r in report["categories"]["accessibility"]["auditRefs"]}]
+    accessibility_audits = {ref["id"] for ref in report["categories"]["accessibility"]["auditRefs"]}
+    failed = [key for key in accessibility_audits if audits.get(key, {}).get("score") == 0]
     return {
         "final_url": report.get("finalDisplayedUrl") or report.get("finalUrl"),
         "lcp": audits["largest-contentful-paint"]["numericValue"],

@@ -1,4 +1,4 @@
-"""Fewer bytes on slow links (DESIGN.md §6): precompressed static files, compressed pages.
+"""Fewer bytes on slow links (docs/architecture.md §6): precompressed static files, compressed pages.
 
 Works the same under ``flask run`` and gunicorn, with no front proxy: a phone on 2G
 gets brotli when it says so in Accept-Encoding, else gzip, else the plain body.

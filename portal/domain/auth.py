@@ -34,7 +34,7 @@ TEMP_PASSWORD = "temp_password"
 
 @dataclass(frozen=True)
 class AuthPolicy:
-    """The limits of DESIGN.md §4, taken from the app config."""
+    """The limits of docs/architecture.md §4, taken from the app config."""
 
     captcha_key: str
     captcha_length: int

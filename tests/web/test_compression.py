@@ -1,4 +1,4 @@
-"""First paint on a slow link (DESIGN.md §6): compressed static files and pages, nothing blocks the paint."""
+"""First paint on a slow link (docs/architecture.md §6): compressed static files and pages, nothing blocks the paint."""
 import gzip
 import re
 import struct
