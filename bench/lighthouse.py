@@ -133,6 +133,9 @@ def run_lighthouse(binary: str, url: str, headers: dict, out: Path) -> dict:
         "bytes": audits["total-byte-weight"]["numericValue"],
         "accessibility": round(report["categories"]["accessibility"]["score"] * 100),
         "failed": failed,
+        # Lighthouse's measure of this machine's CPU: the x4 slowdown is applied to what it observed,
+        # so a busy or slow machine reads slower (a recent laptop scores about 1500-2500).
+        "benchmark_index": report["environment"]["benchmarkIndex"],
     }
 
 
@@ -164,6 +167,8 @@ def main() -> None:
                 print(f"{name:<14} {result['lcp'] / 1000:>6.2f}s {result['fcp'] / 1000:>6.2f}s "
                       f"{result['bytes'] / 1024:>9.1f} KB {result['accessibility']:>14}"
                       + (f"   failed: {', '.join(result['failed'])}" if result["failed"] else ""))
+                print(f"{'':<14} this machine's CPU benchmark index: "
+                      + ", ".join(f"{r['benchmark_index']:.0f}" for r in runs))
                 if args.runs > 1:
                     print(f"{'':<14} LCP of each run: {statistics.median(r['lcp'] for r in runs) / 1000:.2f}s median, "
                           + ", ".join(f"{r['lcp'] / 1000:.2f}s" for r in runs))
