@@ -1,5 +1,6 @@
-# The two commands: `make run` (portal with demo data on SQLite) and `make test`.
+# The two commands: `make run [PORT=5000]` (portal with demo data on SQLite) and `make test`.
 PY ?= python3
+PORT ?= 5000
 VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
@@ -21,16 +22,17 @@ $(VENV)/.installed-test: requirements.txt requirements-test.txt $(VENV)/.install
 venv: $(VENV)/.installed
 
 db: $(VENV)/.installed
+	PORTAL_DEBUG=true $(BIN)/flask init-secret-key
 	PORTAL_DEBUG=true $(BIN)/flask db upgrade
 	PORTAL_DEBUG=true $(BIN)/flask seed-demo
 
 run: db
 	@echo
-	@echo "  Portal: http://127.0.0.1:5000   staff: http://127.0.0.1:5000/admin/login"
+	@echo "  Portal: http://127.0.0.1:$(PORT)   staff: http://127.0.0.1:$(PORT)/admin/login"
 	@echo "  Demo numbers are listed in README.md. SMS passwords are printed in this terminal"
-	@echo "  and shown at http://127.0.0.1:5000/dev/sms (development only)."
+	@echo "  and shown at http://127.0.0.1:$(PORT)/dev/sms (development only)."
 	@echo
-	PORTAL_DEBUG=true FLASK_DEBUG=1 $(BIN)/flask run --host 127.0.0.1 --port 5000
+	PORTAL_DEBUG=true FLASK_DEBUG=1 $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 # The page checkers the browser tests use (tests/e2e/test_page_quality.py): axe-core and the Nu HTML
 # Checker, from npm into .node/. Without npm the tests that need them skip (and fail in CI).
@@ -46,7 +48,7 @@ test: $(VENV)/.installed-test .node/.installed
 clean:
 	rm -rf $(VENV) instance/portal.sqlite
 
-# Translations (DESIGN.md §2): extract every _() / _l() string from portal/ into
+# Translations (docs/architecture.md §2): extract every _() / _l() string from portal/ into
 # portal/translations/messages.pot, merge it into the Russian catalog (created the
 # first time), compile the .mo.  Commit messages.pot, ru/.../messages.po AND .mo:
 # the app reads the .mo, so a fresh clone works without compiling.  Translate every

@@ -1,4 +1,4 @@
-"""Call details at scale: one busy line with 1 000 000 usage records on PostgreSQL (DESIGN.md §6).
+"""Call details at scale: one busy line with 1 000 000 usage records on PostgreSQL (docs/architecture.md §6).
 
     .venv/bin/python bench/call_details.py [DATABASE_URL] [--rows N] [--keep]
 

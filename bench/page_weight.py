@@ -1,4 +1,4 @@
-"""Page weight report: HTML and static assets, raw and gzipped (DESIGN.md §6).
+"""Page weight report: HTML and static assets, raw and gzipped (docs/architecture.md §6).
 
     .venv/bin/python bench/page_weight.py
 

@@ -16,7 +16,7 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     load_config(app, config)
 
-    from portal import extensions, jobs, web
+    from portal import compression, extensions, jobs, web
 
     extensions.db.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=str(Path(__file__).parent.parent / "migrations"))
@@ -26,6 +26,7 @@ def create_app(config: dict | None = None) -> Flask:
     web.init_login(app)
     jobs.init_celery(app)
     web.init_app(app)
+    compression.init_app(app)
 
     from portal.account import bp as account_bp
     from portal.admin import bp as admin_bp

@@ -1,8 +1,10 @@
 """``flask`` commands: parse arguments, call one domain function, print one line."""
+import secrets
 from datetime import timedelta
+from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import Config, Flask, current_app
 from sqlalchemy import select
 
 from portal.domain import demo, staff
@@ -13,6 +15,7 @@ from portal.models import SmsMessage, utcnow
 
 
 def init_app(app: Flask) -> None:
+    app.cli.add_command(init_secret_key)
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_staff)
     app.cli.add_command(sms_group)
@@ -20,6 +23,36 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(billing_group)
     app.cli.add_command(usage_group)
     app.cli.add_command(vouchers_group)
+
+
+@click.command("init-secret-key")
+def init_secret_key():
+    """Give this installation its own SECRET_KEY in instance/config.py, once (``make db`` runs it)."""
+    config_file = Path(current_app.instance_path) / "config.py"
+    if write_secret_key(config_file):
+        click.echo(f"A random SECRET_KEY was written to {config_file}.")
+    else:
+        click.echo(f"{config_file} already sets SECRET_KEY; left as it is.")
+
+
+def write_secret_key(config_file: Path) -> bool:
+    """Append a random SECRET_KEY to the instance config unless it sets one; True when written.
+
+    Without a key of its own a fresh clone's ``flask create-staff`` stops (outside debug
+    the portal refuses to sign cookies with a known key); a key kept in the git-ignored
+    instance folder also keeps sessions valid across restarts.
+    """
+    if config_file.exists():
+        existing = Config(str(config_file.parent))
+        existing.from_pyfile(config_file.name)
+        if existing.get("SECRET_KEY"):
+            return False
+    config_file.parent.mkdir(parents=True, exist_ok=True)
+    with config_file.open("a") as out:
+        out.write(f"# Written once by `flask init-secret-key`: this installation's own key; never commit it.\n"
+                  f"SECRET_KEY = {secrets.token_urlsafe(48)!r}\n")
+    config_file.chmod(0o600)
+    return True
 
 
 @click.command("seed-demo")

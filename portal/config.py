@@ -1,6 +1,6 @@
 """Configuration defaults.
 
-Layering (DESIGN.md §7): these defaults → ``instance/config.py`` → environment
+Layering (docs/architecture.md §7): these defaults → ``instance/config.py`` → environment
 (``PORTAL_*``, ``DATABASE_URL``, ``REDIS_URL``, ``SECRET_KEY``) → the dict given
 to ``create_app`` (tests).  Nothing here reads the environment at import time.
 """
@@ -32,7 +32,7 @@ BABEL_DEFAULT_TIMEZONE = "Europe/Moscow"
 LOCALES = ("ru", "en")
 PHONE_DEFAULT_REGION = "RU"
 
-# Captcha in front of the SMS password (DESIGN.md §4).
+# Captcha in front of the SMS password (docs/architecture.md §4).
 CAPTCHA_LENGTH = 5
 CAPTCHA_TTL = timedelta(minutes=5)
 # Honoured only when TESTING is true; create_app refuses to start otherwise.

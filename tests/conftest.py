@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 
@@ -51,6 +52,16 @@ def _prepare_postgres(url: str) -> None:
     with engine.begin() as conn:
         conn.execute(sa.text("drop schema public cascade; create schema public"))
     engine.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def empty_instance_folder(tmp_path_factory):
+    """Every app gets an empty instance folder: the developer's instance/config.py
+    (``make run`` writes one with a SECRET_KEY) must not change what the tests see."""
+    folder = tmp_path_factory.mktemp("apps") / "instance"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Flask, "auto_find_instance_path", lambda self: str(folder))
+        yield folder
 
 
 @pytest.fixture(scope="session")

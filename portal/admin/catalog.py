@@ -1,4 +1,4 @@
-"""The catalog for staff: everyone may look, only admins change it (DESIGN.md §1)."""
+"""The catalog for staff: everyone may look, only admins change it (docs/architecture.md §1)."""
 from flask import abort, flash
 from flask_babel import gettext as _
 

@@ -1,6 +1,6 @@
 """Home contracts for staff: open one for a customer (its login's first password shown once), change its status.
 
-Admins change; support staff may look at the customer page but get 403 here (DESIGN.md §1).
+Admins change; support staff may look at the customer page but get 403 here (docs/architecture.md §1).
 """
 from flask import abort, flash
 from flask_babel import gettext as _

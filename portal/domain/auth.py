@@ -34,7 +34,7 @@ TEMP_PASSWORD = "temp_password"
 
 @dataclass(frozen=True)
 class AuthPolicy:
-    """The limits of DESIGN.md §4, taken from the app config."""
+    """The limits of docs/architecture.md §4, taken from the app config."""
 
     captcha_key: str
     captcha_length: int
@@ -81,6 +81,7 @@ class LoginFailed(DomainError):
 
 
 WRONG_CREDENTIALS = _l("Wrong number or password.")
+SWITCHED_OFF = _l("Your personal account is switched off. Get a password by SMS to switch it on again.")
 
 
 CONTRACT_NO = re.compile(r"^([A-Za-z]{2,4})-?(\d{4,10})$")
@@ -225,11 +226,15 @@ def authenticate(session: Session, *, msisdn: str, password: str, ip: str | None
         (login.enabled and check_secret(login.password_hash, password))
         or _use_temporary_password(session, login, password, now))
     if not ok:
-        count_failure(session, identifier=msisdn, now=now, policy=policy)
+        # Only the holder of the right password learns the account is switched off (and how to come
+        # back); anyone else gets the one message. The extra check runs where the enabled branch's did.
+        switched_off = login is not None and not login.enabled and check_secret(login.password_hash, password)
+        if not switched_off:
+            count_failure(session, identifier=msisdn, now=now, policy=policy)
         record(session, Actor(login_id=login.id if login else None, ip=ip), "login_failed",
-               detail=mask_identifier(msisdn))
+               detail=mask_identifier(msisdn) + (" (switched off)" if switched_off else ""))
         session.commit()
-        raise LoginFailed(WRONG_CREDENTIALS)
+        raise LoginFailed(SWITCHED_OFF if switched_off else WRONG_CREDENTIALS)
     session.execute(delete(LoginThrottle).where(LoginThrottle.identifier == msisdn))
     record(session, Actor(login_id=login.id, account_id=account.id, ip=ip), "login", obj=login,
            detail="sms password" if login.must_change_password else "password")
@@ -289,7 +294,7 @@ def network_login(session: Session, *, msisdn: str, ip: str | None, now: datetim
     if account is None:
         raise LoginFailed(_l("This number cannot sign in here."))
     if login is not None and not login.enabled:
-        raise LoginFailed(_l("Your personal account is switched off. Get a password by SMS to switch it on again."))
+        raise LoginFailed(SWITCHED_OFF)
     login = _ensure_login(session, account, login, now)
     record(session, Actor(login_id=login.id, account_id=account.id, ip=ip), "login", obj=login,
            detail="operator network")

@@ -1,4 +1,4 @@
-"""Image captcha in front of the SMS password (DESIGN.md §4).
+"""Image captcha in front of the SMS password (docs/architecture.md §4).
 
 The answer is derived from the challenge token with an HMAC of the secret key,
 so the image can be drawn again (a reload, the audio version) while the

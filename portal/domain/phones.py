@@ -1,4 +1,4 @@
-"""Phone numbers: parsed from what people type, stored in E.164 (DESIGN.md §2)."""
+"""Phone numbers: parsed from what people type, stored in E.164 (docs/architecture.md §2)."""
 import phonenumbers
 from flask_babel import lazy_gettext as _l
 

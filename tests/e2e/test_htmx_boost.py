@@ -1,4 +1,4 @@
-"""What hx-boost keeps from the old page: it swaps <body>'s content only (DESIGN.md §5).
+"""What hx-boost keeps from the old page: it swaps <body>'s content only (docs/architecture.md §5).
 
 <html lang>, <meta name="csrf-token"> and <body hx-headers> stay as the first
 full page load rendered them, so the forms that change the session (sign-in

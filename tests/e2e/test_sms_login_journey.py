@@ -1,4 +1,4 @@
-"""The SMS-password journey in a real browser, with JavaScript on and off (DESIGN.md §4, §5).
+"""The SMS-password journey in a real browser, with JavaScript on and off (docs/architecture.md §4, §5).
 
 Elements are found by name, id, role attributes, href or form action, never by
 visible text: the page speaks Russian by default once translations land.

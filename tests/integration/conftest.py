@@ -1,4 +1,4 @@
-"""A PostgreSQL app of its own for the concurrency tests (DESIGN.md §8)."""
+"""A PostgreSQL app of its own for the concurrency tests (docs/architecture.md §8)."""
 import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade

@@ -56,3 +56,46 @@ def test_the_default_database_is_sqlite_in_the_instance_folder(monkeypatch):
 def test_an_unknown_sms_backend_stops_startup(database_url):
     with pytest.raises(ConfigError, match="SMS_BACKEND"):
         create_app({"TESTING": True, "SMS_BACKEND": "pigeon", "SQLALCHEMY_DATABASE_URI": database_url})
+
+
+def test_a_fresh_clone_gets_its_own_secret_key_once(app, tmp_path, monkeypatch):
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["init-secret-key"])
+    assert first.exit_code == 0 and "written" in first.output
+    written = (tmp_path / "config.py").read_text()
+    assert "SECRET_KEY = " in written
+    again = runner.invoke(args=["init-secret-key"])
+    assert again.exit_code == 0 and "left as it is" in again.output
+    assert (tmp_path / "config.py").read_text() == written
+
+
+def test_the_secret_key_is_added_to_an_instance_config_without_one(tmp_path):
+    from portal.cli import write_secret_key
+
+    config_file = tmp_path / "config.py"
+    config_file.write_text("BRAND = 'Acme'\n")
+    assert write_secret_key(config_file) is True
+    text = config_file.read_text()
+    assert text.startswith("BRAND = 'Acme'\n") and text.count("SECRET_KEY = ") == 1
+    assert write_secret_key(config_file) is False
+
+
+def test_after_make_db_the_staff_command_runs_without_debug(app, database_url, tmp_path, monkeypatch):
+    """The README's `flask --app wsgi create-staff` on a fresh clone: no PORTAL_DEBUG, no SECRET_KEY in the env."""
+    from flask import Flask
+
+    from portal.cli import write_secret_key
+    from portal.extensions import db
+
+    for name in ("SECRET_KEY", "PORTAL_SECRET_KEY", "PORTAL_DEBUG"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(Flask, "auto_find_instance_path", lambda self: str(tmp_path))
+    write_secret_key(tmp_path / "config.py")
+    fresh = create_app({"SQLALCHEMY_DATABASE_URI": database_url})  # the `app` fixture empties the tables after
+    assert not fresh.debug and len(fresh.secret_key) > 40
+    with fresh.app_context():
+        result = fresh.test_cli_runner().invoke(args=["create-staff", "--email", "new@example.com", "--name", "New",
+                                                      "--role", "support", "--password", "long-enough-pass"])
+        db.engine.dispose()
+    assert result.exit_code == 0, result.output

@@ -1,6 +1,6 @@
 """The Russian catalog: complete, compiled, and actually used.
 
-Russian is the default language (DESIGN.md §2); every English string in the
+Russian is the default language (docs/architecture.md §2); every English string in the
 sources must have a reviewed (non-fuzzy) Russian translation, and the committed
 .mo must be the compilation of the committed .po, since the app reads only the
 .mo.  When these fail: run ``make translations``, translate what it reports in

@@ -1,4 +1,4 @@
-"""Every page: security headers, no inline script or style, and the 14 KB budget (DESIGN.md §6)."""
+"""Every page: security headers, no inline script or style, and the 14 KB budget (docs/architecture.md §6)."""
 import gzip
 import re
 from datetime import date, timedelta

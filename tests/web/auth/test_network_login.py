@@ -1,4 +1,4 @@
-"""One-click sign-in on the operator's own network (DESIGN.md §4.6)."""
+"""One-click sign-in on the operator's own network (docs/architecture.md §4.6)."""
 import pytest
 from sqlalchemy import select
 

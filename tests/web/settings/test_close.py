@@ -82,3 +82,28 @@ def test_the_network_login_does_not_reopen_a_switched_off_account(signed_in, db_
     db_session.commit()
     with pytest.raises(DomainError):
         auth.network_login(db_session, msisdn=PHONE, ip=None, now=utcnow())
+
+
+SWITCHED_OFF = "Your personal account is switched off. Get a password by SMS to switch it on again."
+
+
+def test_signing_in_to_a_switched_off_account_with_its_password_says_how_to_switch_it_on(client, db_session):
+    factories.ensure_login(db_session, PHONE)
+    login(db_session).enabled = False
+    db_session.commit()
+    response = client.post_form("/auth/login", {"phone": PHONE, "password": factories.PASSWORD})
+    assert response.status_code == 422 and SWITCHED_OFF in response.text
+    assert 'action="/auth/password/start"' in response.text  # the way back is on the same page
+    assert client.get("/").status_code == 302  # and it did not sign in
+    event = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "login_failed")).one()
+    assert event.detail.endswith("(switched off)")
+
+
+def test_a_wrong_password_tells_a_stranger_nothing_about_a_switched_off_account(client, db_session):
+    factories.ensure_login(db_session, PHONE)
+    login(db_session).enabled = False
+    db_session.commit()
+    for phone, password in ((PHONE, "not-the-password"), ("+79169999999", factories.PASSWORD)):
+        response = client.post_form("/auth/login", {"phone": phone, "password": password})
+        assert response.status_code == 422 and "Wrong number or password." in response.text
+        assert "switched off" not in response.text
