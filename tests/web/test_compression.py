@@ -30,8 +30,8 @@ def test_static_files_come_precompressed_by_accept_encoding_and_immutable(client
         original = (STATIC_DIR / url.split("?")[0].removeprefix("/static/")).read_bytes()
         body = DECODE[coding](response.data) if coding else response.data
         assert body == original
-        if coding:
-            assert len(response.data) < len(original) / 2
+        if coding:  # a small script saves less than half, the CSS and htmx much more
+            assert len(response.data) < len(original) / (2 if len(original) > 4096 else 1.5)
 
 
 def test_a_compressed_static_file_answers_304_to_its_own_etag(client):
