@@ -40,7 +40,10 @@ CAPTCHA_TEST_ANSWER = None
 
 # Temporary (SMS) password.
 TEMP_PASSWORD_LENGTH = 8
-TEMP_PASSWORD_TTL = timedelta(hours=24)
+# NIST SP 800-63B: out-of-band codes live at most 10 minutes. The newest TEMP_PASSWORDS_VALID unexpired
+# ones all work (a late SMS after a second request still opens) until one is used; then all end.
+TEMP_PASSWORD_TTL = timedelta(minutes=10)
+TEMP_PASSWORDS_VALID = 3
 
 # SMS password quotas per number: (count, window in seconds).
 SMS_QUOTAS = ((1, 60), (3, 3600), (10, 86400))
@@ -70,8 +73,12 @@ RATELIMIT_LOGIN_NET = "300 per hour"
 RATELIMIT_STAFF_LOGIN = "10 per 10 minutes;50 per day"
 RATELIMIT_HEADERS_ENABLED = True
 
-# Login lock: after this many failures in a row, lock for a growing delay.
+# Login lock: after this many failures in a row for one identifier from one network (/24 or /56), lock that
+# network out of it for a growing delay; the owner elsewhere still signs in (issue 14.15).
 LOGIN_MAX_FAILURES = 10
+# After this many failures for one identifier from all networks together, its permanent password is locked
+# with the same growing delays; an SMS password still opens it.
+LOGIN_MAX_FAILURES_ALL_NETWORKS = 50
 LOGIN_LOCK_BASE = timedelta(minutes=1)
 LOGIN_LOCK_MAX = timedelta(hours=24)
 LOGIN_IP_MAX_FAILURES_PER_HOUR = 50

@@ -154,7 +154,7 @@ def unblock_number(session: Session, *, account_id: int, login_id: int, password
                                                             if primary.home_contract else f"login:{login.id}")
     check_not_throttled(session, identifier=identifier, ip=actor.ip, now=now, policy=policy)
     if not check_secret(login.password_hash, (password or "")[:128]):
-        count_failure(session, identifier=identifier, now=now, policy=policy)
+        count_failure(session, identifier=identifier, ip=actor.ip, now=now, policy=policy)
         shown = mask_msisdn(identifier) if identifier.startswith("+") else identifier
         record(session, actor, "login_failed", obj=login, detail=f"unblock: {shown}")
         session.commit()

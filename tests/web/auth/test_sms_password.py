@@ -43,7 +43,7 @@ def test_the_temporary_password_is_stored_only_as_a_hash(client, db_session, lin
     password = sent_password(db_session)
     challenge = db_session.scalars(select(Challenge).where(Challenge.purpose == "temp_password")).one()
     assert password not in challenge.secret_hash
-    assert challenge.expires_at - utcnow() > timedelta(hours=23)
+    assert timedelta(minutes=9) < challenge.expires_at - utcnow() <= timedelta(minutes=10)
     assert not any(password in (e.detail or "") for e in db_session.scalars(select(AuditEvent)))
 
 
@@ -181,16 +181,45 @@ def test_the_global_breaker_stops_all_sending(client, db_session, line, app):
     assert sms_count(db_session) == 0
 
 
-def test_a_newer_temporary_password_replaces_the_older(client, db_session, line, app):
+def test_the_sms_says_how_long_the_password_lasts(client, db_session, line):
+    request_password(client)
+    assert "(valid 10 min)" in db_session.scalars(select(SmsMessage)).one().text
+    assert "valid for 10 minutes" in client.get("/auth/password/sent?phone=89161234567").text
+
+
+def test_a_late_sms_still_works_after_a_new_request_and_using_one_ends_them_all(client, db_session, line, app):
     app.config["SMS_QUOTAS"] = ((10, 60),)
+    passwords = []
+    for _ in range(4):
+        request_password(client)
+        passwords.append(sent_password(db_session))
+    live = db_session.scalar(select(func.count()).select_from(Challenge).where(Challenge.purpose == "temp_password"))
+    assert live == 3  # the newest three: the first one ended with the fourth request
+    other = app.test_client()
+    assert other.post_form("/auth/login", {"phone": "+79161234567", "password": passwords[0]}).status_code == 422
+    assert client.post_form("/auth/login", {"phone": "+79161234567", "password": passwords[1]}).status_code == 303
+    for password in passwords[2:]:  # used one: the others end too
+        assert app.test_client().post_form("/auth/login", {"phone": "+79161234567",
+                                                           "password": password}).status_code == 422
+
+
+def test_an_expired_temporary_password_does_not_open(client, db_session, line):
     request_password(client)
-    first = sent_password(db_session)
-    request_password(client)
-    second = sent_password(db_session)
-    assert db_session.scalar(select(func.count()).select_from(Challenge)
-                             .where(Challenge.purpose == "temp_password")) == 1
-    assert client.post_form("/auth/login", {"phone": "+79161234567", "password": first}).status_code == 422
-    assert client.post_form("/auth/login", {"phone": "+79161234567", "password": second}).status_code == 303
+    password = sent_password(db_session)
+    db_session.scalars(select(Challenge).where(Challenge.purpose == "temp_password")).one().expires_at = utcnow()
+    db_session.commit()
+    assert client.post_form("/auth/login", {"phone": "+79161234567", "password": password}).status_code == 422
+
+
+def test_the_request_for_a_number_we_serve_does_no_slow_hashing(client, db_session, line, monkeypatch):
+    """Issue 14.11: a password hash only on the "ours" path made it ten times slower than the other."""
+    import werkzeug.security
+
+    calls = []
+    real = werkzeug.security.generate_password_hash
+    monkeypatch.setattr("portal.domain.passwords.generate_password_hash", lambda *a, **k: calls.append(1) or real(*a))
+    assert request_password(client).status_code == 303
+    assert sms_count(db_session) == 1 and calls == []
 
 
 def test_requests_are_audited(client, db_session, line):
