@@ -169,5 +169,7 @@ MAILBOX_DOMAIN = "home.example.ru"
 STATIC_IP_POOL = "198.51.100.0/28"  # CIDR; the network and broadcast addresses are never given
 # New parental PINs by SMS per contact phone a day (counted in the SMS outbox).
 PARENTAL_PIN_RESETS_PER_DAY = 3
-# Attempts to set or change the parental PIN per login (Flask-Limiter).
+# Attempts to set or change the parental PIN per login (Flask-Limiter), and wrong old PINs a day per contract
+# and per login (counted in the database: a new sign-in does not reset it).
 RATELIMIT_PARENTAL_PIN = "5 per 10 minutes;20 per day"
+PARENTAL_PIN_FAILURES_PER_DAY = 5

@@ -314,6 +314,14 @@ def _use_temporary_password(session: Session, login: Login, password: str, now: 
     return True
 
 
+def login_identifier(login: Login) -> str:
+    """What the login signs in with: its line's number or its contract's number."""
+    primary = login.primary_account
+    if primary.line is not None:
+        return primary.line.msisdn
+    return primary.home_contract.contract_no if primary.home_contract is not None else f"login:{login.id}"
+
+
 def network_of(ip: str | None) -> str | None:
     """The /24 (IPv4) or /56 (IPv6) around an address: one household, office or NATed block."""
     if not ip:
@@ -458,8 +466,16 @@ def change_password(session: Session, *, login_id: int, current_password: str | 
                     keep_session_token: str | None, actor: Actor, now: datetime, policy: AuthPolicy) -> None:
     """Set a new permanent password and end every other session of the login."""
     login = session.get(Login, login_id)
-    if not login.must_change_password and not check_secret(login.password_hash, (current_password or "")[:128]):
-        raise WrongPassword(_l("This is not your current password."))
+    if not login.must_change_password:
+        # A wrong current password counts as a failed sign-in of this login (the same lock), so a borrowed
+        # session cannot guess it here without limit.
+        identifier = login_identifier(login)
+        check_not_throttled(session, identifier=identifier, ip=actor.ip, now=now, policy=policy)
+        if not check_secret(login.password_hash, (current_password or "")[:128]):
+            count_failure(session, identifier=identifier, ip=actor.ip, now=now, policy=policy)
+            record(session, actor, "login_failed", obj=login, detail=f"password change: {mask_identifier(identifier)}")
+            session.commit()
+            raise WrongPassword(_l("This is not your current password."))
     msisdn = login.primary_account.line.msisdn if login.primary_account.line else None
     check_new_password(new_password, msisdn=msisdn, min_length=policy.password_min_length)
     login.password_hash = hash_secret(new_password)
