@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(billing_group)
     app.cli.add_command(usage_group)
     app.cli.add_command(vouchers_group)
+    app.cli.add_command(sessions_group)
 
 
 @click.command("seed-demo")
@@ -158,3 +159,17 @@ def vouchers_issue(count, amount):
         raise click.ClickException(str(err.message)) from None
     for card in issued:
         click.echo(f"{card.code};{card.pin};{card.amount // 100}")
+
+
+@click.group("sessions")
+def sessions_group():
+    """Signed-in devices of customers and staff."""
+
+
+@sessions_group.command("clean")
+def sessions_clean():
+    """End sessions past their idle or absolute lifetime and delete long-ended rows (beat runs it hourly)."""
+    from portal.domain.auth import end_expired_sessions, lifetimes_from_config
+
+    ended, deleted = end_expired_sessions(db.session, now=utcnow(), **lifetimes_from_config(current_app.config))
+    click.echo(f"{ended} session(s) ended, {deleted} old row(s) deleted.")

@@ -22,6 +22,13 @@ SESSION_COOKIE_SAMESITE = "Lax"
 REMEMBER_COOKIE_HTTPONLY = True
 REMEMBER_COOKIE_SAMESITE = "Lax"
 PERMANENT_SESSION_LIFETIME = timedelta(days=14)
+# Enforced from the session rows (issue 14.19): idle = since the last request, absolute = since sign-in.
+SESSION_IDLE_LIFETIME = timedelta(days=14)
+SESSION_ABSOLUTE_LIFETIME = timedelta(days=30)
+STAFF_SESSION_IDLE_LIFETIME = timedelta(minutes=30)
+STAFF_SESSION_ABSOLUTE_LIFETIME = timedelta(hours=10)
+# Ended session rows are deleted by the cleanup job (`flask sessions clean`, beat hourly) after this long.
+SESSION_ROWS_KEPT = timedelta(days=90)
 PREFERRED_URL_SCHEME = "http"
 
 WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session

@@ -43,6 +43,8 @@ def init_celery(app: Flask) -> None:
         "release-alerts": {"task": "portal.release_alerts", "schedule": crontab(minute="*/5")},
         # Daily usage totals for call details, after midnight UTC (late records: the last 3 days are redone).
         "usage-rollup": {"task": "portal.usage_rollup", "schedule": crontab(hour=0, minute=20)},
+        # Sessions past their idle or absolute lifetime end; long-ended rows go.
+        "clean-sessions": {"task": "portal.clean_sessions", "schedule": crontab(minute=35)},
     }
     celery.conf.update(app.config.get("CELERY", {}))
     celery.flask_app = app
@@ -137,3 +139,12 @@ def usage_rollup() -> int:
 
     with Session(db.engine) as session:
         return roll_up(session, through=utcnow().date() - timedelta(days=1))
+
+
+@celery.task(name="portal.clean_sessions")
+def clean_sessions() -> str:
+    from portal.domain.auth import end_expired_sessions, lifetimes_from_config
+
+    with Session(db.engine) as session:
+        return "%d ended, %d deleted" % end_expired_sessions(session, now=utcnow(),
+                                                             **lifetimes_from_config(current_app.config))

@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from portal.domain import alerts, captcha
-from portal.domain.audit import Actor, record
+from portal.domain.audit import SYSTEM, Actor, record
 from portal.domain.errors import DomainError
 from portal.domain.passwords import check_new_password, check_secret, generate_temporary_password, hash_secret
 from portal.domain.phones import mask_msisdn, parse_msisdn
@@ -31,6 +31,7 @@ from portal.models import (
     LoginThrottle,
     PasswordRequest,
     SmsMessage,
+    StaffSession,
 )
 
 TEMP_PASSWORD = "temp_password"
@@ -438,11 +439,30 @@ def open_session(session: Session, *, login: Login, ip: str | None, user_agent: 
     return web_session
 
 
-def load_session(session: Session, token: str, *, now: datetime) -> LoginSession | None:
+@dataclass(frozen=True)
+class SessionLifetime:
+    """How long a signed-in device lasts, judged from its row (a copied cookie dies with it)."""
+
+    idle: timedelta  # since the last request
+    absolute: timedelta  # since sign-in, however busy
+
+    @classmethod
+    def for_customers(cls, cfg) -> "SessionLifetime":
+        return cls(cfg["SESSION_IDLE_LIFETIME"], cfg["SESSION_ABSOLUTE_LIFETIME"])
+
+    @classmethod
+    def for_staff(cls, cfg) -> "SessionLifetime":
+        return cls(cfg["STAFF_SESSION_IDLE_LIFETIME"], cfg["STAFF_SESSION_ABSOLUTE_LIFETIME"])
+
+    def expired(self, row: LoginSession | StaffSession, now: datetime) -> bool:
+        return now - row.last_seen_at > self.idle or now - row.created_at > self.absolute
+
+
+def load_session(session: Session, token: str, *, now: datetime, lifetime: SessionLifetime) -> LoginSession | None:
     web_session = session.scalar(
         select(LoginSession).where(LoginSession.token == token, LoginSession.revoked_at.is_(None))
     )
-    if web_session is None or not web_session.login.enabled:
+    if web_session is None or not web_session.login.enabled or lifetime.expired(web_session, now):
         return None
     if now - web_session.last_seen_at > timedelta(minutes=5):  # a write per request would be waste
         web_session.last_seen_at = now
@@ -490,3 +510,30 @@ def change_password(session: Session, *, login_id: int, current_password: str | 
     )
     record(session, actor, "password_changed", obj=login)
     session.commit()
+
+
+def end_expired_sessions(session: Session, *, now: datetime, customers: SessionLifetime, staff: SessionLifetime,
+                         keep_ended: timedelta) -> tuple[int, int]:
+    """The cleanup job: end sessions past their lifetime, delete rows ended longer than ``keep_ended`` ago.
+
+    Returns (ended, deleted). Ended rows stay a while for the device list and the archive's context.
+    """
+    ended = deleted = 0
+    for table, lifetime in ((LoginSession, customers), (StaffSession, staff)):
+        ended += session.execute(
+            update(table)
+            .where(table.revoked_at.is_(None),
+                   (table.last_seen_at < now - lifetime.idle) | (table.created_at < now - lifetime.absolute))
+            .values(revoked_at=now)
+        ).rowcount
+        deleted += session.execute(delete(table).where(table.revoked_at < now - keep_ended)).rowcount
+    if ended or deleted:
+        record(session, SYSTEM, "sessions_cleaned", detail=f"{ended} ended, {deleted} deleted")
+    session.commit()
+    return ended, deleted
+
+
+def lifetimes_from_config(cfg) -> dict:
+    """The cleanup job's arguments from the app config (the CLI command and the beat task share it)."""
+    return {"customers": SessionLifetime.for_customers(cfg), "staff": SessionLifetime.for_staff(cfg),
+            "keep_ended": cfg["SESSION_ROWS_KEPT"]}

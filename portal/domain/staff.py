@@ -1,7 +1,7 @@
 """Staff accounts, their sessions, and what staff look up."""
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
@@ -11,6 +11,7 @@ from portal.domain.audit import Actor, record
 from portal.domain.auth import (
     AuthPolicy,
     LoginFailed,
+    SessionLifetime,
     TryLater,
     check_not_throttled,
     clear_failures,
@@ -82,11 +83,17 @@ def sign_in_staff(session: Session, *, email: str, password: str, ip: str | None
     return web_session
 
 
-def load_staff_session(session: Session, token: str) -> StaffSession | None:
+def load_staff_session(session: Session, token: str, *, now: datetime,
+                       lifetime: SessionLifetime) -> StaffSession | None:
     web_session = session.scalar(
         select(StaffSession).where(StaffSession.token == token, StaffSession.revoked_at.is_(None))
     )
-    return web_session if web_session and web_session.staff.enabled else None
+    if web_session is None or not web_session.staff.enabled or lifetime.expired(web_session, now):
+        return None
+    if now - web_session.last_seen_at > timedelta(minutes=1):  # the idle limit needs it; not a write per request
+        web_session.last_seen_at = now
+        session.commit()
+    return web_session
 
 
 def close_staff_session(session: Session, *, token: str, actor: Actor, now: datetime) -> None:
