@@ -36,6 +36,7 @@ from portal.models import (
 
 TEMP_PASSWORD = "temp_password"
 PASSWORD_SMS_PURPOSE = "password"
+PASSWORD_PENDING_KEY = "password_requests_pending"  # session.info: requests for the job after commit
 
 
 @dataclass(frozen=True)
@@ -184,10 +185,12 @@ def send_temporary_password(session: Session, *, account: Account, login: Login 
 
 def request_sms_password(session: Session, *, msisdn: str, captcha_token: str, captcha_answer: str, ip: str | None,
                          now: datetime, policy: AuthPolicy) -> None:
-    """Send a temporary password to ``msisdn`` if it is ours and every quota allows.
+    """Accept a request for a temporary password to ``msisdn``; the job sends it if the number is ours.
 
     The captcha is used up whatever happens next. The outcome is the same for a
-    number we do not serve (no enumeration): quotas count requests, not SMS.
+    number we do not serve (no enumeration): quotas count requests, not SMS. So is
+    the work: whether the number is ours is looked at by the job
+    (``fulfil_password_request``), never in the request, so its time tells nothing.
     """
     try:
         captcha.consume(session, token=captcha_token, answer=captcha_answer, now=now,
@@ -197,27 +200,43 @@ def request_sms_password(session: Session, *, msisdn: str, captcha_token: str, c
         raise
     # Row lock on our line (or contract) serialises concurrent requests for one identifier (PostgreSQL).
     details = (HomeContract, HomeContract.contract_no) if is_contract(msisdn) else (Line, Line.msisdn)
-    account_id = session.scalar(select(details[0].account_id).where(details[1] == msisdn).with_for_update())
+    session.scalar(select(details[0].account_id).where(details[1] == msisdn).with_for_update())
     retry_after = _quota_retry_after(session, msisdn=msisdn, now=now, policy=policy)
     if retry_after:
         session.commit()
         raise TryLater(_l("Too many requests for this number."), retry_after, field="phone")
-    account, login = login_for_msisdn(session, msisdn) if account_id else (None, None)
+    password_request = PasswordRequest(msisdn=msisdn, ip=ip, created_at=now, sent=False)
+    session.add(password_request)
+    session.flush()
+    record(session, Actor(ip=ip), "password_request_received", obj=password_request,
+           detail=mask_identifier(msisdn))
+    session.info.setdefault(PASSWORD_PENDING_KEY, []).append(password_request.id)
+    session.commit()
+
+
+def fulfil_password_request(session: Session, request_id: int, *, now: datetime, policy: AuthPolicy) -> str:
+    """The job behind ``request_sms_password``: send the temporary password if the number is ours and the
+    phone's quota allows (commits; a second run of the same request does nothing)."""
+    password_request = session.get(PasswordRequest, request_id, with_for_update=True)
+    if password_request is None or password_request.handled_at is not None:
+        session.rollback()
+        return "done before"
+    password_request.handled_at = now
+    msisdn = password_request.msisdn
+    account, login = login_for_msisdn(session, msisdn)
     # A home contract's password goes to its contact phone; without one it cannot get an SMS.
     to = (account.home_contract.contact_phone if is_contract(msisdn) else msisdn) if account else None
     # One phone may be reached through its number and through contracts that list it: its quota counts both.
-    # Over it, nothing is sent and the answer stays the neutral one (a refusal would tell the contract is ours).
-    phone_busy = to is not None and _phone_retry_after(session, phone=to, now=now, policy=policy) is not None
-    session.add(PasswordRequest(msisdn=msisdn, ip=ip, created_at=now, sent=to is not None and not phone_busy))
-    if to is None or phone_busy:
-        record(session, Actor(ip=ip), "sms_password_requested",
-               detail=mask_identifier(msisdn) + (" (not served)" if to is None else " (phone quota)"))
+    # Over it nothing is sent; the customer saw the same neutral answer either way.
+    if to is None or _phone_retry_after(session, phone=to, now=now, policy=policy) is not None:
         session.commit()
-        return
+        return "not served" if to is None else "phone quota"
     login = send_temporary_password(session, account=account, login=login, msisdn=to, now=now, policy=policy)
-    record(session, Actor(login_id=login.id, account_id=account.id, ip=ip), "sms_password_requested",
-           obj=login, detail=mask_identifier(msisdn))
+    password_request.sent = True
+    record(session, Actor(login_id=login.id, account_id=account.id, ip=password_request.ip),
+           "sms_password_requested", obj=login, detail=mask_identifier(msisdn))
     session.commit()
+    return "sent"
 
 
 def _first_free(times: list[datetime], *, now: datetime, policy: AuthPolicy) -> datetime | None:
