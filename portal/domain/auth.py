@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from portal.domain import alerts, captcha
@@ -228,6 +228,8 @@ def fulfil_password_request(session: Session, request_id: int, *, now: datetime,
     to = (account.home_contract.contact_phone if is_contract(msisdn) else msisdn) if account else None
     # One phone may be reached through its number and through contracts that list it: its quota counts both.
     # Over it nothing is sent; the customer saw the same neutral answer either way.
+    if to is not None:
+        _serialise_phone(session, to)
     if to is None or _phone_retry_after(session, phone=to, now=now, policy=policy) is not None:
         session.commit()
         return "not served" if to is None else "phone quota"
@@ -237,6 +239,15 @@ def fulfil_password_request(session: Session, request_id: int, *, now: datetime,
            "sms_password_requested", obj=login, detail=mask_identifier(msisdn))
     session.commit()
     return "sent"
+
+
+def _serialise_phone(session: Session, phone: str) -> None:
+    """Two jobs for one phone (its own number and a contract that lists it) must not both pass its quota.
+
+    Held until the job's commit; SQLite serialises writers by itself.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("select pg_advisory_xact_lock(hashtext(:key))"), {"key": "sms-password:" + phone})
 
 
 def _first_free(times: list[datetime], *, now: datetime, policy: AuthPolicy) -> datetime | None:
