@@ -43,7 +43,7 @@ PASSWORD_PENDING_KEY = "password_requests_pending"  # session.info: requests for
 class AuthPolicy:
     """The limits of DESIGN.md §4, taken from the app config."""
 
-    captcha_key: str
+    captcha_key: str  # the app's SECRET_KEY: it keys the captcha answers and the SMS-password digests
     captcha_length: int
     captcha_ttl: timedelta
     captcha_test_answer: str | None
@@ -69,7 +69,8 @@ class AuthPolicy:
             sms_quotas=tuple(tuple(q) for q in cfg["SMS_QUOTAS"]), sms_global_per_minute=cfg["SMS_GLOBAL_PER_MINUTE"],
             temp_password_length=cfg["TEMP_PASSWORD_LENGTH"], temp_password_ttl=cfg["TEMP_PASSWORD_TTL"],
             temp_passwords_valid=cfg["TEMP_PASSWORDS_VALID"], max_failures=cfg["LOGIN_MAX_FAILURES"],
-            max_failures_all_networks=cfg["LOGIN_MAX_FAILURES_ALL_NETWORKS"], lock_base=cfg["LOGIN_LOCK_BASE"], lock_max=cfg["LOGIN_LOCK_MAX"],
+            max_failures_all_networks=cfg["LOGIN_MAX_FAILURES_ALL_NETWORKS"], lock_base=cfg["LOGIN_LOCK_BASE"],
+            lock_max=cfg["LOGIN_LOCK_MAX"],
             ip_failures_per_hour=cfg["LOGIN_IP_MAX_FAILURES_PER_HOUR"],
             password_min_length=cfg["PASSWORD_MIN_LENGTH"], brand=cfg["BRAND"],
             sms_locale=cfg["BABEL_DEFAULT_LOCALE"],
