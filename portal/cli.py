@@ -60,6 +60,18 @@ def sms_deliver():
     for message_id in ids:
         deliver_sms.delay(message_id)
     click.echo(f"{len(ids)} queued message(s) handed to delivery.")
+    _hand_over_password_requests()
+
+
+def _hand_over_password_requests() -> None:
+    from portal.domain.auth import unhandled_password_requests
+    from portal.jobs import send_sms_password
+
+    # Older than a password's life, a late SMS would be of no use: those are left.
+    ids = unhandled_password_requests(db.session, now=utcnow(), within=current_app.config["TEMP_PASSWORD_TTL"])
+    for request_id in ids:
+        send_sms_password.delay(request_id)
+    click.echo(f"{len(ids)} SMS-password request(s) handed to the password job.")
 
 
 @sms_group.command("release-alerts")

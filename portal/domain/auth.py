@@ -242,6 +242,12 @@ def fulfil_password_request(session: Session, request_id: int, *, now: datetime,
     return "sent"
 
 
+def unhandled_password_requests(session: Session, *, now: datetime, within: timedelta) -> list[int]:
+    """Requests whose job never ran (the broker was down), recent enough for a password still to be wanted."""
+    return list(session.scalars(select(PasswordRequest.id).where(
+        PasswordRequest.handled_at.is_(None), PasswordRequest.created_at > now - within).order_by(PasswordRequest.id)))
+
+
 def _serialise_phone(session: Session, phone: str) -> None:
     """Two jobs for one phone (its own number and a contract that lists it) must not both pass its quota.
 

@@ -278,3 +278,16 @@ def test_the_sent_page_has_the_sign_in_form_with_the_number(client):
     page = client.get("/auth/password/sent?phone=8+916+123-45-67").text
     assert 'id="login-form"' in page and 'value="8 916 123-45-67"' in page
     assert re.search(r'<input[^>]*autofocus[^>]*name="password"', page)
+
+
+def test_requests_left_by_a_broker_outage_are_handed_over_by_the_cli(client, db_session, line, app, monkeypatch):
+    monkeypatch.setattr("portal.jobs.send_sms_password.delay", lambda request_id: None)  # the broker is down
+    request_password(client)
+    db_session.add(PasswordRequest(msisdn="+79161234567", created_at=utcnow() - timedelta(minutes=30)))  # too old
+    db_session.commit()
+    monkeypatch.undo()
+    result = app.test_cli_runner().invoke(args=["sms", "deliver"])
+    assert "1 SMS-password request(s) handed to the password job." in result.output
+    assert sms_count(db_session) == 1
+    again = app.test_cli_runner().invoke(args=["sms", "deliver"])
+    assert "0 SMS-password request(s)" in again.output and sms_count(db_session) == 1
