@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(billing_group)
     app.cli.add_command(usage_group)
     app.cli.add_command(vouchers_group)
+    app.cli.add_command(sessions_group)
 
 
 @click.command("init-secret-key")
@@ -92,6 +93,18 @@ def sms_deliver():
     for message_id in ids:
         deliver_sms.delay(message_id)
     click.echo(f"{len(ids)} queued message(s) handed to delivery.")
+    _hand_over_password_requests()
+
+
+def _hand_over_password_requests() -> None:
+    from portal.domain.auth import unhandled_password_requests
+    from portal.jobs import send_sms_password
+
+    # Older than a password's life, a late SMS would be of no use: those are left.
+    ids = unhandled_password_requests(db.session, now=utcnow(), within=current_app.config["TEMP_PASSWORD_TTL"])
+    for request_id in ids:
+        send_sms_password.delay(request_id)
+    click.echo(f"{len(ids)} SMS-password request(s) handed to the password job.")
 
 
 @sms_group.command("release-alerts")
@@ -191,3 +204,17 @@ def vouchers_issue(count, amount):
         raise click.ClickException(str(err.message)) from None
     for card in issued:
         click.echo(f"{card.code};{card.pin};{card.amount // 100}")
+
+
+@click.group("sessions")
+def sessions_group():
+    """Signed-in devices of customers and staff."""
+
+
+@sessions_group.command("clean")
+def sessions_clean():
+    """End sessions past their idle or absolute lifetime and delete long-ended rows (beat runs it hourly)."""
+    from portal.domain.auth import end_expired_sessions, lifetimes_from_config
+
+    ended, deleted = end_expired_sessions(db.session, now=utcnow(), **lifetimes_from_config(current_app.config))
+    click.echo(f"{ended} session(s) ended, {deleted} old row(s) deleted.")

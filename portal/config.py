@@ -22,6 +22,13 @@ SESSION_COOKIE_SAMESITE = "Lax"
 REMEMBER_COOKIE_HTTPONLY = True
 REMEMBER_COOKIE_SAMESITE = "Lax"
 PERMANENT_SESSION_LIFETIME = timedelta(days=14)
+# Enforced from the session rows (issue 14.19): idle = since the last request, absolute = since sign-in.
+SESSION_IDLE_LIFETIME = timedelta(days=14)
+SESSION_ABSOLUTE_LIFETIME = timedelta(days=30)
+STAFF_SESSION_IDLE_LIFETIME = timedelta(minutes=30)
+STAFF_SESSION_ABSOLUTE_LIFETIME = timedelta(hours=10)
+# Ended session rows are deleted by the cleanup job (`flask sessions clean`, beat hourly) after this long.
+SESSION_ROWS_KEPT = timedelta(days=90)
 PREFERRED_URL_SCHEME = "http"
 
 WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
@@ -40,7 +47,10 @@ CAPTCHA_TEST_ANSWER = None
 
 # Temporary (SMS) password.
 TEMP_PASSWORD_LENGTH = 8
-TEMP_PASSWORD_TTL = timedelta(hours=24)
+# NIST SP 800-63B: out-of-band codes live at most 10 minutes. The newest TEMP_PASSWORDS_VALID unexpired
+# ones all work (a late SMS after a second request still opens) until one is used; then all end.
+TEMP_PASSWORD_TTL = timedelta(minutes=10)
+TEMP_PASSWORDS_VALID = 3
 
 # SMS password quotas per number: (count, window in seconds).
 SMS_QUOTAS = ((1, 60), (3, 3600), (10, 86400))
@@ -70,8 +80,12 @@ RATELIMIT_LOGIN_NET = "300 per hour"
 RATELIMIT_STAFF_LOGIN = "10 per 10 minutes;50 per day"
 RATELIMIT_HEADERS_ENABLED = True
 
-# Login lock: after this many failures in a row, lock for a growing delay.
+# Login lock: after this many failures in a row for one identifier from one network (/24 or /56), lock that
+# network out of it for a growing delay; the owner elsewhere still signs in (issue 14.15).
 LOGIN_MAX_FAILURES = 10
+# After this many failures for one identifier from all networks together, its permanent password is locked
+# with the same growing delays; an SMS password still opens it.
+LOGIN_MAX_FAILURES_ALL_NETWORKS = 50
 LOGIN_LOCK_BASE = timedelta(minutes=1)
 LOGIN_LOCK_MAX = timedelta(hours=24)
 LOGIN_IP_MAX_FAILURES_PER_HOUR = 50
@@ -162,5 +176,7 @@ MAILBOX_DOMAIN = "home.example.ru"
 STATIC_IP_POOL = "198.51.100.0/28"  # CIDR; the network and broadcast addresses are never given
 # New parental PINs by SMS per contact phone a day (counted in the SMS outbox).
 PARENTAL_PIN_RESETS_PER_DAY = 3
-# Attempts to set or change the parental PIN per login (Flask-Limiter).
+# Attempts to set or change the parental PIN per login (Flask-Limiter), and wrong old PINs a day per contract
+# and per login (counted in the database: a new sign-in does not reset it).
 RATELIMIT_PARENTAL_PIN = "5 per 10 minutes;20 per day"
+PARENTAL_PIN_FAILURES_PER_DAY = 5

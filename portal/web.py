@@ -174,15 +174,17 @@ def init_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        from portal.domain.auth import load_session
+        from portal.domain.auth import SessionLifetime, load_session
         from portal.domain.staff import load_staff_session
 
         kind, _, token = user_id.partition(":")
         if kind == "c":
-            web_session = load_session(db.session, token, now=utcnow())
+            web_session = load_session(db.session, token, now=utcnow(),
+                                       lifetime=SessionLifetime.for_customers(current_app.config))
             user = web_session.login if web_session else None
         elif kind == "s":
-            web_session = load_staff_session(db.session, token)
+            web_session = load_staff_session(db.session, token, now=utcnow(),
+                                             lifetime=SessionLifetime.for_staff(current_app.config))
             user = web_session.staff if web_session else None
         else:
             return None

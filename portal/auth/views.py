@@ -23,9 +23,7 @@ from portal.web import (
 
 def _per_network() -> str:
     """The /24 (IPv4) or /56 (IPv6) of the client: one rate limit for a whole NATed block."""
-    address = ipaddress.ip_address(request.remote_addr or "0.0.0.0")
-    prefix = 24 if address.version == 4 else 56
-    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+    return auth.network_of(request.remote_addr or "0.0.0.0")
 
 
 def _cfg(name):
@@ -138,7 +136,7 @@ def sms_password_sent():
     phone = (request.args.get("phone") or "")[:40]
     form = LoginForm(formdata=None, data={"phone": phone})
     return render("auth/sms_password_sent.html", phone=phone, form=form,
-                  hours=int(current_app.config["TEMP_PASSWORD_TTL"].total_seconds() // 3600))
+                  minutes=int(current_app.config["TEMP_PASSWORD_TTL"].total_seconds() // 60))
 
 
 @bp.get("/captcha")

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from portal.domain import provisioning
 from portal.domain.accounts import accounts_of_login, lock_accounts
 from portal.domain.audit import Actor, record
-from portal.domain.auth import AuthPolicy, check_not_throttled, count_failure
+from portal.domain.auth import AuthPolicy, check_not_throttled, count_failure, login_identifier
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.passwords import check_secret
 from portal.domain.phones import format_msisdn, mask_msisdn
@@ -149,12 +149,10 @@ def unblock_number(session: Session, *, account_id: int, login_id: int, password
     so the unblock form cannot be used to guess it.
     """
     login = session.get(Login, login_id)
-    primary = login.primary_account
-    identifier = primary.line.msisdn if primary.line else (primary.home_contract.contract_no
-                                                            if primary.home_contract else f"login:{login.id}")
+    identifier = login_identifier(login)
     check_not_throttled(session, identifier=identifier, ip=actor.ip, now=now, policy=policy)
     if not check_secret(login.password_hash, (password or "")[:128]):
-        count_failure(session, identifier=identifier, now=now, policy=policy)
+        count_failure(session, identifier=identifier, ip=actor.ip, now=now, policy=policy)
         shown = mask_msisdn(identifier) if identifier.startswith("+") else identifier
         record(session, actor, "login_failed", obj=login, detail=f"unblock: {shown}")
         session.commit()

@@ -5,18 +5,32 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal.domain import idempotency, ledger
+from portal.domain import idempotency, ledger, promised
 from portal.domain.accounts import lock_accounts
 from portal.domain.audit import Actor, record
 from portal.domain.errors import DomainError, NotFound
+from portal.domain.money import format_rubles
 from portal.domain.overview import current_allowance
-from portal.models import Account, AccountStatus, BonusAccount, BonusEntry, LedgerEntry, Line, Reward
+from portal.models import Account, AccountStatus, BonusAccount, BonusEntry, LedgerEntry, Line, ProcessedRequest, Reward
 
 CHARGES = ("tariff_fee", "service_fee", "usage")
 
 
 class BonusRefused(DomainError):
     """Points cannot be spent or sent; the message says why."""
+
+
+NOT_OURS = _l("This number is not served by us: points go to our numbers only.")
+
+
+def _check_sender(session: Session, sender: Account, have: int, points: int) -> None:
+    if have < points:
+        raise BonusRefused(_l("Not enough points: %(have)s of %(need)s.", have=have, need=points), field="points")
+    # Points bought with the promised credit would carry it away: none leave until the balance covers the promise.
+    short = promised.owed(session, sender.id) - sender.balance
+    if short > 0:
+        raise BonusRefused(_l("The promised payment is not repaid yet: points can be sent once the balance covers "
+                              "it (top up %(amount)s roubles).", amount=format_rubles(short)), field="points")
 
 
 def _locked_bonus_account(session: Session, account_id: int) -> BonusAccount:
@@ -95,15 +109,24 @@ def redeem_reward(session: Session, *, account_id: int, reward_id: int, idempote
 
 def transfer_points(session: Session, *, from_account_id: int, to_msisdn: str, points: int, idempotency_key: str,
                     minimum: int, actor: Actor, now: datetime) -> None:
-    """Give points to another of our numbers; both entries in one transaction."""
+    """Give points to another of our numbers; both entries in one transaction.
+
+    The amount and the sender's points are checked before the recipient, so a refused
+    transfer of a point or two never tells whether a number is ours.
+    """
+    if points < minimum:
+        raise BonusRefused(_l("At least %(n)s points.", n=minimum), field="points")
+    if session.scalar(select(ProcessedRequest.key).where(ProcessedRequest.key == idempotency_key)):
+        return  # a repeat of a submission carried out before
+    _check_sender(session, session.get(Account, from_account_id),
+                  session.scalar(select(BonusAccount.points).where(BonusAccount.account_id == from_account_id)) or 0,
+                  points)
     recipient = session.scalar(select(Account).join(Line, Line.account_id == Account.id)
                                .where(Line.msisdn == to_msisdn))
     if recipient is None or recipient.status == AccountStatus.terminated.value:
-        raise BonusRefused(_l("This number is not served by us."), field="recipient")
+        raise BonusRefused(NOT_OURS, field="recipient")
     if recipient.id == from_account_id:
         raise BonusRefused(_l("This is the number you are sending from."), field="recipient")
-    if points < minimum:
-        raise BonusRefused(_l("At least %(n)s points.", n=minimum), field="points")
     accounts = lock_accounts(session, from_account_id, recipient.id)
     try:
         idempotency.claim(session, idempotency_key, action="transfer_points", account_id=from_account_id)
@@ -112,10 +135,11 @@ def transfer_points(session: Session, *, from_account_id: int, to_msisdn: str, p
         return
     sender = accounts[from_account_id]
     pair = {i: _locked_bonus_account(session, i) for i in sorted((sender.id, recipient.id))}
-    if pair[sender.id].points < points:
+    try:
+        _check_sender(session, sender, pair[sender.id].points, points)  # again, under the locks
+    except BonusRefused:
         session.rollback()
-        raise BonusRefused(_l("Not enough points: %(have)s of %(need)s.", have=pair[sender.id].points, need=points),
-                           field="points")
+        raise
     number = session.scalar(select(Line.msisdn).where(Line.account_id == sender.id)) or ""
     _post(session, pair[sender.id], points=-points, kind="transfer_out", key=f"points:{idempotency_key}:out",
           description=_l("To %(number)s", number=to_msisdn), now=now)

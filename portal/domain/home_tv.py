@@ -2,11 +2,11 @@
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from portal.domain import services
@@ -15,10 +15,11 @@ from portal.domain.auth import TryLater
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.passwords import check_secret, hash_secret
 from portal.domain.sms import daily_quota_retry_after, queue_sms
-from portal.models import Account, ParentalPin, TvChannel, tv_package_channel
+from portal.models import Account, AuditEvent, ParentalPin, TvChannel, tv_package_channel
 
 PIN_FORMAT = re.compile(r"^[0-9]{4}$")
 PIN_SMS_PURPOSE = "parental_pin"
+PIN_FAILED = "parental_pin_failed"
 
 
 class PinRefused(DomainError):
@@ -79,15 +80,37 @@ def _home_for_update(session: Session, account_id: int) -> Account:
     return account
 
 
+def _pin_failures_retry_after(session: Session, *, account_id: int, login_id: int | None, per_day: int,
+                              now: datetime) -> datetime | None:
+    """Wrong old PINs in the last 24 hours on this contract or by this login, whichever session typed them."""
+    who = [AuditEvent.account_id == account_id] + ([AuditEvent.login_id == login_id] if login_id else [])
+    times = session.scalars(select(AuditEvent.created_at).where(
+        AuditEvent.action == PIN_FAILED, AuditEvent.created_at > now - timedelta(days=1), or_(*who))
+        .order_by(AuditEvent.created_at.desc())).all()
+    return times[per_day - 1] + timedelta(days=1) if len(times) >= per_day else None
+
+
 def set_parental_pin(session: Session, *, account_id: int, pin: str, old_pin: str | None, actor: Actor,
-                     now: datetime) -> None:
-    """Set the PIN (4 digits); changing one that exists needs the old PIN."""
+                     now: datetime, failures_per_day: int = 5) -> None:
+    """Set the PIN (4 digits); changing one that exists needs the old PIN.
+
+    Wrong old PINs are counted in the database per contract and per login, so signing in
+    again does not buy more guesses (10 000 PINs at ``failures_per_day`` take years).
+    """
     pin = _check_format(pin, "pin")
     account = _home_for_update(session, account_id)
     current = session.get(ParentalPin, account.id)
-    if current is not None and not check_secret(current.pin_hash, (old_pin or "").strip()):
-        session.rollback()
-        raise PinRefused(_l("The current PIN is wrong. Forgot it? Get a new one by SMS."), field="old_pin")
+    if current is not None:
+        retry_after = _pin_failures_retry_after(session, account_id=account.id, login_id=actor.login_id,
+                                                per_day=failures_per_day, now=now)
+        if retry_after:
+            session.rollback()
+            raise TryLater(_l("Too many wrong PINs today. Forgot it? Get a new one by SMS."), retry_after,
+                           field="old_pin")
+        if not check_secret(current.pin_hash, (old_pin or "").strip()):
+            record(session, actor, PIN_FAILED, obj=account, account_id=account.id)
+            session.commit()
+            raise PinRefused(_l("The current PIN is wrong. Forgot it? Get a new one by SMS."), field="old_pin")
     if current is None:
         session.add(ParentalPin(account_id=account.id, pin_hash=hash_secret(pin), updated_at=now))
     else:

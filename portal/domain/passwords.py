@@ -23,8 +23,19 @@ def hash_secret(secret: str) -> str:
     return generate_password_hash(secret)
 
 
+@cache
+def dummy_hash() -> str:
+    """A hash of a random secret nobody knows, made like every real one (same method, same cost)."""
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
 def check_secret(hashed: str | None, secret: str) -> bool:
-    return bool(hashed) and check_password_hash(hashed, secret)
+    """Whether ``secret`` matches ``hashed``. Without a hash a dummy one is checked, and False returned:
+    "no such user" then costs the same time as "wrong password" (no enumeration by timing)."""
+    if not hashed:
+        check_password_hash(dummy_hash(), secret)
+        return False
+    return check_password_hash(hashed, secret)
 
 
 def generate_temporary_password(length: int) -> str:

@@ -45,6 +45,12 @@ def open_promise(session: Session, account_id: int) -> PromisedPayment | None:
                                                         PromisedPayment.status.in_(("open", "overdue"))))
 
 
+def owed(session: Session, account_id: int) -> int:
+    """What the open promise still takes back: money the line may not send away (kopecks)."""
+    promise = open_promise(session, account_id)
+    return promise.outstanding if promise is not None else 0
+
+
 def _limit(session: Session, account: Account, rules: PromisedRules, now: datetime) -> int:
     paid_in = session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
         LedgerEntry.account_id == account.id, LedgerEntry.kind.in_(PAID_IN),

@@ -1,14 +1,23 @@
 """Staff accounts, their sessions, and what staff look up."""
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from portal.domain.audit import Actor, record
-from portal.domain.auth import AuthPolicy, LoginFailed, check_not_throttled, count_failure
+from portal.domain.auth import (
+    AuthPolicy,
+    LoginFailed,
+    SessionLifetime,
+    TryLater,
+    check_not_throttled,
+    clear_failures,
+    count_failure,
+    permanent_password_locked_until,
+)
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.home import PeriodTraffic, period_traffic
 from portal.domain.overview import CONTENT
@@ -20,7 +29,6 @@ from portal.models import (
     Customer,
     LedgerEntry,
     Line,
-    LoginThrottle,
     SmsMessage,
     Staff,
     StaffSession,
@@ -57,12 +65,16 @@ def sign_in_staff(session: Session, *, email: str, password: str, ip: str | None
     key = "staff:" + email
     check_not_throttled(session, identifier=key, ip=ip, now=now, policy=policy)
     staff = session.scalar(select(Staff).where(Staff.email == email))
-    if staff is None or not staff.enabled or not check_secret(staff.password_hash, password[:128]):
-        count_failure(session, identifier=key, now=now, policy=policy)
+    locked = permanent_password_locked_until(session, identifier=key, now=now)
+    # An unknown e-mail checks a dummy hash (check_secret without one): the same time as a wrong password.
+    if not check_secret(staff.password_hash if staff and staff.enabled and not locked else None, password[:128]):
+        count_failure(session, identifier=key, ip=ip, now=now, policy=policy)
         record(session, Actor(staff_id=staff.id if staff else None, ip=ip), "staff_login_failed", detail=email)
         session.commit()
+        if locked:
+            raise TryLater(_l("Too many failed attempts."), locked, field="password")
         raise LoginFailed(_l("Wrong e-mail or password."))
-    session.execute(delete(LoginThrottle).where(LoginThrottle.identifier == key))
+    clear_failures(session, identifier=key, ip=ip)
     web_session = StaffSession(token=secrets.token_urlsafe(32), staff_id=staff.id, created_at=now,
                                last_seen_at=now, ip=ip)
     session.add(web_session)
@@ -71,11 +83,17 @@ def sign_in_staff(session: Session, *, email: str, password: str, ip: str | None
     return web_session
 
 
-def load_staff_session(session: Session, token: str) -> StaffSession | None:
+def load_staff_session(session: Session, token: str, *, now: datetime,
+                       lifetime: SessionLifetime) -> StaffSession | None:
     web_session = session.scalar(
         select(StaffSession).where(StaffSession.token == token, StaffSession.revoked_at.is_(None))
     )
-    return web_session if web_session and web_session.staff.enabled else None
+    if web_session is None or not web_session.staff.enabled or lifetime.expired(web_session, now):
+        return None
+    if now - web_session.last_seen_at > timedelta(minutes=1):  # the idle limit needs it; not a write per request
+        web_session.last_seen_at = now
+        session.commit()
+    return web_session
 
 
 def close_staff_session(session: Session, *, token: str, actor: Actor, now: datetime) -> None:

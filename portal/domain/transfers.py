@@ -14,10 +14,10 @@ from portal.domain.accounts import lock_accounts
 from portal.domain.audit import Actor, record
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.history import local_midnight_in_utc
-from portal.domain.money import BadAmount
+from portal.domain.money import BadAmount, format_rubles
 from portal.domain.passwords import check_secret, hash_secret
 from portal.domain.phones import format_msisdn
-from portal.domain.promised import repay_from_credit
+from portal.domain.promised import owed, repay_from_credit
 from portal.domain.sms import queue_sms
 from portal.models import Account, AccountStatus, LedgerEntry, Line, Transfer
 
@@ -76,7 +76,13 @@ def _check(session: Session, sender: Account, amount: int, rules: TransferRules,
     if _sent_today(session, sender.id, now, rules.tz) + amount > rules.day_maximum:
         raise TransferRefused(_l("This would pass the limit of %(max)s roubles a day.",
                                  max=rules.day_maximum // 100), field="amount")
-    if sender.balance - amount - rules.fee < 0:
+    # The promised credit is the operator's money until it is repaid: it may be spent on calls, not sent away.
+    promised = owed(session, sender.id)
+    available = sender.balance - promised - rules.fee
+    if amount > available:
+        if promised:
+            raise TransferRefused(_l("The promised payment is not repaid yet: you can send at most %(amount)s "
+                                     "roubles.", amount=format_rubles(max(available, 0))), field="amount")
         raise TransferRefused(_l("The balance is too low for this transfer."), field="amount")
 
 
@@ -87,8 +93,8 @@ def start_transfer(session: Session, *, from_account_id: int, to_msisdn: str, am
     if existing is not None:
         return existing
     sender = session.get(Account, from_account_id)
+    _check(session, sender, amount, rules, now)  # first: a refused amount says nothing about the recipient
     recipient = _recipient(session, to_msisdn, sender)
-    _check(session, sender, amount, rules, now)
     if not idempotency.KEY_FORMAT.match(idempotency_key or ""):
         raise DomainError(_l("The form has expired. Reload the page and try again."))
     if amount <= rules.code_above:

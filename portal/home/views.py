@@ -107,7 +107,7 @@ def pin_page(account, form, reset_form, *, status: int = 200):
 
 
 def _per_login() -> str:
-    return f"parental-pin:{current_user.get_id()}"
+    return f"parental-pin:{current_user.id}"  # the login, not its session: a new sign-in must not reset it
 
 
 @bp.route("/tv/pin", methods=["GET", "POST"])
@@ -122,7 +122,8 @@ def pin():
     if form.validate_on_submit():
         try:
             home_tv.set_parental_pin(db.session, account_id=account.id, pin=form.pin.data, old_pin=form.old_pin.data,
-                                     actor=current_actor(), now=utcnow())
+                                     actor=current_actor(), now=utcnow(),
+                                     failures_per_day=current_app.config["PARENTAL_PIN_FAILURES_PER_DAY"])
             flash(_("The parental PIN is saved."))
             return see_other(".tv")
         except DomainError as err:

@@ -88,6 +88,7 @@ class PasswordRequest(Base):
     ip: Mapped[str | None] = mapped_column(String(45))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     sent: Mapped[bool] = mapped_column(default=False)
+    handled_at: Mapped[datetime | None]  # when the job looked the number up (and sent, or not)
 
 
 class LoginThrottle(Base):

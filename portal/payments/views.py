@@ -294,6 +294,7 @@ def auto_payment_change(rule_id: int):
 
 @bp.route("/bonus", methods=["GET", "POST"])
 @customer_required
+@limiter.limit("30 per hour", exempt_when=lambda: request.method != "POST")  # as money transfers: no number probing
 def bonus_points():
     """Points: the balance, the rewards to spend them on, sending them, and their history."""
     account = account_in_focus()

@@ -85,3 +85,46 @@ def test_two_simultaneous_requests_for_one_number_queue_one_sms(pg, returning):
         assert session.scalar(sa.select(sa.func.count()).select_from(PasswordRequest)) == 1
         assert session.scalar(sa.select(sa.func.count()).select_from(Login)) == 1
         assert session.scalar(sa.select(SmsMessage.to)) == MSISDN
+
+
+def test_jobs_for_a_phone_and_a_contract_that_lists_it_send_one_sms(pg):
+    """Issue 14.14 under concurrency: both jobs read the phone's quota; the advisory lock makes the second wait."""
+    from portal.models import Account, HomeContract
+
+    policy = auth.AuthPolicy.from_config(pg.config)
+    with Session(db.engine) as session:
+        factories.make_line(session, MSISDN)
+        customer = factories.make_customer(session)
+        home = Account(customer=customer, kind="home", region=customer.region, balance=0)
+        session.add_all([home, HomeContract(account=home, contract_no="HC-100200", address="Moscow",
+                                            connection_type="gpon", contact_phone=MSISDN)])
+        now = utcnow()
+        requests = [PasswordRequest(msisdn=MSISDN, created_at=now), PasswordRequest(msisdn="HC-100200", created_at=now)]
+        session.add_all(requests)
+        session.commit()
+        ids = [r.id for r in requests]
+
+    def after(conn, cursor, statement, *args):
+        if "FROM sms_message" in statement and "sms_message.purpose" in statement:
+            time.sleep(HOLD)  # both read the quota before either has sent, unless one waits for the other
+
+    barrier = threading.Barrier(2, timeout=10)
+    outcomes = {}
+
+    def job(n: int) -> None:
+        with pg.app_context(), Session(db.engine) as session:
+            barrier.wait()
+            outcomes[n] = auth.fulfil_password_request(session, ids[n], now=utcnow(), policy=policy)
+
+    sa.event.listen(db.engine, "after_cursor_execute", after)
+    try:
+        threads = [threading.Thread(target=job, args=(n,)) for n in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(20)
+    finally:
+        sa.event.remove(db.engine, "after_cursor_execute", after)
+    assert sorted(outcomes.values()) == ["phone quota", "sent"]
+    with Session(db.engine) as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(SmsMessage)) == 1

@@ -49,7 +49,7 @@ def test_staff_logins_lock_after_ten_failures(client, db_session, agent):
     for _ in range(10):
         staff_sign_in(client, password="nope")
     assert staff_sign_in(client).status_code == 429
-    assert db_session.get(LoginThrottle, "staff:agent@example.com").failures == 10
+    assert db_session.get(LoginThrottle, "staff:agent@example.com@127.0.0.0/24").failures == 10
 
 
 @pytest.mark.parametrize("config_overrides", [{"RATELIMIT_STAFF_LOGIN": "2 per minute"}])
@@ -101,3 +101,14 @@ def test_the_outbox_never_shows_a_password(client, db_session, agent):
 
 def test_dev_outbox_is_absent_outside_debug(client):
     assert client.get("/dev/sms").status_code == 404
+
+
+def test_an_unknown_staff_e_mail_costs_the_same_hash_check(client, agent, monkeypatch):
+    import werkzeug.security
+
+    checked = []
+    real = werkzeug.security.check_password_hash
+    monkeypatch.setattr("portal.domain.passwords.check_password_hash",
+                        lambda hashed, secret: checked.append(hashed) or real(hashed, secret))
+    assert staff_sign_in(client, email="nobody@example.com").status_code == 422
+    assert len(checked) == 1

@@ -91,3 +91,24 @@ def test_the_home_dashboard(client, db_session, contract):
     page = client.get("/").text
     assert "Home internet and TV" in page and "HC-100200" in page and "Moscow" in page
     assert "up to 500 Mbit/s" in page and "unlimited" in page and "days left" in page
+
+
+def test_the_phone_quota_counts_sms_sent_through_its_number_and_its_contracts(client, db_session, contract):
+    """Issue 14.14: HC-100200 right after +7 916 123-45-67 must not send a second SMS to that phone in 60 s."""
+    factories.make_line(db_session, CONTACT)
+    db_session.commit()
+    assert request_password(client, "+79161234567").status_code == 303
+    through_contract = request_password(client, "HC-100200")
+    unknown_contract = request_password(client, "HC-999999")
+    # The same neutral answer as for a contract we do not serve: a refusal would tell this one is ours.
+    assert through_contract.status_code == unknown_contract.status_code == 303
+    assert db_session.scalar(select(func.count()).select_from(SmsMessage)) == 1
+    assert db_session.scalars(select(PasswordRequest.sent).order_by(PasswordRequest.id)).all() == [True, False, False]
+
+
+def test_the_phone_quota_also_holds_the_other_way_round(client, db_session, contract, app):
+    factories.make_line(db_session, CONTACT)
+    db_session.commit()
+    assert request_password(client, "HC-100200").status_code == 303
+    assert request_password(client, "+79161234567").status_code == 303
+    assert db_session.scalar(select(func.count()).select_from(SmsMessage)) == 1

@@ -8,6 +8,8 @@ from portal.models import AuditEvent, LoginSession, LoginThrottle, utcnow
 from tests import factories
 from tests.helpers import request_password, sent_password
 
+FROM_HERE = "+79161234567@127.0.0.0/24"  # failures count per identifier and network (the test client's /24)
+
 
 @pytest.fixture
 def login(db_session):
@@ -49,7 +51,7 @@ def test_unknown_number_and_wrong_password_get_the_same_answer(client, login):
 
 def test_a_failure_is_counted_and_audited(client, db_session, login):
     sign_in(client, password="nope")
-    assert db_session.get(LoginThrottle, "+79161234567").failures == 1
+    assert db_session.get(LoginThrottle, FROM_HERE).failures == 1
     event = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "login_failed")).one()
     assert event.login_id == login.id and event.ip == "127.0.0.1"
 
@@ -64,16 +66,16 @@ def test_ten_failures_lock_the_number_even_with_the_right_password(client, db_se
 
 
 def test_the_lock_grows_with_each_further_failure(client, db_session, login):
-    db_session.add(LoginThrottle(identifier="+79161234567", failures=10, locked_until=utcnow() - timedelta(seconds=1)))
+    db_session.add(LoginThrottle(identifier=FROM_HERE, failures=10, locked_until=utcnow() - timedelta(seconds=1)))
     db_session.commit()
     sign_in(client, password="nope")
-    first = db_session.get(LoginThrottle, "+79161234567")
+    first = db_session.get(LoginThrottle, FROM_HERE)
     first_wait = first.locked_until - utcnow()
     first.locked_until = utcnow() - timedelta(seconds=1)
     db_session.commit()
     sign_in(client, password="nope")
     db_session.expire_all()
-    second_wait = db_session.get(LoginThrottle, "+79161234567").locked_until - utcnow()
+    second_wait = db_session.get(LoginThrottle, FROM_HERE).locked_until - utcnow()
     assert second_wait > first_wait + timedelta(minutes=1)
 
 
@@ -86,7 +88,7 @@ def test_numbers_we_do_not_serve_lock_the_same_way(client, login):
 def test_a_success_resets_the_counter(client, db_session, login):
     sign_in(client, password="nope")
     assert sign_in(client).status_code == 303
-    assert db_session.get(LoginThrottle, "+79161234567") is None
+    assert db_session.get(LoginThrottle, FROM_HERE) is None
 
 
 def test_failures_are_limited_per_ip_across_numbers(client, db_session, login, app):
@@ -208,3 +210,51 @@ def test_the_sms_button_needs_csrf(client):
 
 def test_the_login_page_prefills_the_number(client):
     assert 'value="+79161234567"' in client.get("/auth/login?phone=%2B79161234567").text
+
+
+def test_an_unknown_number_costs_the_same_password_hash_check(client, db_session, login, monkeypatch):
+    """Issue 14.11: a hash check only for numbers with a login made them slower to refuse (a timing oracle)."""
+    import werkzeug.security
+
+    checked = []
+    real = werkzeug.security.check_password_hash
+    monkeypatch.setattr("portal.domain.passwords.check_password_hash",
+                        lambda hashed, secret: checked.append(hashed) or real(hashed, secret))
+    assert sign_in(client, phone="+79169999999", password="guess").status_code == 422
+    assert sign_in(client, password="guess").status_code == 422
+    assert len(checked) == 2 and checked[0] != login.password_hash and checked[1] == login.password_hash
+    assert checked[0].split("$")[0] == login.password_hash.split("$")[0]  # the same method and cost
+
+
+def test_failures_from_one_network_do_not_lock_the_owner_out_elsewhere(client, db_session, login, app):
+    """Issue 14.15: ten wrong passwords from anyone used to lock the number for everyone, SMS password included."""
+    attacker = {"REMOTE_ADDR": "203.0.113.7"}
+    for _ in range(10):
+        sign_in(client, password="nope", environ_overrides=attacker)
+    assert sign_in(client, environ_overrides=attacker).status_code == 429  # that network stays locked out
+    owner = app.test_client()
+    assert sign_in(owner, environ_overrides={"REMOTE_ADDR": "198.51.100.20"}).status_code == 303
+    neighbour = app.test_client()  # the same /24 is the same network
+    assert sign_in(neighbour, environ_overrides={"REMOTE_ADDR": "203.0.113.99"}).status_code == 429
+
+
+def test_guessing_from_many_networks_locks_only_the_permanent_password(client, db_session, login, app):
+    app.config["LOGIN_MAX_FAILURES_ALL_NETWORKS"] = 6
+    for i in range(6):  # three networks, two guesses each: no single network reaches its lock
+        sign_in(client, password="nope", environ_overrides={"REMOTE_ADDR": f"203.0.{113 + i // 2}.7"})
+    owner = app.test_client()
+    home = {"REMOTE_ADDR": "198.51.100.20"}
+    refused = sign_in(owner, environ_overrides=home)
+    assert refused.status_code == 429 and "Get a password by SMS" in refused.text
+    request_password(owner, "+79161234567", environ_overrides=home)
+    assert sign_in(owner, password=sent_password(db_session), environ_overrides=home).status_code == 303
+    assert db_session.get(LoginThrottle, "*+79161234567") is None  # a success starts the count again
+
+
+def test_numbers_we_do_not_serve_lock_across_networks_the_same_way(client, app):
+    app.config["LOGIN_MAX_FAILURES_ALL_NETWORKS"] = 2
+    for i in range(2):
+        sign_in(client, phone="+79169999999", password="nope", environ_overrides={"REMOTE_ADDR": f"203.0.{i}.7"})
+    refused = sign_in(client, phone="+79169999999", password="nope",
+                      environ_overrides={"REMOTE_ADDR": "198.51.100.20"})
+    assert refused.status_code == 429 and "Get a password by SMS" in refused.text

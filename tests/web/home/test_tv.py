@@ -1,13 +1,14 @@
 """/home/tv: TV packages with channels, connect and disconnect, the parental PIN."""
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from portal.domain.passwords import check_secret
-from portal.models import LedgerEntry, ParentalPin, SmsMessage, Subscription
+from portal.models import AuditEvent, LedgerEntry, ParentalPin, SmsMessage, Subscription
 from tests import factories
 from tests.helpers import key_of
-from tests.home_fixtures import CONTACT, make_home
+from tests.home_fixtures import CONTACT, CONTRACT_NO, make_home
 
 
 def count(db_session, model, *where):
@@ -167,3 +168,37 @@ def test_guessing_the_old_pin_is_rate_limited_per_login(client, db_session, sign
                 for n in range(5)]
     assert statuses == [422, 422, 422, 422, 429]
     assert client.get("/home/tv/pin").status_code == 200  # reading the page is not limited
+
+
+def _sign_in_again(client):
+    client.post_form("/auth/logout")
+    response = client.post_form("/auth/login", {"phone": CONTRACT_NO, "password": factories.PASSWORD})
+    assert response.status_code == 303
+
+
+def test_the_pin_rate_limit_is_per_login_not_per_session(client, db_session, signed_in):
+    """Issue 14.12: the limit was keyed on the session, so every new sign-in reset it."""
+    client.post_form("/home/tv/pin", {"pin": "4821", "confirm": "4821"})
+    for n in range(3):
+        client.post_form("/home/tv/pin", {"old_pin": f"{n:04d}", "pin": "1111", "confirm": "1111"})
+    _sign_in_again(client)
+    page = client.post_form("/home/tv/pin", {"old_pin": "0003", "pin": "1111", "confirm": "1111"})
+    assert page.status_code == 422
+    assert client.post_form("/home/tv/pin", {"old_pin": "0004", "pin": "1111",
+                                             "confirm": "1111"}).status_code == 429
+
+
+@pytest.mark.parametrize("config_overrides", [{"RATELIMIT_PARENTAL_PIN": "1000 per minute",
+                                               "PARENTAL_PIN_FAILURES_PER_DAY": 5}])
+def test_wrong_old_pins_are_counted_per_contract_in_the_database(client, db_session, signed_in, app,
+                                                                 config_overrides):
+    client.post_form("/home/tv/pin", {"pin": "4821", "confirm": "4821"})
+    for n in range(5):
+        assert client.post_form("/home/tv/pin", {"old_pin": f"{n:04d}", "pin": "1111",
+                                                 "confirm": "1111"}).status_code == 422
+    _sign_in_again(client)
+    refused = client.post_form("/home/tv/pin", {"old_pin": "4821", "pin": "1111", "confirm": "1111"})
+    assert refused.status_code == 429 and "Too many wrong PINs today" in refused.text
+    assert check_secret(db_session.get(ParentalPin, signed_in.account.id).pin_hash, "4821")
+    assert db_session.scalar(select(func.count()).select_from(AuditEvent)
+                             .where(AuditEvent.action == "parental_pin_failed")) == 5

@@ -169,7 +169,7 @@ def test_a_wrong_password_is_refused_next_to_the_field_and_counted(signed_in, db
     assert response.status_code == 422
     assert 'id="password-error"' in response.text and "not your password" in response.text
     assert status_of(db_session, lines[1].id) == "blocked_lost"
-    assert db_session.get(LoginThrottle, MAIN).failures == 1
+    assert db_session.get(LoginThrottle, MAIN + "@127.0.0.0/24").failures == 1
     assert db_session.scalars(select(AuditEvent).where(AuditEvent.action == "login_failed")).one()
 
 
@@ -189,7 +189,7 @@ def test_the_confirmation_box_is_required(signed_in, db_session, lines):
     response = unblock(signed_in, lines[1].id, confirm=None)
     assert response.status_code == 422 and 'id="confirm-error"' in response.text
     assert status_of(db_session, lines[1].id) == "blocked_lost"
-    assert db_session.get(LoginThrottle, MAIN) is None  # not a password failure
+    assert db_session.get(LoginThrottle, MAIN + "@127.0.0.0/24") is None  # not a password failure
 
 
 def test_posts_without_a_csrf_token_are_refused(signed_in, db_session, lines):

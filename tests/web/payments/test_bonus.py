@@ -148,3 +148,18 @@ def _actor():
     from portal.domain.audit import Actor
 
     return Actor()
+
+
+@pytest.mark.parametrize("amount, message", [("1", "At least 10 points"), ("501", "Not enough points")])
+def test_a_bad_point_amount_is_refused_before_the_recipient_is_looked_at(signed_in, db_session, account, amount,
+                                                                         message):
+    """Issue 14.16: a 1-point transfer must not tell whether a number is ours."""
+    response = signed_in.post_form("/payments/bonus", {"idempotency_key": "q" * 24, "recipient": "+79169999999",
+                                                       "points": amount})
+    assert response.status_code == 422 and message in response.text and "not served" not in response.text
+
+
+def test_point_transfers_are_rate_limited_like_money_transfers(signed_in, db_session, account):
+    statuses = [signed_in.post_form("/payments/bonus", {"idempotency_key": f"{i:024d}", "recipient": "+79169999999",
+                                                        "points": "20"}).status_code for i in range(31)]
+    assert statuses[:30] == [422] * 30 and statuses[30] == 429

@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 import pytest
@@ -110,3 +111,50 @@ def test_the_next_top_up_repays_it(signed_in, db_session, account):
     assert promise.status == "repaid" and promise.repaid == 15000
     # 150 credited − 25 fee + 100 card + 500 voucher − 150 repaid
     assert balance(db_session, account) == 57500 and ledger.verify(db_session) == []
+
+
+def test_the_promised_credit_cannot_be_sent_away(signed_in, db_session, account):
+    """Issue 14.10: take a promise on a new line, send the whole balance away, drop the SIM."""
+    recipient = factories.make_line(db_session, "+79031112233", balance=0)
+    db_session.commit()
+    take(signed_in, "150")
+    assert balance(db_session, account) == 15000 - 2500
+    page = signed_in.get("/payments/transfer")
+    response = signed_in.post_form("/payments/transfer", {"idempotency_key": key_of(page.text),
+                                                          "recipient": "+79031112233", "amount": "125"})
+    assert response.status_code == 422
+    assert "you can send at most 0.00 roubles" in response.text
+    assert balance(db_session, account) == 12500 and balance(db_session, recipient) == 0
+
+
+def test_money_above_the_promise_can_be_sent(signed_in, db_session, account):
+    factories.make_line(db_session, "+79031112233", balance=0)
+    db_session.commit()
+    take(signed_in, "150")
+    ledger.post(db_session, db_session.get(Account, account.id), amount=20000, kind="adjustment", key="gift",
+                description="gift", now=utcnow())
+    db_session.commit()  # 325 roubles on the balance, 150 of them still owed to the promise
+    page = signed_in.get("/payments/transfer")
+    too_much = signed_in.post_form("/payments/transfer", {"idempotency_key": key_of(page.text),
+                                                          "recipient": "+79031112233", "amount": "176"})
+    assert too_much.status_code == 422 and "at most 175.00 roubles" in too_much.text
+    page = signed_in.get("/payments/transfer")
+    fits = signed_in.post_form("/payments/transfer", {"idempotency_key": key_of(page.text),
+                                                      "recipient": "+79031112233", "amount": "175"})
+    assert fits.status_code == 303 and balance(db_session, account) == 15000
+
+
+def test_points_stay_while_the_line_lives_on_the_promise(signed_in, db_session, account):
+    from portal.models import BonusAccount
+
+    factories.make_line(db_session, "+79031112233", balance=0)
+    db_session.add(BonusAccount(account_id=account.id, points=500))
+    db_session.commit()
+    take(signed_in, "150")
+    page = signed_in.get("/payments/bonus").text
+    key = re.search(r'id="idempotency_key" name="idempotency_key" type="hidden" value="([^"]+)"', page).group(1)
+    response = signed_in.post_form("/payments/bonus", {"idempotency_key": key, "recipient": "+79031112233",
+                                                       "points": "100"})
+    assert response.status_code == 422 and "top up 25.00 roubles" in response.text
+    db_session.expire_all()
+    assert db_session.get(BonusAccount, account.id).points == 500

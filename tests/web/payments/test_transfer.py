@@ -170,3 +170,19 @@ def test_the_daily_limit_counts_from_the_customers_midnight(db_session, lines):
     now = datetime(2026, 11, 28, 9, 0)
     assert _sent_today(db_session, sender.id, now, "Europe/Moscow") == 5000
     assert _sent_today(db_session, sender.id, now, "UTC") == 0
+
+
+@pytest.mark.parametrize("amount", ["0", "0.5", "5000000"])
+def test_a_bad_amount_is_refused_before_the_recipient_is_looked_at(signed_in, db_session, lines, amount):
+    """Issue 14.16: an impossible amount must not tell whether a number is ours."""
+    ours, _ = send(signed_in, recipient="+79031112233", amount=amount)
+    not_ours, _ = send(signed_in, recipient="+79169999999", amount=amount)
+    assert ours.status_code == not_ours.status_code == 422
+    assert "not served by us" not in not_ours.text
+    assert re.search(r'class="error"[^>]*>([^<]*)', ours.text).group(1) == \
+        re.search(r'class="error"[^>]*>([^<]*)', not_ours.text).group(1)
+
+
+def test_more_than_the_balance_is_refused_before_the_recipient_is_looked_at(signed_in, db_session, lines):
+    response, _ = send(signed_in, recipient="+79169999999", amount="4000")
+    assert response.status_code == 422 and "balance is too low" in response.text

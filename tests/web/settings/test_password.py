@@ -89,3 +89,15 @@ def test_the_common_password_list_is_large(app):
     from portal.domain.passwords import common_passwords
 
     assert len(common_passwords()) >= 10_000
+
+
+def test_guessing_the_current_password_counts_and_locks_like_sign_in(signed_in, db_session, app):
+    """Issue 14.12: the current-password check had no limit at all for a signed-in session."""
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        assert change(signed_in, current="guess-guess").status_code == 422
+    locked = change(signed_in)  # even the right one waits now
+    assert locked.status_code == 429 and "Too many failed attempts" in locked.text
+    assert db_session.scalars(select(Login)).one().password_changed_at is None
+    fresh = app.test_client()  # a new session of the same login from the same network does not reset it
+    assert fresh.post_form("/auth/login", {"phone": "+79161234567",
+                                           "password": factories.PASSWORD}).status_code == 429
