@@ -69,6 +69,13 @@ def period_start_day(account: Account) -> int:
     return account.home_contract.billing_day if account.home_contract else 1
 
 
+def billed_at(day: date) -> datetime:
+    """The stamp of what a run bills for ``day``: the day itself, not the wall clock (a catch-up run after
+    midnight must not move a fee or the points into the next day or month). Midnight naive UTC, the same
+    boundary the packages and the bonus periods use, and the same date in every Russian time zone."""
+    return datetime.combine(day, datetime.min.time())
+
+
 def _month_before(day: date) -> date:
     return (day.replace(day=1) - timedelta(days=1)).replace(day=day.day)
 
@@ -96,7 +103,7 @@ def run_billing(session: Session, *, day: date, now: datetime, autopay: AutopayS
                 start = datetime.combine(day, datetime.min.time())
                 previous = datetime.combine(_month_before(day), datetime.min.time())
                 report.points += award_for_period(session, account, start=previous, end=start,
-                                                  kopecks_per_point=kopecks_per_point, now=now)
+                                                  kopecks_per_point=kopecks_per_point, now=billed_at(day))
         _charge_daily_fees(session, account, day, now, report)
         _expire_promises(session, account, day, now, report)
         session.commit()
@@ -111,7 +118,8 @@ def _charge(session: Session, account: Account, *, amount: int, kind: str, key: 
             now: datetime, report: RunReport) -> None:
     if not amount or session.scalar(select(LedgerEntry.id).where(LedgerEntry.idempotency_key == key)):
         return
-    ledger.post(session, account, amount=-amount, kind=kind, key=key, description=description, now=now)
+    ledger.post(session, account, amount=-amount, kind=kind, key=key, description=description, now=now,
+                dated=billed_at(report.day))
     report.charges += 1
     report.charged += amount
 
