@@ -52,6 +52,11 @@ SMS_HTTP_TOKEN = None
 SMS_HTTP_TIMEOUT = 5
 SMS_SENDER = None  # None: the brand
 SMS_MAX_ATTEMPTS = 5
+# Seconds a worker holds a message while it waits for the SMSC (no row lock meanwhile); more than the timeout.
+SMS_LEASE = 30
+# Seconds after which the beat's sweep hands a queued SMS, a pending switch command or detail order to its job
+# again (its job was lost with a killed worker or a broker outage).
+JOBS_SWEEP_AFTER = 300
 
 # The switch behind forwarding, blacklist, voicemail, ringback tones and blocks (portal.provisioning).
 PROVISIONING_BACKEND = "dev"  # dev | http
@@ -59,6 +64,8 @@ PROVISIONING_HTTP_URL = None
 PROVISIONING_HTTP_TOKEN = None
 PROVISIONING_HTTP_TIMEOUT = 10
 PROVISIONING_MAX_ATTEMPTS = 5
+# Seconds a worker holds a command while it waits for the switch (no row lock meanwhile); more than the timeout.
+PROVISIONING_LEASE = 60
 # Development backend: commands for these numbers (E.164) are refused, to try "failed, try again".
 PROVISIONING_FAIL_NUMBERS = []
 

@@ -490,6 +490,13 @@ def order_details(session: Session, *, account_id: int, login_id: int, period: P
     return order
 
 
+def stuck_order_ids(session: Session, *, older_than: datetime) -> list[int]:
+    """Orders still pending since before ``older_than`` (their job was lost): the beat's sweep sends them again."""
+    return list(session.scalars(select(DetailOrder.id).where(DetailOrder.status == "pending",
+                                                             DetailOrder.created_at < older_than)
+                                .order_by(DetailOrder.id)))
+
+
 def order_of_login(session: Session, *, order_id: int, login_id: int) -> DetailOrder:
     order = session.get(DetailOrder, order_id)
     if order is None or order.login_id != login_id:
