@@ -97,3 +97,22 @@ def test_a_queued_message_goes_through_redis_to_a_worker(app, db_session, redis_
         assert broker.llen(queue_name) == 0
     finally:
         broker.close()
+
+
+def test_a_switch_command_waits_on_its_own_queue_so_sms_passwords_never_queue_behind_it(app, db_session, redis_url,
+                                                                                        queue_name):
+    from portal.domain import provisioning
+    from portal.jobs import SWITCH_QUEUE
+    from tests import factories
+
+    broker = redis.Redis.from_url(redis_url)
+    try:
+        switch_before = broker.llen(SWITCH_QUEUE)
+        account = factories.make_line(db_session, TO)
+        provisioning.queue_command(db_session, account, subject="line", operation="line.block")
+        sms.queue_sms(db_session, to=TO, text="TestTel: your password AB3DE", purpose="password")
+        db_session.commit()
+        assert broker.llen(SWITCH_QUEUE) == switch_before + 1
+        assert broker.llen(queue_name) == 1  # the SMS alone on the default queue
+    finally:
+        broker.close()
