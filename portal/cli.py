@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(billing_group)
     app.cli.add_command(usage_group)
     app.cli.add_command(vouchers_group)
+    app.cli.add_command(payments_group)
 
 
 @click.command("seed-demo")
@@ -158,3 +159,16 @@ def vouchers_issue(count, amount):
         raise click.ClickException(str(err.message)) from None
     for card in issued:
         click.echo(f"{card.code};{card.pin};{card.amount // 100}")
+
+
+@click.group("payments")
+def payments_group():
+    """Card payments."""
+
+
+@payments_group.command("reconcile")
+def payments_reconcile():
+    """Ask the gateway about payments still undecided after PAYMENT_RECONCILE_AFTER seconds (beat: every 5 min)."""
+    from portal.jobs import reconcile_unsettled_payments
+
+    click.echo(reconcile_unsettled_payments(now=utcnow()))

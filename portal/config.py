@@ -93,6 +93,8 @@ PASSWORD_MIN_LENGTH = 8
 PAYMENT_GATEWAY = "test"  # the deterministic test-mode gateway (README: test cards)
 TOPUP_MIN = 1000  # kopecks: 10 roubles
 TOPUP_MAX = 1500000  # kopecks: 15 000 roubles
+# Seconds after which a payment still undecided is asked of the gateway (`flask payments reconcile`, beat).
+PAYMENT_RECONCILE_AFTER = 300
 PAYMENT_WEBHOOK_SECRET = None  # set to accept the gateway's signed notifications at /payments/callback
 
 # Transfers between our numbers (kopecks).

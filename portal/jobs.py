@@ -35,9 +35,14 @@ TASK_ROUTES = {
     "portal.send_detail_order": {"queue": REPORTS_QUEUE},
     "portal.billing_run": {"queue": REPORTS_QUEUE},
     "portal.usage_rollup": {"queue": REPORTS_QUEUE},
+    "portal.reconcile_payments": {"queue": REPORTS_QUEUE},
 }
-# Jobs lost with a killed worker or a broker outage are found in the database and handed out again.
-SWEEP_SCHEDULE = {"sweep-jobs": {"task": "portal.sweep_jobs", "schedule": crontab(minute="*/2")}}
+RELIABILITY_SCHEDULE = {
+    # Jobs lost with a killed worker or a broker outage are found in the database and handed out again.
+    "sweep-jobs": {"task": "portal.sweep_jobs", "schedule": crontab(minute="*/2")},
+    # Card payments left undecided (a lost answer, an abandoned 3-D Secure page) are asked of the gateway.
+    "reconcile-payments": {"task": "portal.reconcile_payments", "schedule": crontab(minute="*/5")},
+}
 
 
 def init_celery(app: Flask) -> None:
@@ -68,7 +73,7 @@ def init_celery(app: Flask) -> None:
         "usage-rollup": {"task": "portal.usage_rollup", "schedule": crontab(hour=0, minute=20)},
     }
     celery.conf.update(app.config.get("CELERY", {}))
-    celery.conf.beat_schedule.update(SWEEP_SCHEDULE)
+    celery.conf.beat_schedule.update(RELIABILITY_SCHEDULE)
     celery.flask_app = app
     celery.set_default()
     app.extensions["celery"] = celery
@@ -162,6 +167,22 @@ def usage_rollup() -> int:
 
     with Session(db.engine) as session:
         return roll_up(session, through=utcnow().date() - timedelta(days=1))
+
+
+@celery.task(name="portal.reconcile_payments")
+def reconcile_payments() -> str:
+    return str(reconcile_unsettled_payments(now=utcnow()))
+
+
+def reconcile_unsettled_payments(*, now):
+    """Payments still undecided PAYMENT_RECONCILE_AFTER seconds after they started, asked of the gateway."""
+    from portal.domain.payments import reconcile
+    from portal.payment_gateway import gateway_from_config
+
+    cfg = current_app.config
+    with Session(db.engine) as session:
+        return reconcile(session, gateway_from_config(cfg), now=now,
+                         older_than=now - timedelta(seconds=cfg["PAYMENT_RECONCILE_AFTER"]))
 
 
 @celery.task(name="portal.sweep_jobs")

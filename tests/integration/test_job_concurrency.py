@@ -66,3 +66,29 @@ def test_two_deliveries_arriving_together_send_once(pg):
     smsc.release.set()
     assert run_together(pg, [deliver(message_id, smsc), deliver(message_id, smsc)]) == ["ok", "ok"]
     assert smsc.sent == ["+79161234567"]
+
+
+def test_a_late_success_arriving_twice_at_once_after_a_decline_is_credited_once(pg):
+    from portal.domain import ledger, payments
+    from portal.domain.audit import SYSTEM
+    from portal.models import Account, CardPayment
+    from portal.payment_gateway import Charge
+    from tests import factories
+
+    with Session(db.engine) as session:
+        account = factories.make_line(session, "+79161234567", balance=0)
+        payment = CardPayment(token="tok-late", account_id=account.id, amount=50000, status="declined",
+                              idempotency_key="key-late-000000000", gateway_ref="ref-late", card_last4="3220")
+        session.add(payment)
+        session.commit()
+        account_id, payment_id = account.id, payment.id
+
+    def succeeded(session):  # the gateway's callback and the reconciliation's answer, together
+        payments.apply_charge(session, payment_id=payment_id, charge=Charge("ref-late", "succeeded"), actor=SYSTEM,
+                              now=utcnow())
+
+    assert run_together(pg, [succeeded, succeeded]) == ["ok", "ok"]
+    with Session(db.engine) as session:
+        assert session.get(Account, account_id).balance == 50000
+        assert session.get(CardPayment, payment_id).status == "confirmed"
+        assert ledger.verify(session) == []
