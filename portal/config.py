@@ -15,6 +15,9 @@ BRAND = "MyOperator"
 SQLALCHEMY_DATABASE_URI = None  # None → SQLite file in the instance folder
 SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 REDIS_URL = None
+# Seconds a web request waits for a row another transaction holds (PostgreSQL lock_timeout) before it answers
+# "busy, try again" (503 with Retry-After) instead of hanging until gunicorn kills it; 0: no limit.
+DB_LOCK_TIMEOUT = 5
 
 # Sessions: HttpOnly always, Secure when served over https (see create_app).
 SESSION_COOKIE_HTTPONLY = True

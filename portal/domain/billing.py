@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from portal.domain import ledger
+from portal.domain.accounts import lock_account
 from portal.domain.audit import SYSTEM, record
 from portal.domain.autopay import run_due
 from portal.domain.bonus import award_for_period
@@ -91,8 +92,8 @@ def run_billing(session: Session, *, day: date, now: datetime, autopay: AutopayS
     report = RunReport(day)
     ids = session.scalars(select(Account.id).where(Account.status.in_(BILLED)).order_by(Account.id)).all()
     for account_id in ids:
-        account = session.get(Account, account_id, with_for_update=True, populate_existing=True,
-                              options=[selectinload(Account.tariff), selectinload(Account.home_contract)])
+        account = lock_account(session, account_id,
+                               options=[selectinload(Account.tariff), selectinload(Account.home_contract)])
         report.accounts += 1
         pause = advance_pauses(session, account, day=day) if account.home_contract else None
         if day.day == min(period_start_day(account), 28):

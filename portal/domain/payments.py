@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.domain import idempotency, ledger
+from portal.domain.accounts import lock_account
 from portal.domain.audit import SYSTEM, Actor, record
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.money import BadAmount
@@ -111,7 +112,7 @@ def apply_charge(session: Session, *, payment_id: int, charge: Charge, actor: Ac
     """Record the gateway's answer; a confirmation moves the money once, however often it arrives."""
     # Locks in the house order, account then payment, so concurrent confirmations queue up.
     account_id = session.scalar(select(CardPayment.account_id).where(CardPayment.id == payment_id))
-    account = session.get(Account, account_id, with_for_update=True, populate_existing=True)
+    account = lock_account(session, account_id)
     payment = session.get(CardPayment, payment_id, with_for_update=True, populate_existing=True)
     # Confirmed is final. Declined is not, against a later success: a 3-D Secure step the bank first
     # answered "declined" can still succeed, and the money has then left the card (the entry's key keeps
