@@ -91,6 +91,9 @@ def check_config(app: Flask) -> None:
     if cfg["SMS_LEASE"] <= cfg["SMS_HTTP_TIMEOUT"]:
         raise ConfigError("SMS_LEASE must be longer than SMS_HTTP_TIMEOUT, or a second worker may send a message "
                           "while the first still waits for the SMSC.")
+    if cfg["DETAILS_MAIL_LEASE"] <= cfg["MAIL_TIMEOUT"]:
+        raise ConfigError("DETAILS_MAIL_LEASE must be longer than MAIL_TIMEOUT, or a second worker may send an "
+                          "order while the first still waits for the mail server.")
     if cfg["PROVISIONING_LEASE"] <= cfg["PROVISIONING_HTTP_TIMEOUT"]:
         raise ConfigError("PROVISIONING_LEASE must be longer than PROVISIONING_HTTP_TIMEOUT, or a second worker "
                           "may send a command while the first still waits for the switch.")

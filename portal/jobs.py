@@ -201,7 +201,7 @@ def sweep(*, now) -> dict[str, int]:
     with Session(db.engine) as session:
         found = ((deliver_sms, sms.stuck_ids(session, older_than=older_than, now=now)),
                  (apply_switch_command, provisioning.pending_ids(session, older_than=older_than, now=now)),
-                 (send_detail_order, details.stuck_order_ids(session, older_than=older_than)))
+                 (send_detail_order, details.stuck_order_ids(session, older_than=older_than, now=now)))
     for task, ids in found:
         for object_id in ids:
             task.delay(object_id)

@@ -3,6 +3,7 @@ worker left behind (queued SMS, pending switch commands, detail orders), by the 
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from portal import jobs
 from portal.details_jobs import send_detail_order
@@ -109,3 +110,28 @@ def test_tasks_are_acknowledged_late_and_slow_ones_have_their_own_queues(app):
     assert route({}, "portal.send_detail_order")["queue"].name == "reports"
     assert route({}, "portal.deliver_sms")["queue"].name == conf.task_default_queue
     assert conf.beat_schedule["sweep-jobs"]["task"] == "portal.sweep_jobs"
+
+
+def test_a_detail_order_is_mailed_with_no_transaction_open_and_a_claimed_one_is_not_mailed_again(app, db_session):
+    from portal.domain import details
+    from portal.extensions import db
+
+    _, _, order_id = lost_jobs(db_session)
+    mailed = []
+
+    def send(message):
+        with db.engine.connect() as other:
+            claimed = other.scalar(select(DetailOrder.claimed_until).where(DetailOrder.id == order_id))
+        mailed.append((db_session().in_transaction(), claimed, message["To"]))
+
+    now = T0 + timedelta(minutes=1)
+    deliver = lambda at: details.deliver_order(db_session, order_id, send=send, tz="Europe/Moscow",  # noqa: E731
+                                               brand="TestTel", sender="no-reply@example.com", now=at,
+                                               lease=timedelta(seconds=120))
+    db_session.get(DetailOrder, order_id).claimed_until = now + timedelta(seconds=120)
+    db_session.commit()
+    assert deliver(now) == "pending" and mailed == []  # another worker has it
+    later = now + timedelta(seconds=121)
+    assert deliver(later) == "sent"
+    assert mailed == [(False, later + timedelta(seconds=120), "a@example.com")]
+    assert deliver(later) == "sent" and len(mailed) == 1
