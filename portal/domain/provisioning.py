@@ -168,8 +168,12 @@ def command_of(session: Session, *, login_id: int, command_id: int) -> SwitchCom
 
 
 def retry(session: Session, *, account_id: int, command_id: int, actor: Actor, now: datetime) -> bool:
-    """Send a failed command again (the latest of its setting only); False when it is not failed any more."""
-    command = session.get(SwitchCommand, command_id, with_for_update=True, populate_existing=True)
+    """Send a failed command again (the latest of its setting only); False when it is not failed any more.
+
+    NOWAIT: a customer's click never queues behind a job recording the switch's answer this instant; on
+    PostgreSQL it fails at once with the lock error the web answers as "busy, try again" (portal.web).
+    """
+    command = session.get(SwitchCommand, command_id, with_for_update={"nowait": True}, populate_existing=True)
     if command is None or command.account_id != account_id:
         session.rollback()
         raise NotFound("command")

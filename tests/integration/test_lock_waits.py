@@ -63,3 +63,26 @@ def test_signing_in_does_not_wait_for_a_locked_account(client, held):
     response = sign_in(client)
     assert response.status_code == 303
     assert client.get("/").status_code == 200
+
+
+def test_try_again_while_a_job_records_the_switch_answer_answers_busy_at_once(client, account_id):
+    import sqlalchemy as sa
+
+    from portal.domain import provisioning
+    from portal.models import Account, SwitchCommand
+
+    with Session(db.engine) as session:
+        command = provisioning.queue_command(session, session.get(Account, account_id), subject="line",
+                                             operation="line.block")
+        session.info.pop(provisioning.PENDING_KEY)
+        command.status = "failed"
+        session.commit()
+        command_id = command.id
+    assert sign_in(client).status_code == 303
+    with db.engine.connect() as job:
+        job.execute(sa.text("select id from switch_command where id = :id for update"), {"id": command_id})
+        response = client.post_form(f"/settings/switch/{command_id}/retry")
+        job.rollback()
+    assert response.status_code == 503 and "Busy right now" in response.text
+    with Session(db.engine) as session:
+        assert session.get(SwitchCommand, command_id).status == "failed"

@@ -142,3 +142,20 @@ def test_a_hung_switch_holds_no_lock_and_try_again_does_not_wait_for_it(pg, line
     with Session(db.engine) as session:
         command = session.get(SwitchCommand, command_id)
         assert (command.status, command.claimed_until) == ("applied", None)
+
+
+def test_try_again_on_a_command_a_job_is_recording_answers_at_once(pg, line):
+    _, account_id = line
+    with Session(db.engine) as session:
+        command = provisioning.queue_command(session, session.get(Account, account_id), subject="line",
+                                             operation="line.block")
+        session.info.pop(provisioning.PENDING_KEY)
+        command.status = "failed"
+        session.commit()
+        command_id = command.id
+    with db.engine.connect() as job:  # the job's short transaction recording an answer
+        job.execute(sa.text("select id from switch_command where id = :id for update"), {"id": command_id})
+        with Session(db.engine) as session, pytest.raises(sa.exc.OperationalError) as caught:
+            provisioning.retry(session, account_id=account_id, command_id=command_id, actor=Actor(), now=utcnow())
+        assert caught.value.orig.sqlstate == "55P03"  # lock not available: the web answers 503 busy
+        job.rollback()
