@@ -91,6 +91,9 @@ def check_config(app: Flask) -> None:
     if cfg["SMS_LEASE"] <= cfg["SMS_HTTP_TIMEOUT"]:
         raise ConfigError("SMS_LEASE must be longer than SMS_HTTP_TIMEOUT, or a second worker may send a message "
                           "while the first still waits for the SMSC.")
+    if isinstance(cfg["DB_LOCK_TIMEOUT"], bool) or not isinstance(cfg["DB_LOCK_TIMEOUT"], int | float) \
+            or cfg["DB_LOCK_TIMEOUT"] < 0:
+        raise ConfigError(f"DB_LOCK_TIMEOUT is seconds (0: no limit), not {cfg['DB_LOCK_TIMEOUT']!r}.")
     if cfg["DETAILS_MAIL_LEASE"] <= cfg["MAIL_TIMEOUT"]:
         raise ConfigError("DETAILS_MAIL_LEASE must be longer than MAIL_TIMEOUT, or a second worker may send an "
                           "order while the first still waits for the mail server.")

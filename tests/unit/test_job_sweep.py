@@ -1,5 +1,6 @@
 """Lost jobs: late acknowledgement, their own queues, and the beat's sweep that hands out what a killed
-worker left behind (queued SMS, pending switch commands, detail orders), by the times in the database."""
+worker left behind (queued SMS, pending switch commands, detail orders), by the times in the database;
+and the settings that bound how long anything waits."""
 from datetime import date, timedelta
 
 import pytest
@@ -135,3 +136,11 @@ def test_a_detail_order_is_mailed_with_no_transaction_open_and_a_claimed_one_is_
     assert deliver(later) == "sent"
     assert mailed == [(False, later + timedelta(seconds=120), "a@example.com")]
     assert deliver(later) == "sent" and len(mailed) == 1
+
+
+@pytest.mark.parametrize("value", ["5", -1, True])
+def test_a_lock_timeout_that_is_not_seconds_stops_start_up(app, value):
+    from portal import ConfigError, create_app
+
+    with pytest.raises(ConfigError, match="DB_LOCK_TIMEOUT"):
+        create_app({**app.config, "DB_LOCK_TIMEOUT": value})
