@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from portal.domain import idempotency, ledger
@@ -88,6 +88,7 @@ def top_up_by_card(session: Session, gateway: CardGateway, *, account_id: int, l
         return session.scalar(select(CardPayment).where(CardPayment.idempotency_key == idempotency_key))
     # The payment row is committed before the card is charged: a crash in between leaves a trace to reconcile.
     charge = gateway.charge(amount=amount, card=card, description=f"Top-up {payment.token}", save_card=save_card)
+    _remember_reference(session, payment.id, charge.reference)
     return apply_charge(session, payment_id=payment.id, charge=charge, actor=actor, now=now)
 
 
@@ -105,7 +106,17 @@ def top_up_by_saved_card(session: Session, gateway: CardGateway, *, account_id: 
     if not idempotency.commit_once(session):
         return session.scalar(select(CardPayment).where(CardPayment.idempotency_key == idempotency_key))
     charge = gateway.charge_saved(amount=amount, card_token=card.gateway_token, description=f"Auto {payment.token}")
+    _remember_reference(session, payment.id, charge.reference)
     return apply_charge(session, payment_id=payment.id, charge=charge, actor=actor, now=now)
+
+
+def _remember_reference(session: Session, payment_id: int, reference: str) -> None:
+    """Keep the gateway's reference before its answer is applied (which waits for the account's row): if that
+    wait is cut short (busy, a crash), reconciliation still finds the payment at the gateway."""
+    if reference:
+        session.execute(update(CardPayment).where(CardPayment.id == payment_id, CardPayment.gateway_ref.is_(None))
+                        .values(gateway_ref=reference))
+        session.commit()
 
 
 def apply_charge(session: Session, *, payment_id: int, charge: Charge, actor: Actor, now: datetime) -> CardPayment:

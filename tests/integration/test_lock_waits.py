@@ -86,3 +86,30 @@ def test_try_again_while_a_job_records_the_switch_answer_answers_busy_at_once(cl
     assert response.status_code == 503 and "Busy right now" in response.text
     with Session(db.engine) as session:
         assert session.get(SwitchCommand, command_id).status == "failed"
+
+
+def test_a_card_top_up_cut_short_by_a_locked_account_is_credited_by_reconciliation(client, account_id, pg):
+    from datetime import timedelta
+
+    from portal import jobs
+    from portal.models import Account, CardPayment, utcnow
+    from portal.payment_gateway.test_mode import SUCCEEDS
+    from tests.helpers import key_of
+
+    assert sign_in(client).status_code == 303
+    key = key_of(client.get("/payments/topup").text)
+    with Session(db.engine) as holder:
+        lock_accounts(holder, account_id)
+        response = client.post_form("/payments/topup", {"idempotency_key": key, "amount": "500",
+                                                        "card_number": SUCCEEDS, "expiry": "08/40", "cvc": "123"})
+        holder.rollback()
+    assert response.status_code == 503
+    with Session(db.engine) as session:
+        payment = session.scalars(select(CardPayment)).one()
+        # The card was charged; the answer could not be applied yet, but its reference is kept.
+        assert payment.status == "created" and payment.gateway_ref.startswith("test_")
+        assert session.get(Account, account_id).balance == 10000
+    report = jobs.reconcile_unsettled_payments(now=utcnow() + timedelta(minutes=6))
+    assert report.confirmed == 1
+    with Session(db.engine) as session:
+        assert session.get(Account, account_id).balance == 60000

@@ -11,8 +11,8 @@ from portal.domain import ledger, payments
 from portal.domain.audit import SYSTEM
 from portal.extensions import celery
 from portal.models import Account, AuditEvent, CardPayment, LedgerEntry, utcnow
-from portal.payment_gateway import Charge, GatewayUnavailable
-from portal.payment_gateway.test_mode import TestModeGateway
+from portal.payment_gateway import Card, Charge, GatewayUnavailable
+from portal.payment_gateway.test_mode import NEEDS_3DS, SUCCEEDS, TestModeGateway
 from tests import factories
 
 T0 = utcnow().replace(microsecond=0)
@@ -89,12 +89,17 @@ def test_an_undecided_or_unreachable_answer_changes_nothing(app, db_session):
     assert db_session.get(CardPayment, payment_id).status == "awaiting_3ds" and balance(db_session, account_id) == 0
 
 
-def test_in_test_mode_an_abandoned_3ds_page_is_declined(app, db_session):
-    _, payment_id = started(db_session)
-    _, lost_id = started(db_session, ref=None, status="created")
-    report = payments.reconcile(db_session, TestModeGateway("k"), older_than=T0 + timedelta(minutes=1), now=T0)
-    assert report.declined == 2
-    assert db_session.get(CardPayment, payment_id).decline_reason == "3ds_abandoned"
+def test_in_test_mode_the_reference_tells_the_outcome_and_an_abandoned_3ds_page_is_declined(app, db_session):
+    gateway = TestModeGateway("k")
+    charged = {number: gateway.charge(amount=100, card=Card(number, "08/40", "123"), description=number,
+                                      save_card=False).reference for number in (SUCCEEDS, NEEDS_3DS)}
+    _, paid_id = started(db_session, ref=charged[SUCCEEDS], status="created")  # its answer was lost
+    _, abandoned_id = started(db_session, ref=charged[NEEDS_3DS])
+    _, lost_id = started(db_session, ref=None, status="created")  # never reached the gateway
+    report = payments.reconcile(db_session, gateway, older_than=T0 + timedelta(minutes=1), now=T0)
+    assert (report.confirmed, report.declined) == (1, 2)
+    assert db_session.get(CardPayment, paid_id).status == "confirmed"
+    assert db_session.get(CardPayment, abandoned_id).decline_reason == "3ds_abandoned"
     assert (db_session.get(CardPayment, lost_id).decline_reason, db_session.get(CardPayment, lost_id).gateway_ref) \
         == ("not_found", None)
 
