@@ -89,6 +89,18 @@ def check_config(app: Flask) -> None:
         raise ConfigError(f"PROVISIONING_BACKEND must be 'dev' or 'http', not {cfg['PROVISIONING_BACKEND']!r}.")
     if cfg["PROVISIONING_BACKEND"] == "http" and not cfg["PROVISIONING_HTTP_URL"]:
         raise ConfigError("PROVISIONING_BACKEND=http needs PROVISIONING_HTTP_URL (and usually a token).")
+    if cfg["SMS_LEASE"] <= cfg["SMS_HTTP_TIMEOUT"]:
+        raise ConfigError("SMS_LEASE must be longer than SMS_HTTP_TIMEOUT, or a second worker may send a message "
+                          "while the first still waits for the SMSC.")
+    if isinstance(cfg["DB_LOCK_TIMEOUT"], bool) or not isinstance(cfg["DB_LOCK_TIMEOUT"], int | float) \
+            or cfg["DB_LOCK_TIMEOUT"] < 0:
+        raise ConfigError(f"DB_LOCK_TIMEOUT is seconds (0: no limit), not {cfg['DB_LOCK_TIMEOUT']!r}.")
+    if cfg["DETAILS_MAIL_LEASE"] <= cfg["MAIL_TIMEOUT"]:
+        raise ConfigError("DETAILS_MAIL_LEASE must be longer than MAIL_TIMEOUT, or a second worker may send an "
+                          "order while the first still waits for the mail server.")
+    if cfg["PROVISIONING_LEASE"] <= cfg["PROVISIONING_HTTP_TIMEOUT"]:
+        raise ConfigError("PROVISIONING_LEASE must be longer than PROVISIONING_HTTP_TIMEOUT, or a second worker "
+                          "may send a command while the first still waits for the switch.")
     if cfg["STATIC_IP_POOL"]:
         try:
             ipaddress.ip_network(cfg["STATIC_IP_POOL"], strict=False)

@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(usage_group)
     app.cli.add_command(vouchers_group)
     app.cli.add_command(sessions_group)
+    app.cli.add_command(payments_group)
 
 
 @click.command("init-secret-key")
@@ -218,3 +219,16 @@ def sessions_clean():
 
     ended, deleted = end_expired_sessions(db.session, now=utcnow(), **lifetimes_from_config(current_app.config))
     click.echo(f"{ended} session(s) ended, {deleted} old row(s) deleted.")
+
+
+@click.group("payments")
+def payments_group():
+    """Card payments."""
+
+
+@payments_group.command("reconcile")
+def payments_reconcile():
+    """Ask the gateway about payments still undecided after PAYMENT_RECONCILE_AFTER seconds (beat: every 5 min)."""
+    from portal.jobs import reconcile_unsettled_payments
+
+    click.echo(reconcile_unsettled_payments(now=utcnow()))

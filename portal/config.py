@@ -15,6 +15,9 @@ BRAND = "MyOperator"
 SQLALCHEMY_DATABASE_URI = None  # None → SQLite file in the instance folder
 SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 REDIS_URL = None
+# Seconds a web request waits for a row another transaction holds (PostgreSQL lock_timeout) before it answers
+# "busy, try again" (503 with Retry-After) instead of hanging until gunicorn kills it; 0: no limit.
+DB_LOCK_TIMEOUT = 5
 
 # Sessions: HttpOnly always, Secure when served over https (see create_app).
 SESSION_COOKIE_HTTPONLY = True
@@ -62,6 +65,11 @@ SMS_HTTP_TOKEN = None
 SMS_HTTP_TIMEOUT = 5
 SMS_SENDER = None  # None: the brand
 SMS_MAX_ATTEMPTS = 5
+# Seconds a worker holds a message while it waits for the SMSC (no row lock meanwhile); more than the timeout.
+SMS_LEASE = 30
+# Seconds after which the beat's sweep hands a queued SMS, a pending switch command or detail order to its job
+# again (its job was lost with a killed worker or a broker outage).
+JOBS_SWEEP_AFTER = 300
 
 # The switch behind forwarding, blacklist, voicemail, ringback tones and blocks (portal.provisioning).
 PROVISIONING_BACKEND = "dev"  # dev | http
@@ -69,6 +77,8 @@ PROVISIONING_HTTP_URL = None
 PROVISIONING_HTTP_TOKEN = None
 PROVISIONING_HTTP_TIMEOUT = 10
 PROVISIONING_MAX_ATTEMPTS = 5
+# Seconds a worker holds a command while it waits for the switch (no row lock meanwhile); more than the timeout.
+PROVISIONING_LEASE = 60
 # Development backend: commands for these numbers (E.164) are refused, to try "failed, try again".
 PROVISIONING_FAIL_NUMBERS = []
 
@@ -100,6 +110,8 @@ PASSWORD_MIN_LENGTH = 8
 PAYMENT_GATEWAY = "test"  # the deterministic test-mode gateway (README: test cards)
 TOPUP_MIN = 1000  # kopecks: 10 roubles
 TOPUP_MAX = 1500000  # kopecks: 15 000 roubles
+# Seconds after which a payment still undecided is asked of the gateway (`flask payments reconcile`, beat).
+PAYMENT_RECONCILE_AFTER = 300
 PAYMENT_WEBHOOK_SECRET = None  # set to accept the gateway's signed notifications at /payments/callback
 
 # Transfers between our numbers (kopecks).
@@ -162,6 +174,8 @@ MAIL_USERNAME = None
 MAIL_PASSWORD = None
 MAIL_FROM = "no-reply@example.com"
 MAIL_TIMEOUT = 30
+# Seconds a worker holds a detail order while it builds and mails the file (no row lock meanwhile); > MAIL_TIMEOUT.
+DETAILS_MAIL_LEASE = 120
 
 # ---- Blocking a number and SMS from the web (issue 5, points 3 and 4) ----
 # SMS from the web: at most this many parts per message (a part: 160/153 GSM-7 or 70/67 UCS-2 characters).

@@ -1,5 +1,6 @@
 """Celery task of the call details: build an ordered file and e-mail it (portal.jobs style, own module)."""
 import logging
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import force_locale
@@ -46,4 +47,5 @@ def send_detail_order(order_id: int) -> str:
         with force_locale(locale):
             return details.deliver_order(session, order_id, send=mailer_from_config(cfg).send,
                                          tz=cfg["BABEL_DEFAULT_TIMEZONE"], brand=cfg["BRAND"],
-                                         sender=cfg["MAIL_FROM"], now=utcnow())
+                                         sender=cfg["MAIL_FROM"], now=utcnow(),
+                                         lease=timedelta(seconds=cfg["DETAILS_MAIL_LEASE"]))

@@ -1,5 +1,6 @@
 """Celery tasks. Eager (inline) in the embedded default; through Redis when REDIS_URL is set."""
 import logging
+from datetime import timedelta
 
 from celery import Task
 from celery.schedules import crontab
@@ -26,6 +27,25 @@ class FlaskTask(Task):
 celery.Task = FlaskTask  # before the tasks below are defined
 
 
+# Queues besides the default one ("celery": SMS, alerts, the sweep).
+SWITCH_QUEUE = "switch"
+REPORTS_QUEUE = "reports"
+TASK_ROUTES = {
+    "portal.apply_switch_command": {"queue": SWITCH_QUEUE},
+    "portal.send_detail_order": {"queue": REPORTS_QUEUE},
+    "portal.billing_run": {"queue": REPORTS_QUEUE},
+    "portal.usage_rollup": {"queue": REPORTS_QUEUE},
+    "portal.reconcile_payments": {"queue": REPORTS_QUEUE},
+    "portal.clean_sessions": {"queue": REPORTS_QUEUE},
+}
+RELIABILITY_SCHEDULE = {
+    # Jobs lost with a killed worker or a broker outage are found in the database and handed out again.
+    "sweep-jobs": {"task": "portal.sweep_jobs", "schedule": crontab(minute="*/2")},
+    # Card payments left undecided (a lost answer, an abandoned 3-D Secure page) are asked of the gateway.
+    "reconcile-payments": {"task": "portal.reconcile_payments", "schedule": crontab(minute="*/5")},
+}
+
+
 def init_celery(app: Flask) -> None:
     redis_url = app.config["REDIS_URL"]
     celery.conf.update(
@@ -35,6 +55,15 @@ def init_celery(app: Flask) -> None:
         task_always_eager=not redis_url,
         task_eager_propagates=False,
         broker_connection_retry_on_startup=True,
+        # A worker killed mid-task (kill -9, OOM) must not lose what it had taken: acknowledge a task only
+        # when it has finished, and give it back when the worker dies. Every task is idempotent, so one
+        # delivered twice does its work once; the sweep below re-sends sooner than Redis's visibility timeout.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        # Switch commands and report e-mails wait on slow systems: their own queues, so SMS passwords (the
+        # default queue) never wait behind them. README "Production" has a worker per queue.
+        task_routes=TASK_ROUTES,
     )
     celery.conf.beat_schedule = {
         # Every night after midnight Moscow time (21:05 UTC): the day's fees, packages and overdue promises.
@@ -47,6 +76,7 @@ def init_celery(app: Flask) -> None:
         "clean-sessions": {"task": "portal.clean_sessions", "schedule": crontab(minute=35)},
     }
     celery.conf.update(app.config.get("CELERY", {}))
+    celery.conf.beat_schedule.update(RELIABILITY_SCHEDULE)
     celery.flask_app = app
     celery.set_default()
     app.extensions["celery"] = celery
@@ -88,8 +118,8 @@ def deliver_sms(self, message_id: int) -> str:
         # Its own session: in eager mode this runs inside the caller's after_commit hook.
         with Session(db.engine) as session:
             return sms.deliver_sms(session, message_id, gateway=gateway_from_config(cfg),
-                                   sender=cfg["SMS_SENDER"] or cfg["BRAND"],
-                                   now=utcnow(), max_attempts=cfg["SMS_MAX_ATTEMPTS"])
+                                   sender=cfg["SMS_SENDER"] or cfg["BRAND"], now=utcnow(),
+                                   max_attempts=cfg["SMS_MAX_ATTEMPTS"], lease=timedelta(seconds=cfg["SMS_LEASE"]))
     except SmsSendError as err:
         if self.request.is_eager:
             return "queued"  # the inline backend does not retry; `flask sms deliver` picks it up
@@ -119,6 +149,7 @@ def apply_switch_command(self, command_id: int) -> str:
         with Session(db.engine) as session:
             return provisioning.apply_command(session, command_id, backend=backend_from_config(cfg), now=utcnow(),
                                               max_attempts=cfg["PROVISIONING_MAX_ATTEMPTS"],
+                                              lease=timedelta(seconds=cfg["PROVISIONING_LEASE"]),
                                               final=bool(self.request.is_eager))
     except SwitchUnavailable as err:
         raise self.retry(exc=err, countdown=min(300, 10 * 2 ** self.request.retries)) from None
@@ -162,3 +193,42 @@ def clean_sessions() -> str:
     with Session(db.engine) as session:
         return "%d ended, %d deleted" % end_expired_sessions(session, now=utcnow(),
                                                              **lifetimes_from_config(current_app.config))
+
+
+@celery.task(name="portal.reconcile_payments")
+def reconcile_payments() -> str:
+    return str(reconcile_unsettled_payments(now=utcnow()))
+
+
+def reconcile_unsettled_payments(*, now):
+    """Payments still undecided PAYMENT_RECONCILE_AFTER seconds after they started, asked of the gateway."""
+    from portal.domain.payments import reconcile
+    from portal.payment_gateway import gateway_from_config
+
+    cfg = current_app.config
+    with Session(db.engine) as session:
+        return reconcile(session, gateway_from_config(cfg), now=now,
+                         older_than=now - timedelta(seconds=cfg["PAYMENT_RECONCILE_AFTER"]))
+
+
+@celery.task(name="portal.sweep_jobs")
+def sweep_jobs() -> str:
+    """Hand out again what a lost job left behind (every few minutes from beat)."""
+    return str(sweep(now=utcnow()))
+
+
+def sweep(*, now) -> dict[str, int]:
+    """Queued SMS, pending switch commands and detail orders older than JOBS_SWEEP_AFTER go to their jobs
+    again; a job still running elsewhere is not disturbed (claims and row locks make a repeat do nothing)."""
+    from portal.details_jobs import send_detail_order
+    from portal.domain import details, provisioning, sms
+
+    older_than = now - timedelta(seconds=current_app.config["JOBS_SWEEP_AFTER"])
+    with Session(db.engine) as session:
+        found = ((deliver_sms, sms.stuck_ids(session, older_than=older_than, now=now)),
+                 (apply_switch_command, provisioning.pending_ids(session, older_than=older_than, now=now)),
+                 (send_detail_order, details.stuck_order_ids(session, older_than=older_than, now=now)))
+    for task, ids in found:
+        for object_id in ids:
+            task.delay(object_id)
+    return {task.name: len(ids) for task, ids in found}

@@ -30,8 +30,11 @@ from flask_babel import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_sqlalchemy.session import Session as FlaskSqlaSession
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
+from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from portal.domain.audit import Actor
@@ -42,6 +45,8 @@ from portal.extensions import db, login_manager
 from portal.models import Login, Staff, utcnow
 
 STATIC_DIR = Path(__file__).parent / "static"
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's error code when lock_timeout runs out
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 # ---- rendering -------------------------------------------------------------
@@ -269,6 +274,30 @@ def security_headers(response):
     return response
 
 
+@event.listens_for(FlaskSqlaSession, "after_begin")
+def _bound_lock_waits(session, transaction, connection) -> None:
+    """Every transaction of a web request that may write waits at most DB_LOCK_TIMEOUT for a row lock (PostgreSQL).
+
+    GET and HEAD only read, and readers never wait for row locks in PostgreSQL: they skip the extra statement
+    (pages keep their query budget)."""
+    if connection.dialect.name != "postgresql" or not has_request_context() or request.method in SAFE_METHODS:
+        return
+    seconds = current_app.config["DB_LOCK_TIMEOUT"]
+    if seconds:
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(seconds * 1000)}ms'")
+
+
+def handle_lock_timeout(error: OperationalError):
+    """A row stayed locked longer than DB_LOCK_TIMEOUT (a long top-up or billing run on the account): say
+    "busy, try again" with Retry-After; this request's transaction is rolled back."""
+    if getattr(error.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+        raise error
+    db.session.rollback()
+    response = render("errors/error.html", status=503, code=503, error=error)
+    response.headers["Retry-After"] = str(max(1, int(current_app.config["DB_LOCK_TIMEOUT"])))
+    return response
+
+
 def handle_http_error(error: HTTPException):
     status = error.code or 500
     if isinstance(error, CSRFError):
@@ -307,6 +336,7 @@ def init_app(app: Flask) -> None:
     app.add_url_rule("/favicon.ico", "favicon", favicon)
     app.after_request(security_headers)
     app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(OperationalError, handle_lock_timeout)
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["phone"] = format_msisdn
     # Inside a sentence: a number never breaks across lines.

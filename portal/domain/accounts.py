@@ -32,10 +32,20 @@ def accounts_of_login(session: Session, login_id: int) -> list[Account]:
     ))
 
 
+# FOR NO KEY UPDATE: a change of balance or status never touches the key, so rows that merely refer to the
+# account (an audit event, a session, an alert) are still written meanwhile (PostgreSQL takes a key-share
+# lock for them). Signing in never waits for a top-up or the billing run.
+ACCOUNT_LOCK = {"key_share": True}
+
+
+def lock_account(session: Session, account_id: int, **options) -> Account | None:
+    """Lock one account's row for a change of its balance or state (fresh from the database)."""
+    return session.get(Account, account_id, with_for_update=ACCOUNT_LOCK, populate_existing=True, **options)
+
+
 def lock_accounts(session: Session, *account_ids: int) -> dict[int, Account]:
     """Lock the accounts' rows in id order, before anything else is written.
 
-    The order stops two opposite changes from deadlocking; locking first matters
-    too, because inserting a row that references an account takes a share lock on it.
+    The order stops two opposite changes from deadlocking.
     """
-    return {i: session.get(Account, i, with_for_update=True, populate_existing=True) for i in sorted(set(account_ids))}
+    return {i: lock_account(session, i) for i in sorted(set(account_ids))}

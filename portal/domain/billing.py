@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from portal.domain import ledger
+from portal.domain.accounts import lock_account
 from portal.domain.audit import SYSTEM, record
 from portal.domain.autopay import run_due
 from portal.domain.bonus import award_for_period
@@ -69,6 +70,13 @@ def period_start_day(account: Account) -> int:
     return account.home_contract.billing_day if account.home_contract else 1
 
 
+def billed_at(day: date) -> datetime:
+    """The stamp of what a run bills for ``day``: the day itself, not the wall clock (a catch-up run after
+    midnight must not move a fee or the points into the next day or month). Midnight naive UTC, the same
+    boundary the packages and the bonus periods use, and the same date in every Russian time zone."""
+    return datetime.combine(day, datetime.min.time())
+
+
 def _month_before(day: date) -> date:
     return (day.replace(day=1) - timedelta(days=1)).replace(day=day.day)
 
@@ -84,8 +92,8 @@ def run_billing(session: Session, *, day: date, now: datetime, autopay: AutopayS
     report = RunReport(day)
     ids = session.scalars(select(Account.id).where(Account.status.in_(BILLED)).order_by(Account.id)).all()
     for account_id in ids:
-        account = session.get(Account, account_id, with_for_update=True, populate_existing=True,
-                              options=[selectinload(Account.tariff), selectinload(Account.home_contract)])
+        account = lock_account(session, account_id,
+                               options=[selectinload(Account.tariff), selectinload(Account.home_contract)])
         report.accounts += 1
         pause = advance_pauses(session, account, day=day) if account.home_contract else None
         if day.day == min(period_start_day(account), 28):
@@ -96,7 +104,7 @@ def run_billing(session: Session, *, day: date, now: datetime, autopay: AutopayS
                 start = datetime.combine(day, datetime.min.time())
                 previous = datetime.combine(_month_before(day), datetime.min.time())
                 report.points += award_for_period(session, account, start=previous, end=start,
-                                                  kopecks_per_point=kopecks_per_point, now=now)
+                                                  kopecks_per_point=kopecks_per_point, now=billed_at(day))
         _charge_daily_fees(session, account, day, now, report)
         _expire_promises(session, account, day, now, report)
         session.commit()
@@ -111,7 +119,8 @@ def _charge(session: Session, account: Account, *, amount: int, kind: str, key: 
             now: datetime, report: RunReport) -> None:
     if not amount or session.scalar(select(LedgerEntry.id).where(LedgerEntry.idempotency_key == key)):
         return
-    ledger.post(session, account, amount=-amount, kind=kind, key=key, description=description, now=now)
+    ledger.post(session, account, amount=-amount, kind=kind, key=key, description=description, now=now,
+                dated=billed_at(report.day))
     report.charges += 1
     report.charged += amount
 

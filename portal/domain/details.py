@@ -48,6 +48,9 @@ KIND_LABELS = {
 FORMATS = ("csv", "pdf")
 # Sent by the after_commit hook in portal.details_jobs: orders created in this transaction.
 PENDING_KEY = "detail_orders_pending"
+# How long a worker may take over one order before the sweep may hand it out again (DETAILS_MAIL_LEASE in the
+# config): building the file and the mail server's timeout.
+DEFAULT_MAIL_LEASE = timedelta(seconds=120)
 
 
 class BadPeriod(DomainError):
@@ -490,6 +493,14 @@ def order_details(session: Session, *, account_id: int, login_id: int, period: P
     return order
 
 
+def stuck_order_ids(session: Session, *, older_than: datetime, now: datetime) -> list[int]:
+    """Orders still pending since before ``older_than`` and not claimed by a worker at ``now`` (their job was
+    lost): the beat's sweep sends them again."""
+    return list(session.scalars(select(DetailOrder.id).where(
+        DetailOrder.status == "pending", DetailOrder.created_at < older_than,
+        or_(DetailOrder.claimed_until.is_(None), DetailOrder.claimed_until <= now)).order_by(DetailOrder.id)))
+
+
 def order_of_login(session: Session, *, order_id: int, login_id: int) -> DetailOrder:
     order = session.get(DetailOrder, order_id)
     if order is None or order.login_id != login_id:
@@ -525,22 +536,43 @@ def detail_message(order: DetailOrder, account: Account, *, sender: str, brand: 
     return message
 
 
-def deliver_order(session: Session, order_id: int, *, send, tz: str, brand: str, sender: str, now: datetime) -> str:
+def deliver_order(session: Session, order_id: int, *, send, tz: str, brand: str, sender: str, now: datetime,
+                  lease: timedelta = DEFAULT_MAIL_LEASE) -> str:
     """Build an order's file and send it with ``send(message)``; the order becomes sent or failed.
 
-    The row is locked while it is sent, so two workers never send one order twice.
+    The order is claimed for ``lease`` in a short transaction, so two workers (or the sweep) never send it
+    twice, and no row lock is held while the mail server takes its time; the outcome is recorded in another.
     """
-    order = session.get(DetailOrder, order_id, with_for_update=True)
-    if order is None or order.status != "pending":
+    # SKIP LOCKED: a row another worker is claiming this instant is its, not ours to wait for.
+    order = session.scalar(select(DetailOrder).where(DetailOrder.id == order_id)
+                           .with_for_update(skip_locked=True).execution_options(populate_existing=True))
+    if order is None or order.status != "pending" or (order.claimed_until or now) > now:
+        status = order.status if order else session.scalar(select(DetailOrder.status)
+                                                           .where(DetailOrder.id == order_id))
         session.rollback()
-        return order.status if order else "missing"
-    account = session.get(Account, order.account_id)
-    try:
-        attachment = detail_file(session, order, tz=tz, brand=brand, now=now)
-        send(detail_message(order, account, sender=sender, brand=brand, attachment=attachment))
-    except Exception as err:  # noqa: BLE001 - any failure is the customer's "failed, try again"
-        order.status, order.error = "failed", f"{type(err).__name__}: {err}"[:300]
-    else:
-        order.status, order.sent_at, order.error = "sent", now, None
+        return status or "missing"
+    order.claimed_until = now + lease
     session.commit()
-    return order.status
+    try:
+        account = session.get(Account, order.account_id)
+        message = detail_message(order, account, sender=sender, brand=brand,
+                                 attachment=detail_file(session, order, tz=tz, brand=brand, now=now))
+        session.rollback()  # nothing open while the mail server answers
+        send(message)
+    except Exception as err:  # noqa: BLE001 - any failure is the customer's "failed, try again"
+        session.rollback()
+        return _record_order(session, order_id, "failed", now, error=f"{type(err).__name__}: {err}")
+    return _record_order(session, order_id, "sent", now)
+
+
+def _record_order(session: Session, order_id: int, status: str, now: datetime, *, error: str | None = None) -> str:
+    order = session.get(DetailOrder, order_id, with_for_update=True, populate_existing=True)
+    if order.status != "pending":  # a slow answer after someone else's (a claim that ran out): theirs stands
+        status = order.status
+        session.rollback()
+        return status
+    order.status, order.error, order.claimed_until = status, error[:300] if error else None, None
+    if status == "sent":
+        order.sent_at = now
+    session.commit()
+    return status

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.domain import idempotency
+from portal.domain.accounts import lock_account
 from portal.domain.audit import SYSTEM, Actor, record
 from portal.domain.errors import DomainError, NotFound
 from portal.models import Account, AccountStatus, HomePause
@@ -117,7 +118,7 @@ def end_pause(session: Session, *, account_id: int, pause_id: int, actor: Actor,
 
     NotFound for a pause of another account.
     """
-    account = session.get(Account, account_id, with_for_update=True, populate_existing=True)
+    account = lock_account(session, account_id)
     pause = session.get(HomePause, pause_id, populate_existing=True)
     if account is None or pause is None or pause.account_id != account.id:
         session.rollback()

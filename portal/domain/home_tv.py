@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from portal.domain import services
+from portal.domain.accounts import lock_account
 from portal.domain.audit import Actor, record
 from portal.domain.auth import TryLater
 from portal.domain.errors import DomainError, NotFound
@@ -73,7 +74,7 @@ def _check_format(pin: str | None, field: str) -> str:
 
 
 def _home_for_update(session: Session, account_id: int) -> Account:
-    account = session.get(Account, account_id, with_for_update=True, populate_existing=True)
+    account = lock_account(session, account_id)
     if account is None or account.kind != "home" or account.home_contract is None:
         session.rollback()
         raise NotHomeContract("account")

@@ -41,9 +41,9 @@ def lock_account_for(session: Session, *, account_id: int, idempotency_key: str,
     Returns the account, or None when this submission was carried out before.
     The row lock makes a concurrent twin wait here, then find the key.
     """
-    from portal.models import Account
+    from portal.domain.accounts import lock_account
 
-    account = session.get(Account, account_id, with_for_update=True, populate_existing=True)
+    account = lock_account(session, account_id)
     if account is None:
         raise NotFound("account")
     try:

@@ -26,12 +26,15 @@ def in_operator_language(text) -> str:
 
 
 def post(session: Session, account: Account, *, amount: int, kind: str, key: str | None, description,
-         now: datetime, related_entry_id: int | None = None) -> LedgerEntry:
-    """Add an entry and move the cached balance with it. The caller holds the account's row lock."""
+         now: datetime, related_entry_id: int | None = None, dated: datetime | None = None) -> LedgerEntry:
+    """Add an entry and move the cached balance with it. The caller holds the account's row lock.
+
+    ``dated`` stamps the entry with the moment it belongs to when that is not ``now`` (a billed day).
+    """
     if not isinstance(amount, int) or isinstance(amount, bool):
         raise TypeError("ledger amounts are integer kopecks")
     entry = LedgerEntry(account_id=account.id, amount=amount, kind=kind, idempotency_key=key,
-                        description=in_operator_language(description)[:200], created_at=now,
+                        description=in_operator_language(description)[:200], created_at=dated or now,
                         related_entry_id=related_entry_id)
     session.add(entry)
     before = account.balance

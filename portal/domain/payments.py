@@ -4,18 +4,22 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from portal.domain import idempotency, ledger
-from portal.domain.audit import Actor, record
+from portal.domain.accounts import lock_account
+from portal.domain.audit import SYSTEM, Actor, record
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.money import BadAmount
 from portal.domain.promised import repay_from_credit
 from portal.models import Account, AccountStatus, CardPayment, CardToken
-from portal.payment_gateway import Card, CardGateway, Charge
+from portal.payment_gateway import Card, CardGateway, Charge, GatewayUnavailable
 
 DECIDED = ("confirmed", "declined")
+# Not decided yet: reconciliation asks the gateway about these once they are a few minutes old.
+UNSETTLED = ("created", "awaiting_3ds")
+DECIDED_CHARGES = ("succeeded", "declined")
 
 
 class BadCard(DomainError):
@@ -84,6 +88,7 @@ def top_up_by_card(session: Session, gateway: CardGateway, *, account_id: int, l
         return session.scalar(select(CardPayment).where(CardPayment.idempotency_key == idempotency_key))
     # The payment row is committed before the card is charged: a crash in between leaves a trace to reconcile.
     charge = gateway.charge(amount=amount, card=card, description=f"Top-up {payment.token}", save_card=save_card)
+    _remember_reference(session, payment.id, charge.reference)
     return apply_charge(session, payment_id=payment.id, charge=charge, actor=actor, now=now)
 
 
@@ -101,24 +106,37 @@ def top_up_by_saved_card(session: Session, gateway: CardGateway, *, account_id: 
     if not idempotency.commit_once(session):
         return session.scalar(select(CardPayment).where(CardPayment.idempotency_key == idempotency_key))
     charge = gateway.charge_saved(amount=amount, card_token=card.gateway_token, description=f"Auto {payment.token}")
+    _remember_reference(session, payment.id, charge.reference)
     return apply_charge(session, payment_id=payment.id, charge=charge, actor=actor, now=now)
+
+
+def _remember_reference(session: Session, payment_id: int, reference: str) -> None:
+    """Keep the gateway's reference before its answer is applied (which waits for the account's row): if that
+    wait is cut short (busy, a crash), reconciliation still finds the payment at the gateway."""
+    if reference:
+        session.execute(update(CardPayment).where(CardPayment.id == payment_id, CardPayment.gateway_ref.is_(None))
+                        .values(gateway_ref=reference))
+        session.commit()
 
 
 def apply_charge(session: Session, *, payment_id: int, charge: Charge, actor: Actor, now: datetime) -> CardPayment:
     """Record the gateway's answer; a confirmation moves the money once, however often it arrives."""
     # Locks in the house order, account then payment, so concurrent confirmations queue up.
     account_id = session.scalar(select(CardPayment.account_id).where(CardPayment.id == payment_id))
-    account = session.get(Account, account_id, with_for_update=True, populate_existing=True)
+    account = lock_account(session, account_id)
     payment = session.get(CardPayment, payment_id, with_for_update=True, populate_existing=True)
-    if payment.status in DECIDED:
+    # Confirmed is final. Declined is not, against a later success: a 3-D Secure step the bank first
+    # answered "declined" can still succeed, and the money has then left the card (the entry's key keeps
+    # the credit to one).
+    if payment.status == "confirmed" or (payment.status == "declined" and charge.status != "succeeded"):
         session.rollback()
         return payment
-    payment.gateway_ref = charge.reference
+    payment.gateway_ref = charge.reference or payment.gateway_ref
     if charge.status == "succeeded":
         ledger.post(session, account, amount=payment.amount, kind="card_topup", key=f"card:{payment.id}",
                     description=_l("Card *%(last4)s", last4=payment.card_last4), now=now)
         repay_from_credit(session, account, credited=payment.amount, key=f"card:{payment.id}", now=now)
-        payment.status, payment.decided_at = "confirmed", now
+        payment.status, payment.decided_at, payment.decline_reason = "confirmed", now, None
         if charge.card_token and payment.save_card and payment.login_id:
             session.add(CardToken(login_id=payment.login_id, gateway_token=charge.card_token,
                                   last4=payment.card_last4, expiry="", created_at=now))
@@ -158,3 +176,50 @@ def gateway_notification(session: Session, *, reference: str, status: str, decli
         raise NotFound("payment")
     return apply_charge(session, payment_id=payment.id, charge=Charge(reference, status, decline_reason),
                         actor=actor, now=now)
+
+
+@dataclass
+class ReconcileReport:
+    asked: int = 0
+    confirmed: int = 0
+    declined: int = 0
+    undecided: int = 0
+    unreachable: int = 0
+
+    def __str__(self) -> str:
+        return (f"{self.asked} unsettled payment(s) asked of the gateway: {self.confirmed} confirmed, "
+                f"{self.declined} declined, {self.undecided} still undecided, {self.unreachable} not answered.")
+
+
+def unsettled_ids(session: Session, *, older_than: datetime) -> list[int]:
+    """Payments started before ``older_than`` and still not decided (a lost answer, an abandoned 3-D Secure page)."""
+    return list(session.scalars(select(CardPayment.id).where(CardPayment.status.in_(UNSETTLED),
+                                                             CardPayment.created_at < older_than)
+                                .order_by(CardPayment.id)))
+
+
+def reconcile(session: Session, gateway: CardGateway, *, older_than: datetime, now: datetime) -> ReconcileReport:
+    """Ask the gateway about every unsettled payment and apply its answer (a success is credited once).
+
+    No transaction is open while the gateway is asked: each answer is applied in its own short one.
+    """
+    report = ReconcileReport()
+    ids = unsettled_ids(session, older_than=older_than)
+    session.rollback()
+    for payment_id in ids:
+        payment = session.get(CardPayment, payment_id)
+        reference, order = payment.gateway_ref, payment.token
+        session.rollback()
+        report.asked += 1
+        try:
+            charge = gateway.status(reference=reference, order=order)
+        except GatewayUnavailable:
+            report.unreachable += 1
+            continue
+        if charge.status not in DECIDED_CHARGES:
+            report.undecided += 1
+            continue
+        decided = apply_charge(session, payment_id=payment_id, charge=charge, actor=SYSTEM, now=now)
+        report.confirmed += decided.status == "confirmed"
+        report.declined += decided.status == "declined"
+    return report

@@ -9,10 +9,10 @@ a crash between its answer and our commit. A command is marked *applied* only on
 switch's yes.
 """
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from portal.domain.accounts import account_of_login
@@ -31,6 +31,11 @@ STATE_LABELS = {
     "failed": _l("failed, try again"),
     "superseded": _l("replaced by a later change"),
 }
+
+
+# How long a worker may take over one switch command before the sweep may send it again; longer than
+# the switch's HTTP timeout (PROVISIONING_LEASE in the config).
+DEFAULT_LEASE = timedelta(seconds=60)
 
 
 class RetryRefused(DomainError):
@@ -62,34 +67,77 @@ def _has_newer(session: Session, command: SwitchCommand) -> bool:
 
 
 def apply_command(session: Session, command_id: int, *, backend: SwitchBackend, now: datetime,
-                  max_attempts: int, final: bool = False) -> str:
+                  max_attempts: int, lease: timedelta = DEFAULT_LEASE, final: bool = False) -> str:
     """Send one pending command to the switch; return its new status.
+
+    No database lock is held while the switch thinks: a short transaction claims the command
+    for ``lease`` (a second worker, or a sweep, leaves a claimed command alone), the switch is
+    called with no transaction open, and another short transaction records its answer. A worker
+    that dies mid-call leaves a claim that runs out, and the sweep sends the command again under
+    the same id, which the switch recognises as a repeat.
 
     Raises SwitchUnavailable when the switch could not answer and another try is allowed
     (``final`` says the caller cannot try again: the command is marked failed instead).
     """
-    command = session.get(SwitchCommand, command_id, with_for_update=True, populate_existing=True)
-    if command is None or command.status != "pending":
+    claimed = _claim(session, command_id, now=now, lease=lease)
+    if isinstance(claimed, str):
+        return claimed
+    msisdn, payload, attempts = claimed
+    try:
+        reference = backend.apply(msisdn, payload)
+    except CommandRefused as err:
+        return _record(session, command_id, "failed", now, error=str(err))
+    except SwitchUnavailable as err:
+        if final or attempts >= max_attempts:
+            return _record(session, command_id, "failed", now, error=str(err))
+        _record(session, command_id, "pending", now, error=str(err))
+        raise
+    return _record(session, command_id, "applied", now, reference=reference)
+
+
+def _claim(session: Session, command_id: int, *, now: datetime, lease: timedelta):
+    """Take a pending, unclaimed command for ``lease`` and commit: (msisdn, payload, attempts), or its status."""
+    # SKIP LOCKED: a row another worker is claiming this instant is its, not ours to wait for.
+    command = session.scalar(select(SwitchCommand).where(SwitchCommand.id == command_id)
+                             .with_for_update(skip_locked=True).execution_options(populate_existing=True))
+    if command is None:
         session.rollback()
-        return command.status if command else "missing"
+        status = session.scalar(select(SwitchCommand.status).where(SwitchCommand.id == command_id))
+        session.rollback()
+        return status or "missing"
+    if command.status != "pending" or (command.claimed_until is not None and command.claimed_until > now):
+        status = command.status
+        session.rollback()
+        return status
     if _has_newer(session, command):  # a later one makes this one pointless
         command.status = "superseded"
         command.finished_at = now
         session.commit()
-        return command.status
+        return "superseded"
     command.attempts += 1
-    try:
-        command.reference = backend.apply(command.msisdn, {"id": f"cmd-{command.id}", "operation": command.operation,
-                                                           "params": json.loads(command.params)})
-    except CommandRefused as err:
-        return _finish(session, command, "failed", now, error=str(err))
-    except SwitchUnavailable as err:
-        if final or command.attempts >= max_attempts:
-            return _finish(session, command, "failed", now, error=str(err))
-        command.error = str(err)[:300]
+    command.claimed_until = now + lease
+    claimed = (command.msisdn, {"id": f"cmd-{command.id}", "operation": command.operation,
+                                "params": json.loads(command.params)}, command.attempts)
+    session.commit()
+    return claimed
+
+
+def _record(session: Session, command_id: int, status: str, now: datetime, *, error: str | None = None,
+            reference: str | None = None) -> str:
+    """The switch's answer, in its own short transaction; the claim ends with it."""
+    command = session.get(SwitchCommand, command_id, with_for_update=True, populate_existing=True)
+    if command.status != "pending":  # a slow answer after someone else's (a claim that ran out): theirs stands
+        status = command.status
+        session.rollback()
+        return status
+    command.claimed_until = None
+    if reference is not None:
+        command.reference = reference
+    if status == "pending":  # the switch did not answer: another try comes later
+        command.error = error[:300] if error else None
         session.commit()
-        raise
-    return _finish(session, command, "applied", now)
+        return status
+    return _finish(session, command, status, now, error=error)
 
 
 def _finish(session: Session, command: SwitchCommand, status: str, now: datetime, error: str | None = None) -> str:
@@ -120,8 +168,12 @@ def command_of(session: Session, *, login_id: int, command_id: int) -> SwitchCom
 
 
 def retry(session: Session, *, account_id: int, command_id: int, actor: Actor, now: datetime) -> bool:
-    """Send a failed command again (the latest of its setting only); False when it is not failed any more."""
-    command = session.get(SwitchCommand, command_id, with_for_update=True, populate_existing=True)
+    """Send a failed command again (the latest of its setting only); False when it is not failed any more.
+
+    NOWAIT: a customer's click never queues behind a job recording the switch's answer this instant; on
+    PostgreSQL it fails at once with the lock error the web answers as "busy, try again" (portal.web).
+    """
+    command = session.get(SwitchCommand, command_id, with_for_update={"nowait": True}, populate_existing=True)
     if command is None or command.account_id != account_id:
         session.rollback()
         raise NotFound("command")
@@ -137,17 +189,20 @@ def retry(session: Session, *, account_id: int, command_id: int, actor: Actor, n
     command.status = "pending"
     command.error = None
     command.finished_at = None
+    command.claimed_until = None
     _send_after_commit(session, command)
     record(session, actor, "switch_retry", obj=command, account_id=account_id, detail=command.operation)
     session.commit()
     return True
 
 
-def pending_ids(session: Session, *, older_than: datetime) -> list[int]:
-    """Commands still waiting (their job was lost with a broker outage): `flask provisioning apply` sends them."""
-    return list(session.scalars(select(SwitchCommand.id).where(SwitchCommand.status == "pending",
-                                                              SwitchCommand.created_at < older_than)
-                                .order_by(SwitchCommand.id)))
+def pending_ids(session: Session, *, older_than: datetime, now: datetime | None = None) -> list[int]:
+    """Commands still waiting (their job was lost with a broker outage or a killed worker), not claimed by a
+    worker at ``now``: `flask provisioning apply` and the beat's sweep send them again."""
+    stmt = select(SwitchCommand.id).where(SwitchCommand.status == "pending", SwitchCommand.created_at < older_than)
+    if now is not None:
+        stmt = stmt.where(or_(SwitchCommand.claimed_until.is_(None), SwitchCommand.claimed_until <= now))
+    return list(session.scalars(stmt.order_by(SwitchCommand.id)))
 
 
 def log_page(session: Session, *, status: str | None = None, msisdn: str | None = None,

@@ -14,6 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from portal.domain import alerts, idempotency, ledger
+from portal.domain.accounts import lock_account
 from portal.domain.audit import SYSTEM, Actor, record
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.overview import current_allowance
@@ -182,7 +183,7 @@ def cancel_scheduled_change(session: Session, *, account_id: int, change_id: int
 
     NotFound for a change of another account.
     """
-    account = session.get(Account, account_id, with_for_update=True, populate_existing=True)
+    account = lock_account(session, account_id)
     change = session.get(ScheduledTariffChange, change_id, with_for_update=True, populate_existing=True)
     if account is None or change is None or change.account_id != account.id:
         session.rollback()

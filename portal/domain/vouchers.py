@@ -10,12 +10,13 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from portal.domain import ledger
+from portal.domain.accounts import lock_account
 from portal.domain.audit import Actor, record
 from portal.domain.auth import TryLater
 from portal.domain.errors import DomainError
 from portal.domain.passwords import check_secret, hash_secret
 from portal.domain.promised import repay_from_credit
-from portal.models import Account, AccountStatus, AuditEvent, Voucher
+from portal.models import AccountStatus, AuditEvent, Voucher
 
 CODE_DIGITS = 16
 PIN_DIGITS = 4
@@ -72,7 +73,7 @@ def redeem_voucher(session: Session, *, account_id: int, code: str, pin: str, ke
     """Credit the card's amount once. Wrong code, wrong PIN and a used card get one answer, and count."""
     if _failures(session, login_id=actor.login_id, ip=actor.ip, since=now - timedelta(hours=1)) >= max_failures:
         raise TryLater(_l("Too many wrong card numbers."), now + timedelta(hours=1), field="code")
-    account = session.get(Account, account_id, with_for_update=True, populate_existing=True)
+    account = lock_account(session, account_id)
     if account is None or account.status == AccountStatus.terminated.value:
         raise DomainError(_l("This account cannot be topped up."))
     voucher = session.scalar(select(Voucher).where(Voucher.code_digest == code_digest(code, key=key))

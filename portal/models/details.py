@@ -25,3 +25,5 @@ class DetailOrder(Base):
     idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    # While a worker builds and mails the file: no other worker or sweep sends it before this.
+    claimed_until: Mapped[datetime | None]

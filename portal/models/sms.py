@@ -30,6 +30,8 @@ class SmsMessage(Base):
     error: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    # While a worker waits for the gateway: no other worker or sweep sends the message before this.
+    claimed_until: Mapped[datetime | None]
 
     @property
     def is_secret(self) -> bool:

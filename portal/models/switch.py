@@ -36,6 +36,8 @@ class SwitchCommand(Base):
     reference: Mapped[str | None] = mapped_column(String(80))  # the switch's id for the change
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+    # While a worker waits for the switch: no other worker or sweep sends the command before this.
+    claimed_until: Mapped[datetime | None]
 
     account: Mapped["Account"] = relationship()  # noqa: F821
 

@@ -30,6 +30,10 @@ class Charge:
     card_token: str | None = None  # when asked to save the card and it succeeded
 
 
+class GatewayUnavailable(Exception):
+    """The gateway did not answer (timeout, outage): ask again later."""
+
+
 class CardGateway(Protocol):
     def charge(self, *, amount: int, card: Card, description: str, save_card: bool) -> Charge:
         """Charge the card; may answer requires_action (3-D Secure) instead of a decision."""
@@ -39,6 +43,11 @@ class CardGateway(Protocol):
 
     def charge_saved(self, *, amount: int, card_token: str, description: str) -> Charge:
         """Charge a saved card without the cardholder present (auto-payments): no 3-D Secure step."""
+
+    def status(self, *, reference: str | None, order: str) -> Charge:
+        """The gateway's current word on a payment (reconciliation), by its reference or, when its answer never
+        reached us, by our order id (the payment's token, in the description): requires_action while undecided.
+        Raises GatewayUnavailable when it cannot say."""
 
 
 def gateway_from_config(config) -> CardGateway:

@@ -97,3 +97,49 @@ def test_a_queued_message_goes_through_redis_to_a_worker(app, db_session, redis_
         assert broker.llen(queue_name) == 0
     finally:
         broker.close()
+
+
+def test_a_switch_command_waits_on_its_own_queue_so_sms_passwords_never_queue_behind_it(app, db_session, redis_url,
+                                                                                        queue_name):
+    from portal.domain import provisioning
+    from portal.jobs import SWITCH_QUEUE
+    from tests import factories
+
+    broker = redis.Redis.from_url(redis_url)
+    try:
+        switch_before = broker.llen(SWITCH_QUEUE)
+        account = factories.make_line(db_session, TO)
+        provisioning.queue_command(db_session, account, subject="line", operation="line.block")
+        sms.queue_sms(db_session, to=TO, text="TestTel: your password AB3DE", purpose="password")
+        db_session.commit()
+        assert broker.llen(SWITCH_QUEUE) == switch_before + 1
+        assert broker.llen(queue_name) == 1  # the SMS alone on the default queue
+    finally:
+        broker.close()
+
+
+def test_the_sweep_hands_a_lost_message_to_a_worker_once(app, db_session, redis_url, queue_name):
+    from datetime import timedelta
+
+    from portal import jobs
+
+    broker = redis.Redis.from_url(redis_url)
+    try:
+        message_id = sms.queue_sms(db_session, to=TO, text="TestTel: alert", purpose="alert").id
+        db_session.info.clear()  # the job was lost (a worker killed with -9 before late acknowledgement existed)
+        db_session.commit()
+        later = db_session.get(SmsMessage, message_id).created_at + timedelta(minutes=6)
+        db_session.rollback()
+        jobs.sweep(now=later)
+        jobs.sweep(now=later)  # two sweeps before any worker ran: the task is delivered twice
+        assert broker.llen(queue_name) == 2
+        with start_worker(celery, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+            deadline = time.monotonic() + 20
+            while broker.llen(queue_name) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            deadline = time.monotonic() + 20
+            while status_of(message_id)[0] == "queued" and time.monotonic() < deadline:
+                time.sleep(0.05)
+        assert status_of(message_id)[:2] == ("sent", 1)  # sent once
+    finally:
+        broker.close()

@@ -123,3 +123,24 @@ def test_daily_fees_are_charged_each_day_the_line_is_active_once(db_session):
     db_session.expire_all()
     assert db_session.get(Account, account.id).balance == 9850
     assert db_session.get(Account, blocked.id).balance == 10000  # no daily fee while blocked
+
+
+def test_a_catch_up_run_after_midnight_stamps_fees_and_points_with_the_billed_day(db_session):
+    from portal.models import BonusEntry
+
+    service = factories.make_service(db_session, monthly_fee=0, daily_fee=10000)
+    tariff = factories.make_tariff(db_session, monthly_fee=50000)
+    account = factories.make_line(db_session, tariff=tariff, balance=10**6)
+    daily = factories.make_subscription(db_session, account, service, since=datetime(2026, 11, 1, 10, 0)).id
+    db_session.commit()
+    # The run for 30 November only gets to run at 00:30 on 1 December, the one for 1 December the next night.
+    run_billing(db_session, day=date(2026, 11, 30), now=datetime(2026, 12, 1, 0, 30))
+    run_billing(db_session, day=FIRST, now=datetime(2026, 12, 2, 1, 0), kopecks_per_point=1000)
+    stamps = dict(db_session.execute(select(LedgerEntry.idempotency_key, LedgerEntry.created_at)
+                                     .where(LedgerEntry.idempotency_key.like("bill:%"))).all())
+    assert {key: stamp.date() for key, stamp in stamps.items()} == {
+        f"bill:2026-11-30:day:{daily}": date(2026, 11, 30), f"bill:2026-12-01:day:{daily}": FIRST,
+        f"bill:2026-12-01:{account.id}:tariff": FIRST}
+    # November's points count November's last daily fee (10 000 kopecks: 10 points), and carry 1 December.
+    points = db_session.scalars(select(BonusEntry)).one()
+    assert (points.points, points.created_at.date()) == (10, FIRST)

@@ -1,8 +1,10 @@
 """Switch commands: queued with the change, applied once after it commits, failed honestly, retried."""
 import json
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from portal import jobs
 from portal.domain import provisioning
@@ -176,6 +178,77 @@ def test_pending_ids_lists_commands_left_waiting(db_session):
     db_session.info.pop("switch_pending")
     db_session.commit()
     assert provisioning.pending_ids(db_session, older_than=utcnow()) == [command_id]
+
+
+def waiting_command(db_session) -> int:
+    account = factories.make_line(db_session, LINE)
+    command_id = provisioning.queue_command(db_session, account, subject="line", operation="line.block").id
+    db_session.info.pop("switch_pending")  # as if its job were still on its way
+    db_session.commit()
+    return command_id
+
+
+def test_the_switch_is_called_with_no_transaction_open_and_the_command_claimed(db_session):
+    command_id = waiting_command(db_session)
+    seen = []
+
+    class Watching(DevSwitch):
+        def apply(self, msisdn, command):
+            with db.engine.connect() as other:  # what any other connection sees while the switch thinks
+                seen.append((db_session().in_transaction(), other.scalar(
+                    select(SwitchCommand.claimed_until).where(SwitchCommand.id == command_id))))
+            return super().apply(msisdn, command)
+
+    now = utcnow()
+    assert provisioning.apply_command(db_session, command_id, backend=Watching(), now=now, max_attempts=5,
+                                      lease=timedelta(seconds=60)) == "applied"
+    assert seen == [(False, now + timedelta(seconds=60))]  # no lock held; the claim is committed
+    assert fresh(command_id).claimed_until is None
+
+
+def test_a_command_claimed_by_another_worker_is_left_alone_until_its_lease_runs_out(db_session, app):
+    command_id = waiting_command(db_session)
+    now = utcnow()
+    db_session.get(SwitchCommand, command_id).claimed_until = now + timedelta(seconds=60)
+    db_session.commit()
+    calls = []
+
+    class Counting(DevSwitch):
+        def apply(self, msisdn, command):
+            calls.append(command["id"])
+            return super().apply(msisdn, command)
+
+    assert provisioning.apply_command(db_session, command_id, backend=Counting(), now=now, max_attempts=5) == \
+        "pending"
+    assert calls == [] and provisioning.pending_ids(db_session, older_than=now + timedelta(minutes=5),
+                                                    now=now) == []
+    # The worker was killed: after the lease the sweep finds it and it goes out again under the same id.
+    later = now + timedelta(seconds=61)
+    assert provisioning.pending_ids(db_session, older_than=later, now=later) == [command_id]
+    assert provisioning.apply_command(db_session, command_id, backend=Counting(), now=later, max_attempts=5) == \
+        "applied"
+    assert calls == [f"cmd-{command_id}"]
+
+
+def test_an_answer_arriving_after_someone_elses_does_not_overwrite_it(db_session):
+    command_id = waiting_command(db_session)
+
+    class SlowThenOvertaken(DevSwitch):
+        def apply(self, msisdn, command):
+            with Session(db.engine) as other:  # the lease ran out and a second worker finished it first
+                other.get(SwitchCommand, command_id).status = "failed"
+                other.commit()
+            return super().apply(msisdn, command)
+
+    assert provisioning.apply_command(db_session, command_id, backend=SlowThenOvertaken(), now=utcnow(),
+                                      max_attempts=5) == "failed"
+
+
+def test_a_lease_not_longer_than_the_switch_timeout_stops_start_up(app):
+    from portal import ConfigError, create_app
+
+    with pytest.raises(ConfigError, match="PROVISIONING_LEASE"):
+        create_app({**app.config, "PROVISIONING_LEASE": 10, "PROVISIONING_HTTP_TIMEOUT": 10})
 
 
 # --- the HTTP backend against a local fake provisioning system -----------------------------------

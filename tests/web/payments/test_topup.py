@@ -200,3 +200,16 @@ def test_billing_verify(app, db_session, account):
     db_session.commit()
     broken = runner.invoke(args=["billing", "verify"])
     assert broken.exit_code == 1 and f"account {account.id}" in broken.output
+
+
+def test_a_3ds_payment_declined_and_then_confirmed_by_the_gateway_is_credited_once(signed_in, client, db_session,
+                                                                                   account):
+    response, _ = pay(signed_in, card=NEEDS_3DS)
+    signed_in.post_form(response.location, {"code": "0000"})  # the bank's first answer: declined
+    payment = db_session.scalars(select(CardPayment)).one()
+    assert payment.status == "declined"
+    for _ in range(2):  # then its word that the money did leave the card, twice
+        assert signed_post(client, {"reference": payment.gateway_ref, "status": "succeeded"}).status_code == 200
+    db_session.expire_all()
+    assert db_session.scalars(select(CardPayment)).one().status == "confirmed"
+    assert balance(db_session, account) == 60000 == entries_total(db_session, account)
