@@ -21,7 +21,7 @@ def create_app(config: dict | None = None) -> Flask:
     extensions.db.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=str(Path(__file__).parent.parent / "migrations"))
     extensions.csrf.init_app(app)
-    extensions.limiter.init_app(app)
+    init_limiter(app)
     extensions.babel.init_app(app, locale_selector=web.select_locale, timezone_selector=web.select_timezone)
     web.init_login(app)
     jobs.init_celery(app)
@@ -53,6 +53,16 @@ def create_app(config: dict | None = None) -> Flask:
 
     cli.init_app(app)
     return app
+
+
+def init_limiter(app: Flask) -> None:
+    """Flask-Limiter with its in-memory fallback (config.py: RATELIMIT_IN_MEMORY_FALLBACK_ENABLED)."""
+    from portal.extensions import limiter
+
+    limiter.init_app(app)
+    # The limiter object outlives an app (tests, the CLI build several): a new app starts
+    # with its own storage, so it must not inherit "storage is dead" from the last one.
+    limiter._storage_dead = False
 
 
 def load_config(app: Flask, config: dict | None) -> None:

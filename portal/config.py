@@ -69,6 +69,11 @@ RATELIMIT_LOGIN = "30 per 10 minutes;200 per day"
 RATELIMIT_LOGIN_NET = "300 per hour"
 RATELIMIT_STAFF_LOGIN = "10 per 10 minutes;50 per day"
 RATELIMIT_HEADERS_ENABLED = True
+# Redis down (DESIGN.md §7): count in this worker's memory until it answers again, never fail the request.
+RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+RATELIMIT_SWALLOW_ERRORS = True
+# A hung Redis must not hold a web worker: give up on it after this many seconds.
+RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
 
 # Login lock: after this many failures in a row, lock for a growing delay.
 LOGIN_MAX_FAILURES = 10
