@@ -24,6 +24,10 @@ REMEMBER_COOKIE_SAMESITE = "Lax"
 PERMANENT_SESSION_LIFETIME = timedelta(days=14)
 PREFERRED_URL_SCHEME = "http"
 
+# Request bodies: 1 MB for any form (answered 413 above it); the payment gateway's callback is small JSON.
+MAX_CONTENT_LENGTH = 1024 * 1024
+PAYMENT_CALLBACK_MAX_BYTES = 64 * 1024
+
 WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 WTF_CSRF_SSL_STRICT = True
 

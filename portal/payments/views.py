@@ -27,6 +27,7 @@ from portal.payments.forms import (
 )
 from portal.web import (
     account_in_focus,
+    body_limit,
     current_actor,
     customer_required,
     is_htmx_partial,
@@ -98,6 +99,7 @@ def three_ds(token: str):
 
 @bp.post("/callback")
 @csrf.exempt  # the gateway signs its notifications instead
+@body_limit("PAYMENT_CALLBACK_MAX_BYTES")
 def callback():
     """The gateway's notification of a payment's outcome: HMAC-SHA256 of the body in X-Signature."""
     secret = current_app.config["PAYMENT_WEBHOOK_SECRET"]
