@@ -4,6 +4,7 @@ from decimal import Decimal
 from functools import wraps
 from hashlib import sha256
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import (
     Flask,
@@ -245,6 +246,23 @@ def static_url(filename: str) -> str:
     if filename not in digests or current_app.debug:
         digests[filename] = sha256((STATIC_DIR / filename).read_bytes()).hexdigest()[:12]
     return url_for("static", filename=filename, v=digests[filename])
+
+
+def safe_next(value: str | None) -> str | None:
+    """A path on this site to go back to, else None: never another host (no open redirect).
+
+    Browsers drop tabs and newlines inside a URL and read a backslash as a slash, so "/", a tab,
+    "/evil.example" would become "//evil.example": control characters and backslashes are
+    refused outright, then the rest must be a bare path with one leading slash.
+    """
+    if not value or len(value) > 2000 or not value.startswith("/") or value.startswith("//"):
+        return None
+    if "\\" in value or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return None
+    return value
 
 
 # ---- what a request may carry ------------------------------------------------------
