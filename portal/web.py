@@ -202,6 +202,26 @@ def start_user_session(user, remember: bool = False) -> None:
     login_user(user, remember=remember)
 
 
+def end_user_session() -> None:
+    """Revoke the signed-in device's row, customer's or staff's whichever logout address was used, then sign out."""
+    from flask_login import logout_user
+
+    from portal.domain.auth import close_session
+    from portal.domain.staff import close_staff_session
+
+    user = current_user._get_current_object()
+    web_session = getattr(user, "web_session", None)
+    if isinstance(user, Login) and web_session is not None:
+        close_session(db.session, token=web_session.token, actor=current_actor(), now=utcnow())
+    elif isinstance(user, Staff) and web_session is not None:
+        close_staff_session(db.session, token=web_session.token, actor=current_actor(), now=utcnow())
+    logout_user()
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
+
+
 # ---- locale, filters ------------------------------------------------------------
 
 def _signed_in_login() -> Login | None:
