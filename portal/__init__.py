@@ -15,6 +15,7 @@ class ConfigError(RuntimeError):
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     load_config(app, config)
+    apply_proxy_fix(app)
 
     from portal import extensions, jobs, web
 
@@ -53,6 +54,15 @@ def create_app(config: dict | None = None) -> Flask:
 
     cli.init_app(app)
     return app
+
+
+def apply_proxy_fix(app: Flask) -> None:
+    """Believe PROXY_COUNT hops of X-Forwarded-For/-Proto/-Host: the client's address and scheme, not the proxy's."""
+    hops = app.config["PROXY_COUNT"]
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def init_limiter(app: Flask) -> None:
@@ -103,6 +113,9 @@ def check_config(app: Flask) -> None:
             ipaddress.ip_network(cfg["STATIC_IP_POOL"], strict=False)
         except ValueError:
             raise ConfigError(f"STATIC_IP_POOL must be a network like 198.51.100.0/28, not {cfg['STATIC_IP_POOL']!r}.")
+    for name in ("PROXY_COUNT", "HSTS_MAX_AGE"):
+        if isinstance(cfg[name], bool) or not isinstance(cfg[name], int) or cfg[name] < 0:
+            raise ConfigError(f"{name} must be a whole number, 0 or more, not {cfg[name]!r}.")
     uri = cfg["SQLALCHEMY_DATABASE_URI"]
     if not uri:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)

@@ -23,6 +23,11 @@ REMEMBER_COOKIE_HTTPONLY = True
 REMEMBER_COOKIE_SAMESITE = "Lax"
 PERMANENT_SESSION_LIFETIME = timedelta(days=14)
 PREFERRED_URL_SCHEME = "http"
+# Reverse proxies in front of the portal (nginx, a load balancer): each adds one X-Forwarded-For hop.
+# 0: the portal faces the clients itself and ignores X-Forwarded-* (they could be forged).
+PROXY_COUNT = 0
+# Strict-Transport-Security on https responses, in seconds (0: not sent).
+HSTS_MAX_AGE = 31536000
 
 # Request bodies: 1 MB for any form (answered 413 above it); the payment gateway's callback is small JSON.
 MAX_CONTENT_LENGTH = 1024 * 1024

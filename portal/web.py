@@ -314,6 +314,8 @@ def security_headers(response):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Frame-Options"] = "DENY"
+    if request.is_secure and current_app.config["HSTS_MAX_AGE"]:
+        response.headers["Strict-Transport-Security"] = f"max-age={current_app.config['HSTS_MAX_AGE']}"
     if request.endpoint == "static":
         if request.args.get("v"):
             response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
