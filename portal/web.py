@@ -32,6 +32,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 from portal.domain.audit import Actor
@@ -325,10 +326,22 @@ def security_headers(response):
 
 
 def handle_http_error(error: HTTPException):
+    """The portal's error page, also after a database failure (unhandled errors arrive here as a 500)."""
     status = error.code or 500
     if isinstance(error, CSRFError):
         status = 400
-    return render("errors/error.html", status=status, code=status, error=error)
+    # A failed flush leaves the session unusable; the page must not go down with it.
+    db.session.rollback()
+    if status >= 500:
+        # The database may be what failed: draw the page for an anonymous visitor, with no query at all.
+        g._login_user = login_manager.anonymous_user()
+        g.managed_accounts = []
+    try:
+        return render("errors/error.html", status=status, code=status, error=error)
+    except Exception:  # the page itself failed (its templates, the database): a few bare words still help
+        current_app.logger.exception("the error page failed")
+        body = "<!doctype html><title>%d</title><p>%s</p>" % (status, escape(_("Something went wrong")))
+        return make_response(body, status, {"Content-Type": "text/html; charset=utf-8"})
 
 
 STATUS_LABELS = {
