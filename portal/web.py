@@ -34,9 +34,11 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from portal.domain.audit import Actor
 from portal.domain.auth import AuthPolicy
+from portal.domain.bounds import DB_INT_MAX
 from portal.domain.phones import format_msisdn, mask_msisdn
 from portal.domain.provisioning import STATE_LABELS
 from portal.extensions import db, login_manager
@@ -304,6 +306,23 @@ def apply_body_limit() -> None:
         request.max_content_length = current_app.config[setting]
 
 
+def refuse_nul() -> None:
+    """400 for a NUL character anywhere in the path, the query or a form: no page means it, and PostgreSQL
+    refuses it in text (a 500 otherwise)."""
+    values = [request.path, *request.args.keys(), *request.args.values()]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        values += [*request.form.keys(), *request.form.values()]
+    if any("\x00" in value for value in values):
+        abort(400)
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:...>`` that only matches what an id column can hold: a larger number is a 404, not a database error."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=DB_INT_MAX, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
 # ---- headers, errors --------------------------------------------------------------
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; "
@@ -363,7 +382,8 @@ def favicon():
 def init_app(app: Flask) -> None:
     app.add_url_rule("/favicon.ico", "favicon", favicon)
     # Before CSRFProtect's own hook, which reads the form of every unexempted POST.
-    app.before_request_funcs.setdefault(None, []).insert(0, apply_body_limit)
+    app.before_request_funcs.setdefault(None, [])[0:0] = [apply_body_limit, refuse_nul]
+    app.url_map.converters["int"] = BoundedIntConverter  # before the blueprints add their routes
     app.after_request(security_headers)
     app.register_error_handler(HTTPException, handle_http_error)
     app.jinja_env.filters["money"] = money

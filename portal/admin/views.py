@@ -13,6 +13,7 @@ from portal.admin.forms import (
     VoucherBatchForm,
 )
 from portal.domain import adjustments, blocking, staff, vouchers
+from portal.domain.bounds import db_int
 from portal.domain.errors import DomainError, NotFound
 from portal.extensions import db, limiter
 from portal.forms import PortalForm
@@ -70,7 +71,7 @@ def home():
 @bp.get("/sms")
 @staff_required
 def sms_outbox():
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=db_int)
     messages = staff.sms_outbox(db.session, before_id=before)
     return render("admin/sms.html", messages=messages)
 

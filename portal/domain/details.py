@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.domain import audit
+from portal.domain.bounds import DB_BIGINT_MAX
 from portal.domain.csv_export import csv_writer
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.history import Period
@@ -106,7 +107,10 @@ def decode_cursor(value: str | None) -> Cursor | None:
     """The (started_at, id) to continue before; None for a missing or mangled value (the first page)."""
     try:
         stamp, _sep, ident = (value or "").partition("-")
-        return datetime.strptime(stamp, "%Y%m%d%H%M%S%f"), int(ident)
+        cursor = datetime.strptime(stamp, "%Y%m%d%H%M%S%f"), int(ident)
+        if not 0 <= cursor[1] <= DB_BIGINT_MAX:
+            raise ValueError("beyond the records' ids")
+        return cursor
     except ValueError:
         return None
 

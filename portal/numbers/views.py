@@ -8,6 +8,7 @@ from wtforms.validators import InputRequired, Length
 
 from portal.domain import links
 from portal.domain.accounts import account_of_login
+from portal.domain.bounds import db_int
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.phones import format_msisdn
 from portal.domain.workdays import parse_holidays
@@ -70,7 +71,7 @@ def index():
 @customer_required
 def focus():
     """The header's switcher: the chosen number becomes the one every page acts on."""
-    account_id = request.form.get("account", type=int)
+    account_id = request.form.get("account", type=db_int)
     try:
         account = account_of_login(db.session, login_id=current_user.id, account_id=account_id or 0)
     except NotFound:

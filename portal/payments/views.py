@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.domain import autopay, bonus, history, payments, promised, transfers, vouchers
+from portal.domain.bounds import db_int
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.money import BadAmount, parse_rubles
 from portal.extensions import csrf, db, limiter
@@ -107,7 +108,8 @@ def callback():
         abort(404)
     body = request.get_data()
     expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, request.headers.get("X-Signature", "")):
+    signature = request.headers.get("X-Signature", "").encode("utf-8", "replace")  # bytes: any header compares
+    if not hmac.compare_digest(expected.encode(), signature):
         abort(403)
     try:
         data = json.loads(body)
@@ -131,7 +133,7 @@ def history_page():
     """Income and expenses of the account for a period; "more" pages with htmx or plain links."""
     account = account_in_focus()
     form, period, kinds, today = _history_filter()
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=db_int)
     entries, next_before = history.entries_page(db.session, account.id, period, kinds, before_id=before)
     context = dict(form=form, account=account, entries=entries, next_before=next_before, before=before,
                    labels=history.KIND_LABELS)
