@@ -350,7 +350,10 @@ def handle_http_error(error: HTTPException):
     if isinstance(error, CSRFError):
         status = 400
     # A failed flush leaves the session unusable; the page must not go down with it.
-    db.session.rollback()
+    try:
+        db.session.rollback()
+    except Exception:  # the connection itself is gone: the page below needs none
+        current_app.logger.warning("rollback before the error page failed", exc_info=True)
     if status >= 500:
         # The database may be what failed: draw the page for an anonymous visitor, with no query at all.
         g._login_user = login_manager.anonymous_user()
