@@ -1,4 +1,5 @@
 """The bad inputs of issue 14, point 6, one by one: each a 4xx with a clear answer (SQLite and PostgreSQL)."""
+
 from datetime import timedelta
 
 import pytest
