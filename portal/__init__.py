@@ -113,9 +113,10 @@ def check_config(app: Flask) -> None:
             ipaddress.ip_network(cfg["STATIC_IP_POOL"], strict=False)
         except ValueError:
             raise ConfigError(f"STATIC_IP_POOL must be a network like 198.51.100.0/28, not {cfg['STATIC_IP_POOL']!r}.")
-    for name in ("PROXY_COUNT", "HSTS_MAX_AGE"):
-        if isinstance(cfg[name], bool) or not isinstance(cfg[name], int) or cfg[name] < 0:
-            raise ConfigError(f"{name} must be a whole number, 0 or more, not {cfg[name]!r}.")
+    for name, least in (("PROXY_COUNT", 0), ("HSTS_MAX_AGE", 0), ("MAX_CONTENT_LENGTH", 1),
+                        ("PAYMENT_CALLBACK_MAX_BYTES", 1)):
+        if isinstance(cfg[name], bool) or not isinstance(cfg[name], int) or cfg[name] < least:
+            raise ConfigError(f"{name} must be a whole number, {least} or more, not {cfg[name]!r}.")
     uri = cfg["SQLALCHEMY_DATABASE_URI"]
     if not uri:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)

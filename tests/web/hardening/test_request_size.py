@@ -43,3 +43,13 @@ def test_the_limit_is_one_megabyte_by_default():
     from portal import config
 
     assert config.MAX_CONTENT_LENGTH == 1024 * 1024 and config.PAYMENT_CALLBACK_MAX_BYTES == 64 * 1024
+
+
+@pytest.mark.parametrize("name,bad", [("MAX_CONTENT_LENGTH", 0), ("MAX_CONTENT_LENGTH", "1 MB"),
+                                      ("PAYMENT_CALLBACK_MAX_BYTES", None)])
+def test_a_bad_limit_stops_start_up(database_url, name, bad):
+    from portal import ConfigError, create_app
+    from tests.conftest import base_config
+
+    with pytest.raises(ConfigError, match=name):
+        create_app({**base_config(database_url), name: bad})
