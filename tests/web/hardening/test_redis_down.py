@@ -63,3 +63,11 @@ def test_top_up_and_transfer_work(client, db_session, lines):
     assert sent.status_code == 303
     assert db_session.scalar(select(func.count()).select_from(Transfer)) == 1
     assert db_session.scalar(select(func.count()).select_from(LedgerEntry)) >= 2
+
+
+@pytest.mark.parametrize("config_overrides", [{"REDIS_URL": NOBODY_LISTENS}])
+def test_with_the_broker_down_too_the_sms_waits_in_the_outbox(client, db_session, lines, config_overrides):
+    """Celery cannot reach Redis either: the page still answers, the message stays queued for `flask sms deliver`."""
+    assert request_password(client).status_code == 303
+    message = db_session.scalars(select(SmsMessage)).one()
+    assert message.status == "queued"
