@@ -3,6 +3,7 @@
 And when a view leaves the database session failed, the error page still renders.
 """
 import pytest
+import sqlalchemy as sa
 from flask import abort
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -113,6 +114,12 @@ def failing_views(app):
             abort(409)
         return "unexpected"
 
+    @app.get("/test-only/raises")
+    def raises():
+        app.extensions["after_the_failure"].append("-- the view failed here")
+        raise RuntimeError("a bug")
+
+    app.extensions["after_the_failure"] = []
     app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: the error handler answers
     return app
 
@@ -125,3 +132,20 @@ def test_the_error_page_renders_after_a_failed_session(failing_views, login_as, 
     assert response.status_code == status
     assert "<html" in response.text and "TestTel" in response.text  # the portal's page, not werkzeug's
     assert client.get("/").status_code == 200  # and the next request is served as usual
+
+
+def test_the_500_page_asks_the_database_nothing(failing_views, login_as, client, lines):
+    login_as("+79161234567")
+    after_the_failure = failing_views.extensions["after_the_failure"]
+
+    def record(conn, cursor, statement, *args):
+        if after_the_failure:
+            after_the_failure.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        response = client.get("/test-only/raises")
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert response.status_code == 500 and "Something went wrong" in response.text
+    assert after_the_failure == ["-- the view failed here"]
