@@ -78,6 +78,8 @@ RATELIMIT_LOGIN = "30 per 10 minutes;200 per day"
 RATELIMIT_LOGIN_NET = "300 per hour"
 RATELIMIT_STAFF_LOGIN = "10 per 10 minutes;50 per day"
 RATELIMIT_HEADERS_ENABLED = True
+# Said explicitly: Flask-Limiter keeps the last app's value on its shared object otherwise.
+RATELIMIT_ENABLED = True
 # Redis down (DESIGN.md §7): count in this worker's memory until it answers again, never fail the request.
 RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
 RATELIMIT_SWALLOW_ERRORS = True
