@@ -15,13 +15,14 @@ class ConfigError(RuntimeError):
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     load_config(app, config)
+    apply_proxy_fix(app)
 
     from portal import compression, extensions, jobs, web
 
     extensions.db.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=str(Path(__file__).parent.parent / "migrations"))
     extensions.csrf.init_app(app)
-    extensions.limiter.init_app(app)
+    init_limiter(app)
     extensions.babel.init_app(app, locale_selector=web.select_locale, timezone_selector=web.select_timezone)
     web.init_login(app)
     jobs.init_celery(app)
@@ -54,6 +55,25 @@ def create_app(config: dict | None = None) -> Flask:
 
     cli.init_app(app)
     return app
+
+
+def apply_proxy_fix(app: Flask) -> None:
+    """Believe PROXY_COUNT hops of X-Forwarded-For/-Proto/-Host: the client's address and scheme, not the proxy's."""
+    hops = app.config["PROXY_COUNT"]
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+
+def init_limiter(app: Flask) -> None:
+    """Flask-Limiter with its in-memory fallback (config.py: RATELIMIT_IN_MEMORY_FALLBACK_ENABLED)."""
+    from portal.extensions import limiter
+
+    limiter.init_app(app)
+    # The limiter object outlives an app (tests, the CLI build several): a new app starts
+    # with its own storage, so it must not inherit "storage is dead" from the last one.
+    limiter._storage_dead = False
 
 
 def load_config(app: Flask, config: dict | None) -> None:
@@ -106,6 +126,10 @@ def check_config(app: Flask) -> None:
             ipaddress.ip_network(cfg["STATIC_IP_POOL"], strict=False)
         except ValueError:
             raise ConfigError(f"STATIC_IP_POOL must be a network like 198.51.100.0/28, not {cfg['STATIC_IP_POOL']!r}.")
+    for name, least in (("PROXY_COUNT", 0), ("HSTS_MAX_AGE", 0), ("MAX_CONTENT_LENGTH", 1),
+                        ("PAYMENT_CALLBACK_MAX_BYTES", 1)):
+        if isinstance(cfg[name], bool) or not isinstance(cfg[name], int) or cfg[name] < least:
+            raise ConfigError(f"{name} must be a whole number, {least} or more, not {cfg[name]!r}.")
     uri = cfg["SQLALCHEMY_DATABASE_URI"]
     if not uri:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)

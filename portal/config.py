@@ -33,6 +33,15 @@ STAFF_SESSION_ABSOLUTE_LIFETIME = timedelta(hours=10)
 # Ended session rows are deleted by the cleanup job (`flask sessions clean`, beat hourly) after this long.
 SESSION_ROWS_KEPT = timedelta(days=90)
 PREFERRED_URL_SCHEME = "http"
+# Reverse proxies in front of the portal (nginx, a load balancer): each adds one X-Forwarded-For hop.
+# 0: the portal faces the clients itself and ignores X-Forwarded-* (they could be forged).
+PROXY_COUNT = 0
+# Strict-Transport-Security on https responses, in seconds (0: not sent).
+HSTS_MAX_AGE = 31536000
+
+# Request bodies: 1 MB for any form (answered 413 above it); the payment gateway's callback is small JSON.
+MAX_CONTENT_LENGTH = 1024 * 1024
+PAYMENT_CALLBACK_MAX_BYTES = 64 * 1024
 
 WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 WTF_CSRF_SSL_STRICT = True
@@ -89,6 +98,13 @@ RATELIMIT_LOGIN = "30 per 10 minutes;200 per day"
 RATELIMIT_LOGIN_NET = "300 per hour"
 RATELIMIT_STAFF_LOGIN = "10 per 10 minutes;50 per day"
 RATELIMIT_HEADERS_ENABLED = True
+# Said explicitly: Flask-Limiter keeps the last app's value on its shared object otherwise.
+RATELIMIT_ENABLED = True
+# Redis down (DESIGN.md §7): count in this worker's memory until it answers again, never fail the request.
+RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+RATELIMIT_SWALLOW_ERRORS = True
+# A hung Redis must not hold a web worker: give up on it after this many seconds.
+RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
 
 # Login lock: after this many failures in a row for one identifier from one network (/24 or /56), lock that
 # network out of it for a growing delay; the owner elsewhere still signs in (issue 14.15).

@@ -13,6 +13,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from portal.domain import history
 from portal.domain.catalog import InvalidAmount, format_roubles, parse_roubles
 from portal.domain.errors import DomainError
+from portal.domain.idempotency import KEY_FORMAT
 from portal.domain.phones import InvalidPhone, parse_msisdn
 from portal.models import utcnow
 from portal.web import retry_message, select_timezone
@@ -94,6 +95,15 @@ class IdempotentForm(PortalForm):
         super().__init__(*args, **kwargs)
         if not self.is_submitted():
             self.idempotency_key.data = secrets.token_urlsafe(24)
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.is_submitted() and not KEY_FORMAT.match(self.idempotency_key.data or ""):
+            # Only a tampered or truncated page sends this; the domain would refuse it anyway.
+            self.form_errors.append(_l("The form has expired. Reload the page and try again."))
+            self.idempotency_key.data = secrets.token_urlsafe(24)
+            return False
+        return valid
 
 
 class CheckboxListField(SelectMultipleField):

@@ -4,6 +4,7 @@ from decimal import Decimal
 from functools import wraps
 from hashlib import sha256
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import (
     Flask,
@@ -32,13 +33,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_sqlalchemy.session import Session as FlaskSqlaSession
 from flask_wtf.csrf import CSRFError
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from portal.domain.audit import Actor
 from portal.domain.auth import AuthPolicy
+from portal.domain.bounds import DB_INT_MAX
 from portal.domain.phones import format_msisdn, mask_msisdn
 from portal.domain.provisioning import STATE_LABELS
 from portal.extensions import db, login_manager
@@ -209,6 +212,26 @@ def start_user_session(user, remember: bool = False) -> None:
     login_user(user, remember=remember)
 
 
+def end_user_session() -> None:
+    """Revoke the signed-in device's row, customer's or staff's whichever logout address was used, then sign out."""
+    from flask_login import logout_user
+
+    from portal.domain.auth import close_session
+    from portal.domain.staff import close_staff_session
+
+    user = current_user._get_current_object()
+    web_session = getattr(user, "web_session", None)
+    if isinstance(user, Login) and web_session is not None:
+        close_session(db.session, token=web_session.token, actor=current_actor(), now=utcnow())
+    elif isinstance(user, Staff) and web_session is not None:
+        close_staff_session(db.session, token=web_session.token, actor=current_actor(), now=utcnow())
+    logout_user()
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
+
+
 # ---- locale, filters ------------------------------------------------------------
 
 def _signed_in_login() -> Login | None:
@@ -255,6 +278,58 @@ def static_url(filename: str) -> str:
     return url_for("static", filename=filename, v=digests[filename])
 
 
+def safe_next(value: str | None) -> str | None:
+    """A path on this site to go back to, else None: never another host (no open redirect).
+
+    Browsers drop tabs and newlines inside a URL and read a backslash as a slash, so "/", a tab,
+    "/evil.example" would become "//evil.example": control characters and backslashes are
+    refused outright, then the rest must be a bare path with one leading slash.
+    """
+    if not value or len(value) > 2000 or not value.startswith("/") or value.startswith("//"):
+        return None
+    if "\\" in value or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return None
+    return value
+
+
+# ---- what a request may carry ------------------------------------------------------
+
+def body_limit(config_name: str):
+    """A smaller body limit for one view (the setting ``config_name``), applied before anything reads the body."""
+    def mark(view):
+        view.body_limit_setting = config_name
+        return view
+
+    return mark
+
+
+def apply_body_limit() -> None:
+    view = current_app.view_functions.get(request.endpoint or "")
+    setting = getattr(view, "body_limit_setting", None)
+    if setting:
+        request.max_content_length = current_app.config[setting]
+
+
+def refuse_nul() -> None:
+    """400 for a NUL character anywhere in the path, the query or a form: no page means it, and PostgreSQL
+    refuses it in text (a 500 otherwise)."""
+    values = [request.path, *request.args.keys(), *request.args.values()]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        values += [*request.form.keys(), *request.form.values()]
+    if any("\x00" in value for value in values):
+        abort(400)
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:...>`` that only matches what an id column can hold: a larger number is a 404, not a database error."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=DB_INT_MAX, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
 # ---- headers, errors --------------------------------------------------------------
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; "
@@ -266,6 +341,8 @@ def security_headers(response):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Frame-Options"] = "DENY"
+    if request.is_secure and current_app.config["HSTS_MAX_AGE"]:
+        response.headers["Strict-Transport-Security"] = f"max-age={current_app.config['HSTS_MAX_AGE']}"
     if request.endpoint == "static":
         if request.args.get("v"):
             response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
@@ -299,10 +376,25 @@ def handle_lock_timeout(error: OperationalError):
 
 
 def handle_http_error(error: HTTPException):
+    """The portal's error page, also after a database failure (unhandled errors arrive here as a 500)."""
     status = error.code or 500
     if isinstance(error, CSRFError):
         status = 400
-    return render("errors/error.html", status=status, code=status, error=error)
+    # A failed flush leaves the session unusable; the page must not go down with it.
+    try:
+        db.session.rollback()
+    except Exception:  # the connection itself is gone: the page below needs none
+        current_app.logger.warning("rollback before the error page failed", exc_info=True)
+    if status >= 500:
+        # The database may be what failed: draw the page for an anonymous visitor, with no query at all.
+        g._login_user = login_manager.anonymous_user()
+        g.managed_accounts = []
+    try:
+        return render("errors/error.html", status=status, code=status, error=error)
+    except Exception:  # the page itself failed (its templates, the database): a few bare words still help
+        current_app.logger.exception("the error page failed")
+        body = "<!doctype html><title>%d</title><p>%s</p>" % (status, escape(_("Something went wrong")))
+        return make_response(body, status, {"Content-Type": "text/html; charset=utf-8"})
 
 
 STATUS_LABELS = {
@@ -334,6 +426,9 @@ def favicon():
 
 def init_app(app: Flask) -> None:
     app.add_url_rule("/favicon.ico", "favicon", favicon)
+    # Before CSRFProtect's own hook, which reads the form of every unexempted POST.
+    app.before_request_funcs.setdefault(None, [])[0:0] = [apply_body_limit, refuse_nul]
+    app.url_map.converters["int"] = BoundedIntConverter  # before the blueprints add their routes
     app.after_request(security_headers)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(OperationalError, handle_lock_timeout)

@@ -4,6 +4,7 @@ from flask_login import current_user
 
 from portal.account import bp
 from portal.domain import archive
+from portal.domain.bounds import db_int
 from portal.domain.home import home_overview
 from portal.domain.overview import account_overview
 from portal.extensions import db
@@ -39,7 +40,7 @@ def _archive_filter():
 def archive_page():
     """The transactions archive: what this login did, and what happened to its accounts."""
     form, period, group = _archive_filter()
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=db_int)
     events, next_before = archive.events_page(db.session, current_user.id, period, group, before_id=before)
     partial = "account/_archive_rows.html" if before and is_htmx_partial() else None
     return render("account/archive.html", partial, status=form.status, form=form, events=events,

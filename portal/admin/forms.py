@@ -14,6 +14,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from portal.domain.bounds import db_int
 from portal.domain.catalog import CONNECTION_TYPES, MAX_DESCRIPTION, MAX_PACKAGE, MAX_SPEED
 from portal.domain.services import CATEGORIES, CATEGORY_LABELS
 from portal.forms import CheckboxListField, IdempotentForm, MoneyField, PortalForm
@@ -146,9 +147,9 @@ class ServiceForm(CatalogForm):
                            description=_l("Charged every day instead of monthly (blacklist, ringback tones)."),
                            render_kw={"inputmode": "decimal", "maxlength": 16})
     refund_unused = BooleanField(_l("Refund the unused part of the month on disconnection"))
-    tariff_ids = SelectMultipleField(_l("Compatible tariffs"), coerce=int, invalid_value_message=CHOOSE,
+    tariff_ids = SelectMultipleField(_l("Compatible tariffs"), coerce=db_int, invalid_value_message=CHOOSE,
                                      invalid_choice_message=CHOOSE)
-    conflict_ids = SelectMultipleField(_l("Cannot work together with"), coerce=int,
+    conflict_ids = SelectMultipleField(_l("Cannot work together with"), coerce=db_int,
                                        invalid_value_message=CHOOSE, invalid_choice_message=CHOOSE)
     description = description_field()
 

@@ -11,6 +11,7 @@ from wtforms.validators import InputRequired, Length, NumberRange
 
 from portal.admin import bp
 from portal.domain import catalog, home_contracts, staff
+from portal.domain.bounds import db_int
 from portal.domain.errors import DomainError, NotFound
 from portal.extensions import db
 from portal.forms import IdempotentForm, PortalForm, phone_field
@@ -27,7 +28,7 @@ class HomeContractForm(IdempotentForm):
                                      "placeholder": _l("City, street, house, flat")})
     connection_type = SelectField(_l("Connection"), invalid_choice_message=CHOOSE, choices=[
         SelectChoice(key, label) for key, label in home_contracts.CONNECTION_TYPES.items()])
-    tariff_id = SelectField(_l("Tariff"), coerce=int, choices=[], invalid_choice_message=CHOOSE)
+    tariff_id = SelectField(_l("Tariff"), coerce=db_int, choices=[], invalid_choice_message=CHOOSE)
     contact_phone = phone_field(_l("Contact phone (the customer's passwords come here by SMS)"))
     billing_day = IntegerField(_l("Billing day"), default=1, validators=[
         InputRequired(_l("Enter a day from 1 to 28.")), NumberRange(1, 28, _l("Enter a day from 1 to 28."))],

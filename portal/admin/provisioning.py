@@ -5,6 +5,7 @@ from wtforms import SelectField
 
 from portal.admin import bp
 from portal.domain import provisioning
+from portal.domain.bounds import db_int
 from portal.extensions import db
 from portal.forms import PhoneField, PortalForm
 from portal.web import render, staff_required
@@ -25,6 +26,6 @@ def provisioning_log():
     form = LogFilter(request.args)
     valid = form.validate()
     commands = provisioning.log_page(db.session, status=form.status.data or None, msisdn=form.number.msisdn,
-                                     before_id=request.args.get("before", type=int)) if valid else []
+                                     before_id=request.args.get("before", type=db_int)) if valid else []
     return render("admin/provisioning.html", status=200 if valid else 422, form=form, commands=commands,
                   page_size=100)

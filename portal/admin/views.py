@@ -1,7 +1,7 @@
 from flask import Response, abort, current_app, flash, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, logout_user
+from flask_login import current_user
 
 from portal.admin import bp
 from portal.admin.forms import (
@@ -13,6 +13,7 @@ from portal.admin.forms import (
     VoucherBatchForm,
 )
 from portal.domain import adjustments, blocking, staff, vouchers
+from portal.domain.bounds import db_int
 from portal.domain.errors import DomainError, NotFound
 from portal.extensions import db, limiter
 from portal.forms import PortalForm
@@ -22,6 +23,7 @@ from portal.web import (
     auth_policy,
     client_ip,
     current_actor,
+    end_user_session,
     render,
     see_other,
     staff_required,
@@ -51,10 +53,7 @@ def login():
 def logout():
     if not PortalForm().validate_on_submit():
         abort(400)
-    if isinstance(current_user, Staff):
-        staff.close_staff_session(db.session, token=current_user.web_session.token, actor=current_actor(),
-                                  now=utcnow())
-    logout_user()
+    end_user_session()
     return see_other(".login")
 
 
@@ -72,7 +71,7 @@ def home():
 @bp.get("/sms")
 @staff_required
 def sms_outbox():
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=db_int)
     messages = staff.sms_outbox(db.session, before_id=before)
     return render("admin/sms.html", messages=messages)
 

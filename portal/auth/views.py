@@ -1,7 +1,7 @@
 import ipaddress
 
 from flask import Response, abort, current_app, redirect, request, session, url_for
-from flask_login import current_user, logout_user
+from flask_login import current_user
 
 from portal.auth import bp
 from portal.auth.forms import LanguageForm, LoginForm, NetworkLoginForm, SmsPasswordForm
@@ -14,6 +14,7 @@ from portal.web import (
     auth_policy,
     client_ip,
     current_actor,
+    end_user_session,
     is_htmx_partial,
     render,
     see_other,
@@ -172,10 +173,7 @@ def logout():
     form = NetworkLoginForm()  # CSRF only
     if not form.validate_on_submit():
         abort(400)
-    if isinstance(current_user, Login):
-        auth.close_session(db.session, token=current_user.web_session.token, actor=current_actor(), now=utcnow())
-    logout_user()
-    session.clear()
+    end_user_session()
     return see_other(".login")
 
 

@@ -1,5 +1,4 @@
 """The transactions archive: every action of a login and on its accounts, newest first."""
-import csv
 import io
 from collections import OrderedDict
 
@@ -7,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from portal.domain.csv_export import csv_writer
 from portal.domain.history import Period
 from portal.models import AuditEvent, LoginAccount
 
@@ -86,7 +86,7 @@ def events_page(session: Session, login_id: int, period: Period, group: str | No
 
 def csv_lines(session: Session, login_id: int, period: Period, group: str | None):
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(["time_utc", "action", "ip"])
     yield out.getvalue()
     stmt = (select(AuditEvent.created_at, AuditEvent.action, AuditEvent.ip)

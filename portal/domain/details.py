@@ -4,7 +4,6 @@ Read by (account, started) only, newest first, by keyset: the page, the CSV and 
 PDF never hold more than a chunk of rows in memory.  Ordered by e-mail, a
 ``DetailOrder`` row is created and a Celery task builds the file and sends it.
 """
-import csv
 import io
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -26,6 +25,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.domain import audit
+from portal.domain.bounds import DB_BIGINT_MAX
+from portal.domain.csv_export import csv_writer
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.history import Period
 from portal.domain.idempotency import KEY_FORMAT
@@ -109,7 +110,10 @@ def decode_cursor(value: str | None) -> Cursor | None:
     """The (started_at, id) to continue before; None for a missing or mangled value (the first page)."""
     try:
         stamp, _sep, ident = (value or "").partition("-")
-        return datetime.strptime(stamp, "%Y%m%d%H%M%S%f"), int(ident)
+        cursor = datetime.strptime(stamp, "%Y%m%d%H%M%S%f"), int(ident)
+        if not 0 <= cursor[1] <= DB_BIGINT_MAX:
+            raise ValueError("beyond the records' ids")
+        return cursor
     except ValueError:
         return None
 
@@ -306,7 +310,7 @@ def csv_lines(session: Session, account_id: int, period: Period, kinds: tuple[st
     """The period as CSV, streamed: local time with its offset, kind, counterpart, seconds, KB, roubles."""
     labels = {kind: str(label) for kind, label in KIND_LABELS.items()}
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(["time", "kind", "kind_name", "counterpart", "duration_s", "volume_kb", "cost_rub"])
     yield CSV_BOM + out.getvalue()
     out.seek(0)
@@ -338,7 +342,7 @@ def session_seconds(started_at: datetime, ended_at: datetime | None) -> int | No
 def sessions_csv_lines(session: Session, account_id: int, period: Period, *, tz: str):
     """A home contract's sessions as CSV, streamed like ``csv_lines``: start, end, seconds, KB, IP address."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(["start", "end", "duration_s", "volume_kb", "ip"])
     yield CSV_BOM + out.getvalue()
     out.seek(0)

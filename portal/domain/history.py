@@ -1,5 +1,4 @@
 """The "Account" report: money in and out of one account over a period."""
-import csv
 import io
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -10,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from portal.domain.csv_export import csv_writer
 from portal.domain.errors import DomainError
 from portal.models import LedgerEntry
 
@@ -119,7 +119,7 @@ def monthly_spending(session: Session, account_id: int, *, months: int, today: d
 def csv_lines(session: Session, account_id: int, period: Period, kinds: list[str]):
     """The period as CSV, streamed in chunks: date, kind, description, amount in roubles."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(["date_utc", "kind", "description", "amount_rub"])
     yield out.getvalue()
     stmt = (select(LedgerEntry.created_at, LedgerEntry.kind, LedgerEntry.description, LedgerEntry.amount)

@@ -35,6 +35,16 @@ def commit_once(session: Session) -> bool:
     return True
 
 
+def flush_once(session: Session) -> bool:
+    """Flush; False (rolled back) when a twin submission committed the same key first, as ``commit_once``."""
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        return False
+    return True
+
+
 def lock_account_for(session: Session, *, account_id: int, idempotency_key: str, action: str):
     """Lock the account row for one change and claim the submission's key.
 

@@ -99,12 +99,13 @@ def start_transfer(session: Session, *, from_account_id: int, to_msisdn: str, am
         raise DomainError(_l("The form has expired. Reload the page and try again."))
     if amount <= rules.code_above:
         return _send_now(session, sender.id, recipient.id, amount, idempotency_key, rules, actor, now)
+    code = "".join(secrets.choice("0123456789") for _ in range(6))
     transfer = Transfer(token=secrets.token_urlsafe(18), from_account_id=sender.id, to_account_id=recipient.id,
                         amount=amount, fee=rules.fee, status="pending_code", idempotency_key=idempotency_key,
-                        created_at=now)
+                        created_at=now, code_hash=hash_secret(code))
     session.add(transfer)
-    code = "".join(secrets.choice("0123456789") for _ in range(6))
-    transfer.code_hash = hash_secret(code)
+    if not idempotency.flush_once(session):  # the same form sent twice at once: the twin's transfer stands
+        return session.scalar(select(Transfer).where(Transfer.idempotency_key == idempotency_key))
     with force_locale(rules.sms_locale):
         text = gettext("%(brand)s: code %(code)s to send %(amount)s roubles to %(number)s. Do not tell it to anyone.",
                        brand=rules.brand, code=code, amount=amount // 100, number=format_msisdn(to_msisdn))
@@ -162,6 +163,10 @@ def _move(session: Session, transfer: Transfer, sender: Account, recipient: Acco
 def _send_now(session: Session, sender_id: int, recipient_id: int, amount: int, key: str, rules: TransferRules,
               actor: Actor, now: datetime) -> Transfer:
     locked = lock_accounts(session, sender_id, recipient_id)
+    twin = session.scalar(select(Transfer).where(Transfer.idempotency_key == key))
+    if twin is not None:  # the same form, sent twice at once: the twin held the locks first and committed
+        session.rollback()
+        return twin
     try:
         _check(session, locked[sender_id], amount, rules, now)  # again, under the locks
     except DomainError:

@@ -8,6 +8,7 @@ from wtforms.validators import InputRequired, Length
 
 from portal.domain import links
 from portal.domain.accounts import account_of_login
+from portal.domain.bounds import db_int
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.phones import format_msisdn
 from portal.domain.workdays import parse_holidays
@@ -15,7 +16,15 @@ from portal.extensions import db, limiter
 from portal.forms import PortalForm
 from portal.models import utcnow
 from portal.numbers import bp
-from portal.web import auth_policy, current_actor, customer_required, managed_accounts, render, see_other
+from portal.web import (
+    auth_policy,
+    current_actor,
+    customer_required,
+    managed_accounts,
+    render,
+    safe_next,
+    see_other,
+)
 
 
 class LinkForm(PortalForm):
@@ -58,24 +67,17 @@ def index():
                   requests=links.requests_of_login(db.session, current_user.id), link_status=links.STATUS_LABELS.get)
 
 
-def _local_path(value: str | None) -> str | None:
-    """A path on this site to go back to (never another host: no open redirect)."""
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value
-    return None
-
-
 @bp.post("/focus")
 @customer_required
 def focus():
     """The header's switcher: the chosen number becomes the one every page acts on."""
-    account_id = request.form.get("account", type=int)
+    account_id = request.form.get("account", type=db_int)
     try:
         account = account_of_login(db.session, login_id=current_user.id, account_id=account_id or 0)
     except NotFound:
         abort(404)
     session["focus"] = account.id
-    return redirect(_local_path(request.form.get("next")) or url_for("account.dashboard"), 303)
+    return redirect(safe_next(request.form.get("next")) or url_for("account.dashboard"), 303)
 
 
 @bp.route("/link", methods=["GET", "POST"])

@@ -2,6 +2,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, IntegerField, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from portal.domain.bounds import db_int
 from portal.forms import IdempotentForm, PortalForm, phone_field
 
 
@@ -67,7 +68,7 @@ class AutoPaymentForm(PortalForm):
                        render_kw={"inputmode": "numeric", "min": 1, "max": 28})
     amount = StringField(_l("Top up by, ₽"), validators=[InputRequired(_l("Enter the amount.")), Length(max=20)],
                          render_kw={"inputmode": "decimal", "maxlength": 20})
-    card = SelectField(_l("Card"), coerce=int, validate_choice=True,
+    card = SelectField(_l("Card"), coerce=db_int, validate_choice=True,
                        validators=[InputRequired(_l("Choose a card."))])
 
 

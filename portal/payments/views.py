@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.domain import autopay, bonus, history, payments, promised, transfers, vouchers
+from portal.domain.bounds import db_int
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.money import BadAmount, parse_rubles
 from portal.extensions import csrf, db, limiter
@@ -27,6 +28,7 @@ from portal.payments.forms import (
 )
 from portal.web import (
     account_in_focus,
+    body_limit,
     current_actor,
     customer_required,
     is_htmx_partial,
@@ -98,6 +100,7 @@ def three_ds(token: str):
 
 @bp.post("/callback")
 @csrf.exempt  # the gateway signs its notifications instead
+@body_limit("PAYMENT_CALLBACK_MAX_BYTES")
 def callback():
     """The gateway's notification of a payment's outcome: HMAC-SHA256 of the body in X-Signature."""
     secret = current_app.config["PAYMENT_WEBHOOK_SECRET"]
@@ -105,7 +108,8 @@ def callback():
         abort(404)
     body = request.get_data()
     expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, request.headers.get("X-Signature", "")):
+    signature = request.headers.get("X-Signature", "").encode("utf-8", "replace")  # bytes: any header compares
+    if not hmac.compare_digest(expected.encode(), signature):
         abort(403)
     try:
         data = json.loads(body)
@@ -129,7 +133,7 @@ def history_page():
     """Income and expenses of the account for a period; "more" pages with htmx or plain links."""
     account = account_in_focus()
     form, period, kinds, today = _history_filter()
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=db_int)
     entries, next_before = history.entries_page(db.session, account.id, period, kinds, before_id=before)
     context = dict(form=form, account=account, entries=entries, next_before=next_before, before=before,
                    labels=history.KIND_LABELS)

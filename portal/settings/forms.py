@@ -16,6 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from portal.domain.bounds import db_int
 from portal.domain.forwarding import CONDITION_LABELS
 from portal.domain.preferences import TIME_ZONES
 from portal.forms import CheckboxListField, IdempotentForm, MoneyField, PhoneField, PortalForm
@@ -87,7 +88,7 @@ class BlacklistAddForm(IdempotentForm):
 
 
 class BlacklistRemoveForm(IdempotentForm):
-    entries = SelectMultipleField(_l("Numbers"), coerce=int, validate_choice=False,
+    entries = SelectMultipleField(_l("Numbers"), coerce=db_int, validate_choice=False,
                                   validators=[InputRequired(_l("Tick the numbers to remove."))])
     disconnect = BooleanField(_l("If the list is empty then, disconnect the service (no more daily fee)"))
 
@@ -98,12 +99,12 @@ class VoicemailForm(IdempotentForm):
 
 
 class VoiceMessagesForm(IdempotentForm):
-    messages = SelectMultipleField(_l("Messages"), coerce=int, validate_choice=False,
+    messages = SelectMultipleField(_l("Messages"), coerce=db_int, validate_choice=False,
                                    validators=[InputRequired(_l("Tick the messages to delete."))])
 
 
 class RingbackForm(IdempotentForm):
-    melody = SelectField(_l("Melody"), coerce=int, validate_choice=False)
+    melody = SelectField(_l("Melody"), coerce=db_int, validate_choice=False)
     who = RadioField(_l("Who hears it"), default="all", choices=[("all", _l("Every caller")),
                                                                  ("number", _l("Only callers from this number"))])
     caller = PhoneField(_l("Number"), validators=[Length(max=40)],
@@ -117,5 +118,5 @@ class RingbackForm(IdempotentForm):
 
 
 class RingbackRemoveForm(IdempotentForm):
-    choices = SelectMultipleField(_l("Melodies"), coerce=int, validate_choice=False,
+    choices = SelectMultipleField(_l("Melodies"), coerce=db_int, validate_choice=False,
                                   validators=[InputRequired(_l("Tick what to remove."))])

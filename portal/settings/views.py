@@ -17,6 +17,7 @@ from portal.domain import (
     voicemail,
 )
 from portal.domain.accounts import accounts_of_login
+from portal.domain.bounds import db_int
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.phones import format_msisdn
 from portal.domain.tunes import render_wav
@@ -223,7 +224,7 @@ def missed_calls():
     from datetime import timedelta
 
     account = account_in_focus()
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=db_int)
     calls, next_before = linetools.missed_calls(db.session, account.id, since=utcnow() - timedelta(days=30),
                                                 before_id=before)
     partial = "settings/_missed_rows.html" if before and is_htmx_partial() else None
