@@ -25,6 +25,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from portal import formatting
+from portal.domain import statement
 from portal.domain.audit import Actor
 from portal.domain.auth import AuthPolicy
 from portal.domain.phones import format_msisdn, mask_msisdn
@@ -274,6 +275,7 @@ def init_app(app: Flask) -> None:
     app.after_request(security_headers)
     app.register_error_handler(HTTPException, handle_http_error)
     formatting.register_filters(app.jinja_env)
+    app.jinja_env.filters["statement_line"] = lambda entry: statement.text_of(entry.params, entry.description)
     app.jinja_env.filters["phone"] = format_msisdn
     app.jinja_env.filters["masked_phone"] = mask_msisdn
     app.jinja_env.filters["timedelta"] = lambda value: format_timedelta(value, add_direction=False)

@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal.domain import idempotency, ledger
+from portal.domain import idempotency, ledger, statement
 from portal.domain.accounts import lock_accounts
 from portal.domain.audit import Actor, record
 from portal.domain.errors import DomainError, NotFound
@@ -31,7 +31,8 @@ def _locked_bonus_account(session: Session, account_id: int) -> BonusAccount:
 def _post(session: Session, bonus: BonusAccount, *, points: int, kind: str, key: str | None, description,
           now: datetime) -> BonusEntry:
     entry = BonusEntry(account_id=bonus.account_id, points=points, kind=kind, idempotency_key=key,
-                       description=ledger.in_operator_language(description)[:200], created_at=now)
+                       description=statement.in_operator_language(description)[:200],
+                       params=statement.params_of(description), created_at=now)
     session.add(entry)
     bonus.points += points
     return entry
@@ -49,7 +50,7 @@ def award_for_period(session: Session, account: Account, *, start: datetime, end
     points = charged // kopecks_per_point
     if points > 0:
         _post(session, _locked_bonus_account(session, account.id), points=points, kind="earned", key=key,
-              description=_l("For %(month)s", month=f"{start:%m.%Y}"), now=now)
+              description=_l("For %(month)s", month=start), now=now)
     return points
 
 

@@ -26,7 +26,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
-from portal.domain import ledger
+from portal.domain import statement
 from portal.domain.passwords import hash_secret
 from portal.models import (
     Account,
@@ -671,7 +671,7 @@ def _ledger_plan(spec: AccountSpec, tariff: Tariff, services: dict[str, Service]
     key = f"{KEY_PREFIX}{spec.key}:"
     months = _months(start, now)
     charges = [(start, key + "opening", "adjustment", spec.opening,
-                _l("Balance on %(date)s, brought forward", date=f"{start:%d.%m.%Y}"))]
+                _l("Balance on %(date)s, brought forward", date=start))]
     for month in months:
         charges.append((month + timedelta(minutes=5), key + f"tariff:{month:%Y%m}", "tariff_fee",
                         -tariff.monthly_fee, _l("Monthly fee, tariff %(name)s", name=tariff.name)))
@@ -694,7 +694,7 @@ def _ledger_plan(spec: AccountSpec, tariff: Tariff, services: dict[str, Service]
         if use.cost:
             moment = min(_next_month(month) - timedelta(minutes=1), now - timedelta(minutes=1))
             charges.append((moment, key + f"usage:{month:%Y%m}", "usage", -use.cost,
-                            _l("Calls and messages outside the package, %(month)s", month=f"{month:%m.%Y}")))
+                            _l("Calls and messages outside the package, %(month)s", month=month)))
     for name, days_ago, kind, amount, description in spec.extras:
         charges.append((_at(now, days_ago, 14, 20), key + name, kind, amount, description))
     for pay in spec.payments:
@@ -742,7 +742,8 @@ def _store_ledger(session: Session, account: Account, plan: list[tuple], added: 
     for created_at, key, kind, amount, description in plan:
         if key not in have:
             session.add(LedgerEntry(account_id=account.id, amount=amount, kind=kind, idempotency_key=key,
-                                    description=ledger.in_operator_language(description), created_at=created_at))
+                                    description=statement.in_operator_language(description),
+                                    params=statement.params_of(description), created_at=created_at))
             added["ledger entries"] += 1
 
 

@@ -2,27 +2,12 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
-from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal.domain import alerts
+from portal.domain import alerts, statement
 from portal.models import Account, LedgerEntry
-
-
-def in_operator_language(text) -> str:
-    """A statement line in the operator's language (the default locale), whoever is signed in.
-
-    Entries are written once and read by the customer, staff and exports alike, like a bank
-    statement; ``text`` is a lazy string (``_l("...", name=...)``) or plain text (a staff reason).
-    """
-    if isinstance(text, str):
-        return text
-    # App state, not request state: the billing run and the Celery jobs write entries too.
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        return str(text)
 
 
 def post(session: Session, account: Account, *, amount: int, kind: str, key: str | None, description,
@@ -31,7 +16,8 @@ def post(session: Session, account: Account, *, amount: int, kind: str, key: str
     if not isinstance(amount, int) or isinstance(amount, bool):
         raise TypeError("ledger amounts are integer kopecks")
     entry = LedgerEntry(account_id=account.id, amount=amount, kind=kind, idempotency_key=key,
-                        description=in_operator_language(description)[:200], created_at=now,
+                        description=statement.in_operator_language(description)[:200],
+                        params=statement.params_of(description), created_at=now,
                         related_entry_id=related_entry_id)
     session.add(entry)
     before = account.balance
