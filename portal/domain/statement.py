@@ -31,6 +31,8 @@ def _sms_parts(values: dict) -> str:
 # kind → (text, how to show the values that are not plain text). Kinds are stored: never rename one.
 LINES = {
     "card_payment": (_l("Card *%(last4)s"), {}),
+    "autopay_card_payment": (_l("Auto-payment, card *%(last4)s"), {}),
+    "terminal_payment": (_l("Payment at a terminal in a shop"), {}),
     "prepaid_card": (_l("Prepaid card"), {}),
     "promised_credit": (_l("Promised payment"), {}),
     "promised_fee": (_l("Promised payment fee"), {}),

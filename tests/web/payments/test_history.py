@@ -59,9 +59,9 @@ def test_the_csv_has_every_entry_of_the_period(signed_in):
     response = signed_in.get(f"/payments/history.csv?start={start}")
     assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.text)))
-    assert rows[0] == ["date_utc", "kind", "description", "amount_rub"]
+    assert rows[0] == ["Time (UTC)", "Kind code", "Kind", "Description", "Amount, ₽"]
     assert len(rows) == 1 + 45
-    amounts = {r[3] for r in rows[1:]}
+    amounts = {r[4] for r in rows[1:]}
     assert {"-550.00", "1000.00", "-30.00", "-0.10"} <= amounts
 
 
