@@ -1,11 +1,13 @@
 """The ledger: every money movement is an entry; an account's balance is their sum."""
 from dataclasses import dataclass
+from functools import partial
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from portal import formatting
 from portal.domain import alerts, statement
 from portal.models import Account, LedgerEntry
 
@@ -24,9 +26,9 @@ def post(session: Session, account: Account, *, amount: int, kind: str, key: str
     account.balance += amount
     alerts.balance_moved(session, account=account, before=before, after=account.balance, now=now)
     if kind in alerts.PAYMENT_KINDS:
-        alerts.notify(session, account=account, event="payment", now=now, amount=f"{amount / 100:.2f}",
-                      balance=f"{account.balance / 100:.2f}",
-                      message=_l("%(amount)s roubles received, the balance is %(balance)s roubles."))
+        alerts.notify(session, account=account, event="payment", now=now, amount=partial(formatting.money, amount),
+                      balance=partial(formatting.money, account.balance),
+                      message=_l("%(amount)s received, the balance is %(balance)s."))
     return entry
 
 

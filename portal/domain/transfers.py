@@ -9,7 +9,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal.domain import idempotency, ledger
+from portal import formatting
+from portal.domain import alerts, idempotency, ledger
 from portal.domain.accounts import lock_accounts
 from portal.domain.audit import Actor, record
 from portal.domain.errors import DomainError, NotFound
@@ -69,13 +70,13 @@ def _sent_today(session: Session, account_id: int, now: datetime, tz: str) -> in
 
 def _check(session: Session, sender: Account, amount: int, rules: TransferRules, now: datetime) -> None:
     if not rules.minimum <= amount <= rules.maximum:
-        raise BadAmount(_l("From %(min)s to %(max)s roubles at a time.", min=rules.minimum // 100,
-                           max=rules.maximum // 100))
+        raise BadAmount(_l("From %(min)s to %(max)s at a time.", min=formatting.money(rules.minimum, whole=True),
+                           max=formatting.money(rules.maximum, whole=True)))
     if sender.status != AccountStatus.active.value:
         raise TransferRefused(_l("Transfers can be sent only from an active number."))
     if _sent_today(session, sender.id, now, rules.tz) + amount > rules.day_maximum:
-        raise TransferRefused(_l("This would pass the limit of %(max)s roubles a day.",
-                                 max=rules.day_maximum // 100), field="amount")
+        raise TransferRefused(_l("This would pass the limit of %(max)s a day.",
+                                 max=formatting.money(rules.day_maximum, whole=True)), field="amount")
     if sender.balance - amount - rules.fee < 0:
         raise TransferRefused(_l("The balance is too low for this transfer."), field="amount")
 
@@ -99,9 +100,10 @@ def start_transfer(session: Session, *, from_account_id: int, to_msisdn: str, am
     session.add(transfer)
     code = "".join(secrets.choice("0123456789") for _ in range(6))
     transfer.code_hash = hash_secret(code)
-    with force_locale(rules.sms_locale):
-        text = gettext("%(brand)s: code %(code)s to send %(amount)s roubles to %(number)s. Do not tell it to anyone.",
-                       brand=rules.brand, code=code, amount=amount // 100, number=format_msisdn(to_msisdn))
+    with force_locale(alerts.owner_language(session, sender.id, rules.sms_locale)):
+        text = gettext("%(brand)s: code %(code)s to send %(amount)s to %(number)s. Do not tell it to anyone.",
+                       brand=rules.brand, code=code, amount=formatting.money(amount, whole=True),
+                       number=format_msisdn(to_msisdn))
     queue_sms(session, to=sender.line.msisdn, text=text, purpose="transfer_code")
     record(session, actor, "transfer_code_sent", obj=transfer, account_id=sender.id, detail=str(amount))
     if not idempotency.commit_once(session):

@@ -55,7 +55,7 @@ def test_an_admin_corrects_a_balance_with_a_reason(app, db_session, account):
 @pytest.mark.parametrize("data, message", [
     ({"direction": "credit", "amount": "10", "reason": ""}, "Say why"),
     ({"direction": "credit", "amount": "10", "reason": "no"}, "in a few words"),
-    ({"direction": "credit", "amount": "0", "reason": "Goodwill credit"}, "From 0.01"),
+    ({"direction": "credit", "amount": "0", "reason": "Goodwill credit"}, "From ₽0.01"),
     ({"direction": "credit", "amount": "-5", "reason": "Goodwill credit"}, "cannot be negative"),
     ({"direction": "sideways", "amount": "5", "reason": "Goodwill credit"}, "Not a valid choice"),
 ])
