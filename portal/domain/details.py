@@ -517,8 +517,8 @@ def detail_message(order: DetailOrder, account: Account, *, sender: str, brand: 
     message["To"] = order.email
     message["Subject"] = _("%(brand)s: call details of %(number)s", brand=brand, number=line_label(account))
     message.set_content(_("Hello,\n\nThe call details of %(number)s for %(start)s — %(end)s are attached.\n\n%(brand)s",
-                          number=line_label(account), start=order.period_start.strftime("%d.%m.%Y"),
-                          end=order.period_end.strftime("%d.%m.%Y"), brand=brand))
+                          number=line_label(account), start=formatting.date_long(order.period_start),
+                          end=formatting.date_long(order.period_end), brand=brand))
     name, mimetype, data = attachment
     maintype, subtype = mimetype.split("/")
     params = {"charset": "utf-8"} if maintype == "text" else {}

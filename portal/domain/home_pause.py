@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal import formatting
 from portal.domain import idempotency
 from portal.domain.audit import SYSTEM, Actor, record
 from portal.domain.errors import DomainError, NotFound
@@ -56,7 +57,7 @@ def _refusal(account: Account, current: HomePause | None):
         return _l("The contract is terminated.")
     if current is not None:
         return _l("The contract already has a pause from %(start)s to %(end)s.",
-                  start=current.start_on.strftime("%d.%m.%Y"), end=current.last_day.strftime("%d.%m.%Y"))
+                  start=formatting.date_long(current.start_on), end=formatting.date_long(current.last_day))
     if account.status != ACTIVE:
         return _l("The contract is blocked; it can be paused only while it works.")
     if account.tariff is None or account.tariff.pause_monthly_fee is None:

@@ -99,3 +99,31 @@ def test_the_template_filters_are_these_functions(app):
         template = app.jinja_env.from_string(
             "{{ 150000|money }}|{{ 1500000|money(whole=True) }}|{{ d|date }}|{{ d|date('short') }}|{{ 2048|quantity('mb') }}")
         assert template.render(d=date(2027, 1, 1)) == "₽1,500.00|₽15,000|January 1, 2027|01/01/2027|2 GB"
+
+
+DATE_PLACEHOLDERS = ("date", "start", "end", "back")
+
+
+def test_no_russian_sentence_puts_a_full_stop_after_a_long_date():
+    """"1 января 2027 г." closes a sentence itself: a message must not add a second full stop."""
+    import re
+    from collections import defaultdict
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    po = Path(__file__).resolve().parents[2] / "portal/translations/ru/LC_MESSAGES/messages.po"
+    with po.open("rb") as f:
+        catalog = read_po(f, locale="ru")
+    long_date = formatting.date_long(date(2027, 1, 1), "ru")
+    doubled = []
+    for message in catalog:
+        texts = message.string if isinstance(message.string, tuple) else (message.string,)
+        for text in texts:
+            if not text or not any(f"%({name})s" in text for name in DATE_PLACEHOLDERS):
+                continue
+            values = defaultdict(lambda: "1", {name: long_date for name in DATE_PLACEHOLDERS})
+            rendered = re.sub(r"%\((\w+)\)[sd]", lambda m: values[m[1]], text)
+            if "г.." in rendered:
+                doubled.append(text)
+    assert not doubled, doubled
