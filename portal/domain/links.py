@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -263,9 +263,10 @@ def approve(session: Session, *, request_id: int, actor: Actor, now: datetime, p
                                      now=now, policy=policy)
     link.status, link.decided_at, link.decided_by_staff_id = "approved", now, actor.staff_id
     numbers = ", ".join(format_msisdn(a.line.msisdn) for a in accounts)
-    with force_locale(policy.sms_locale):
-        _notify(session, login, gettext("%(brand)s: numbers %(numbers)s are added to your personal account.",
-                                        brand=policy.brand, numbers=numbers))
+    with force_locale(login.language or policy.sms_locale):
+        _notify(session, login, ngettext("%(brand)s: number %(numbers)s is added to your personal account.",
+                                         "%(brand)s: numbers %(numbers)s are added to your personal account.",
+                                         len(accounts), brand=policy.brand, numbers=numbers))
     record(session, actor, "link_approved", obj=link, login_id=login.id, account_id=login.primary_account_id,
            detail=", ".join(mask_msisdn(a.line.msisdn) for a in accounts))
     session.commit()
@@ -281,7 +282,7 @@ def reject(session: Session, *, request_id: int, reason: str, actor: Actor, now:
         raise _not_pending(session, link)
     login = requester(session, link)
     link.status, link.decided_at, link.decided_by_staff_id, link.reason = "rejected", now, actor.staff_id, reason[:500]
-    with force_locale(policy.sms_locale):
+    with force_locale(login.language or policy.sms_locale):
         _notify(session, login, gettext("%(brand)s: your request to add numbers was declined. The reason is in your "
                                         "personal account.", brand=policy.brand))
     record(session, actor, "link_rejected", obj=link, login_id=login.id, account_id=login.primary_account_id,
