@@ -6,6 +6,7 @@ default. Nothing here needs a request, so the billing run and the Celery jobs fo
 """
 from datetime import date, datetime, timezone
 from decimal import Decimal
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -46,6 +47,17 @@ def reader_timezone(tz=None) -> ZoneInfo:
     return ZoneInfo(str(zone)) if zone else ZoneInfo(DEFAULT_TIMEZONE)
 
 
+@lru_cache(maxsize=16)
+def _money_pattern(locale: str, whole: bool) -> str:
+    pattern = Locale.parse(locale).currency_formats["standard"].pattern
+    return pattern.replace(".00", "") if whole else pattern
+
+
+@lru_cache(maxsize=16)
+def _short_date_pattern(locale: str) -> str:
+    return SHORT_DATE.get(Locale.parse(locale).language, SHORT_DATE["en"])
+
+
 def _translated(text, locale: str, **params) -> str:
     """A lazy string in ``locale``, also outside a request (SMS texts of the billing run)."""
     from flask import has_app_context
@@ -66,9 +78,7 @@ def money(kopecks: int | None, locale=None, *, whole: bool = False) -> str:
     """
     locale = reader_locale(locale)
     kopecks = kopecks or 0
-    pattern = Locale.parse(locale).currency_formats["standard"].pattern
-    if whole and kopecks % 100 == 0:
-        pattern = pattern.replace(".00", "")
+    pattern = _money_pattern(locale, whole and kopecks % 100 == 0)
     text = format_currency(Decimal(kopecks).scaleb(-2), "RUB", format=pattern, locale=locale, currency_digits=False)
     return text.replace("RUB", ROUBLE_SIGN)
 
@@ -102,8 +112,7 @@ def date_short(value, locale=None, tz=None) -> str:
     if not value:
         return ""
     locale = reader_locale(locale)
-    pattern = SHORT_DATE.get(Locale.parse(locale).language, SHORT_DATE["en"])
-    return babel_date(_day(value, tz), pattern, locale=locale)
+    return babel_date(_day(value, tz), _short_date_pattern(locale), locale=locale)
 
 
 def time_short(value, locale=None, tz=None) -> str:

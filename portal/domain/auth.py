@@ -142,7 +142,7 @@ def send_temporary_password(session: Session, *, account: Account, login: Login 
                           secret_hash=hash_secret(password), created_at=now,
                           expires_at=now + policy.temp_password_ttl))
     hours = int(policy.temp_password_ttl.total_seconds() // 3600)
-    with force_locale(policy.sms_locale):
+    with force_locale(login.language or policy.sms_locale):  # the owner's saved language
         if account.home_contract is not None:
             text = gettext("%(brand)s: password %(password)s for contract %(contract)s (valid %(hours)d h). "
                            "Never tell it to anyone.", brand=policy.brand, password=password, hours=hours,

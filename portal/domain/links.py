@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from portal.domain.alerts import owner_language
 from portal.domain import auth
 from portal.domain.audit import Actor, record
 from portal.domain.errors import DomainError, NotFound
@@ -326,7 +327,7 @@ def start_home_link(session: Session, *, login_id: int, contract_text: str, acto
     session.execute(delete(Challenge).where(Challenge.login_id == login_id, Challenge.purpose == HOME_LINK_PURPOSE))
     session.add(Challenge(token=token, purpose=HOME_LINK_PURPOSE, login_id=login_id, secret_hash=hash_secret(code),
                           created_at=now, expires_at=now + HOME_LINK_TTL))
-    with force_locale(policy.sms_locale):
+    with force_locale(owner_language(session, account.id, policy.sms_locale)):  # the contract owner's
         text = gettext("%(brand)s: code %(code)s to add contract %(contract)s to the personal account of "
                        "%(number)s.", brand=policy.brand, code=code, contract=contract_no,
                        number=format_msisdn(login.primary_account.line.msisdn) if login.primary_account.line

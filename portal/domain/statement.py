@@ -23,6 +23,16 @@ def _day(value: str) -> str:
     return formatting.date_long(date.fromisoformat(value))
 
 
+def _loyalty(values: dict) -> str:
+    return ngettext("Loyalty bonus: %(num)d year with us", "Loyalty bonus: %(num)d years with us",
+                    int(values["years"]))
+
+
+def _outage(values: dict) -> str:
+    return ngettext("Compensation for %(num)d day without internet", "Compensation for %(num)d days without internet",
+                    int(values["days"]))
+
+
 def _sms_parts(values: dict) -> str:
     return ngettext("SMS to %(number)s, %(num)d part", "SMS to %(number)s, %(num)d parts", int(values["parts"]),
                     number=values["number"])
@@ -53,6 +63,9 @@ LINES = {
     "usage_outside_package": (_l("Calls and messages outside the package, %(month)s"), {"month": _month}),
     "bonus_for_month": (_l("For %(month)s"), {"month": _month}),
     "web_sms": (_sms_parts, {}),
+    "loyalty_bonus": (_loyalty, {}),
+    "outage_compensation": (_outage, {}),
+    "friend_bonus": (_l("Bonus for inviting a friend"), {}),
 }
 _KIND_OF_TEXT = {text._args[0]: kind for kind, (text, _) in LINES.items() if isinstance(text, LazyString)}
 

@@ -64,3 +64,10 @@ def test_rows_without_params_or_of_an_unknown_kind_show_their_stored_text():
 def test_a_lazy_text_that_is_not_a_statement_line_is_refused():
     with pytest.raises(ValueError):
         statement.params_of(_l("Not a line %(x)s", x=1))
+
+
+def test_the_demos_own_lines_read_in_english_too(db_session):
+    entry = post(db_session, statement.Line("loyalty_bonus", {"years": 7}))
+    assert entry.description == "Бонус за верность: 7 лет с нами"
+    with force_locale("en"):
+        assert statement.text_of(entry.params, entry.description) == "Loyalty bonus: 7 years with us"

@@ -234,3 +234,11 @@ def test_the_sent_page_has_the_sign_in_form_with_the_number(client):
     page = client.get("/auth/password/sent?phone=8+916+123-45-67").text
     assert 'id="login-form"' in page and 'value="8 916 123-45-67"' in page
     assert re.search(r'<input[^>]*autofocus[^>]*name="password"', page)
+
+
+def test_the_sms_is_in_the_owners_saved_language(client, db_session, line):
+    factories.make_login(db_session, line, language="ru")  # the portal's default here is English
+    db_session.commit()
+    request_password(client)
+    text = db_session.scalars(select(SmsMessage).where(SmsMessage.purpose == "password")).one().text
+    assert "пароль" in text and "password" not in text
