@@ -2,6 +2,7 @@
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -104,7 +105,7 @@ def transfer_points(session: Session, *, from_account_id: int, to_msisdn: str, p
     if recipient.id == from_account_id:
         raise BonusRefused(_l("This is the number you are sending from."), field="recipient")
     if points < minimum:
-        raise BonusRefused(_l("At least %(n)s points.", n=minimum), field="points")
+        raise BonusRefused(lazy_ngettext("At least %(num)d point.", "At least %(num)d points.", minimum), field="points")
     accounts = lock_accounts(session, from_account_id, recipient.id)
     try:
         idempotency.claim(session, idempotency_key, action="transfer_points", account_id=from_account_id)
