@@ -581,7 +581,7 @@ def test_history_period_is_the_customers_day(page_factory, live_server, customer
     """
     from zoneinfo import ZoneInfo
 
-    from flask_babel import format_datetime
+    from portal.formatting import datetime_short
 
     day = local_today(live_server) - timedelta(days=2)
     moscow = ZoneInfo(live_server.app.config["BABEL_DEFAULT_TIMEZONE"])
@@ -592,7 +592,7 @@ def test_history_period_is_the_customers_day(page_factory, live_server, customer
         session.get(Account, customer).balance -= USAGE
         session.commit()
     with live_server.app.test_request_context("/"):
-        shown = format_datetime(created_at, "short")
+        shown = datetime_short(created_at)
 
     page = signed_in(page_factory, False)
     page.goto("/payments/history")
