@@ -92,15 +92,21 @@ def params_of(description) -> dict | None:
     if isinstance(description, Line):
         return {"kind": description.kind, **{k: _stored(v) for k, v in description.values.items()}}
     if isinstance(description, LazyString):
+        values = {k: _stored(v) for k, v in description._kwargs.items()}
         kind = _KIND_OF_TEXT.get(description._args[0])
-        if kind is None:
-            raise ValueError(f"not a statement line kind: {description._args[0]!r} (add it to statement.LINES)")
-        return {"kind": kind, **{k: _stored(v) for k, v in description._kwargs.items()}}
+        # A line not in LINES yet still follows the reader by its English text; give it a kind to
+        # survive a later rewording of that text.
+        return {"kind": kind, **values} if kind else {"msgid": description._args[0], **values}
     return None
 
 
 def text_of(params: dict | None, stored_text: str) -> str:
     """The line in the current language; the stored text when it has no known kind."""
+    if params and "msgid" in params:
+        try:
+            return gettext(params["msgid"]) % {k: v for k, v in params.items() if k != "msgid"}
+        except (KeyError, ValueError, TypeError):
+            return stored_text
     if not params or params.get("kind") not in LINES:
         return stored_text
     text, shown = LINES[params["kind"]]

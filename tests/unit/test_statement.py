@@ -61,9 +61,13 @@ def test_rows_without_params_or_of_an_unknown_kind_show_their_stored_text():
         assert statement.text_of({"kind": "tariff_changed"}, "без имени") == "без имени"  # a value missing
 
 
-def test_a_lazy_text_that_is_not_a_statement_line_is_refused():
-    with pytest.raises(ValueError):
-        statement.params_of(_l("Not a line %(x)s", x=1))
+def test_a_line_without_a_kind_yet_still_follows_the_reader_by_its_text(db_session):
+    entry = post(db_session, _l("Transfer received"))  # a translated text that is not in statement.LINES
+    assert entry.params == {"msgid": "Transfer received"}
+    with force_locale("en"):
+        assert statement.text_of(entry.params, entry.description) == "Transfer received"
+    with force_locale("ru"):
+        assert statement.text_of(entry.params, entry.description) == entry.description != "Transfer received"
 
 
 def test_the_demos_own_lines_read_in_english_too(db_session):
