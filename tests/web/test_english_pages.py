@@ -143,6 +143,13 @@ def test_an_english_reader_sees_no_russian_but_the_operators_data(app, db_sessio
             found = russian_left(response.get_data(as_text=True), allowed)
             if found:
                 leaks[f"{sign_in_as} {url}"] = found[:5]
+    visitor = app.test_client()
+    visitor.post_form("/auth/language", {"lang": "en"})
+    assert '<html lang="en"' in visitor.get("/auth/login").text
+    for url in ("/auth/login", "/auth/password", "/auth/password/sent?phone=%2B79161234567", "/no-such-page"):
+        found = russian_left(visitor.get(url).get_data(as_text=True), allowed)
+        if found:
+            leaks[f"visitor {url}"] = found[:5]
     assert not leaks, leaks
 
 
