@@ -169,3 +169,38 @@ def test_a_russian_reader_never_sees_a_doubled_full_stop_after_a_date_or_a_curre
             if found:
                 problems[f"{sign_in_as} {url}"] = found[:3]
     assert not problems, problems
+
+
+CODE = re.compile(r"\b[a-z0-9]+_[a-z0-9_]+\b")  # promised_repay, 3ds_failed, transfer_code …
+
+
+def visible_text(html: str) -> str:
+    html = re.sub(r"<(script|style|svg)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+def test_staff_pages_show_states_in_words(app, db_session, ids):
+    from portal.models import Account, LinkRequest, SmsMessage
+
+    factories.make_staff(db_session, role="admin")
+    db_session.add_all([CardPayment(token="d" * 24, account_id=ids["mobile"], amount=100, idempotency_key="e" * 24,
+                                    card_last4="1111", status="declined", decline_reason="3ds_failed"),
+                        SmsMessage(to="+79161234567", text="x", purpose="transfer_code", status="queued")])
+    db_session.commit()
+    customer_id = db_session.get(Account, ids["mobile"]).customer_id
+    values = {"customer_id": customer_id, "account_id": ids["home"], "tariff_id": ids["tariff_id"],
+              "service_id": ids["service_id"], "request_id": db_session.scalar(select(LinkRequest.id))}
+    staff = app.test_client()
+    assert staff.post_form("/admin/login", {"email": "agent@example.com",
+                                            "password": factories.PASSWORD}).status_code == 303
+    codes = {}
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/admin") or "GET" not in rule.methods:
+            continue
+        url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m[1]]), rule.rule)
+        response = staff.get(url)
+        assert response.status_code in (200, 302, 303), (url, response.status_code)
+        found = set(CODE.findall(visible_text(response.get_data(as_text=True))))
+        if found:
+            codes[url] = sorted(found)
+    assert not codes, codes
