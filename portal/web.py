@@ -1,6 +1,5 @@
 """Request-side glue shared by every blueprint: rendering, sessions, headers, filters."""
 import secrets
-from decimal import Decimal
 from functools import wraps
 from hashlib import sha256
 from pathlib import Path
@@ -19,15 +18,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import (
-    format_currency,
-    format_date,
-    format_datetime,
-    format_decimal,
-    format_time,
-    format_timedelta,
-    get_locale,
-)
+from flask_babel import format_timedelta, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -39,6 +30,8 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
+from portal import formatting
+from portal.domain import statement
 from portal.domain.audit import Actor
 from portal.domain.auth import AuthPolicy
 from portal.domain.bounds import DB_INT_MAX
@@ -137,7 +130,7 @@ def managed_accounts():
 
 def retry_message(err) -> str:
     """A quota's or a lock's refusal with the time the person may try again, in their zone."""
-    return _("%(reason)s Try again after %(time)s.", reason=err.message, time=format_time(err.retry_after, "short"))
+    return _("%(reason)s Try again after %(time)s.", reason=err.message, time=formatting.time_short(err.retry_after))
 
 
 def customer_required(view):
@@ -255,19 +248,7 @@ def select_timezone() -> str:
     return (login.timezone if login else None) or current_app.config["BABEL_DEFAULT_TIMEZONE"]
 
 
-def money(kopecks: int | None) -> str:
-    """Kopecks shown as roubles in the reader's locale: 123456 → 1 234,56 ₽."""
-    return format_currency(Decimal(kopecks or 0).scaleb(-2), "RUB")
-
-
-UNITS = {"min": _l("%(n)s min"), "pcs": _l("%(n)s"), "mb": _l("%(n)s MB"), "gb": _l("%(n)s GB")}
-
-
-def quantity(amount: int, unit: str) -> str:
-    """An allowance amount with its unit; megabytes from 1 GB up are shown in gigabytes."""
-    if unit == "mb" and amount >= 1024:
-        return str(UNITS["gb"]) % {"n": format_decimal(round(amount / 1024, 1))}
-    return str(UNITS[unit]) % {"n": format_decimal(amount)}
+money = formatting.money  # views and SMS texts format as the templates do
 
 
 def static_url(filename: str) -> str:
@@ -432,16 +413,13 @@ def init_app(app: Flask) -> None:
     app.after_request(security_headers)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(OperationalError, handle_lock_timeout)
-    app.jinja_env.filters["money"] = money
+    formatting.register_filters(app.jinja_env)
+    app.jinja_env.filters["statement_line"] = lambda entry: statement.text_of(entry.params, entry.description)
     app.jinja_env.filters["phone"] = format_msisdn
     # Inside a sentence: a number never breaks across lines.
     app.jinja_env.filters["phone_html"] = lambda msisdn: Markup('<span class="phone">%s</span>') % format_msisdn(msisdn)
     app.jinja_env.filters["masked_phone"] = mask_msisdn
-    app.jinja_env.filters["quantity"] = quantity
     app.jinja_env.filters["timedelta"] = lambda value: format_timedelta(value, add_direction=False)
-    app.jinja_env.filters["number"] = format_decimal
-    app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
-    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
     app.jinja_env.globals["static_url"] = static_url
     app.jinja_env.globals["new_key"] = lambda: secrets.token_urlsafe(24)  # an idempotency key per rendered form
     app.jinja_env.globals["switch_labels"] = STATE_LABELS

@@ -5,6 +5,7 @@ from flask import abort, flash
 from flask_babel import gettext as _
 from flask_babel import to_user_timezone
 
+from portal import formatting
 from portal.account import bp
 from portal.account.forms import EndPauseForm, PauseForm
 from portal.domain import home_pause
@@ -45,7 +46,7 @@ def pause():
                                          days=form.days.data, idempotency_key=form.idempotency_key.data,
                                          actor=current_actor(), today=_today(), now=utcnow())
                 flash(_("The contract is paused from %(start)s; it works again on %(end)s.",
-                        start=start_on.strftime("%d.%m.%Y"), end=resume_on.strftime("%d.%m.%Y")))
+                        start=formatting.date_long(start_on), end=formatting.date_long(resume_on)))
                 return see_other("account.dashboard")
             preview = (start_on, resume_on - timedelta(days=1), resume_on)
         except DomainError as err:

@@ -1,6 +1,5 @@
 from flask import Response, abort, current_app, flash, request
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.admin import bp
@@ -84,11 +83,7 @@ def customer(customer_id: int):
     except NotFound:
         abort(404)
     return render("admin/customer.html", card=card, kinds=KIND_LABELS, adjust_form=AdjustmentForm(formdata=None),
-                  unblock_form=StaffUnblockForm(formdata=None), payment_states=PAYMENT_STATES)
-
-
-PAYMENT_STATES = {"created": _l("created"), "awaiting_3ds": _l("waiting for 3-D Secure"),
-                  "confirmed": _l("confirmed"), "declined": _l("declined")}
+                  unblock_form=StaffUnblockForm(formdata=None))
 
 
 @bp.post("/accounts/<int:account_id>/adjust")
@@ -111,7 +106,7 @@ def adjust(account_id: int):
             form.add_domain_error(err)
     card = staff.customer_card(db.session, customer_id)
     return render("admin/customer.html", status=form.status, card=card, kinds=KIND_LABELS, adjust_form=form,
-                  unblock_form=StaffUnblockForm(formdata=None), adjusting=account_id, payment_states=PAYMENT_STATES)
+                  unblock_form=StaffUnblockForm(formdata=None), adjusting=account_id)
 
 
 @bp.post("/accounts/<int:account_id>/unblock")
@@ -134,8 +129,7 @@ def unblock(account_id: int):
             form.add_domain_error(err)
     card = staff.customer_card(db.session, customer_id)
     return render("admin/customer.html", status=form.status, card=card, kinds=KIND_LABELS,
-                  adjust_form=AdjustmentForm(formdata=None), unblock_form=form, unblocking=account_id,
-                  payment_states=PAYMENT_STATES)
+                  adjust_form=AdjustmentForm(formdata=None), unblock_form=form, unblocking=account_id)
 
 
 @bp.route("/vouchers", methods=["GET", "POST"])

@@ -4,6 +4,7 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from portal import formatting
 from portal.domain import idempotency, ledger
 from portal.domain.audit import Actor, record
 from portal.domain.errors import DomainError
@@ -22,7 +23,8 @@ def adjust_balance(session: Session, *, account_id: int, amount: int, reason: st
     if len(reason) < 5:
         raise AdjustmentRefused(_l("Say why, in a few words: the customer will see it."), field="reason")
     if amount == 0 or abs(amount) > MAX_ADJUSTMENT:
-        raise AdjustmentRefused(_l("From 0.01 to 100 000 roubles."))
+        raise AdjustmentRefused(_l("From %(min)s to %(max)s.", min=formatting.money(1),
+                                   max=formatting.money(MAX_ADJUSTMENT, whole=True)))
     account = idempotency.lock_account_for(session, account_id=account_id, idempotency_key=idempotency_key,
                                            action="adjust_balance")
     if account is None:

@@ -6,6 +6,7 @@ text, and quiet hours (in the owner's time zone) hold the SMS until they end.
 """
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -14,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal import formatting
 from portal.domain.audit import Actor, record
 from portal.domain.errors import DomainError
 from portal.domain.sms import queue_sms
@@ -75,6 +77,12 @@ def _owner_login(session: Session, account_id: int) -> Login | None:
     return session.scalar(select(Login).where(Login.primary_account_id == account_id))
 
 
+def owner_language(session: Session, account_id: int, default: str) -> str:
+    """The language SMS texts to an account are written in: its owner's saved one, else ``default``."""
+    login = _owner_login(session, account_id)
+    return (login.language if login else None) or default
+
+
 def _recipient(account: Account) -> str | None:
     if account.line is not None:
         return account.line.msisdn
@@ -94,7 +102,8 @@ def notify(session: Session, *, account: Account, event: str, message, now: date
     policy = AlertPolicy.current()
     login = _owner_login(session, account.id)
     with force_locale((login.language if login else None) or policy.default_locale):
-        text = f"{policy.brand}: {str(message) % params}"
+        # A value may be a function (an amount to format): it writes itself in the owner's language.
+        text = f"{policy.brand}: {str(message) % {k: v() if callable(v) else v for k, v in params.items()}}"
     hold = quiet_until(settings, now, (login.timezone if login else None) or policy.default_timezone)
     if hold is not None:
         held = HeldAlert(account_id=account.id, to=to, event=event, text=text[:500], created_at=now, hold_until=hold)
@@ -111,12 +120,9 @@ def balance_moved(session: Session, *, account: Account, before: int, after: int
     threshold = settings_of(session, account.id).low_balance_below
     if threshold is not None and before >= threshold > after:
         notify(session, account=account, event="low_balance", now=now,
-               message=_l("your balance is %(balance)s roubles, below the %(threshold)s you set. Top up to stay "
-                          "connected."), balance=_roubles(after), threshold=_roubles(threshold))
-
-
-def _roubles(kopecks: int) -> str:
-    return f"{kopecks / 100:.2f}"
+               message=_l("your balance is %(balance)s, below the %(threshold)s you set. Top up to stay "
+                          "connected."), balance=partial(formatting.money, after),
+               threshold=partial(formatting.money, threshold))
 
 
 def release_due(session: Session, *, now: datetime) -> int:
@@ -134,7 +140,8 @@ def save_settings(session: Session, *, account_id: int, low_balance_below: int |
                   on_change: bool, on_new_device: bool, on_every_login: bool, quiet_from: int | None,
                   quiet_to: int | None, actor: Actor, now: datetime) -> None:
     if low_balance_below is not None and not 0 <= low_balance_below <= 10_000_00:
-        raise InvalidAlertSettings(_l("Choose an amount from 0 to 10 000 roubles."), field="low_balance_below")
+        raise InvalidAlertSettings(_l("Choose an amount from %(min)s to %(max)s.", min=formatting.money(0, whole=True),
+                                      max=formatting.money(10_000_00, whole=True)), field="low_balance_below")
     if (quiet_from is None) != (quiet_to is None):
         raise InvalidAlertSettings(_l("Give both the start and the end of the quiet hours, or neither."),
                                    field="quiet_to")

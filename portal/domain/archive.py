@@ -87,7 +87,7 @@ def events_page(session: Session, login_id: int, period: Period, group: str | No
 def csv_lines(session: Session, login_id: int, period: Period, group: str | None):
     out = io.StringIO()
     writer = csv_writer(out)
-    writer.writerow(["time_utc", "action", "ip"])
+    writer.writerow([str(_l("Time (UTC)")), str(_l("Action")), str(_l("IP address"))])
     yield out.getvalue()
     stmt = (select(AuditEvent.created_at, AuditEvent.action, AuditEvent.ip)
             .where(*_conditions(session, login_id, period, group)).order_by(AuditEvent.id.desc())

@@ -173,7 +173,7 @@ def send_temporary_password(session: Session, *, account: Account, login: Login 
                           secret_hash=temporary_password_digest(password, key=policy.captcha_key), created_at=now,
                           expires_at=now + policy.temp_password_ttl))
     minutes = int(policy.temp_password_ttl.total_seconds() // 60)
-    with force_locale(policy.sms_locale):
+    with force_locale(login.language or policy.sms_locale):  # the owner's saved language
         if account.home_contract is not None:
             text = gettext("%(brand)s: password %(password)s for contract %(contract)s (valid %(minutes)d min). "
                            "Never tell it to anyone.", brand=policy.brand, password=password, minutes=minutes,

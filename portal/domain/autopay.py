@@ -6,7 +6,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.domain import payments
+from portal import formatting
+from portal.domain import alerts, payments
 from portal.domain.audit import SYSTEM, Actor, record
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.sms import queue_sms
@@ -34,10 +35,12 @@ def create_rule(session: Session, *, account_id: int, login_id: int, card_token_
     if card is None or card.login_id != login_id:
         raise BadRule(_l("Choose one of your saved cards."), field="card")
     if not 10000 <= amount <= 1500000:
-        raise BadRule(_l("From 100 to 15 000 roubles."), field="amount")
+        raise BadRule(_l("From %(min)s to %(max)s.", min=formatting.money(10000, whole=True),
+                         max=formatting.money(1500000, whole=True)), field="amount")
     if kind == "threshold":
         if threshold is None or not 0 <= threshold <= 500000:
-            raise BadRule(_l("A threshold from 0 to 5000 roubles."), field="threshold")
+            raise BadRule(_l("A threshold from %(min)s to %(max)s.", min=formatting.money(0, whole=True),
+                             max=formatting.money(500000, whole=True)), field="threshold")
         day = None
     elif kind == "monthly":
         if day is None or not 1 <= day <= 28:
@@ -109,12 +112,13 @@ def run_due(session: Session, gateway: CardGateway, *, day: date, now: datetime,
                 record(session, SYSTEM, "autopay_disabled", obj=rule, account_id=account.id,
                        detail="too many failures")
             if account.line:
-                with force_locale(sms_locale):
-                    text = (gettext("%(brand)s: the auto-payment of %(amount)s roubles failed. It is turned off; "
+                with force_locale(alerts.owner_language(session, account.id, sms_locale)):
+                    amount = formatting.money(rule.amount, whole=True)
+                    text = (gettext("%(brand)s: the auto-payment of %(amount)s failed. It is turned off; "
                                     "check your card in the personal account.", brand=brand,
-                                    amount=rule.amount // 100) if not rule.enabled else
-                            gettext("%(brand)s: the auto-payment of %(amount)s roubles failed. We will try again "
-                                    "tomorrow.", brand=brand, amount=rule.amount // 100))
+                                    amount=amount) if not rule.enabled else
+                            gettext("%(brand)s: the auto-payment of %(amount)s failed. We will try again "
+                                    "tomorrow.", brand=brand, amount=amount))
                 queue_sms(session, to=account.line.msisdn, text=text, purpose="notice")
         session.commit()
     return done, failed

@@ -133,7 +133,7 @@ def _start_period(session: Session, account: Account, day: date, now: datetime, 
         report.paused += 1
         _charge(session, account, amount=pause.monthly_fee, kind="tariff_fee", key=key,
                 now=now, report=report,
-                description=_l("Monthly fee while paused until %(date)s", date=f"{pause.last_day:%d.%m.%Y}"))
+                description=_l("Monthly fee while paused until %(date)s", date=pause.last_day))
     elif tariff is not None:
         _charge(session, account, amount=tariff.monthly_fee, kind="tariff_fee", key=key,
                 description=_l("Monthly fee, tariff %(name)s", name=tariff.name), now=now, report=report)

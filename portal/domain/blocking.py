@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from portal.domain import provisioning
 from portal.domain.accounts import accounts_of_login, lock_accounts
+from portal.domain.alerts import owner_language
 from portal.domain.audit import Actor, record
 from portal.domain.auth import AuthPolicy, check_not_throttled, count_failure, login_identifier
 from portal.domain.errors import DomainError, NotFound
@@ -114,7 +115,7 @@ def block_number(session: Session, *, account_id: int, reason: str, actor: Actor
                                params={"reason": reason})
     record(session, actor, BLOCKED_ACTIONS[status], obj=account, account_id=account.id,
            detail=mask_msisdn(account.line.msisdn))
-    with force_locale(wording.sms_locale):
+    with force_locale(owner_language(session, account.id, wording.sms_locale)):
         if status == AccountStatus.blocked_lost.value:
             text = gettext("%(brand)s: number %(number)s is blocked as lost or stolen. The balance is kept. "
                            "To unblock it, sign in to your personal account.",
@@ -134,7 +135,7 @@ def _unblock(session: Session, account: Account, actor: Actor, wording: NoticeTe
     if account.line is not None:
         provisioning.queue_command(session, account, subject=SWITCH_SUBJECT, operation="line.unblock")
     record(session, actor, UNBLOCKED, obj=account, account_id=account.id, detail=detail[:500])
-    with force_locale(wording.sms_locale):
+    with force_locale(owner_language(session, account.id, wording.sms_locale)):
         text = gettext("%(brand)s: number %(number)s is unblocked: calls, SMS and internet work again.",
                        brand=wording.brand, number=format_msisdn(account.line.msisdn) if account.line else "")
     _notify_other_numbers(session, login_id=login_id, account=account, text=text)

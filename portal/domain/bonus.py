@@ -2,10 +2,11 @@
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal.domain import idempotency, ledger, promised
+from portal.domain import idempotency, ledger, promised, statement
 from portal.domain.accounts import lock_accounts
 from portal.domain.audit import Actor, record
 from portal.domain.errors import DomainError, NotFound
@@ -45,7 +46,8 @@ def _locked_bonus_account(session: Session, account_id: int) -> BonusAccount:
 def _post(session: Session, bonus: BonusAccount, *, points: int, kind: str, key: str | None, description,
           now: datetime) -> BonusEntry:
     entry = BonusEntry(account_id=bonus.account_id, points=points, kind=kind, idempotency_key=key,
-                       description=ledger.in_operator_language(description)[:200], created_at=now)
+                       description=statement.in_operator_language(description)[:200],
+                       params=statement.params_of(description), created_at=now)
     session.add(entry)
     bonus.points += points
     return entry
@@ -63,7 +65,7 @@ def award_for_period(session: Session, account: Account, *, start: datetime, end
     points = charged // kopecks_per_point
     if points > 0:
         _post(session, _locked_bonus_account(session, account.id), points=points, kind="earned", key=key,
-              description=_l("For %(month)s", month=f"{start:%m.%Y}"), now=now)
+              description=_l("For %(month)s", month=start), now=now)
     return points
 
 
@@ -115,7 +117,8 @@ def transfer_points(session: Session, *, from_account_id: int, to_msisdn: str, p
     transfer of a point or two never tells whether a number is ours.
     """
     if points < minimum:
-        raise BonusRefused(_l("At least %(n)s points.", n=minimum), field="points")
+        raise BonusRefused(lazy_ngettext("At least %(num)d point.", "At least %(num)d points.", minimum),
+                           field="points")
     if session.scalar(select(ProcessedRequest.key).where(ProcessedRequest.key == idempotency_key)):
         return  # a repeat of a submission carried out before
     _check_sender(session, session.get(Account, from_account_id),

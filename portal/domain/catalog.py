@@ -11,6 +11,7 @@ from sqlalchemy import delete, exists, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from portal import formatting
 from portal.domain.audit import Actor, record
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.money import BadAmount as InvalidAmount  # noqa: F401 - the forms catch it by this name
@@ -110,7 +111,7 @@ def _fee(value, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise CatalogRefused(_l("The amount cannot be negative."), field=field)
     if value > MAX_FEE:
-        raise CatalogRefused(_l("The amount is too large: at most %(max)s roubles.", max=MAX_FEE // 100),
+        raise CatalogRefused(_l("The amount is too large: at most %(max)s.", max=formatting.money(MAX_FEE, whole=True)),
                              field=field)
     return value
 

@@ -41,7 +41,7 @@ def send_code(session: Session, *, login_id: int, actor: Actor, now: datetime, p
     session.execute(delete(Challenge).where(Challenge.login_id == login.id, Challenge.purpose == PURPOSE))
     session.add(Challenge(token=secrets.token_urlsafe(24), purpose=PURPOSE, login_id=login.id,
                           secret_hash=hash_secret(code), created_at=now, expires_at=now + CODE_TTL))
-    with force_locale(policy.sms_locale):
+    with force_locale(login.language or policy.sms_locale):
         text = gettext("%(brand)s: code %(code)s to switch your personal account off. If it is not you, ignore "
                        "this SMS.", brand=policy.brand, code=code)
     queue_sms(session, to=line.msisdn, text=text, purpose=PURPOSE)

@@ -26,7 +26,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
-from portal.domain import ledger
+from portal.domain import statement
 from portal.domain.passwords import hash_secret
 from portal.models import (
     Account,
@@ -300,22 +300,22 @@ CUSTOMERS: tuple[CustomerSpec, ...] = (
                 subscriptions=(Sub("number-management", 420),
                                Sub("family-locator", 300), Sub("roaming-abroad", 150, ended_days=139),
                                Sub("music-stream", 95), Sub("spam-filter", 40)),
-                payments=(AutoPay(threshold=10000, amount=150000, description="Автоплатёж, карта *4417"),),
-                extras=(("loyalty", 100, "bonus", 10000, "Бонус за верность: 7 лет с нами"),),
+                payments=(AutoPay(threshold=10000, amount=150000, description=_l("Auto-payment, card *%(last4)s", last4="4417")),),
+                extras=(("loyalty", 100, "bonus", 10000, statement.Line("loyalty_bonus", {"years": 7})),),
             ),
             AccountSpec(
                 key="+79161234568", kind="mobile", tariff="kids", opening=8000, since_days=1500, profile=CHILD,
                 subscriptions=(Sub("parental-control", 1400), Sub("unlimited-messengers", 70),
                                Sub("number-management", 400)),
-                payments=(MonthlyPay(day=2, amounts=(200, 400), description="Оплата картой *4417"),),
+                payments=(MonthlyPay(day=2, amounts=(200, 400), description=_l("Card *%(last4)s", last4="4417")),),
             ),
             AccountSpec(
                 key=HOME_CONTRACT_NO, kind="home", tariff="home-500-tv", opening=60000, since_days=1900,
                 address="Москва, ул. Профсоюзная, д. 65, корп. 2, кв. 118", connection_type="gpon",
                 contact_phone="+79161234567",
                 subscriptions=(Sub("tv-basic", 1900), Sub("home-antivirus", 600), Sub("tv-cinema", 120)),
-                payments=(MonthlyPay(day=25, amounts=(1500, 1500), description="Оплата картой *4417"),),
-                extras=(("outage", 58, "adjustment", 6600, "Компенсация за 2 дня без интернета"),),
+                payments=(MonthlyPay(day=25, amounts=(1500, 1500), description=_l("Card *%(last4)s", last4="4417")),),
+                extras=(("outage", 58, "adjustment", 6600, statement.Line("outage_compensation", {"days": 2})),),
             ),
         ),
     ),
@@ -326,8 +326,8 @@ CUSTOMERS: tuple[CustomerSpec, ...] = (
                 key="+79031112233", kind="mobile", tariff="smart", opening=30000, since_days=1200, profile=BUSY,
                 subscriptions=(Sub("who-called", 1100), Sub("online-cinema", 200),
                                Sub("roaming-abroad", 75, ended_days=67)),
-                payments=(MonthlyPay(day=10, amounts=(800, 1500), description="Оплата картой *9021"),),
-                extras=(("referral", 130, "bonus", 5000, "Бонус за приглашённого друга"),),
+                payments=(MonthlyPay(day=10, amounts=(800, 1500), description=_l("Card *%(last4)s", last4="9021")),),
+                extras=(("referral", 130, "bonus", 5000, _l("Bonus for inviting a friend")),),
             ),
         ),
     ),
@@ -338,9 +338,9 @@ CUSTOMERS: tuple[CustomerSpec, ...] = (
                 key="+79262223344", kind="mobile", tariff="senior", opening=12000, since_days=3600,
                 status="blocked_by_owner", blocked_days=9, profile=SENIOR,
                 subscriptions=(Sub("who-called", 1000), Sub("sms-horoscope", 160, ended_days=101)),
-                payments=(MonthlyPay(day=15, amounts=(300, 500), description="Оплата через терминал в салоне связи",
+                payments=(MonthlyPay(day=15, amounts=(300, 500), description=_l("Payment at a terminal in a shop"),
                                      skip_every=3),
-                          PayUpTo(days_ago=12, target=15000, description="Оплата через терминал в салоне связи")),
+                          PayUpTo(days_ago=12, target=15000, description=_l("Payment at a terminal in a shop"))),
             ),
         ),
     ),
@@ -671,7 +671,7 @@ def _ledger_plan(spec: AccountSpec, tariff: Tariff, services: dict[str, Service]
     key = f"{KEY_PREFIX}{spec.key}:"
     months = _months(start, now)
     charges = [(start, key + "opening", "adjustment", spec.opening,
-                _l("Balance on %(date)s, brought forward", date=f"{start:%d.%m.%Y}"))]
+                _l("Balance on %(date)s, brought forward", date=start))]
     for month in months:
         charges.append((month + timedelta(minutes=5), key + f"tariff:{month:%Y%m}", "tariff_fee",
                         -tariff.monthly_fee, _l("Monthly fee, tariff %(name)s", name=tariff.name)))
@@ -694,7 +694,7 @@ def _ledger_plan(spec: AccountSpec, tariff: Tariff, services: dict[str, Service]
         if use.cost:
             moment = min(_next_month(month) - timedelta(minutes=1), now - timedelta(minutes=1))
             charges.append((moment, key + f"usage:{month:%Y%m}", "usage", -use.cost,
-                            _l("Calls and messages outside the package, %(month)s", month=f"{month:%m.%Y}")))
+                            _l("Calls and messages outside the package, %(month)s", month=month)))
     for name, days_ago, kind, amount, description in spec.extras:
         charges.append((_at(now, days_ago, 14, 20), key + name, kind, amount, description))
     for pay in spec.payments:
@@ -742,7 +742,8 @@ def _store_ledger(session: Session, account: Account, plan: list[tuple], added: 
     for created_at, key, kind, amount, description in plan:
         if key not in have:
             session.add(LedgerEntry(account_id=account.id, amount=amount, kind=kind, idempotency_key=key,
-                                    description=ledger.in_operator_language(description), created_at=created_at))
+                                    description=statement.in_operator_language(description),
+                                    params=statement.params_of(description), created_at=created_at))
             added["ledger entries"] += 1
 
 

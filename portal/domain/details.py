@@ -13,10 +13,8 @@ from email.message import EmailMessage
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date as babel_date
 from babel.dates import format_datetime as babel_datetime
 from babel.numbers import format_decimal
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, and_, case, delete, func, insert, or_, select
@@ -24,6 +22,7 @@ from sqlalchemy import literal as sa_literal
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from portal import formatting
 from portal.domain import audit
 from portal.domain.bounds import DB_BIGINT_MAX
 from portal.domain.csv_export import csv_writer
@@ -88,7 +87,7 @@ def check_period(start: date, end: date, *, today: date, tz: str = "UTC") -> Per
     earliest = earliest_start(today)
     if start < earliest:
         raise BadPeriod(_("The records are kept for 6 months: choose a start on %(date)s or later.",
-                          date=format_date(earliest)))
+                          date=formatting.date_long(earliest)))
     return Period(start, end, tz)
 
 
@@ -267,10 +266,8 @@ def format_duration(seconds: int) -> str:
 
 
 def format_volume(kb: int, locale: str = "en") -> str:
-    """Kilobytes as KB below a megabyte, else MB with one decimal in the reader's locale."""
-    if kb < 1024:
-        return _("%(n)s KB", n=format_decimal(kb, locale=locale))
-    return _("%(n)s MB", n=format_decimal(round(kb / 1024, 1), format="#,##0.0", locale=locale))
+    """A session's volume, as everywhere: KB, MB below a gigabyte, GB above."""
+    return formatting.volume(kb, locale)
 
 
 def format_amount(kind: str, quantity: int, locale: str = "en") -> str:
@@ -304,6 +301,10 @@ def local_time(started_at: datetime, tz: str) -> datetime:
 
 CSV_BOM = "\ufeff"  # Excel, the customer's usual tool, reads UTF-8 without it as cp1251 and garbles Cyrillic
 CSV_FLUSH_ROWS = 500
+# Headers in the reader's language; the values stay machine-readable (ISO times, seconds, KB, 12.50).
+CALLS_CSV_HEADERS = (_l("Time"), _l("Kind code"), _l("Kind"), _l("Number"), _l("Duration, s"), _l("Volume, KB"),
+                     _l("Cost, ₽"))
+SESSIONS_CSV_HEADERS = (_l("Start"), _l("End"), _l("Duration, s"), _l("Volume, KB"), _l("IP address"))
 
 
 def csv_lines(session: Session, account_id: int, period: Period, kinds: tuple[str, ...], *, tz: str):
@@ -311,7 +312,7 @@ def csv_lines(session: Session, account_id: int, period: Period, kinds: tuple[st
     labels = {kind: str(label) for kind, label in KIND_LABELS.items()}
     out = io.StringIO()
     writer = csv_writer(out)
-    writer.writerow(["time", "kind", "kind_name", "counterpart", "duration_s", "volume_kb", "cost_rub"])
+    writer.writerow([str(header) for header in CALLS_CSV_HEADERS])
     yield CSV_BOM + out.getvalue()
     out.seek(0)
     out.truncate()
@@ -343,7 +344,7 @@ def sessions_csv_lines(session: Session, account_id: int, period: Period, *, tz:
     """A home contract's sessions as CSV, streamed like ``csv_lines``: start, end, seconds, KB, IP address."""
     out = io.StringIO()
     writer = csv_writer(out)
-    writer.writerow(["start", "end", "duration_s", "volume_kb", "ip"])
+    writer.writerow([str(header) for header in SESSIONS_CSV_HEADERS])
     yield CSV_BOM + out.getvalue()
     out.seek(0)
     out.truncate()
@@ -422,14 +423,14 @@ def build_pdf(session: Session, account: Account, period: Period, group: str | N
     facts = [
         (_("Number"), line_label(account)),
         (_("Owner"), account.customer.name),
-        (_("Period"), f"{babel_date(period.start, 'short', locale=locale)} — "
-                      f"{babel_date(period.end, 'short', locale=locale)} ({tz})"),
+        (_("Period"), f"{formatting.date_short(period.start, locale)} — "
+                      f"{formatting.date_short(period.end, locale)} ({tz})"),
         (_("What"), what),
         (_("Records"), format_decimal(total.count, locale=locale)),
         (_("Calls, total"), format_duration(total.seconds)),
         (_("Data, total"), format_volume(total.kb, locale)),
         (_("Cost, total"), format_roubles(total.cost, locale) + " " + _("RUB")),
-        (_("Made"), babel_datetime(now.replace(tzinfo=timezone.utc), "short", tzinfo=ZoneInfo(tz), locale=locale)),
+        (_("Made"), formatting.datetime_short(now, locale, tz)),
     ]
     for name, value in facts:
         pdf.cell(40, 5, name + ":")
@@ -531,8 +532,8 @@ def detail_message(order: DetailOrder, account: Account, *, sender: str, brand: 
     message["To"] = order.email
     message["Subject"] = _("%(brand)s: call details of %(number)s", brand=brand, number=line_label(account))
     message.set_content(_("Hello,\n\nThe call details of %(number)s for %(start)s — %(end)s are attached.\n\n%(brand)s",
-                          number=line_label(account), start=order.period_start.strftime("%d.%m.%Y"),
-                          end=order.period_end.strftime("%d.%m.%Y"), brand=brand))
+                          number=line_label(account), start=formatting.date_long(order.period_start),
+                          end=formatting.date_long(order.period_end), brand=brand))
     name, mimetype, data = attachment
     maintype, subtype = mimetype.split("/")
     params = {"charset": "utf-8"} if maintype == "text" else {}

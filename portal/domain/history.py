@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from portal.domain import statement
 from portal.domain.csv_export import csv_writer
 from portal.domain.errors import DomainError
 from portal.models import LedgerEntry
@@ -116,19 +117,25 @@ def monthly_spending(session: Session, account_id: int, *, months: int, today: d
     return list(result.items())
 
 
+# The reader's language, like the page: the file is for people (Excel), the amount stays a plain number.
+CSV_HEADERS = (_l("Time (UTC)"), _l("Kind code"), _l("Kind"), _l("Description"), _l("Amount, ₽"))
+
+
 def csv_lines(session: Session, account_id: int, period: Period, kinds: list[str]):
     """The period as CSV, streamed in chunks: date, kind, description, amount in roubles."""
     out = io.StringIO()
     writer = csv_writer(out)
-    writer.writerow(["date_utc", "kind", "description", "amount_rub"])
+    writer.writerow([str(header) for header in CSV_HEADERS])
     yield out.getvalue()
-    stmt = (select(LedgerEntry.created_at, LedgerEntry.kind, LedgerEntry.description, LedgerEntry.amount)
+    stmt = (select(LedgerEntry.created_at, LedgerEntry.kind, LedgerEntry.description, LedgerEntry.params,
+                   LedgerEntry.amount)
             .where(*_filters(account_id, period, kinds)).order_by(LedgerEntry.id.desc())
             .execution_options(yield_per=500))
-    for created_at, kind, description, amount in session.execute(stmt):
+    for created_at, kind, description, params, amount in session.execute(stmt):
         out.seek(0)
         out.truncate()
         sign = "-" if amount < 0 else ""
-        writer.writerow([created_at.isoformat(sep=" ", timespec="seconds"), kind, description,
+        writer.writerow([created_at.isoformat(sep=" ", timespec="seconds"), kind, str(KIND_LABELS.get(kind, kind)),
+                         statement.text_of(params, description),
                          f"{sign}{abs(amount) // 100}.{abs(amount) % 100:02d}"])
         yield out.getvalue()

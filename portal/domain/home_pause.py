@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal import formatting
 from portal.domain import idempotency
 from portal.domain.accounts import lock_account
 from portal.domain.audit import SYSTEM, Actor, record
@@ -57,7 +59,7 @@ def _refusal(account: Account, current: HomePause | None):
         return _l("The contract is terminated.")
     if current is not None:
         return _l("The contract already has a pause from %(start)s to %(end)s.",
-                  start=current.start_on.strftime("%d.%m.%Y"), end=current.last_day.strftime("%d.%m.%Y"))
+                  start=formatting.date_long(current.start_on), end=formatting.date_long(current.last_day))
     if account.status != ACTIVE:
         return _l("The contract is blocked; it can be paused only while it works.")
     if account.tariff is None or account.tariff.pause_monthly_fee is None:
@@ -77,7 +79,7 @@ def pause_offer(session: Session, account: Account) -> PauseOffer:
 def check_dates(start_on: date | None, days: int | None, *, today: date) -> tuple[date, date]:
     """The first paused day and the day the contract works again; PauseRefused names the wrong field."""
     if start_on is None or start_on < today or start_on > today + timedelta(days=MAX_AHEAD_DAYS):
-        raise PauseRefused(_l("Choose today or a day up to %(n)s days ahead.", n=MAX_AHEAD_DAYS), field="start_on")
+        raise PauseRefused(lazy_ngettext("Choose today or a day up to %(num)d day ahead.", "Choose today or a day up to %(num)d days ahead.", MAX_AHEAD_DAYS), field="start_on")
     if days is None or not MIN_DAYS <= days <= MAX_DAYS:
         raise PauseRefused(_l("A pause lasts from %(min)s to %(max)s days.", min=MIN_DAYS, max=MAX_DAYS),
                            field="days")

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from portal.domain import services
 from portal.domain.accounts import lock_account
+from portal.domain.alerts import owner_language
 from portal.domain.audit import Actor, record
 from portal.domain.auth import TryLater
 from portal.domain.errors import DomainError, NotFound
@@ -140,7 +141,7 @@ def reset_parental_pin(session: Session, *, account_id: int, actor: Actor, now: 
     else:
         current.pin_hash = hash_secret(pin)
         current.updated_at = now
-    with force_locale(sms_locale):
+    with force_locale(owner_language(session, account.id, sms_locale)):
         text = gettext("Parental-control PIN for TV, contract %(no)s: %(pin)s. Never tell it to children.",
                        no=account.home_contract.contract_no, pin=pin)
     queue_sms(session, to=phone, text=text, purpose=PIN_SMS_PURPOSE).created_at = now  # the quota counts these

@@ -1,28 +1,15 @@
 """The ledger: every money movement is an entry; an account's balance is their sum."""
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
-from flask import current_app
-from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal.domain import alerts
+from portal import formatting
+from portal.domain import alerts, statement
 from portal.models import Account, LedgerEntry
-
-
-def in_operator_language(text) -> str:
-    """A statement line in the operator's language (the default locale), whoever is signed in.
-
-    Entries are written once and read by the customer, staff and exports alike, like a bank
-    statement; ``text`` is a lazy string (``_l("...", name=...)``) or plain text (a staff reason).
-    """
-    if isinstance(text, str):
-        return text
-    # App state, not request state: the billing run and the Celery jobs write entries too.
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        return str(text)
 
 
 def post(session: Session, account: Account, *, amount: int, kind: str, key: str | None, description,
@@ -34,16 +21,17 @@ def post(session: Session, account: Account, *, amount: int, kind: str, key: str
     if not isinstance(amount, int) or isinstance(amount, bool):
         raise TypeError("ledger amounts are integer kopecks")
     entry = LedgerEntry(account_id=account.id, amount=amount, kind=kind, idempotency_key=key,
-                        description=in_operator_language(description)[:200], created_at=dated or now,
+                        description=statement.in_operator_language(description)[:200],
+                        params=statement.params_of(description), created_at=dated or now,
                         related_entry_id=related_entry_id)
     session.add(entry)
     before = account.balance
     account.balance += amount
     alerts.balance_moved(session, account=account, before=before, after=account.balance, now=now)
     if kind in alerts.PAYMENT_KINDS:
-        alerts.notify(session, account=account, event="payment", now=now, amount=f"{amount / 100:.2f}",
-                      balance=f"{account.balance / 100:.2f}",
-                      message=_l("%(amount)s roubles received, the balance is %(balance)s roubles."))
+        alerts.notify(session, account=account, event="payment", now=now, amount=partial(formatting.money, amount),
+                      balance=partial(formatting.money, account.balance),
+                      message=_l("%(amount)s received, the balance is %(balance)s."))
     return entry
 
 

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from portal.domain.alerts import owner_language
 from portal.domain.audit import Actor, record
 from portal.domain.auth import TryLater
 from portal.domain.errors import DomainError
@@ -49,7 +50,7 @@ def send_internet_settings(session: Session, *, account: Account, settings: dict
     retry_after = daily_quota_retry_after(session, to=msisdn, purpose=SETTINGS_PURPOSE, per_day=per_day, now=now)
     if retry_after:
         raise TryLater(_l("The settings were already sent several times today."), retry_after)
-    with force_locale(locale):
+    with force_locale(owner_language(session, account.id, locale)):
         text = gettext("%(brand)s internet settings: APN %(apn)s, user %(user)s, password %(password)s.",
                        brand=brand, **settings)
     queue_sms(session, to=msisdn, text=text, purpose=SETTINGS_PURPOSE)

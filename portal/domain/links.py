@@ -9,12 +9,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from portal.domain import auth
+from portal.domain.alerts import owner_language
 from portal.domain.audit import Actor, record
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.passwords import check_secret, hash_secret
@@ -263,9 +264,10 @@ def approve(session: Session, *, request_id: int, actor: Actor, now: datetime, p
                                      now=now, policy=policy)
     link.status, link.decided_at, link.decided_by_staff_id = "approved", now, actor.staff_id
     numbers = ", ".join(format_msisdn(a.line.msisdn) for a in accounts)
-    with force_locale(policy.sms_locale):
-        _notify(session, login, gettext("%(brand)s: numbers %(numbers)s are added to your personal account.",
-                                        brand=policy.brand, numbers=numbers))
+    with force_locale(login.language or policy.sms_locale):
+        _notify(session, login, ngettext("%(brand)s: number %(numbers)s is added to your personal account.",
+                                         "%(brand)s: numbers %(numbers)s are added to your personal account.",
+                                         len(accounts), brand=policy.brand, numbers=numbers))
     record(session, actor, "link_approved", obj=link, login_id=login.id, account_id=login.primary_account_id,
            detail=", ".join(mask_msisdn(a.line.msisdn) for a in accounts))
     session.commit()
@@ -281,7 +283,7 @@ def reject(session: Session, *, request_id: int, reason: str, actor: Actor, now:
         raise _not_pending(session, link)
     login = requester(session, link)
     link.status, link.decided_at, link.decided_by_staff_id, link.reason = "rejected", now, actor.staff_id, reason[:500]
-    with force_locale(policy.sms_locale):
+    with force_locale(login.language or policy.sms_locale):
         _notify(session, login, gettext("%(brand)s: your request to add numbers was declined. The reason is in your "
                                         "personal account.", brand=policy.brand))
     record(session, actor, "link_rejected", obj=link, login_id=login.id, account_id=login.primary_account_id,
@@ -325,7 +327,7 @@ def start_home_link(session: Session, *, login_id: int, contract_text: str, acto
     session.execute(delete(Challenge).where(Challenge.login_id == login_id, Challenge.purpose == HOME_LINK_PURPOSE))
     session.add(Challenge(token=token, purpose=HOME_LINK_PURPOSE, login_id=login_id, secret_hash=hash_secret(code),
                           created_at=now, expires_at=now + HOME_LINK_TTL))
-    with force_locale(policy.sms_locale):
+    with force_locale(owner_language(session, account.id, policy.sms_locale)):  # the contract owner's
         text = gettext("%(brand)s: code %(code)s to add contract %(contract)s to the personal account of "
                        "%(number)s.", brand=policy.brand, code=code, contract=contract_no,
                        number=format_msisdn(login.primary_account.line.msisdn) if login.primary_account.line

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 
+from portal import formatting
 from portal.domain.errors import DomainError
 
 AMOUNT = re.compile(r"([0-9]{1,9})(?:[.,]([0-9]{1,2}))?", re.ASCII)
@@ -23,7 +24,7 @@ def parse_rubles(text: str | None, *, maximum: int | None = None) -> int:
         raise BadAmount(_l("Enter an amount in roubles, for example 500 or 500,50."))
     kopecks = int(Decimal(f"{match[1]}.{match[2] or '0'}").scaleb(2))
     if maximum is not None and kopecks > maximum:
-        raise BadAmount(_l("The amount is too large: at most %(max)s roubles.", max=maximum // 100))
+        raise BadAmount(_l("The amount is too large: at most %(max)s.", max=formatting.money(maximum, whole=True)))
     return kopecks
 
 

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from portal import formatting
 from portal.domain import idempotency, ledger
 from portal.domain.accounts import lock_account
 from portal.domain.audit import SYSTEM, Actor, record
@@ -69,8 +70,8 @@ def top_up_by_card(session: Session, gateway: CardGateway, *, account_id: int, l
                    now: datetime) -> CardPayment:
     """Create the payment, charge the card, apply the answer. A repeated submission charges nothing again."""
     if not limits.minimum <= amount <= limits.maximum:
-        raise BadAmount(_l("From %(min)s to %(max)s roubles at a time.", min=limits.minimum // 100,
-                           max=limits.maximum // 100))
+        raise BadAmount(_l("From %(min)s to %(max)s at a time.", min=formatting.money(limits.minimum, whole=True),
+                           max=formatting.money(limits.maximum, whole=True)))
     existing = session.scalar(select(CardPayment).where(CardPayment.idempotency_key == idempotency_key))
     if existing is not None:
         return existing

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from portal import formatting
 from portal.domain import idempotency, ledger
 from portal.domain.audit import SYSTEM, Actor, record
 from portal.domain.errors import DomainError
@@ -84,8 +85,8 @@ def take_promised_payment(session: Session, *, account_id: int, amount: int, ide
         raise PromisedRefused(terms.refusal)
     if not rules.fee < amount <= terms.limit:  # a promise always adds more than its fee
         session.rollback()
-        raise PromisedRefused(_l("More than %(fee)s and up to %(limit)s roubles.", fee=rules.fee // 100,
-                                 limit=terms.limit // 100))
+        raise PromisedRefused(_l("More than %(fee)s and up to %(limit)s.", fee=formatting.money(rules.fee, whole=True),
+                                 limit=formatting.money(terms.limit, whole=True)))
     promise = PromisedPayment(account_id=account.id, amount=amount, fee=rules.fee, status="open",
                               idempotency_key=idempotency_key, created_at=now,
                               due_at=now + timedelta(days=terms.days))

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
+from portal import formatting
 from portal.domain import alerts, idempotency, ledger
 from portal.domain.accounts import lock_account
 from portal.domain.audit import SYSTEM, Actor, record
@@ -112,7 +113,7 @@ def _home_refusal(session: Session, account: Account, tariff: Tariff):
     pending = pending_change(session, account.id)
     if pending is not None:
         return _l("A change to %(name)s is already scheduled for %(date)s. Cancel it on the home page first.",
-                  name=pending.tariff.name, date=pending.effective_on.strftime("%d.%m.%Y"))
+                  name=pending.tariff.name, date=formatting.date_long(pending.effective_on))
     return None
 
 

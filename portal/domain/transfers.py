@@ -9,12 +9,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal.domain import idempotency, ledger
+from portal import formatting
+from portal.domain import alerts, idempotency, ledger
 from portal.domain.accounts import lock_accounts
 from portal.domain.audit import Actor, record
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.history import local_midnight_in_utc
-from portal.domain.money import BadAmount, format_rubles
+from portal.domain.money import BadAmount
 from portal.domain.passwords import check_secret, hash_secret
 from portal.domain.phones import format_msisdn
 from portal.domain.promised import owed, repay_from_credit
@@ -69,20 +70,20 @@ def _sent_today(session: Session, account_id: int, now: datetime, tz: str) -> in
 
 def _check(session: Session, sender: Account, amount: int, rules: TransferRules, now: datetime) -> None:
     if not rules.minimum <= amount <= rules.maximum:
-        raise BadAmount(_l("From %(min)s to %(max)s roubles at a time.", min=rules.minimum // 100,
-                           max=rules.maximum // 100))
+        raise BadAmount(_l("From %(min)s to %(max)s at a time.", min=formatting.money(rules.minimum, whole=True),
+                           max=formatting.money(rules.maximum, whole=True)))
     if sender.status != AccountStatus.active.value:
         raise TransferRefused(_l("Transfers can be sent only from an active number."))
     if _sent_today(session, sender.id, now, rules.tz) + amount > rules.day_maximum:
-        raise TransferRefused(_l("This would pass the limit of %(max)s roubles a day.",
-                                 max=rules.day_maximum // 100), field="amount")
+        raise TransferRefused(_l("This would pass the limit of %(max)s a day.",
+                                 max=formatting.money(rules.day_maximum, whole=True)), field="amount")
     # The promised credit is the operator's money until it is repaid: it may be spent on calls, not sent away.
     promised = owed(session, sender.id)
     available = sender.balance - promised - rules.fee
     if amount > available:
         if promised:
-            raise TransferRefused(_l("The promised payment is not repaid yet: you can send at most %(amount)s "
-                                     "roubles.", amount=format_rubles(max(available, 0))), field="amount")
+            raise TransferRefused(_l("The promised payment is not repaid yet: you can send at most %(amount)s.",
+                                     amount=formatting.money(max(available, 0))), field="amount")
         raise TransferRefused(_l("The balance is too low for this transfer."), field="amount")
 
 
@@ -106,9 +107,10 @@ def start_transfer(session: Session, *, from_account_id: int, to_msisdn: str, am
     session.add(transfer)
     if not idempotency.flush_once(session):  # the same form sent twice at once: the twin's transfer stands
         return session.scalar(select(Transfer).where(Transfer.idempotency_key == idempotency_key))
-    with force_locale(rules.sms_locale):
-        text = gettext("%(brand)s: code %(code)s to send %(amount)s roubles to %(number)s. Do not tell it to anyone.",
-                       brand=rules.brand, code=code, amount=amount // 100, number=format_msisdn(to_msisdn))
+    with force_locale(alerts.owner_language(session, sender.id, rules.sms_locale)):
+        text = gettext("%(brand)s: code %(code)s to send %(amount)s to %(number)s. Do not tell it to anyone.",
+                       brand=rules.brand, code=code, amount=formatting.money(amount, whole=True),
+                       number=format_msisdn(to_msisdn))
     queue_sms(session, to=sender.line.msisdn, text=text, purpose="transfer_code")
     record(session, actor, "transfer_code_sent", obj=transfer, account_id=sender.id, detail=str(amount))
     if not idempotency.commit_once(session):

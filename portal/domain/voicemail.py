@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.domain import idempotency, provisioning
+from portal.domain.alerts import owner_language
 from portal.domain.audit import Actor, record
 from portal.domain.auth import TryLater
 from portal.domain.errors import DomainError, NotFound
@@ -110,7 +111,7 @@ def reset_pin(session: Session, *, account: Account, per_day: int, brand: str, l
     box.pin_hash, box.updated_at = hash_secret(pin), now
     provisioning.queue_command(session, account, subject=PIN_SUBJECT, operation="voicemail.pin",
                                params={SECRET_PREFIX + "pin": pin})
-    with force_locale(locale):
+    with force_locale(owner_language(session, account.id, locale)):
         text = gettext("%(brand)s: your new voicemail PIN is %(pin)s. Do not tell it to anyone.", brand=brand,
                        pin=pin)
     queue_sms(session, to=msisdn, text=text, purpose=PIN_PURPOSE)

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from portal import formatting
 from portal.domain import ledger
 from portal.domain.accounts import lock_account
 from portal.domain.audit import Actor, record
@@ -45,7 +46,8 @@ def issue_vouchers(session: Session, *, count: int, amount: int, key: str, actor
                    now: datetime) -> list[IssuedVoucher]:
     """A batch of new cards; their codes and PINs exist in clear only in the returned list."""
     if not 1 <= count <= 1000 or not 100 <= amount <= 10_000_00:
-        raise DomainError(_l("From 1 to 1000 cards of 1 to 10 000 roubles."), field="count")
+        raise DomainError(_l("From 1 to 1000 cards of %(min)s to %(max)s.", min=formatting.money(100, whole=True),
+                             max=formatting.money(10_000_00, whole=True)), field="count")
     issued = []
     for _ in range(count):
         code = "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from portal.domain import idempotency, ledger
+from portal.domain import idempotency, ledger, statement
 from portal.domain.audit import Actor, record
 from portal.domain.auth import TryLater
 from portal.domain.errors import DomainError, NotFound
@@ -170,7 +170,7 @@ def send_web_sms(session: Session, *, account_id: int, to: str, text: str, idemp
         allowance.sms_left -= charge.from_allowance
     if charge.cost:
         ledger.post(session, account, amount=-charge.cost, kind="usage", key=f"websms:{idempotency_key}",
-                    description=_l("SMS to %(number)s, %(parts)d part(s)", number=format_msisdn(to), parts=parts),
+                    description=statement.web_sms_line(format_msisdn(to), parts),
                     now=now)
     session.add(UsageRecord(account_id=account.id, started_at=now, kind="sms", counterpart=to, quantity=parts,
                             cost=charge.cost))

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.models.base import Base, utcnow
@@ -24,7 +24,8 @@ class BonusEntry(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
     points: Mapped[int]
     kind: Mapped[str] = mapped_column(String(16))  # earned | spent | transfer_in | transfer_out | adjustment
-    description: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(String(200), default="")  # in the operator's language
+    params: Mapped[dict | None] = mapped_column(JSON)  # kind and values, see portal.domain.statement
     idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

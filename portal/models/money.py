@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.models.base import Base, utcnow
@@ -19,5 +19,7 @@ class LedgerEntry(Base):
     # A retried request carries the same key and finds the entry already made.
     idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
     related_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entry.id"))
-    description: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(String(200), default="")  # in the operator's language
+    # The line's kind and values (portal.domain.statement), to show it in the reader's language.
+    params: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -6,11 +6,12 @@ keyset paging, streamed CSV): the same functions of ``domain.details`` read them
 from datetime import timedelta
 
 from flask import Response, abort, request, stream_with_context
-from flask_babel import format_date, get_locale, to_user_timezone
+from flask_babel import get_locale, to_user_timezone
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, SelectField
 from wtforms.validators import Optional
 
+from portal import formatting
 from portal.domain import details, home
 from portal.domain.errors import DomainError
 from portal.domain.history import Period
@@ -65,7 +66,7 @@ def traffic():
     account = home_in_focus()
     now = today()
     periods = home.billing_periods(account.home_contract.billing_day, now, earliest=details.earliest_start(now))
-    choices = [(start.isoformat(), f"{format_date(start)} – {format_date(end - ONE_DAY)}") for start, end in periods]
+    choices = [(start.isoformat(), f"{formatting.date_short(start)} – {formatting.date_short(end - ONE_DAY)}") for start, end in periods]
     form = BillingPeriodForm(request.args, periods=choices)
     days, chosen = [], None
     if form.validate():

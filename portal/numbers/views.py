@@ -6,6 +6,7 @@ from flask_login import current_user
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
+from portal import formatting
 from portal.domain import links
 from portal.domain.accounts import account_of_login
 from portal.domain.bounds import db_int
@@ -91,7 +92,7 @@ def link():
                                          actor=current_actor(), now=utcnow(),
                                          today=to_user_timezone(utcnow()).date(), policy=link_policy())
             flash(_("Your request is sent. We will review it by %(date)s.",
-                    date=current_app.jinja_env.filters["date"](created.due_on, "long")))
+                    date=formatting.date_long(created.due_on)))
             return see_other(".index")
         except DomainError as err:
             form.add_domain_error(err)

@@ -60,7 +60,7 @@ class CloseForm(PortalForm):
 
 class AlertsForm(PortalForm):
     low_balance = BooleanField(_l("The balance goes below"))
-    low_balance_below = MoneyField(_l("Amount, roubles"), render_kw={"inputmode": "decimal", "maxlength": 12})
+    low_balance_below = MoneyField(_l("Amount, ₽"), render_kw={"inputmode": "decimal", "maxlength": 12})
     on_payment = BooleanField(_l("A payment is received"))
     on_change = BooleanField(_l("The tariff or a service is changed"))
     on_new_device = BooleanField(_l("Someone signs in from a new device"))

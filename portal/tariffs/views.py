@@ -2,6 +2,7 @@ from flask import abort, flash, request
 from flask_babel import gettext as _
 from flask_babel import to_user_timezone
 
+from portal import formatting
 from portal.domain import home_extras, services, tariffs
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.overview import account_overview
@@ -41,7 +42,7 @@ def switch(tariff_id: int):
                                               now=utcnow(), today=today)
             if scheduled:
                 flash(_("Your tariff changes to %(name)s on %(date)s.", name=tariff.name,
-                        date=scheduled.effective_on.strftime("%d.%m.%Y")))
+                        date=formatting.date_long(scheduled.effective_on)))
             else:
                 flash(_("Your tariff is now %(name)s.", name=tariff.name))
             return see_other("account.dashboard")

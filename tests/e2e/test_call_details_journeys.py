@@ -95,7 +95,7 @@ def test_details_filter_page_older_download_and_order_by_email(page_factory, liv
     with page.expect_download() as download:
         page.locator("a[href^='/numbers/details.csv']").click()
     lines = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
-    assert lines[0].startswith("time,kind") and len(lines) == 1 + CALLS
+    assert lines[0].startswith("Time,Kind code") and len(lines) == 1 + CALLS
 
     # By e-mail, as PDF: "sent", and the letter arrived with the file.
     order = page.locator("#details-order-form")

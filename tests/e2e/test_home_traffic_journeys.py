@@ -58,7 +58,7 @@ def test_traffic_chart_past_period_sessions_and_csv(page_factory, household, js)
     chart = page.locator("figure.chart svg")
     expect(chart.locator("text.label")).to_have_count(today.day)
     expect(chart.locator("rect.seg-traffic")).to_have_count(1)
-    expect(chart).to_contain_text("6.0 MB")
+    expect(chart).to_contain_text("6 MB")
 
     # Last month's period: every day of it, one bar on the 10th.
     start = last_month.replace(day=1).isoformat()
@@ -67,7 +67,7 @@ def test_traffic_chart_past_period_sessions_and_csv(page_factory, household, js)
     expect(page).to_have_url(re.compile(rf"/numbers/traffic\?period={start}$"))
     expect(chart.locator("text.label")).to_have_count((today.replace(day=1) - timedelta(days=1)).day)
     expect(chart.locator("rect.seg-traffic")).to_have_count(1)
-    expect(page.locator(".summary dd")).to_have_text("60.0 MB")
+    expect(page.locator(".summary dd")).to_have_text("60 MB")
 
     # Its sessions, newest first, then the older ones.
     page.get_by_role("link", name="Sessions of this period").click()
@@ -90,7 +90,7 @@ def test_traffic_chart_past_period_sessions_and_csv(page_factory, household, js)
     with page.expect_download() as download:
         page.locator("a[href^='/numbers/traffic/sessions.csv']").click()
     lines = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
-    assert lines[0] == "start,end,duration_s,volume_kb,ip" and len(lines) == 1 + LAST_MONTH_SESSIONS
+    assert lines[0] == 'Start,End,"Duration, s","Volume, KB",IP address' and len(lines) == 1 + LAST_MONTH_SESSIONS
     assert lines[1].endswith(",300,1024,100.64.0.1")
 
     # A period too far back is refused next to its field, with no rows.

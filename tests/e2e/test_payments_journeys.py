@@ -519,11 +519,11 @@ def test_history_report_pages_filters_and_downloads(page_factory, live_server, c
     with page.expect_download() as download:
         page.locator("#history-results a[href^='/payments/history.csv']").click()
     lines = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
-    assert lines[0] == "date_utc,kind,description,amount_rub"
+    assert lines[0] == 'Time (UTC),Kind code,Kind,Description,"Amount, ₽"'
     assert len(lines) == 1 + total
     assert [line.split(",")[1] for line in lines[1:len(a_month_of_payments) + 1]] == \
         [kind for kind, _ in a_month_of_payments]
-    assert lines[4].endswith(",card_topup,Card *4242,200.00"), lines[4]
+    assert lines[4].endswith(",card_topup,Card top-up,Card *4242,200.00"), lines[4]
 
     # "More": with JS the next rows are appended in place; without, a page of the older ones.
     url = page.url
@@ -581,7 +581,7 @@ def test_history_period_is_the_customers_day(page_factory, live_server, customer
     """
     from zoneinfo import ZoneInfo
 
-    from flask_babel import format_datetime
+    from portal.formatting import datetime_short
 
     day = local_today(live_server) - timedelta(days=2)
     moscow = ZoneInfo(live_server.app.config["BABEL_DEFAULT_TIMEZONE"])
@@ -592,7 +592,7 @@ def test_history_period_is_the_customers_day(page_factory, live_server, customer
         session.get(Account, customer).balance -= USAGE
         session.commit()
     with live_server.app.test_request_context("/"):
-        shown = format_datetime(created_at, "short")
+        shown = datetime_short(created_at)
 
     page = signed_in(page_factory, False)
     page.goto("/payments/history")

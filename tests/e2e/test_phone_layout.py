@@ -7,6 +7,7 @@ link of the portal from the dashboard: as the head's own line, as the child's li
 """
 import pytest
 from playwright.sync_api import expect
+
 from tests import factories
 from tests.e2e.crawl import crawl
 from tests.e2e.test_sms_login_journey import sign_in, url_path_is

@@ -35,7 +35,7 @@ def test_a_payment_sends_an_alert_by_default(db_session, account):
     ledger.post(db_session, account, amount=30_000, kind="card_topup", key="k1", description="top-up",
                 now=MOSCOW_NOON)
     db_session.commit()
-    assert alert_texts(db_session) == ["TestTel: 300.00 roubles received, the balance is 800.00 roubles."]
+    assert alert_texts(db_session) == ["TestTel: ₽300.00 received, the balance is ₽800.00."]
 
 
 def test_switched_off_events_send_nothing(db_session, account):
@@ -91,7 +91,7 @@ def test_the_owners_time_zone_and_language_are_used(db_session, account):
                 now=datetime(2026, 11, 20, 13, 30))  # 23:30 there: held
     db_session.commit()
     texts = alert_texts(db_session)
-    assert len(texts) == 1 and "руб" in texts[0]  # Russian, though the portal's default is English here
+    assert len(texts) == 1 and "поступило 100,00\u00a0₽" in texts[0]  # Russian, though the portal's default is English here
     assert db_session.scalar(select(HeldAlert)) is not None
 
 

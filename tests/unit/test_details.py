@@ -56,7 +56,7 @@ def test_formatting_helpers(app):
         assert [details.format_duration(s) for s in (0, 5, 75, 3600)] == ["0:00", "0:05", "1:15", "60:00"]
         assert details.format_volume(512) == "512 KB"
         assert details.format_volume(1536) == "1.5 MB"
-        assert details.format_volume(2048 * 1024) == "2,048.0 MB"
+        assert details.format_volume(2048 * 1024) == "2 GB"  # from a gigabyte in GB, as everywhere
         assert details.format_amount("call_out", 61) == "1:01"
         assert details.format_amount("data", 100) == "100 KB"
         assert details.format_amount("sms", 1) == ""
@@ -122,7 +122,7 @@ def test_the_export_reads_in_chunks_and_the_csv_has_a_bom_and_local_times(app, d
         text = "".join(details.csv_lines(db_session, account.id, period, (), tz="Europe/Moscow"))
     assert text.startswith("\ufeff")
     table = list(csv.reader(io.StringIO(text[1:])))
-    assert table[0] == ["time", "kind", "kind_name", "counterpart", "duration_s", "volume_kb", "cost_rub"]
+    assert table[0] == ["Time", "Kind code", "Kind", "Number", "Duration, s", "Volume, KB", "Cost, ₽"]
     assert table[1] == ["2026-11-20T15:00:00+03:00", "call_out", "Outgoing call", "+79031112233", "60", "", "1.00"]
     assert len(table) == 26
 

@@ -82,7 +82,7 @@ def test_the_task_sends_the_file_over_smtp(app, db_session, smtp_server, fmt):
     if fmt == "csv":
         assert attachment.get_content_type() == "text/csv" and attachment.get_filename().endswith(".csv")
         text = content if isinstance(content, str) else content.decode("utf-8")
-        assert text.lstrip("\ufeff").startswith("time,kind") and text.count("+79031112233") == 3
+        assert text.lstrip("\ufeff").startswith("Time,Kind code") and text.count("+79031112233") == 3
     else:
         assert attachment.get_content_type() == "application/pdf" and content.startswith(b"%PDF")
     # A second run (a redelivered task) sends nothing more.

@@ -199,7 +199,7 @@ def test_a_next_period_tariff_is_scheduled_applied_once_by_the_billing_run_and_c
     assert scheduled.effective_on == date(2026, 12, 10) and count(db_session, ScheduledTariffChange) == 1
     assert db_session.get(Account, account.id).tariff_id == old_tariff and fees(db_session, account.id) == []
     refusal = tariffs.quote_switch(db_session, account, catalog["now"], now=NOW, today=TODAY).refusal
-    assert "already scheduled for 10.12.2026" in refusal
+    assert "already scheduled for December 10, 2026" in refusal
     assert home_overview(db_session, account, today=TODAY, now=NOW).scheduled_change.id == scheduled.id
 
     run_billing(db_session, day=date(2026, 12, 9), now=NOW)

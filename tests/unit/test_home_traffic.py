@@ -92,7 +92,7 @@ def test_the_sessions_csv_has_a_bom_local_times_seconds_kb_and_ip(app, db_sessio
         text = "".join(details.sessions_csv_lines(db_session, account_id, period, tz=period.tz))
     assert text.startswith("\ufeff") and len(statements) == 1
     rows = list(csv.reader(io.StringIO(text[1:])))
-    assert rows == [["start", "end", "duration_s", "volume_kb", "ip"],
+    assert rows == [["Start", "End", "Duration, s", "Volume, KB", "IP address"],
                     ["2026-11-03T14:00:00+03:00", "", "", "10", ""],
                     ["2026-11-03T12:00:00+03:00", "2026-11-03T13:30:00+03:00", "5400", "2048", "100.64.1.2"]]
 

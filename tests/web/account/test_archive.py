@@ -56,7 +56,7 @@ def test_filter_by_kind_paging_and_csv(signed_in, db_session):
     fragment = signed_in.get(more, headers={"HX-Request": "true"}).text
     assert "<html" not in fragment and fragment.count("Tariff changed") == 10
     rows = list(csv.reader(io.StringIO(signed_in.get("/archive.csv?kind=tariffs").text)))
-    assert rows[0] == ["time_utc", "action", "ip"] and len(rows) == 41
+    assert rows[0] == ["Time (UTC)", "Action", "IP address"] and len(rows) == 41
 
 
 @pytest.mark.parametrize("query", ["kind=nope", "start=2026-02-01&end=2026-01-01"])

@@ -137,7 +137,8 @@ def test_the_forecast_says_how_many_days_the_balance_lasts(client, db_session, l
     tariff = factories.make_tariff(db_session, monthly_fee=0)
     account = factories.make_line(db_session, "+79161234567", tariff=tariff, balance=0)
     # 300 ₽ spent on calls in the last 30 days: 10 ₽ a day; 100 ₽ on the balance lasts 10 days.
-    db_session.add(LedgerEntry(account_id=account.id, amount=-30000, kind="usage", created_at=utcnow() - timedelta(days=2)))
+    db_session.add(LedgerEntry(account_id=account.id, amount=-30000, kind="usage",
+                               created_at=utcnow() - timedelta(days=2)))
     account.balance = 10000
     db_session.add(LedgerEntry(account_id=account.id, amount=40000, kind="adjustment"))
     db_session.commit()

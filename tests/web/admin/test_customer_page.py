@@ -81,7 +81,7 @@ def test_each_account_shows_its_last_twenty_entries_newest_first(staff, family):
     section = html.split(f'id="account-{line.id}"')[1].split("</section>")[0]
     assert section.count("<tr><td>") == 20
     # The newest is the opening balance make_line wrote just now, then 19 of the 25 above.
-    assert "adjustment" in section.split("<tbody>")[1].split("</tr>")[0]
+    assert "Adjustment" in section.split("<tbody>")[1].split("</tr>")[0]
     assert re.findall(rf"entry {line.id}-(\d\d)", html) == [f"{i:02d}" for i in range(24, 5, -1)]
     assert re.findall(rf"entry {home.id}-(\d\d)", html) == ["02", "01", "00"]
 
@@ -135,3 +135,23 @@ def test_a_busy_customer_fits_the_page_budget(staff, db_session, family):
     db_session.commit()
     page = staff.get(f"/admin/customers/{customer.id}")
     assert len(gzip.compress(page.data)) <= BUDGET
+
+
+def test_states_and_kinds_are_words_and_times_are_in_the_operators_zone(staff, db_session, family):
+    from portal.models import CardPayment, SmsMessage
+
+    _customer, line, _home = family
+    db_session.add(LedgerEntry(account_id=line.id, amount=-500, kind="promised_repay", description="",
+                               created_at=datetime(2026, 12, 31, 22, 30)))  # 01:30 on 1 January in Moscow
+    db_session.add(CardPayment(token="t-3ds", account_id=line.id, amount=10000, status="declined",
+                               idempotency_key="k-3ds", decline_reason="3ds_failed", card_last4="4242",
+                               created_at=START))
+    db_session.add(SmsMessage(to="+79161234567", text="hello", purpose="transfer_code", status="queued"))
+    db_session.commit()
+    html = staff.get(f"/admin/customers/{_customer.id}").text
+    assert "Promised payment repaid" in html and "promised_repay" not in html
+    assert "declined (3-D Secure not passed)" in html and "3ds_failed" not in html
+    assert "01/01/2027, 1:30" in html  # the staff member has no zone: the operator's default one
+    outbox = staff.get("/admin/sms").text
+    assert "<td>transfer code</td><td>queued" in outbox and "transfer_code" not in outbox
+    assert "(support)" in outbox and "Support: 0890" not in outbox  # no customers' footer on staff pages

@@ -31,7 +31,7 @@ def staff_client(app, db_session, role):
 
 def test_the_customer_page_shows_card_payments_with_their_states(app, db_session, account):
     page = staff_client(app, db_session, "support").get(f"/admin/customers/{account.customer_id}").text
-    assert "*0002" in page and "declined" in page and "insufficient_funds" in page
+    assert "*0002" in page and "declined" in page and "not enough money on the card" in page
     assert "Correct the balance" not in page  # support staff cannot adjust
 
 
@@ -55,7 +55,7 @@ def test_an_admin_corrects_a_balance_with_a_reason(app, db_session, account):
 @pytest.mark.parametrize("data, message", [
     ({"direction": "credit", "amount": "10", "reason": ""}, "Say why"),
     ({"direction": "credit", "amount": "10", "reason": "no"}, "in a few words"),
-    ({"direction": "credit", "amount": "0", "reason": "Goodwill credit"}, "From 0.01"),
+    ({"direction": "credit", "amount": "0", "reason": "Goodwill credit"}, "From ₽0.01"),
     ({"direction": "credit", "amount": "-5", "reason": "Goodwill credit"}, "cannot be negative"),
     ({"direction": "sideways", "amount": "5", "reason": "Goodwill credit"}, "Not a valid choice"),
 ])

@@ -291,3 +291,11 @@ def test_requests_left_by_a_broker_outage_are_handed_over_by_the_cli(client, db_
     assert sms_count(db_session) == 1
     again = app.test_cli_runner().invoke(args=["sms", "deliver"])
     assert "0 SMS-password request(s)" in again.output and sms_count(db_session) == 1
+
+
+def test_the_sms_is_in_the_owners_saved_language(client, db_session, line):
+    factories.make_login(db_session, line, language="ru")  # the portal's default here is English
+    db_session.commit()
+    request_password(client)
+    text = db_session.scalars(select(SmsMessage).where(SmsMessage.purpose == "password")).one().text
+    assert "пароль" in text and "password" not in text

@@ -296,3 +296,13 @@ def test_a_home_contract_of_another_owner_or_unknown_is_refused_alike(signed_in,
 def test_the_confirm_step_without_a_code_sent_goes_back(signed_in):
     response = signed_in.get("/numbers/home/confirm")
     assert response.status_code == 303 and response.headers["Location"].endswith("/numbers/home")
+
+
+def test_the_approval_sms_is_in_the_heads_language_and_agrees_with_one_number(signed_in, staff_client, db_session,
+                                                                               family):
+    family["head"].language = "ru"  # the portal's default here is English
+    db_session.commit()
+    send_request(signed_in)
+    staff_client.post_form(f"/admin/links/{pending(db_session).id}/approve")
+    notice = db_session.scalar(select(SmsMessage).where(SmsMessage.to == HEAD, SmsMessage.purpose == "notice"))
+    assert "номер +7 916 123-45-68 добавлен в ваш личный кабинет" in notice.text

@@ -46,7 +46,7 @@ def test_the_chart_shows_each_day_of_this_billing_period(client, db_session, hom
     page = response.text
     assert "<svg" in page and 'class="seg seg-traffic"' in page and "<desc" in page
     assert page.count('class="label"') == today.day  # the 1st to today
-    assert "6.0 MB" in page and "style=" not in page
+    assert "6 MB" in page and "style=" not in page
     assert f'<option selected value="{today.replace(day=1).isoformat()}">' in page
 
 
@@ -55,7 +55,7 @@ def test_a_past_billing_period_is_chosen_from_the_list(client, db_session, home,
     add_sessions(db_session, home.id, last_month, 1, kb=5 * 1024)
     start = last_month.replace(day=1)
     page = client.get("/numbers/traffic", query_string={"period": start.isoformat()}).text
-    assert page.count('class="label"') == last_month.day and "5.0 MB" in page
+    assert page.count('class="label"') == last_month.day and "5 MB" in page
     assert f"start={start.isoformat()}" in page and f"end={last_month.isoformat()}" in page  # its sessions' link
     options = re.findall(r'<option (?:selected )?value="([\d-]+)"', page)
     assert len(options) in (6, 7) and options[0] == today.replace(day=1).isoformat()  # six months back at most
@@ -72,8 +72,8 @@ def test_a_period_not_in_the_list_is_422_with_the_error_at_the_field(client, hom
 def test_the_sessions_list_pages_with_and_without_htmx(client, db_session, home, today):
     add_sessions(db_session, home.id, today, 55)
     page = client.get("/numbers/traffic/sessions").text
-    assert page.count("10.20.30.40") == 50 and "2.0 MB" in page
-    assert re.search(r"Sessions</dt><dd>55<", page) and "110.0 MB" in page
+    assert page.count("10.20.30.40") == 50 and "2 MB" in page
+    assert re.search(r"Sessions</dt><dd>55<", page) and "110 MB" in page
     more = re.search(r'<a href="([^"]+before=[^"]+)"', page).group(1).replace("&amp;", "&")
     fragment = client.get(more, headers={"HX-Request": "true"})
     assert "<html" not in fragment.text and fragment.text.count("10.20.30.40") == 5
@@ -93,7 +93,7 @@ def test_the_csv_is_streamed_with_a_bom_start_end_seconds_volume_and_ip(client, 
     text = response.data.decode("utf-8")
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
-    assert rows[0] == ["start", "end", "duration_s", "volume_kb", "ip"]
+    assert rows[0] == ["Start", "End", "Duration, s", "Volume, KB", "IP address"]
     assert rows[1][1:] == ["", "", "1", ""]  # the newest is still open: no end, no IP yet
     assert rows[2][2:] == ["3600", "4096", "10.20.30.40"] and rows[2][0].endswith("+03:00")
     assert len(rows) == 5
@@ -157,5 +157,5 @@ def test_sessions_of_a_day_count_on_the_local_day_they_start(client, db_session,
                                quantity=7 * 1024))
     db_session.commit()
     page = client.get("/numbers/traffic").text
-    assert re.search(rf"{yesterday:%d.%m}</text>\s*<rect[^>]*><title>7.0 MB", page)
+    assert re.search(rf"{yesterday:%d.%m}</text>\s*<rect[^>]*><title>7 MB", page)
     assert datetime.combine(today, time()) > late

@@ -88,7 +88,7 @@ def test_turn_off_on_and_delete(signed_in, db_session, account):
 @pytest.mark.parametrize("data, message", [
     ({"kind": "threshold", "threshold": "", "amount": "300"}, "Enter an amount"),
     ({"kind": "monthly", "day": "31", "amount": "300"}, "From 1 to 28"),
-    ({"kind": "monthly", "day": "5", "amount": "50"}, "From 100 to 15 000"),
+    ({"kind": "monthly", "day": "5", "amount": "50"}, "From ₽100 to ₽15,000"),
     ({"kind": "weekly", "amount": "300"}, "Not a valid choice"),
 ])
 def test_bad_rules_get_a_message(signed_in, db_session, account, data, message):

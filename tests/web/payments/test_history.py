@@ -59,9 +59,9 @@ def test_the_csv_has_every_entry_of_the_period(signed_in):
     response = signed_in.get(f"/payments/history.csv?start={start}")
     assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.text)))
-    assert rows[0] == ["date_utc", "kind", "description", "amount_rub"]
+    assert rows[0] == ["Time (UTC)", "Kind code", "Kind", "Description", "Amount, ₽"]
     assert len(rows) == 1 + 45
-    amounts = {r[3] for r in rows[1:]}
+    amounts = {r[4] for r in rows[1:]}
     assert {"-550.00", "1000.00", "-30.00", "-0.10"} <= amounts
 
 
@@ -89,3 +89,14 @@ def test_another_login_sees_only_its_own_history(client, db_session, app, accoun
     client.post_form("/auth/login", {"phone": "+79031112233", "password": factories.PASSWORD})
     start = (utcnow() - timedelta(days=60)).date().isoformat()
     assert "card_topup test" not in client.get(f"/payments/history?start={start}").text
+
+
+def test_a_statement_line_follows_the_readers_language(client, db_session):
+    account = factories.make_line(db_session, "+79161234568", balance=-100)
+    factories.make_login(db_session, account, language="en")
+    db_session.add(LedgerEntry(account_id=account.id, amount=-100, kind="service_fee", created_at=utcnow(),
+                               description="Плата за обещанный платёж", params={"kind": "promised_fee"}))
+    db_session.commit()
+    client.post_form("/auth/login", {"phone": "+79161234568", "password": factories.PASSWORD})
+    page = client.get("/payments/history").text
+    assert "Promised payment fee" in page and "Плата" not in page

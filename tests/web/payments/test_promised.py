@@ -41,7 +41,7 @@ def balance(db_session, account):
 
 def test_a_new_customer_gets_a_small_promise_with_a_fee_due_in_3_days(signed_in, db_session, account):
     page = signed_in.get("/payments/promised").text
-    assert "Up to 200" in page and "25.00" in page and "3 days" in page
+    assert "Up to ₽200." in page and "25.00" in page and "3 days" in page
     response, _ = take(signed_in)
     assert response.status_code == 303
     promise = db_session.scalars(select(PromisedPayment)).one()
@@ -57,14 +57,14 @@ def test_the_limit_grows_with_what_was_paid_in(signed_in, db_session, account):
                                created_at=utcnow() - timedelta(days=10)))
     account.balance += 120000
     db_session.commit()
-    assert "Up to 1000" in signed_in.get("/payments/promised").text
+    assert "Up to ₽1,000." in signed_in.get("/payments/promised").text
     assert take(signed_in, amount="1000")[0].status_code == 303
 
 
 def test_more_than_the_limit_is_refused(signed_in, db_session, account):
     response, _ = take(signed_in, amount="200.01")
-    assert response.status_code == 422 and "up to 200 roubles" in response.text
-    assert "More than 25" in take(signed_in, amount="25")[0].text
+    assert response.status_code == 422 and "up to ₽200." in response.text
+    assert "More than ₽25" in take(signed_in, amount="25")[0].text
 
 
 def test_only_one_open_promise(signed_in, db_session, account):

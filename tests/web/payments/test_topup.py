@@ -153,10 +153,10 @@ def test_the_callback_is_off_without_a_secret(client, config_overrides):
 
 
 @pytest.mark.parametrize("field, value, message", [
-    ("amount", "0", "From 10 to 15000"),
+    ("amount", "0", "From ₽10 to ₽15,000"),
     ("amount", "-5", "cannot be negative"),
-    ("amount", "9.99", "From 10 to 15000"),
-    ("amount", "15000.01", "From 10 to 15000"),
+    ("amount", "9.99", "From ₽10 to ₽15,000"),
+    ("amount", "15000.01", "From ₽10 to ₽15,000"),
     ("amount", "12.345", "Enter an amount"),
     ("amount", "1e3", "Enter an amount"),
     ("amount", "x" * 10_000, "Field cannot be longer"),

@@ -92,8 +92,8 @@ def test_three_wrong_codes_cancel_the_transfer(signed_in, db_session, lines):
     ("+79161234567", "100", "the number you are sending from"),
     ("hello", "100", "does not look like a phone number"),
     ("+44 20 7946 0958", "100", "not served by us"),
-    ("+79031112233", "0.5", "From 1 to 5000"),
-    ("+79031112233", "5000.01", "From 1 to 5000"),
+    ("+79031112233", "0.5", "From ₽1 to ₽5,000"),
+    ("+79031112233", "5000.01", "From ₽1 to ₽5,000"),
     ("+79031112233", "-10", "cannot be negative"),
     ("+79031112233", "ten", "Enter an amount"),
     ("+79031112233", "10.001", "Enter an amount"),
@@ -115,7 +115,7 @@ def test_the_daily_limit(signed_in, db_session, lines, app):
     app.config["TRANSFER_DAY_MAX"] = 40000
     assert send(signed_in, amount="300")[0].status_code == 303
     response, _ = send(signed_in, amount="100.01")
-    assert response.status_code == 422 and "400 roubles a day" in response.text
+    assert response.status_code == 422 and "limit of ₽400 a day" in response.text
 
 
 def test_a_blocked_sender_cannot_send(signed_in, db_session, lines):
@@ -186,3 +186,13 @@ def test_a_bad_amount_is_refused_before_the_recipient_is_looked_at(signed_in, db
 def test_more_than_the_balance_is_refused_before_the_recipient_is_looked_at(signed_in, db_session, lines):
     response, _ = send(signed_in, recipient="+79169999999", amount="4000")
     assert response.status_code == 422 and "balance is too low" in response.text
+
+
+def test_the_code_sms_is_in_the_owners_language_with_the_amount_in_roubles(signed_in, db_session, lines):
+    from portal.models import Login
+
+    db_session.scalars(select(Login)).one().language = "ru"  # the portal's default here is English
+    db_session.commit()
+    send(signed_in, amount="1500")
+    sms = db_session.scalars(select(SmsMessage).where(SmsMessage.purpose == "transfer_code")).one()
+    assert "код" in sms.text and "1\u00a0500\u00a0₽" in sms.text and "руб" not in sms.text

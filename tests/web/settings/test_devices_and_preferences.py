@@ -1,4 +1,5 @@
 """Signed-in devices, language and time zone, the list of contracts."""
+import re
 from datetime import datetime
 
 import pytest
@@ -127,3 +128,11 @@ def test_contracts_lists_lines_and_home_contracts_of_the_login(signed_in, db_ses
     db_session.commit()
     page = signed_in.get("/settings/contracts").text
     assert customer.contract_no in page and "HC-777" in page and "Tverskaya 1" in page and customer.name in page
+
+
+def test_the_contracts_table_shows_short_dates(signed_in, db_session):
+    from portal.formatting import date_short
+
+    page = signed_in.get("/settings/contracts").text
+    created = login_of(db_session).primary_account.created_at
+    assert re.search(r"<td>\d\d/\d\d/\d{4}</td>", page) and date_short(created, "en", "Europe/Moscow") in page
