@@ -1,7 +1,7 @@
 """statement line params: ledger and bonus entries keep their kind and values
 
 Revision ID: 5f1e2d3c4b5a
-Revises: ac6b33b53165
+Revises: 5b1e7d2c9a40
 Create Date: 2026-12-07 01:10:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '5f1e2d3c4b5a'
-down_revision = 'ac6b33b53165'
+down_revision = '5b1e7d2c9a40'
 branch_labels = None
 depends_on = None
 
