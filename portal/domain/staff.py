@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from portal.domain.audit import Actor, record
-from portal.domain.auth import AuthPolicy, LoginFailed, check_not_throttled, count_failure
+from portal.domain.auth import AuthPolicy, LoginFailed, check_not_throttled, count_failure, parse_contract_no
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.home import PeriodTraffic, period_traffic
 from portal.domain.overview import CONTENT
@@ -18,6 +18,7 @@ from portal.models import (
     Account,
     CardPayment,
     Customer,
+    HomeContract,
     LedgerEntry,
     Line,
     LoginThrottle,
@@ -27,6 +28,7 @@ from portal.models import (
     Subscription,
     utcnow,
 )
+from portal.models.customers import fold_name
 
 ROLES = ("support", "admin")
 
@@ -87,12 +89,15 @@ def close_staff_session(session: Session, *, token: str, actor: Actor, now: date
 
 
 def search_customers(session: Session, query: str, *, region: str = "RU", limit: int = 50) -> list[Customer]:
-    """Customers whose number (any usual form), contract number or name matches."""
+    """Customers whose number (any usual form), contract number, home contract number or name matches."""
     query = (query or "").strip()[:100]
     if not query:
         return []
-    conditions = [func.lower(Customer.name).contains(query.lower(), autoescape=True),
+    conditions = [Customer.name_folded.contains(fold_name(query), autoescape=True),
                   Customer.contract_no == query]
+    contract_no = parse_contract_no(query)
+    if contract_no:
+        conditions.append(HomeContract.contract_no == contract_no)
     try:
         conditions.append(Line.msisdn == parse_msisdn(query, region))
     except InvalidPhone:
@@ -104,8 +109,10 @@ def search_customers(session: Session, query: str, *, region: str = "RU", limit:
         select(Customer).distinct()
         .outerjoin(Account, Account.customer_id == Customer.id)
         .outerjoin(Line, Line.account_id == Account.id)
+        .outerjoin(HomeContract, HomeContract.account_id == Account.id)
         .where(or_(*conditions))
         .options(selectinload(Customer.accounts).selectinload(Account.line),
+                 selectinload(Customer.accounts).selectinload(Account.home_contract),
                  selectinload(Customer.accounts).selectinload(Account.tariff))
         .order_by(Customer.name).limit(limit)
     ))
