@@ -99,7 +99,7 @@ TARIFFS: list[dict] = [
     dict(code="home-500-tv", name="Домашний интернет 500 + ТВ", kind="home", region="Moscow", monthly_fee=99000,
          switch_fee=0, unlimited_data=True, speed_mbps=500, connection_types="fttb,gpon", change_effective="now",
          pause_monthly_fee=24900,
-         description="Домашний интернет 500 Мбит/с и 150 ТВ-каналов на приставке (аренда включена), "
+         description="Домашний интернет 500 Мбит/с и 20 ТВ-каналов на приставке (аренда включена), "
                      "пауза и перемотка за 3 дня."),
 ]
 
@@ -157,12 +157,12 @@ SERVICES: list[dict] = [
     dict(code="audiobooks", name="Аудиокниги", category="subscription", kind="mobile", monthly_fee=14900,
          description="Аудиокниги и подкасты, можно слушать без интернета."),
     # TV packages
-    dict(code="tv-basic", name="ТВ: Базовый, 150 каналов", category="tv", kind="tv", tariffs=("home-500-tv",),
-         description="150 каналов, 30 из них в HD; входит в тариф «интернет + ТВ»."),
+    dict(code="tv-basic", name="ТВ: Базовый, 20 каналов", category="tv", kind="tv", tariffs=("home-500-tv",),
+         description="20 федеральных и развлекательных каналов; входит в тариф «интернет + ТВ»."),
     dict(code="tv-cinema", name="ТВ: Кино", category="tv", kind="tv", monthly_fee=29900, tariffs=("home-500-tv",),
-         description="12 киноканалов без рекламы и видеотека на приставке."),
+         description="6 киноканалов без рекламы и видеотека на приставке."),
     dict(code="tv-kids", name="ТВ: Детский", category="tv", kind="tv", monthly_fee=9900, tariffs=("home-500-tv",),
-         description="8 каналов мультфильмов и познавательных программ."),
+         description="5 каналов мультфильмов и познавательных программ."),
     dict(code="tv-sport", name="ТВ: Спорт", category="tv", kind="tv", monthly_fee=24900, tariffs=("home-500-tv",),
          description="Футбол, хоккей и автоспорт в прямом эфире, 6 HD-каналов."),
     dict(code="tv-night", name="ТВ: Ночной 18+", category="tv", kind="tv", monthly_fee=19900, tariffs=("home-500-tv",),
@@ -372,6 +372,12 @@ def _at(now: datetime, days_ago: int, hour: int = 10, minute: int = 0) -> dateti
     """A moment ``days_ago`` days before ``now`` at a fixed local hour (stored in UTC)."""
     local = datetime.combine((now + LOCAL_OFFSET).date() - timedelta(days=days_ago), time(hour, minute))
     return local - LOCAL_OFFSET
+
+
+def _happened(now: datetime, days_ago: int, hour: int = 10, minute: int = 0) -> datetime:
+    """Like ``_at``, but never later than ``now``: today's hour that has not come yet is taken from yesterday."""
+    moment = _at(now, days_ago, hour, minute)
+    return moment if moment <= now else moment - timedelta(days=1)
 
 
 def _rub(rng: random.Random, bounds: tuple[int, int]) -> int:
@@ -855,13 +861,14 @@ VOICE_MESSAGES = ((0, 9, 12, "+79031112233", 24), (1, 18, 40, None, 8), (3, 13, 
 def _seed_voicemail(session: Session, accounts: dict[str, Account], now: datetime, added: Counter) -> None:
     account = accounts["+79161234567"]
     if session.get(VoicemailBox, account.id) is None:
-        session.add(VoicemailBox(account_id=account.id, enabled=True, conditions="busy,no_answer,unreachable"))
+        session.add(VoicemailBox(account_id=account.id, enabled=True, conditions="busy,no_answer,unreachable",
+                                 updated_at=_at(now, 400)))
     have = set(session.scalars(select(VoiceMessage.reference).where(VoiceMessage.account_id == account.id)))
     for n, (days_ago, hour, minute, caller, seconds) in enumerate(VOICE_MESSAGES, 1):
         reference = f"demo-vm-{account.id}-{n}"
         if reference not in have:
             session.add(VoiceMessage(account_id=account.id, reference=reference, caller=caller,
-                                     received_at=_at(now, days_ago, hour, minute), duration_s=seconds))
+                                     received_at=_happened(now, days_ago, hour, minute), duration_s=seconds))
             added["voice messages"] += 1
 
 

@@ -1,4 +1,6 @@
 """The demo data: realistic, consistent (balances are ledger sums) and idempotent."""
+import re
+from collections import Counter
 from datetime import datetime, timedelta
 
 import pytest
@@ -20,6 +22,7 @@ from portal.models import (
     Staff,
     Subscription,
     Tariff,
+    TvChannel,
     UsageRecord,
     utcnow,
 )
@@ -270,3 +273,37 @@ def test_demo_vouchers_can_be_redeemed(db_session):
     used = vouchers.redeem_voucher(db_session, account_id=account_id, code=code, pin=pin, key="k", max_failures=5,
                                    actor=Actor(), now=utcnow())
     assert used.amount == amount
+
+
+# Columns that record when something happened (as opposed to deadlines, periods and plans).
+HAPPENED = {"created_at", "updated_at", "sent_at", "received_at", "started_at", "ended_at", "since", "decided_at",
+            "done_at", "used_at", "assigned_at", "applied_at", "finished_at", "repaid_at", "last_seen_at"}
+EARLY_MORNING = datetime(2025, 3, 14, 4, 30)  # 07:30 in Moscow: before the hour of today's demo voicemail
+
+
+def test_nothing_is_dated_after_the_seeding_moment(db_session):
+    seed_demo(db_session, now=EARLY_MORNING, voucher_key="k")
+    for table in db.metadata.sorted_tables:
+        for column in table.columns:
+            if column.name in HAPPENED:
+                latest = db_session.scalar(select(func.max(column)))
+                assert latest is None or latest <= EARLY_MORNING, f"{table.name}.{column.name} = {latest}"
+
+
+CHANNEL_COUNT = re.compile(r"(\d+)\s+(?:\S+\s+){0,2}?\S*канал")
+
+
+def test_tv_channel_counts_match_the_channel_lists(seeded):
+    session, _ = seeded
+    packages = session.scalars(select(Service).where(Service.kind == "tv")).all()
+    carried = Counter(code for channel in session.scalars(select(TvChannel)) for code in
+                      (p.code for p in channel.packages))
+    said = 0
+    for package in packages:
+        for text in (package.name, package.description):
+            for count in CHANNEL_COUNT.findall(text):
+                assert int(count) == carried[package.code], f"{package.code}: {text}"
+                said += 1
+    tariff = session.scalar(select(Tariff).where(Tariff.code == "home-500-tv"))
+    assert [int(n) for n in CHANNEL_COUNT.findall(tariff.description)] == [carried["tv-basic"]]
+    assert said >= 4
