@@ -12,6 +12,10 @@ from portal.extensions import db
 from portal.models import (
     Account,
     Allowance,
+    AutoPayment,
+    BonusAccount,
+    BonusEntry,
+    CardToken,
     Customer,
     HomeContract,
     LedgerEntry,
@@ -68,10 +72,37 @@ def test_a_second_run_adds_nothing(seeded):
     assert row_counts(session) == before
 
 
-def test_no_logins_and_no_staff(seeded):
+def test_no_passwords_and_no_staff(seeded):
     session, _ = seeded
-    for model in (Login, LoginAccount, Staff):
-        assert session.scalar(select(func.count()).select_from(model)) == 0
+    assert session.scalar(select(func.count()).select_from(Staff)) == 0
+    assert session.scalars(select(Login.password_hash)).all() == [None]  # the family head's, for the saved card
+    login = session.scalar(select(Login))
+    assert session.scalars(select(LoginAccount.account_id)).all() == [login.primary_account_id]
+
+
+def test_the_auto_payment_card_in_the_history_is_a_saved_card_with_its_rule(seeded):
+    session, _ = seeded
+    autopaid = session.scalars(select(LedgerEntry).where(LedgerEntry.description.like("Автоплатёж%"))).all()
+    assert autopaid
+    for entry in autopaid:
+        last4 = re.search(r"\*(\d{4})", entry.description).group(1)
+        login = session.scalar(select(Login).where(Login.primary_account_id == entry.account_id))
+        cards = {c.last4: c for c in session.scalars(select(CardToken).where(CardToken.login_id == login.id))}
+        assert last4 in cards
+        rule = session.scalar(select(AutoPayment).where(AutoPayment.account_id == entry.account_id))
+        assert rule.card_token_id == cards[last4].id and rule.amount == entry.amount and rule.enabled
+        month, year = map(int, cards[last4].expiry.split("/"))
+        assert (2000 + year, month) > (utcnow().year, utcnow().month)
+
+
+def test_bonus_points_have_an_earned_history(seeded):
+    session, _ = seeded
+    for bonus in session.scalars(select(BonusAccount)):
+        entries = session.scalars(select(BonusEntry).where(BonusEntry.account_id == bonus.account_id)).all()
+        assert sum(e.points for e in entries) == bonus.points
+        earned = [e for e in entries if e.kind == "earned"]
+        assert len(earned) >= 3 and all(e.points > 0 and e.created_at <= utcnow() for e in earned)
+        assert len({e.created_at.month for e in earned}) == len(earned)  # one award a month
 
 
 def test_the_catalog(seeded):
