@@ -26,8 +26,12 @@ def in_operator_language(text) -> str:
 
 
 def post(session: Session, account: Account, *, amount: int, kind: str, key: str | None, description,
-         now: datetime, related_entry_id: int | None = None) -> LedgerEntry:
-    """Add an entry and move the cached balance with it. The caller holds the account's row lock."""
+         now: datetime, related_entry_id: int | None = None, payment_alert: bool = True) -> LedgerEntry:
+    """Add an entry and move the cached balance with it. The caller holds the account's row lock.
+
+    ``payment_alert=False``: the caller moves more money first (a promised payment repaid from it)
+    and sends the "payment received" alert itself, with the balance after it all.
+    """
     if not isinstance(amount, int) or isinstance(amount, bool):
         raise TypeError("ledger amounts are integer kopecks")
     entry = LedgerEntry(account_id=account.id, amount=amount, kind=kind, idempotency_key=key,
@@ -37,11 +41,22 @@ def post(session: Session, account: Account, *, amount: int, kind: str, key: str
     before = account.balance
     account.balance += amount
     alerts.balance_moved(session, account=account, before=before, after=account.balance, now=now)
-    if kind in alerts.PAYMENT_KINDS:
+    if kind in alerts.PAYMENT_KINDS and payment_alert:
+        alert_payment(session, account, amount=amount, repaid=0, now=now)
+    return entry
+
+
+def alert_payment(session: Session, account: Account, *, amount: int, repaid: int, now: datetime) -> None:
+    """The "payment received" alert with the balance as it is now, saying what repaid a promised payment."""
+    if repaid:
+        alerts.notify(session, account=account, event="payment", now=now, amount=f"{amount / 100:.2f}",
+                      repaid=f"{repaid / 100:.2f}", balance=f"{account.balance / 100:.2f}",
+                      message=_l("%(amount)s roubles received, %(repaid)s of them repaid the promised payment; "
+                                 "the balance is %(balance)s roubles."))
+    else:
         alerts.notify(session, account=account, event="payment", now=now, amount=f"{amount / 100:.2f}",
                       balance=f"{account.balance / 100:.2f}",
                       message=_l("%(amount)s roubles received, the balance is %(balance)s roubles."))
-    return entry
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.domain import idempotency, ledger
+from portal.domain import idempotency
 from portal.domain.audit import Actor, record
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.money import BadAmount
-from portal.domain.promised import repay_from_credit
+from portal.domain.promised import pay_in, repaid_from
 from portal.models import Account, AccountStatus, CardPayment, CardToken
 from portal.payment_gateway import Card, CardGateway, Charge
 
@@ -115,9 +115,8 @@ def apply_charge(session: Session, *, payment_id: int, charge: Charge, actor: Ac
         return payment
     payment.gateway_ref = charge.reference
     if charge.status == "succeeded":
-        ledger.post(session, account, amount=payment.amount, kind="card_topup", key=f"card:{payment.id}",
-                    description=_l("Card *%(last4)s", last4=payment.card_last4), now=now)
-        repay_from_credit(session, account, credited=payment.amount, key=f"card:{payment.id}", now=now)
+        pay_in(session, account, amount=payment.amount, kind="card_topup", key=f"card:{payment.id}",
+               description=_l("Card *%(last4)s", last4=payment.card_last4), now=now)
         payment.status, payment.decided_at = "confirmed", now
         if charge.card_token and payment.save_card and payment.login_id:
             session.add(CardToken(login_id=payment.login_id, gateway_token=charge.card_token,
@@ -132,6 +131,11 @@ def apply_charge(session: Session, *, payment_id: int, charge: Charge, actor: Ac
         payment.status = "awaiting_3ds"
     idempotency.commit_once(session)
     return payment
+
+
+def repaid_by(session: Session, payment: CardPayment) -> int:
+    """The part of a confirmed payment that repaid a promised payment (0 if none)."""
+    return repaid_from(session, f"card:{payment.id}") if payment.status == "confirmed" else 0
 
 
 def payment_of_login(session: Session, *, token: str, account_ids: list[int]) -> CardPayment:

@@ -77,7 +77,9 @@ def topup():
 @bp.get("/<token>")
 @customer_required
 def status(token: str):
-    return render("payments/status.html", payment=own_payment_or_404(token), account=account_in_focus())
+    payment = own_payment_or_404(token)
+    return render("payments/status.html", payment=payment, account=account_in_focus(),
+                  repaid=payments.repaid_by(db.session, payment))
 
 
 @bp.route("/<token>/3ds", methods=["GET", "POST"])

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from portal.domain import ledger, vouchers
 from portal.domain.audit import SYSTEM
-from portal.models import Account, LedgerEntry, PromisedPayment, utcnow
+from portal.models import Account, LedgerEntry, PromisedPayment, SmsMessage, utcnow
 from portal.payment_gateway.test_mode import SUCCEEDS
 from tests import factories
 from tests.conftest import SECRET
@@ -110,3 +110,25 @@ def test_the_next_top_up_repays_it(signed_in, db_session, account):
     assert promise.status == "repaid" and promise.repaid == 15000
     # 150 credited − 25 fee + 100 card + 500 voucher − 150 repaid
     assert balance(db_session, account) == 57500 and ledger.verify(db_session) == []
+
+
+def test_a_top_up_that_repays_a_promise_says_so_with_the_true_balance(signed_in, db_session, account):
+    take(signed_in)  # 150 credited, 25 fee: 125 on the balance, 150 to repay
+    page = signed_in.get("/payments/topup")
+    response = signed_in.post_form("/payments/topup", {"idempotency_key": key_of(page.text), "amount": "500",
+                                                       "card_number": SUCCEEDS, "expiry": "08/40", "cvc": "123"})
+    result = signed_in.get(response.location).text
+    assert "150.00" in result and "repaid your promised payment" in result and "475.00" in result
+    texts = db_session.scalars(select(SmsMessage.text).where(SmsMessage.purpose == "alert")).all()
+    assert texts == ["TestTel: 500.00 roubles received, 150.00 of them repaid the promised payment; "
+                     "the balance is 475.00 roubles."]
+    assert balance(db_session, account) == 47500
+
+
+def test_a_prepaid_card_that_repays_a_promise_alerts_the_true_balance(signed_in, db_session, account):
+    take(signed_in)
+    issued = vouchers.issue_vouchers(db_session, count=1, amount=50000, key=SECRET, actor=SYSTEM, now=utcnow())[0]
+    signed_in.post_form("/payments/voucher", {"code": issued.code, "pin": issued.pin})
+    texts = db_session.scalars(select(SmsMessage.text).where(SmsMessage.purpose == "alert")).all()
+    assert texts == ["TestTel: 500.00 roubles received, 150.00 of them repaid the promised payment; "
+                     "the balance is 475.00 roubles."]
