@@ -1,4 +1,5 @@
 """Top-ups by bank card: the payment's states and the one ledger entry a confirmation makes."""
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -38,20 +39,22 @@ def luhn_ok(number: str) -> bool:
     return total % 10 == 0
 
 
+# As printed on the card, as typed on a phone: "12/29", "12 29", "12-29", "1/29", or the four digits "1229".
+EXPIRY = re.compile(r"^(?:(\d{1,2})\s*[/\-. ]\s*(\d{2})|(\d{2})(\d{2}))$")
+
+
 def parse_card(number: str, expiry: str, cvc: str, *, today: date) -> Card:
     """Digits only, a valid check digit, an expiry in the future, a 3–4 digit CVC."""
     digits = "".join(ch for ch in (number or "") if ch.isdigit())
     if not 13 <= len(digits) <= 19 or len(digits) != len((number or "").replace(" ", "").replace("-", "")) \
             or not luhn_ok(digits):
         raise BadCard(_l("Check the card number: 16 digits from the front of the card."), field="card_number")
-    expiry = (expiry or "").strip().replace(" ", "")
-    try:
-        month, year = expiry.split("/")
-        month, year = int(month), 2000 + int(year)
-        if not 1 <= month <= 12 or len(expiry) != 5:
-            raise ValueError
-    except ValueError:
-        raise BadCard(_l("The expiry date is written as MM/YY, for example 08/28."), field="expiry") from None
+    written = EXPIRY.match((expiry or "").strip())
+    month = int(written.group(1) or written.group(3)) if written else 0
+    if not 1 <= month <= 12:
+        raise BadCard(_l("The expiry date is written as MM/YY, for example 08/28."), field="expiry")
+    year = 2000 + int(written.group(2) or written.group(4))
+    expiry = f"{month:02d}/{year % 100:02d}"
     if (year, month) < (today.year, today.month):
         raise BadCard(_l("This card has expired."), field="expiry")
     cvc = (cvc or "").strip()

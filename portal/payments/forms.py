@@ -13,7 +13,8 @@ class TopupForm(IdempotentForm):
                               render_kw={"inputmode": "numeric", "autocomplete": "cc-number", "maxlength": 30})
     expiry = StringField(_l("Valid until (MM/YY)"),
                          validators=[InputRequired(_l("Enter the expiry date.")), Length(max=7)],
-                         render_kw={"inputmode": "numeric", "autocomplete": "cc-exp", "maxlength": 7,
+                         # "text", not "numeric": a phone's numeric keypad has no "/".
+                         render_kw={"inputmode": "text", "autocomplete": "cc-exp", "maxlength": 7,
                                     "placeholder": "08/28"})
     # A password field: the browser does not keep or show the CVC again.
     cvc = PasswordField(_l("CVC"), validators=[InputRequired(_l("Enter the CVC.")), Length(max=4)],

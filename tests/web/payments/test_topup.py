@@ -1,6 +1,7 @@
 import hashlib
 import hmac
 import json
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -52,6 +53,14 @@ def entries_total(db_session, account):
 def test_the_page_shows_the_balance_and_the_test_cards(signed_in):
     page = signed_in.get("/payments/topup").text
     assert "100.00" in page and "4242 4242 4242 4242" in page and 'autocomplete="cc-number"' in page
+
+
+def test_the_expiry_field_gives_a_keyboard_with_a_slash_and_takes_four_digits(signed_in, db_session, account):
+    page = signed_in.get("/payments/topup").text
+    field = re.search(r'<input[^>]*name="expiry"[^>]*>', page).group(0)
+    assert 'inputmode="text"' in field and 'inputmode="numeric"' not in field
+    response, _ = pay(signed_in, expiry="1240")
+    assert response.status_code == 303 and balance(db_session, account) == 60000
 
 
 def test_a_good_card_tops_up_once_and_is_audited(signed_in, db_session, account):
