@@ -1,4 +1,4 @@
-"""customer name folded for staff search
+"""customer name folded for staff search; wrong 3-D Secure codes counted per card payment
 
 Revision ID: 5b0f3c2e9a41
 Revises: ac6b33b53165
@@ -34,9 +34,15 @@ def upgrade():
         batch_op.alter_column('name_folded', server_default=None)
         batch_op.create_index('ix_customer_name_folded_trgm', ['name_folded'], unique=False,
                               postgresql_using='gin', postgresql_ops={'name_folded': 'gin_trgm_ops'})
+    with op.batch_alter_table('card_payment', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('three_ds_failures', sa.Integer(), nullable=False, server_default='0'))
+    with op.batch_alter_table('card_payment', schema=None) as batch_op:
+        batch_op.alter_column('three_ds_failures', server_default=None)
 
 
 def downgrade():
+    with op.batch_alter_table('card_payment', schema=None) as batch_op:
+        batch_op.drop_column('three_ds_failures')
     with op.batch_alter_table('customer', schema=None) as batch_op:
         batch_op.drop_index('ix_customer_name_folded_trgm', postgresql_using='gin')
         batch_op.drop_column('name_folded')

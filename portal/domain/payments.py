@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -14,7 +15,7 @@ from portal.domain.errors import DomainError, NotFound
 from portal.domain.money import BadAmount
 from portal.domain.promised import pay_in, repaid_from
 from portal.models import Account, AccountStatus, CardPayment, CardToken
-from portal.payment_gateway import Card, CardGateway, Charge
+from portal.payment_gateway import WRONG_3DS_CODE, Card, CardGateway, Charge
 
 DECIDED = ("confirmed", "declined")
 
@@ -148,12 +149,33 @@ def payment_of_login(session: Session, *, token: str, account_ids: list[int]) ->
     return payment
 
 
+THREE_DS_TRIES = 3  # codes the cardholder may type before the payment fails
+
+
+class WrongCode(DomainError):
+    field = "code"
+
+
 def confirm_3ds(session: Session, gateway: CardGateway, *, payment: CardPayment, code: str, actor: Actor,
                 now: datetime) -> CardPayment:
-    """The cardholder's code from the bank's page; the gateway decides."""
+    """The cardholder's code from the bank's page; the gateway decides. A wrong code may be typed again, 3 tries."""
     if payment.status != "awaiting_3ds":
         return payment
     charge = gateway.confirm_3ds(reference=payment.gateway_ref, code=(code or "")[:12])
+    if charge.status == "declined" and charge.decline_reason == WRONG_3DS_CODE:
+        # The house lock order, account then payment (as apply_charge), taken after the gateway answered.
+        session.get(Account, payment.account_id, with_for_update=True, populate_existing=True)
+        locked = session.get(CardPayment, payment.id, with_for_update=True, populate_existing=True)
+        if locked.status != "awaiting_3ds":
+            session.rollback()
+            return locked
+        locked.three_ds_failures += 1
+        left = THREE_DS_TRIES - locked.three_ds_failures
+        if left > 0:
+            record(session, actor, "card_3ds_wrong_code", obj=locked, account_id=locked.account_id,
+                   detail=f"{left} left")
+            session.commit()
+            raise WrongCode(lazy_ngettext("Wrong code. %(num)d try left.", "Wrong code. %(num)d tries left.", left))
     return apply_charge(session, payment_id=payment.id, charge=charge, actor=actor, now=now)
 
 

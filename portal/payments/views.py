@@ -92,9 +92,13 @@ def three_ds(token: str):
         return see_other(".status", token=payment.token)
     form = ThreeDSForm()
     if form.validate_on_submit():
-        payments.confirm_3ds(db.session, gateway(), payment=payment, code=form.code.data, actor=current_actor(),
-                             now=utcnow())
-        return see_other(".status", token=payment.token)
+        try:
+            payments.confirm_3ds(db.session, gateway(), payment=payment, code=form.code.data, actor=current_actor(),
+                                 now=utcnow())
+            return see_other(".status", token=payment.token)
+        except DomainError as err:
+            form.add_domain_error(err)
+    form.code.data = ""
     return render("payments/three_ds.html", status=form.status, form=form, payment=payment)
 
 

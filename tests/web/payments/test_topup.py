@@ -105,11 +105,27 @@ def test_3ds_needs_the_code_and_then_credits_once(signed_in, db_session, account
     assert again.status_code == 303 and balance(db_session, account) == 60000
 
 
-def test_a_wrong_3ds_code_declines(signed_in, db_session, account):
+def test_three_wrong_3ds_codes_decline(signed_in, db_session, account):
     response, _ = pay(signed_in, card=NEEDS_3DS)
-    signed_in.post_form(response.location, {"code": "0000"})
-    assert db_session.scalars(select(CardPayment)).one().status == "declined"
+    for left in ("2 tries left", "1 try left"):
+        wrong = signed_in.post_form(response.location, {"code": "0000"})
+        assert wrong.status_code == 422 and left in wrong.text and 'id="code-error"' in wrong.text
+        assert db_session.scalars(select(CardPayment)).one().status == "awaiting_3ds"
+    last = signed_in.post_form(response.location, {"code": "0000"})
+    assert last.status_code == 303
+    db_session.expire_all()
+    payment = db_session.scalars(select(CardPayment)).one()
+    assert payment.status == "declined" and payment.three_ds_failures == 3
     assert balance(db_session, account) == 10000
+    actions = db_session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("card_%"))).all()
+    assert actions.count("card_3ds_wrong_code") == 2 and "card_payment_declined" in actions
+
+
+def test_a_right_3ds_code_after_a_wrong_one_pays(signed_in, db_session, account):
+    response, _ = pay(signed_in, card=NEEDS_3DS)
+    assert signed_in.post_form(response.location, {"code": "0000"}).status_code == 422
+    assert signed_in.post_form(response.location, {"code": "1234"}).status_code == 303
+    assert balance(db_session, account) == 60000
 
 
 def test_the_same_form_twice_charges_once(signed_in, db_session, account):
