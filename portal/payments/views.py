@@ -50,6 +50,13 @@ def own_payment_or_404(token: str):
         abort(404)
 
 
+@bp.get("/")
+@customer_required
+def index():
+    """Every way to pay and what was paid, in one list."""
+    return render("payments/index.html", account=account_in_focus())
+
+
 @bp.route("/topup", methods=["GET", "POST"])
 @customer_required
 @limiter.limit("20 per hour", exempt_when=lambda: request.method != "POST")
