@@ -13,6 +13,9 @@ from portal.domain.overview import current_allowance
 from portal.models import Account, AccountStatus, BonusAccount, BonusEntry, LedgerEntry, Line, Reward
 
 CHARGES = ("tariff_fee", "service_fee", "usage")
+# What the history says each entry was.
+ENTRY_LABELS = {"earned": _l("Earned"), "spent": _l("Spent"), "transfer_in": _l("Received"),
+                "transfer_out": _l("Given"), "adjustment": _l("Correction")}
 
 
 class BonusRefused(DomainError):

@@ -329,7 +329,7 @@ def _bonus_page(account, form, reward_form, status=None):
 
     return render("payments/bonus.html", status=status or form.status, form=form, reward_form=reward_form,
                   points=points_of(db.session, account.id), rewards=bonus.rewards(db.session),
-                  entries=bonus.history(db.session, account.id))
+                  entries=bonus.history(db.session, account.id), entry_labels=bonus.ENTRY_LABELS)
 
 
 @bp.post("/bonus/rewards/<int:reward_id>")

@@ -129,6 +129,18 @@ def test_the_billing_run_awards_points_for_last_months_charges(db_session, accou
     assert again.points == 0 and points(db_session, account) == 559
 
 
+def test_the_history_shows_points_earned_as_well_as_spent(signed_in, db_session, account):
+    db_session.add(LedgerEntry(account_id=account.id, amount=-55000, kind="tariff_fee",
+                               created_at=datetime(2026, 11, 1, 1)))
+    db_session.commit()
+    run_billing(db_session, day=date(2026, 12, 1), now=datetime(2026, 12, 1, 0, 5), kopecks_per_point=1000)
+    redeem(signed_in, db_session, "min")
+    page = signed_in.get("/payments/bonus").text
+    history = page[page.index('id="points-h"'):]
+    assert re.search(r"Earned · For 11\.2026</td><td class=\"num\">\+55<", history)
+    assert re.search(r"Spent · 100 minutes</td><td class=\"num\">-300<", history)
+
+
 def test_concurrent_opposite_point_transfers_conserve_points(db_session, account):
     other = factories.make_line(db_session, "+79031112233")
     db_session.add(BonusAccount(account_id=other.id, points=500))
