@@ -91,9 +91,29 @@ def top_up_by_card(session: Session, gateway: CardGateway, *, account_id: int, l
     return apply_charge(session, payment_id=payment.id, charge=charge, actor=actor, now=now)
 
 
+def top_up_with_saved_card(session: Session, gateway: CardGateway, *, account_id: int, login_id: int,
+                           card_token_id: int, amount: int, idempotency_key: str, limits: TopupLimits, actor: Actor,
+                           now: datetime) -> CardPayment:
+    """A top-up from one of the login's saved cards, through the gateway's token flow (no card details typed)."""
+    if not limits.minimum <= amount <= limits.maximum:
+        raise BadAmount(_l("From %(min)s to %(max)s roubles at a time.", min=limits.minimum // 100,
+                           max=limits.maximum // 100))
+    card = session.get(CardToken, card_token_id)
+    if card is None or card.login_id != login_id:
+        raise BadCard(_l("Choose one of your saved cards."), field="card")
+    account = session.get(Account, account_id)
+    if account is None or account.status == AccountStatus.terminated.value:
+        raise NotFound("account")
+    if not idempotency.KEY_FORMAT.match(idempotency_key or ""):
+        raise DomainError(_l("The form has expired. Reload the page and try again."))
+    return top_up_by_saved_card(session, gateway, account_id=account.id, card=card, amount=amount,
+                                idempotency_key=idempotency_key, actor=actor, now=now, purpose="Top-up")
+
+
 def top_up_by_saved_card(session: Session, gateway: CardGateway, *, account_id: int, card: CardToken, amount: int,
-                         idempotency_key: str, actor: Actor, now: datetime) -> CardPayment:
-    """An auto-payment: the same payment states and ledger entry as a top-up, from a saved card."""
+                         idempotency_key: str, actor: Actor, now: datetime, purpose: str = "Auto") -> CardPayment:
+    """A payment from a saved card (an auto-payment unless ``purpose`` says otherwise): the same states and
+    ledger entry as a top-up."""
     existing = session.scalar(select(CardPayment).where(CardPayment.idempotency_key == idempotency_key))
     if existing is not None:
         return existing
@@ -104,7 +124,8 @@ def top_up_by_saved_card(session: Session, gateway: CardGateway, *, account_id: 
            detail=f"{amount} by saved card *{card.last4}")
     if not idempotency.commit_once(session):
         return session.scalar(select(CardPayment).where(CardPayment.idempotency_key == idempotency_key))
-    charge = gateway.charge_saved(amount=amount, card_token=card.gateway_token, description=f"Auto {payment.token}")
+    charge = gateway.charge_saved(amount=amount, card_token=card.gateway_token,
+                                  description=f"{purpose} {payment.token}")
     return apply_charge(session, payment_id=payment.id, charge=charge, actor=actor, now=now)
 
 

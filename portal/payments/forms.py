@@ -22,6 +22,14 @@ class TopupForm(IdempotentForm):
     save_card = BooleanField(_l("Remember this card for next time"))
 
 
+class SavedCardTopupForm(IdempotentForm):
+    """A top-up from a saved card: the amount and which card; the gateway holds the rest."""
+
+    amount = StringField(_l("Amount, ₽"), validators=[InputRequired(_l("Enter the amount.")), Length(max=20)],
+                         render_kw={"inputmode": "decimal", "maxlength": 20, "autocomplete": "off"})
+    card = RadioField(_l("Card"), coerce=int, validate_choice=True, validators=[InputRequired(_l("Choose a card."))])
+
+
 class ThreeDSForm(PortalForm):
     code = StringField(_l("Confirmation code"), validators=[InputRequired(_l("Enter the code.")), Length(max=12)],
                        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 12})

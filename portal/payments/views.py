@@ -1,6 +1,7 @@
 import hashlib
 import hmac
 import json
+import secrets
 
 from flask import Response, abort, current_app, flash, g, request, stream_with_context
 from flask_babel import gettext as _
@@ -20,6 +21,7 @@ from portal.payments.forms import (
     PointsTransferForm,
     PromisedForm,
     RewardForm,
+    SavedCardTopupForm,
     ThreeDSForm,
     TopupForm,
     TransferForm,
@@ -57,13 +59,27 @@ def index():
     return render("payments/index.html", account=account_in_focus())
 
 
+def _topup_limits() -> payments.TopupLimits:
+    return payments.TopupLimits(current_app.config["TOPUP_MIN"], current_app.config["TOPUP_MAX"])
+
+
+def _saved_card_form(cards, *, blank: bool = False) -> SavedCardTopupForm:
+    """The saved-card form, from the request or ``blank`` (beside the other form when that one is posted)."""
+    # Its own prefix: the page carries the new-card form too, and ids must not repeat.
+    form = SavedCardTopupForm(formdata=None, prefix="saved") if blank else SavedCardTopupForm(prefix="saved")
+    form.card.choices = [(c.id, f"•••• {c.last4}") for c in cards]
+    if form.card.data is None and cards:
+        form.card.data = cards[0].id
+    return form
+
+
 @bp.route("/topup", methods=["GET", "POST"])
 @customer_required
 @limiter.limit("20 per hour", exempt_when=lambda: request.method != "POST")
 def topup():
     account = account_in_focus()
-    cfg = current_app.config
-    limits = payments.TopupLimits(cfg["TOPUP_MIN"], cfg["TOPUP_MAX"])
+    limits = _topup_limits()
+    cards = autopay.saved_cards(db.session, current_user.id)
     form = TopupForm()
     if form.validate_on_submit():
         try:
@@ -78,7 +94,31 @@ def topup():
             form.add_domain_error(err)
     form.cvc.data = ""  # never sent back to the browser
     return render("payments/topup.html", "payments/_topup_form.html", status=form.status, form=form,
-                  account=account, limits=limits)
+                  account=account, limits=limits, cards=cards, saved_form=_saved_card_form(cards, blank=True))
+
+
+@bp.post("/topup/saved")
+@customer_required
+@limiter.limit("20 per hour")
+def topup_saved():
+    """Top up from a saved card: no card details, the gateway charges its token."""
+    account = account_in_focus()
+    limits = _topup_limits()
+    cards = autopay.saved_cards(db.session, current_user.id)
+    saved_form = _saved_card_form(cards)
+    if saved_form.validate_on_submit():
+        try:
+            payment = payments.top_up_with_saved_card(
+                db.session, gateway(), account_id=account.id, login_id=current_user.id,
+                card_token_id=saved_form.card.data, amount=parse_rubles(saved_form.amount.data),
+                idempotency_key=saved_form.idempotency_key.data, limits=limits, actor=current_actor(), now=utcnow())
+            return see_other(".status", token=payment.token)
+        except DomainError as err:
+            saved_form.add_domain_error(err)
+    new_card = TopupForm(formdata=None)
+    new_card.idempotency_key.data = secrets.token_urlsafe(24)
+    return render("payments/topup.html", "payments/_saved_card_form.html", status=saved_form.status, form=new_card,
+                  account=account, limits=limits, cards=cards, saved_form=saved_form)
 
 
 @bp.get("/<token>")

@@ -6,7 +6,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from portal.models import Account, AuditEvent, CardPayment, CardToken, LedgerEntry
+from portal.models import Account, AuditEvent, CardPayment, CardToken, LedgerEntry, Login
 from portal.payment_gateway.test_mode import DECLINED, NEEDS_3DS, SUCCEEDS
 from tests import factories
 from tests.helpers import key_of
@@ -225,3 +225,54 @@ def test_billing_verify(app, db_session, account):
     db_session.commit()
     broken = runner.invoke(args=["billing", "verify"])
     assert broken.exit_code == 1 and f"account {account.id}" in broken.output
+
+
+@pytest.fixture
+def saved_card(db_session, account):
+    login_id = db_session.scalar(select(Login.id).where(Login.primary_account_id == account.id))
+    card = CardToken(login_id=login_id, gateway_token="tok_saved_4417", last4="4417", expiry="09/29")
+    db_session.add(card)
+    db_session.commit()
+    return card
+
+
+def pay_saved(client, card_id, amount="300", key=None):
+    if key is None:
+        page = client.get("/payments/topup").text
+        key = re.search(r'<input[^>]*name="saved-idempotency_key"[^>]*value="([^"]+)"', page).group(1)
+    data = {"saved-idempotency_key": key, "saved-amount": amount, "saved-card": str(card_id)}
+    return client.post("/payments/topup/saved", data={"saved-csrf_token": client.csrf_token(), **data}), key
+
+
+def test_a_saved_card_is_offered_and_pays_through_the_token(signed_in, db_session, account, saved_card):
+    page = signed_in.get("/payments/topup").text
+    assert "Pay with a saved card" in page and "•••• 4417" in page
+    response, key = pay_saved(signed_in, saved_card.id)
+    assert response.status_code == 303
+    payment = db_session.scalars(select(CardPayment)).one()
+    assert payment.status == "confirmed" and payment.card_last4 == "4417" and payment.gateway_ref
+    assert balance(db_session, account) == 40000
+    again, _ = pay_saved(signed_in, saved_card.id, key=key)  # the same form twice charges once
+    assert again.status_code == 303 and balance(db_session, account) == 40000
+    assert "card_topup" in db_session.scalars(select(AuditEvent.action)).all()
+
+
+def test_someone_elses_saved_card_cannot_be_used(signed_in, db_session, account):
+    other = factories.make_login(db_session, factories.make_line(db_session, "+79031112233"))
+    card = CardToken(login_id=other.id, gateway_token="tok_other", last4="9021", expiry="09/29")
+    db_session.add(card)
+    db_session.commit()
+    assert "•••• 9021" not in signed_in.get("/payments/topup").text
+    response, _ = pay_saved(signed_in, card.id, key="k" * 24)
+    assert response.status_code == 422
+    assert db_session.scalar(select(func.count()).select_from(CardPayment)) == 0
+
+
+def test_a_bad_amount_for_a_saved_card_is_shown_next_to_it(signed_in, db_session, account, saved_card):
+    response, _ = pay_saved(signed_in, saved_card.id, amount="5")
+    assert response.status_code == 422 and 'id="saved-amount-error"' in response.text
+    assert db_session.scalar(select(func.count()).select_from(CardPayment)) == 0
+
+
+def test_no_saved_card_no_saved_card_form(signed_in):
+    assert "Pay with a saved card" not in signed_in.get("/payments/topup").text
