@@ -9,7 +9,7 @@ from wtforms.validators import InputRequired, Length
 from portal.domain import links
 from portal.domain.accounts import account_of_login
 from portal.domain.errors import DomainError, NotFound
-from portal.domain.phones import format_msisdn
+from portal.domain.phones import EXAMPLE_CONTRACT, format_msisdn
 from portal.domain.workdays import parse_holidays
 from portal.extensions import db, limiter
 from portal.forms import PortalForm
@@ -27,7 +27,7 @@ class LinkForm(PortalForm):
 class HomeContractForm(PortalForm):
     contract = StringField(_l("Contract number"), validators=[
         InputRequired(_l("Type the contract number.")), Length(max=40)],
-        render_kw={"placeholder": "HC-100200", "maxlength": 40, "autocomplete": "off"})
+        render_kw={"placeholder": EXAMPLE_CONTRACT, "maxlength": 40, "autocomplete": "off"})
 
 
 class HomeCodeForm(PortalForm):

@@ -17,6 +17,7 @@ from wtforms import (
 from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from portal.domain.forwarding import CONDITION_LABELS
+from portal.domain.phones import EXAMPLE_NUMBER
 from portal.domain.preferences import TIME_ZONES
 from portal.forms import CheckboxListField, IdempotentForm, MoneyField, PhoneField, PortalForm
 
@@ -74,7 +75,7 @@ class ForwardingForm(IdempotentForm):
     enabled = BooleanField(_l("On"))
     target = PhoneField(_l("Forward to"), validators=[Length(max=40)],
                         render_kw={"autocomplete": "tel", "inputmode": "tel", "maxlength": 40,
-                                   "placeholder": "+7 916 123-45-67"})
+                                   "placeholder": EXAMPLE_NUMBER})
     seconds = IntegerField(_l("After, seconds"), validators=[Optional(), NumberRange(5, 30, _l("From 5 to 30."))],
                            render_kw={"inputmode": "numeric", "min": 5, "max": 30, "step": 5})
 
@@ -82,7 +83,7 @@ class ForwardingForm(IdempotentForm):
 class BlacklistAddForm(IdempotentForm):
     number = PhoneField(_l("Number"), validators=[InputRequired(_l("Enter the number to block."))],
                         render_kw={"autocomplete": "off", "inputmode": "tel", "maxlength": 40,
-                                   "placeholder": "+7 916 123-45-67"})
+                                   "placeholder": EXAMPLE_NUMBER})
     connect = BooleanField(_l("Connect the blacklist service"))
 
 
@@ -108,7 +109,7 @@ class RingbackForm(IdempotentForm):
                                                                  ("number", _l("Only callers from this number"))])
     caller = PhoneField(_l("Number"), validators=[Length(max=40)],
                         render_kw={"autocomplete": "off", "inputmode": "tel", "maxlength": 40,
-                                   "placeholder": "+7 916 123-45-67"})
+                                   "placeholder": EXAMPLE_NUMBER})
     accept = BooleanField(_l("I agree to the daily fee"))
 
     def validate_caller(self, field):

@@ -195,3 +195,11 @@ def test_the_captcha_page_is_light(client):
     page = client.get("/auth/password")
     assert len(gzip.compress(page.data)) <= BUDGET
     assert captcha_token(page.text)
+
+
+def test_no_placeholder_shows_the_customers_own_number(pages):
+    """Examples use a neutral number: the customer's own would read as "yours" (and forwarding refuses it)."""
+    own = ("+7 916 123-45-67", "8 916 123-45-67", "+79161234567")
+    for url, response in pages:
+        for placeholder in re.findall(r'placeholder="([^"]*)"', response.text):
+            assert placeholder not in own, url
