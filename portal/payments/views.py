@@ -361,25 +361,32 @@ def bonus_points():
             return see_other(".bonus_points")
         except DomainError as err:
             form.add_domain_error(err)
-    return _bonus_page(account, form, RewardForm())
+    return _bonus_page(account, form)
 
 
-def _bonus_page(account, form, reward_form, status=None):
+def _bonus_page(account, form):
     from portal.domain.overview import bonus_points as points_of
 
-    return render("payments/bonus.html", status=status or form.status, form=form, reward_form=reward_form,
+    return render("payments/bonus.html", status=form.status, form=form,
                   points=points_of(db.session, account.id), rewards=bonus.rewards(db.session),
                   entries=bonus.history(db.session, account.id), entry_labels=bonus.ENTRY_LABELS)
 
 
-@bp.post("/bonus/rewards/<int:reward_id>")
+@bp.route("/bonus/rewards/<int:reward_id>", methods=["GET", "POST"])
 @customer_required
 def redeem(reward_id: int):
+    """What a reward costs in points and what is left after, then the confirmation spends them."""
+    from portal.domain.overview import bonus_points as points_of
+
     account = account_in_focus()
+    try:
+        reward = bonus.offered_reward(db.session, reward_id)
+    except NotFound:
+        abort(404)
     reward_form = RewardForm()
     if reward_form.validate_on_submit():
         try:
-            bonus.redeem_reward(db.session, account_id=account.id, reward_id=reward_id,
+            bonus.redeem_reward(db.session, account_id=account.id, reward_id=reward.id,
                                 idempotency_key=reward_form.idempotency_key.data, actor=current_actor(), now=utcnow())
             flash(_("Done: the reward is yours."))
             return see_other(".bonus_points")
@@ -387,4 +394,5 @@ def redeem(reward_id: int):
             abort(404)
         except DomainError as err:
             reward_form.add_domain_error(err)
-    return _bonus_page(account, PointsTransferForm(formdata=None), reward_form, status=422)
+    return render("payments/reward.html", status=reward_form.status, form=reward_form, reward=reward,
+                  points=points_of(db.session, account.id))
