@@ -26,9 +26,11 @@ def parse_msisdn(text: str, region: str = "RU") -> str:
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
-        raise InvalidPhone(_l("This does not look like a phone number. Example: %(example)s.", example=EXAMPLE_NUMBER)) from None
+        raise InvalidPhone(_l("This does not look like a phone number. Example: %(example)s.",
+                              example=EXAMPLE_NUMBER)) from None
     if not phonenumbers.is_valid_number(number):
-        raise InvalidPhone(_l("This number does not exist. Check the digits, for example %(example)s.", example=EXAMPLE_NUMBER))
+        raise InvalidPhone(_l("This number does not exist. Check the digits, for example %(example)s.",
+                              example=EXAMPLE_NUMBER))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

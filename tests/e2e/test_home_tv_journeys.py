@@ -1,5 +1,5 @@
-"""A home customer opens the TV page from the dashboard, reads a package's channels, connects it (after its price), and sets
-the parental PIN (a mistyped confirmation first), in a real browser with JavaScript on and off."""
+"""A home customer opens the TV page from the dashboard, reads a package's channels, connects it (after its
+price), and sets the parental PIN (a mistyped confirmation first), in a real browser with JavaScript on and off."""
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select

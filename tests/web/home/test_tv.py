@@ -41,7 +41,8 @@ def test_connecting_a_package_asks_first_with_the_price_and_what_is_charged_now(
     page = client.get(url)
     assert page.status_code == 200 and "Charged now" in page.text and f'action="{url}"' in page.text
     assert 'href="/home/tv"' in page.text  # cancel goes back to the packages
-    assert count(db_session, Subscription) == 0 and count(db_session, LedgerEntry, LedgerEntry.kind == "service_fee") == 0
+    assert count(db_session, Subscription) == 0
+    assert count(db_session, LedgerEntry, LedgerEntry.kind == "service_fee") == 0
 
 
 def test_connecting_a_package_charges_through_the_ledger_once(client, db_session, signed_in):
