@@ -6,7 +6,7 @@ from flask_login import current_user
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
-from portal.domain import links
+from portal.domain import home_pause, links
 from portal.domain.accounts import account_of_login
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.phones import EXAMPLE_CONTRACT, format_msisdn
@@ -15,7 +15,15 @@ from portal.extensions import db, limiter
 from portal.forms import PortalForm
 from portal.models import utcnow
 from portal.numbers import bp
-from portal.web import auth_policy, current_actor, customer_required, managed_accounts, render, see_other
+from portal.web import (
+    account_in_focus,
+    auth_policy,
+    current_actor,
+    customer_required,
+    managed_accounts,
+    render,
+    see_other,
+)
 
 
 class LinkForm(PortalForm):
@@ -54,7 +62,9 @@ def link_policy() -> links.LinkPolicy:
 @bp.get("/")
 @customer_required
 def index():
-    return render("numbers/index.html", accounts=managed_accounts(),
+    accounts = managed_accounts()
+    return render("numbers/index.html", accounts=accounts, focused=account_in_focus(),
+                  paused_until=home_pause.paused_until(db.session, [a.id for a in accounts if a.home_contract]),
                   requests=links.requests_of_login(db.session, current_user.id), link_status=links.STATUS_LABELS.get)
 
 
