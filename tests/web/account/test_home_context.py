@@ -68,3 +68,8 @@ def test_a_mobile_line_keeps_its_call_details_and_sms(client, login_as):
     assert 'href="/numbers/details"' in page and 'href="/numbers/sms"' in page and "your own number" in page
     assert client.get("/numbers/sms").status_code == 200
     assert client.get("/numbers/details").status_code == 200
+
+
+def test_the_password_hint_of_a_home_login_does_not_speak_of_a_number(signed_in):
+    page = signed_in.get("/settings/password").text
+    assert "At least 8 characters; not a common password." in page and "not your number" not in page
