@@ -119,6 +119,7 @@ def test_three_wrong_3ds_codes_decline(signed_in, db_session, account):
     assert balance(db_session, account) == 10000
     actions = db_session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("card_%"))).all()
     assert actions.count("card_3ds_wrong_code") == 2 and "card_payment_declined" in actions
+    assert "Wrong code on the bank" in signed_in.get("/archive").text
 
 
 def test_a_right_3ds_code_after_a_wrong_one_pays(signed_in, db_session, account):
