@@ -59,7 +59,9 @@ def test_a_paused_contract_reads_paused_until_its_last_day(signed_in, home):
     assert expected in signed_in.get("/numbers/").text
     line = signed_in.get(f"/numbers/{home.id}/").text
     assert expected in line and "Paused at your request: internet and TV are off." in line
-    assert "Blocked at your request" not in dashboard + line
+    contracts = signed_in.get("/settings/contracts").text
+    assert expected in contracts
+    assert "Blocked at your request" not in dashboard + line + contracts
 
 
 def test_a_mobile_line_keeps_its_call_details_and_sms(client, login_as):
