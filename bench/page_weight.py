@@ -35,10 +35,14 @@ def main() -> None:
             upgrade()
             demo.seed_demo(db.session)
             account = db.session.scalars(select(Account).join(Line).order_by(Account.id)).first()
-            login = Login(primary_account_id=account.id, password_hash=hash_secret(PASSWORD))
-            db.session.add(login)
-            db.session.flush()
-            db.session.add(LoginAccount(login_id=login.id, account_id=account.id))
+            # The demo gives the family head a login without a password (for the saved card): set one.
+            login = db.session.scalar(select(Login).where(Login.primary_account_id == account.id))
+            if login is None:
+                login = Login(primary_account_id=account.id)
+                db.session.add(login)
+                db.session.flush()
+                db.session.add(LoginAccount(login_id=login.id, account_id=account.id))
+            login.password_hash = hash_secret(PASSWORD)
             home = db.session.scalars(
                 select(HomeContract).where(HomeContract.contract_no == demo.HOME_CONTRACT_NO)).one()
             home_login = Login(primary_account_id=home.account_id, password_hash=hash_secret(PASSWORD))

@@ -14,7 +14,7 @@ from portal.domain import history
 from portal.domain.catalog import InvalidAmount, format_roubles, parse_roubles
 from portal.domain.errors import DomainError
 from portal.domain.idempotency import KEY_FORMAT
-from portal.domain.phones import InvalidPhone, parse_msisdn
+from portal.domain.phones import EXAMPLE_NUMBER, InvalidPhone, parse_msisdn
 from portal.models import utcnow
 from portal.web import retry_message, select_timezone
 
@@ -76,14 +76,14 @@ def sign_in_id_field():
     return SignInIdField(_l("Phone or contract number"),
                          validators=[InputRequired(_l("Enter your phone number or contract number."))],
                          render_kw={"autocomplete": "username", "maxlength": 40,
-                                    "placeholder": "+7 916 123-45-67"})
+                                    "placeholder": EXAMPLE_NUMBER})
 
 
 def phone_field(label=None):
     return PhoneField(label or _l("Phone number"),
                       validators=[InputRequired(_l("Enter your phone number."))],
                       render_kw={"autocomplete": "tel", "inputmode": "tel", "maxlength": 40,
-                                 "placeholder": "+7 916 123-45-67"})
+                                 "placeholder": EXAMPLE_NUMBER})
 
 
 class IdempotentForm(PortalForm):

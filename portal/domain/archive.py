@@ -29,7 +29,9 @@ GROUPS = OrderedDict([
         "points_sent": _l("Points given")})),
     ("payments", (_l("Payments"), {
         "card_payment_started": _l("Card payment started"), "card_topup": _l("Topped up by card"),
-        "card_payment_declined": _l("Card payment declined"), "transfer_code_sent": _l("Transfer code sent"),
+        "card_payment_declined": _l("Card payment declined"),
+        "card_3ds_wrong_code": _l("Wrong code on the bank's confirmation page"),
+        "transfer_code_sent": _l("Transfer code sent"),
         "transfer_sent": _l("Transfer sent"), "transfer_cancelled": _l("Transfer cancelled"),
         "voucher_redeemed": _l("Prepaid card used"), "voucher_failed": _l("Wrong prepaid card"),
         "promised_payment_taken": _l("Promised payment taken"),

@@ -98,12 +98,15 @@ SWITCHED_OFF = _l("Your personal account is switched off. Get a password by SMS 
 CONTRACT_NO = re.compile(r"^([A-Za-z]{2,4})-?(\d{4,10})$")
 
 
+def parse_contract_no(text: str) -> str | None:
+    """A home contract number in its stored form (``hc100200`` → ``HC-100200``), or None if it is not one."""
+    found = CONTRACT_NO.match((text or "").strip())
+    return f"{found.group(1).upper()}-{found.group(2)}" if found else None
+
+
 def parse_identifier(text: str, region: str = "RU") -> str:
     """What people sign in with: a phone number (→ E.164) or a home contract number (→ ``HC-100200``)."""
-    found = CONTRACT_NO.match((text or "").strip())
-    if found:
-        return f"{found.group(1).upper()}-{found.group(2)}"
-    return parse_msisdn(text, region)
+    return parse_contract_no(text) or parse_msisdn(text, region)
 
 
 def is_contract(identifier: str) -> bool:

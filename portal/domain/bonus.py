@@ -15,6 +15,9 @@ from portal.domain.overview import current_allowance
 from portal.models import Account, AccountStatus, BonusAccount, BonusEntry, LedgerEntry, Line, ProcessedRequest, Reward
 
 CHARGES = ("tariff_fee", "service_fee", "usage")
+# What the history says each entry was.
+ENTRY_LABELS = {"earned": _l("Earned"), "spent": _l("Spent"), "transfer_in": _l("Received"),
+                "transfer_out": _l("Given"), "adjustment": _l("Correction")}
 
 
 class BonusRefused(DomainError):
@@ -73,6 +76,14 @@ def rewards(session: Session) -> list[Reward]:
     return list(session.scalars(select(Reward).where(Reward.archived.is_(False)).order_by(Reward.cost)))
 
 
+def offered_reward(session: Session, reward_id: int) -> Reward:
+    """A reward of the catalog; NotFound for an archived or unknown one."""
+    reward = session.get(Reward, reward_id)
+    if reward is None or reward.archived:
+        raise NotFound("reward")
+    return reward
+
+
 def history(session: Session, account_id: int, *, limit: int = 50) -> list[BonusEntry]:
     return list(session.scalars(select(BonusEntry).where(BonusEntry.account_id == account_id)
                                 .order_by(BonusEntry.id.desc()).limit(limit)))
@@ -85,10 +96,11 @@ def redeem_reward(session: Session, *, account_id: int, reward_id: int, idempote
                                            action="redeem_reward")
     if account is None:
         return
-    reward = session.get(Reward, reward_id)
-    if reward is None or reward.archived:
+    try:
+        reward = offered_reward(session, reward_id)
+    except NotFound:
         session.rollback()
-        raise NotFound("reward")
+        raise
     bonus = _locked_bonus_account(session, account.id)
     if bonus.points < reward.cost:
         session.rollback()

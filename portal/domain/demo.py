@@ -32,11 +32,16 @@ from portal.models import (
     Account,
     Allowance,
     AntivirusLicence,
+    AutoPayment,
     BonusAccount,
+    BonusEntry,
+    CardToken,
     Customer,
     HomeContract,
     LedgerEntry,
     Line,
+    Login,
+    LoginAccount,
     Melody,
     Reward,
     Service,
@@ -57,7 +62,7 @@ LOCAL_OFFSET = timedelta(hours=3)  # Moscow and Saint Petersburg: UTC+3 all year
 SUMMARY_ORDER = ("tariffs", "home tariff rules", "services", "service links", "tv channels", "channel links",
                  "customers", "accounts", "lines", "home contracts", "subscriptions", "antivirus licences",
                  "allowances", "bonus accounts", "ledger entries", "usage records", "vouchers", "rewards",
-                 "voice messages", "melodies")
+                 "voice messages", "melodies", "logins", "saved cards", "auto-payments", "bonus entries")
 
 # ---- the catalog ---------------------------------------------------------------------------------------------
 
@@ -99,7 +104,7 @@ TARIFFS: list[dict] = [
     dict(code="home-500-tv", name="Домашний интернет 500 + ТВ", kind="home", region="Moscow", monthly_fee=99000,
          switch_fee=0, unlimited_data=True, speed_mbps=500, connection_types="fttb,gpon", change_effective="now",
          pause_monthly_fee=24900,
-         description="Домашний интернет 500 Мбит/с и 150 ТВ-каналов на приставке (аренда включена), "
+         description="Домашний интернет 500 Мбит/с и 20 ТВ-каналов на приставке (аренда включена), "
                      "пауза и перемотка за 3 дня."),
 ]
 
@@ -157,12 +162,12 @@ SERVICES: list[dict] = [
     dict(code="audiobooks", name="Аудиокниги", category="subscription", kind="mobile", monthly_fee=14900,
          description="Аудиокниги и подкасты, можно слушать без интернета."),
     # TV packages
-    dict(code="tv-basic", name="ТВ: Базовый, 150 каналов", category="tv", kind="tv", tariffs=("home-500-tv",),
-         description="150 каналов, 30 из них в HD; входит в тариф «интернет + ТВ»."),
+    dict(code="tv-basic", name="ТВ: Базовый, 20 каналов", category="tv", kind="tv", tariffs=("home-500-tv",),
+         description="20 федеральных и развлекательных каналов; входит в тариф «интернет + ТВ»."),
     dict(code="tv-cinema", name="ТВ: Кино", category="tv", kind="tv", monthly_fee=29900, tariffs=("home-500-tv",),
-         description="12 киноканалов без рекламы и видеотека на приставке."),
+         description="6 киноканалов без рекламы и видеотека на приставке."),
     dict(code="tv-kids", name="ТВ: Детский", category="tv", kind="tv", monthly_fee=9900, tariffs=("home-500-tv",),
-         description="8 каналов мультфильмов и познавательных программ."),
+         description="5 каналов мультфильмов и познавательных программ."),
     dict(code="tv-sport", name="ТВ: Спорт", category="tv", kind="tv", monthly_fee=24900, tariffs=("home-500-tv",),
          description="Футбол, хоккей и автоспорт в прямом эфире, 6 HD-каналов."),
     dict(code="tv-night", name="ТВ: Ночной 18+", category="tv", kind="tv", monthly_fee=19900, tariffs=("home-500-tv",),
@@ -230,6 +235,7 @@ class AutoPay:
     threshold: int
     amount: int
     description: str
+    card_last4: str = ""             # the saved card it charges (the owner's login keeps it)
 
 
 @dataclass(frozen=True)
@@ -300,7 +306,8 @@ CUSTOMERS: tuple[CustomerSpec, ...] = (
                 subscriptions=(Sub("number-management", 420),
                                Sub("family-locator", 300), Sub("roaming-abroad", 150, ended_days=139),
                                Sub("music-stream", 95), Sub("spam-filter", 40)),
-                payments=(AutoPay(threshold=10000, amount=150000, description=_l("Auto-payment, card *%(last4)s", last4="4417")),),
+                payments=(AutoPay(threshold=10000, amount=150000, card_last4="4417",
+                                  description=_l("Auto-payment, card *%(last4)s", last4="4417")),),
                 extras=(("loyalty", 100, "bonus", 10000, statement.Line("loyalty_bonus", {"years": 7})),),
             ),
             AccountSpec(
@@ -372,6 +379,12 @@ def _at(now: datetime, days_ago: int, hour: int = 10, minute: int = 0) -> dateti
     """A moment ``days_ago`` days before ``now`` at a fixed local hour (stored in UTC)."""
     local = datetime.combine((now + LOCAL_OFFSET).date() - timedelta(days=days_ago), time(hour, minute))
     return local - LOCAL_OFFSET
+
+
+def _happened(now: datetime, days_ago: int, hour: int = 10, minute: int = 0) -> datetime:
+    """Like ``_at``, but never later than ``now``: today's hour that has not come yet is taken from yesterday."""
+    moment = _at(now, days_ago, hour, minute)
+    return moment if moment <= now else moment - timedelta(days=1)
 
 
 def _rub(rng: random.Random, bounds: tuple[int, int]) -> int:
@@ -793,13 +806,71 @@ def _seed_rewards(session: Session, added: Counter) -> None:
             added["rewards"] += 1
 
 
-def _seed_bonus(session: Session, accounts: dict[str, Account], added: Counter) -> None:
-    have = set(session.scalars(select(BonusAccount.account_id)))
+BONUS_MONTHS = 6  # the points were earned over this many past months
+
+
+def _seed_bonus(session: Session, accounts: dict[str, Account], now: datetime, added: Counter) -> None:
+    """Bonus accounts and the monthly "earned" entries their points add up to."""
+    bonuses = {b.account_id: b for b in session.scalars(select(BonusAccount))}
+    with_history = set(session.scalars(select(BonusEntry.account_id).distinct()))
+    months = _months(_month_start(now) - timedelta(days=31 * BONUS_MONTHS - 15), now)[-BONUS_MONTHS - 1:-1]
     for key, points in BONUS_POINTS.items():
         account = accounts.get(key)
-        if account is not None and account.id not in have:
-            session.add(BonusAccount(account_id=account.id, points=points))
+        if account is None:
+            continue
+        bonus = bonuses.get(account.id)
+        if bonus is None:
+            bonus = BonusAccount(account_id=account.id, points=points)
+            session.add(bonus)
             added["bonus accounts"] += 1
+        if account.id in with_history:
+            continue
+        # Split the balance over the months, unevenly but deterministically; the entries sum to the balance.
+        rng = random.Random(f"bonus:{key}")
+        weights = [rng.randint(5, 15) for _ in months]
+        shares = [bonus.points * w // sum(weights) for w in weights]
+        shares[-1] += bonus.points - sum(shares)
+        for month, share in zip(months, shares):
+            if share <= 0:
+                continue
+            line = _l("For %(month)s", month=f"{month:%m.%Y}")
+            session.add(BonusEntry(account_id=account.id, points=share, kind="earned",
+                                   idempotency_key=f"{KEY_PREFIX}bonus:{key}:{month:%Y%m}",
+                                   description=statement.in_operator_language(line), params=statement.params_of(line),
+                                   created_at=_next_month(month) + timedelta(hours=1)))
+            added["bonus entries"] += 1
+
+
+def _seed_saved_cards(session: Session, accounts: dict[str, Account], now: datetime, added: Counter) -> None:
+    """The card an auto-payment in the history charges is a saved card of the owner, with its rule.
+
+    The owner gets a login without a password (none is usable: the README's SMS password still signs in).
+    """
+    for customer in CUSTOMERS:
+        for spec in customer.accounts:
+            for rule in (p for p in spec.payments if isinstance(p, AutoPay) and p.card_last4):
+                account = accounts[spec.key]
+                login = session.scalar(select(Login).where(Login.primary_account_id == account.id))
+                if login is None:
+                    login = Login(primary_account_id=account.id, created_at=_at(now, spec.since_days))
+                    session.add(login)
+                    session.flush()
+                    session.add(LoginAccount(login_id=login.id, account_id=account.id, created_at=login.created_at))
+                    added["logins"] += 1
+                token = f"tok_demo_{account.id}_{rule.card_last4}"
+                card = session.scalar(select(CardToken).where(CardToken.gateway_token == token))
+                if card is None:
+                    card = CardToken(login_id=login.id, gateway_token=token, last4=rule.card_last4,
+                                     expiry=f"09/{(now.year + 3) % 100:02d}", created_at=_at(now, 400))
+                    session.add(card)
+                    session.flush()
+                    added["saved cards"] += 1
+                if not session.scalar(select(AutoPayment.id).where(AutoPayment.account_id == account.id,
+                                                                   AutoPayment.card_token_id == card.id)):
+                    session.add(AutoPayment(account_id=account.id, login_id=login.id, card_token_id=card.id,
+                                            kind="threshold", threshold=rule.threshold, amount=rule.amount,
+                                            created_at=_at(now, 400)))
+                    added["auto-payments"] += 1
 
 
 # Prepaid cards for trying the voucher page (README): (code, PIN, kopecks).
@@ -856,13 +927,14 @@ VOICE_MESSAGES = ((0, 9, 12, "+79031112233", 24), (1, 18, 40, None, 8), (3, 13, 
 def _seed_voicemail(session: Session, accounts: dict[str, Account], now: datetime, added: Counter) -> None:
     account = accounts["+79161234567"]
     if session.get(VoicemailBox, account.id) is None:
-        session.add(VoicemailBox(account_id=account.id, enabled=True, conditions="busy,no_answer,unreachable"))
+        session.add(VoicemailBox(account_id=account.id, enabled=True, conditions="busy,no_answer,unreachable",
+                                 updated_at=_at(now, 400)))
     have = set(session.scalars(select(VoiceMessage.reference).where(VoiceMessage.account_id == account.id)))
     for n, (days_ago, hour, minute, caller, seconds) in enumerate(VOICE_MESSAGES, 1):
         reference = f"demo-vm-{account.id}-{n}"
         if reference not in have:
             session.add(VoiceMessage(account_id=account.id, reference=reference, caller=caller,
-                                     received_at=_at(now, days_ago, hour, minute), duration_s=seconds))
+                                     received_at=_happened(now, days_ago, hour, minute), duration_s=seconds))
             added["voice messages"] += 1
 
 
@@ -898,7 +970,8 @@ def seed_demo(session: Session, *, now: datetime | None = None, voucher_key: str
                 records, usage = _home_usage(spec, now, start), {}
             _store_usage(session, account, records, added)
             _store_ledger(session, account, _ledger_plan(spec, tariff, services, now, ledger_start, usage), added)
-    _seed_bonus(session, accounts, added)
+    _seed_bonus(session, accounts, now, added)
+    _seed_saved_cards(session, accounts, now, added)
     _seed_rewards(session, added)
     _seed_voicemail(session, accounts, now, added)
     _seed_melodies(session, added)

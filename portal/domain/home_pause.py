@@ -50,6 +50,15 @@ def open_pause(session: Session, account_id: int) -> HomePause | None:
                           .order_by(HomePause.id.desc()).limit(1))
 
 
+def paused_until(session: Session, account_ids: list[int]) -> dict[int, date]:
+    """The last paused day of each of these contracts that is on a pause now (one query)."""
+    if not account_ids:
+        return {}
+    pauses = session.scalars(select(HomePause).where(HomePause.account_id.in_(account_ids),
+                                                     HomePause.status == "active"))
+    return {p.account_id: p.last_day for p in pauses}
+
+
 def _refusal(account: Account, current: HomePause | None):
     if account.home_contract is None:
         return _l("Only a home internet and TV contract can be paused.")

@@ -13,10 +13,13 @@ from portal.models import Account, LedgerEntry
 
 
 def post(session: Session, account: Account, *, amount: int, kind: str, key: str | None, description,
-         now: datetime, related_entry_id: int | None = None, dated: datetime | None = None) -> LedgerEntry:
+         now: datetime, related_entry_id: int | None = None, dated: datetime | None = None,
+         payment_alert: bool = True) -> LedgerEntry:
     """Add an entry and move the cached balance with it. The caller holds the account's row lock.
 
     ``dated`` stamps the entry with the moment it belongs to when that is not ``now`` (a billed day).
+    ``payment_alert=False``: the caller moves more money first (a promised payment repaid from it)
+    and sends the "payment received" alert itself, with the balance after it all.
     """
     if not isinstance(amount, int) or isinstance(amount, bool):
         raise TypeError("ledger amounts are integer kopecks")
@@ -28,11 +31,24 @@ def post(session: Session, account: Account, *, amount: int, kind: str, key: str
     before = account.balance
     account.balance += amount
     alerts.balance_moved(session, account=account, before=before, after=account.balance, now=now)
-    if kind in alerts.PAYMENT_KINDS:
+    if kind in alerts.PAYMENT_KINDS and payment_alert:
+        alert_payment(session, account, amount=amount, repaid=0, now=now)
+    return entry
+
+
+def alert_payment(session: Session, account: Account, *, amount: int, repaid: int, now: datetime) -> None:
+    """The "payment received" alert with the balance as it is now, saying what repaid a promised payment.
+
+    The amounts are formatted when the alert is written, in its reader's language."""
+    if repaid:
+        alerts.notify(session, account=account, event="payment", now=now, amount=partial(formatting.money, amount),
+                      repaid=partial(formatting.money, repaid), balance=partial(formatting.money, account.balance),
+                      message=_l("%(amount)s received, %(repaid)s of them repaid the promised payment; "
+                                 "the balance is %(balance)s."))
+    else:
         alerts.notify(session, account=account, event="payment", now=now, amount=partial(formatting.money, amount),
                       balance=partial(formatting.money, account.balance),
                       message=_l("%(amount)s received, the balance is %(balance)s."))
-    return entry
 
 
 @dataclass(frozen=True)

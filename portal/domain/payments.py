@@ -1,21 +1,23 @@
 """Top-ups by bank card: the payment's states and the one ledger entry a confirmation makes."""
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from portal import formatting
-from portal.domain import idempotency, ledger
+from portal.domain import idempotency
 from portal.domain.accounts import lock_account
 from portal.domain.audit import SYSTEM, Actor, record
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.money import BadAmount
-from portal.domain.promised import repay_from_credit
+from portal.domain.promised import pay_in, repaid_from
 from portal.models import Account, AccountStatus, CardPayment, CardToken
-from portal.payment_gateway import Card, CardGateway, Charge, GatewayUnavailable
+from portal.payment_gateway import WRONG_3DS_CODE, Card, CardGateway, Charge, GatewayUnavailable
 
 DECIDED = ("confirmed", "declined")
 # Not decided yet: reconciliation asks the gateway about these once they are a few minutes old.
@@ -43,20 +45,22 @@ def luhn_ok(number: str) -> bool:
     return total % 10 == 0
 
 
+# As printed on the card, as typed on a phone: "12/29", "12 29", "12-29", "1/29", or the four digits "1229".
+EXPIRY = re.compile(r"^(?:(\d{1,2})\s*[/\-. ]\s*(\d{2})|(\d{2})(\d{2}))$")
+
+
 def parse_card(number: str, expiry: str, cvc: str, *, today: date) -> Card:
     """Digits only, a valid check digit, an expiry in the future, a 3–4 digit CVC."""
     digits = "".join(ch for ch in (number or "") if ch.isdigit())
     if not 13 <= len(digits) <= 19 or len(digits) != len((number or "").replace(" ", "").replace("-", "")) \
             or not luhn_ok(digits):
         raise BadCard(_l("Check the card number: 16 digits from the front of the card."), field="card_number")
-    expiry = (expiry or "").strip().replace(" ", "")
-    try:
-        month, year = expiry.split("/")
-        month, year = int(month), 2000 + int(year)
-        if not 1 <= month <= 12 or len(expiry) != 5:
-            raise ValueError
-    except ValueError:
-        raise BadCard(_l("The expiry date is written as MM/YY, for example 08/28."), field="expiry") from None
+    written = EXPIRY.match((expiry or "").strip())
+    month = int(written.group(1) or written.group(3)) if written else 0
+    if not 1 <= month <= 12:
+        raise BadCard(_l("The expiry date is written as MM/YY, for example 08/28."), field="expiry")
+    year = 2000 + int(written.group(2) or written.group(4))
+    expiry = f"{month:02d}/{year % 100:02d}"
     if (year, month) < (today.year, today.month):
         raise BadCard(_l("This card has expired."), field="expiry")
     cvc = (cvc or "").strip()
@@ -93,9 +97,29 @@ def top_up_by_card(session: Session, gateway: CardGateway, *, account_id: int, l
     return apply_charge(session, payment_id=payment.id, charge=charge, actor=actor, now=now)
 
 
+def top_up_with_saved_card(session: Session, gateway: CardGateway, *, account_id: int, login_id: int,
+                           card_token_id: int, amount: int, idempotency_key: str, limits: TopupLimits, actor: Actor,
+                           now: datetime) -> CardPayment:
+    """A top-up from one of the login's saved cards, through the gateway's token flow (no card details typed)."""
+    if not limits.minimum <= amount <= limits.maximum:
+        raise BadAmount(_l("From %(min)s to %(max)s roubles at a time.", min=limits.minimum // 100,
+                           max=limits.maximum // 100))
+    card = session.get(CardToken, card_token_id)
+    if card is None or card.login_id != login_id:
+        raise BadCard(_l("Choose one of your saved cards."), field="card")
+    account = session.get(Account, account_id)
+    if account is None or account.status == AccountStatus.terminated.value:
+        raise NotFound("account")
+    if not idempotency.KEY_FORMAT.match(idempotency_key or ""):
+        raise DomainError(_l("The form has expired. Reload the page and try again."))
+    return top_up_by_saved_card(session, gateway, account_id=account.id, card=card, amount=amount,
+                                idempotency_key=idempotency_key, actor=actor, now=now, purpose="Top-up")
+
+
 def top_up_by_saved_card(session: Session, gateway: CardGateway, *, account_id: int, card: CardToken, amount: int,
-                         idempotency_key: str, actor: Actor, now: datetime) -> CardPayment:
-    """An auto-payment: the same payment states and ledger entry as a top-up, from a saved card."""
+                         idempotency_key: str, actor: Actor, now: datetime, purpose: str = "Auto") -> CardPayment:
+    """A payment from a saved card (an auto-payment unless ``purpose`` says otherwise): the same states and
+    ledger entry as a top-up."""
     existing = session.scalar(select(CardPayment).where(CardPayment.idempotency_key == idempotency_key))
     if existing is not None:
         return existing
@@ -106,7 +130,8 @@ def top_up_by_saved_card(session: Session, gateway: CardGateway, *, account_id: 
            detail=f"{amount} by saved card *{card.last4}")
     if not idempotency.commit_once(session):
         return session.scalar(select(CardPayment).where(CardPayment.idempotency_key == idempotency_key))
-    charge = gateway.charge_saved(amount=amount, card_token=card.gateway_token, description=f"Auto {payment.token}")
+    charge = gateway.charge_saved(amount=amount, card_token=card.gateway_token,
+                                  description=f"{purpose} {payment.token}")
     _remember_reference(session, payment.id, charge.reference)
     return apply_charge(session, payment_id=payment.id, charge=charge, actor=actor, now=now)
 
@@ -134,9 +159,8 @@ def apply_charge(session: Session, *, payment_id: int, charge: Charge, actor: Ac
         return payment
     payment.gateway_ref = charge.reference or payment.gateway_ref
     if charge.status == "succeeded":
-        ledger.post(session, account, amount=payment.amount, kind="card_topup", key=f"card:{payment.id}",
-                    description=_l("Card *%(last4)s", last4=payment.card_last4), now=now)
-        repay_from_credit(session, account, credited=payment.amount, key=f"card:{payment.id}", now=now)
+        pay_in(session, account, amount=payment.amount, kind="card_topup", key=f"card:{payment.id}",
+               description=_l("Card *%(last4)s", last4=payment.card_last4), now=now)
         payment.status, payment.decided_at, payment.decline_reason = "confirmed", now, None
         if charge.card_token and payment.save_card and payment.login_id:
             session.add(CardToken(login_id=payment.login_id, gateway_token=charge.card_token,
@@ -153,6 +177,11 @@ def apply_charge(session: Session, *, payment_id: int, charge: Charge, actor: Ac
     return payment
 
 
+def repaid_by(session: Session, payment: CardPayment) -> int:
+    """The part of a confirmed payment that repaid a promised payment (0 if none)."""
+    return repaid_from(session, f"card:{payment.id}") if payment.status == "confirmed" else 0
+
+
 def payment_of_login(session: Session, *, token: str, account_ids: list[int]) -> CardPayment:
     payment = session.scalar(select(CardPayment).where(CardPayment.token == (token or "")[:40]))
     if payment is None or payment.account_id not in account_ids:
@@ -160,12 +189,33 @@ def payment_of_login(session: Session, *, token: str, account_ids: list[int]) ->
     return payment
 
 
+THREE_DS_TRIES = 3  # codes the cardholder may type before the payment fails
+
+
+class WrongCode(DomainError):
+    field = "code"
+
+
 def confirm_3ds(session: Session, gateway: CardGateway, *, payment: CardPayment, code: str, actor: Actor,
                 now: datetime) -> CardPayment:
-    """The cardholder's code from the bank's page; the gateway decides."""
+    """The cardholder's code from the bank's page; the gateway decides. A wrong code may be typed again, 3 tries."""
     if payment.status != "awaiting_3ds":
         return payment
     charge = gateway.confirm_3ds(reference=payment.gateway_ref, code=(code or "")[:12])
+    if charge.status == "declined" and charge.decline_reason == WRONG_3DS_CODE:
+        # The house lock order, account then payment (as apply_charge), taken after the gateway answered.
+        session.get(Account, payment.account_id, with_for_update=True, populate_existing=True)
+        locked = session.get(CardPayment, payment.id, with_for_update=True, populate_existing=True)
+        if locked.status != "awaiting_3ds":
+            session.rollback()
+            return locked
+        locked.three_ds_failures += 1
+        left = THREE_DS_TRIES - locked.three_ds_failures
+        if left > 0:
+            record(session, actor, "card_3ds_wrong_code", obj=locked, account_id=locked.account_id,
+                   detail=f"{left} left")
+            session.commit()
+            raise WrongCode(lazy_ngettext("Wrong code. %(num)d try left.", "Wrong code. %(num)d tries left.", left))
     return apply_charge(session, payment_id=payment.id, charge=charge, actor=actor, now=now)
 
 

@@ -5,6 +5,10 @@ from flask_babel import lazy_gettext as _l
 from portal.domain.errors import DomainError
 
 MAX_INPUT = 40
+# The number placeholders and messages show: nobody's own (the demo's and the tests' numbers are 916 ones),
+# so an example never reads as "your number" nor is the one number a form refuses (forwarding to itself).
+EXAMPLE_NUMBER = "+7 900 123-45-67"
+EXAMPLE_CONTRACT = "HC-123456"  # likewise for home contract numbers (the demo's is HC-100200)
 
 
 class InvalidPhone(DomainError):
@@ -15,16 +19,18 @@ def parse_msisdn(text: str, region: str = "RU") -> str:
     """``8 916 123-45-67``, ``79161234567`` and ``+7 (916) 123 45 67`` all give ``+79161234567``."""
     text = (text or "").strip()
     if not text or len(text) > MAX_INPUT:
-        raise InvalidPhone(_l("Enter a mobile number, for example +7 916 123-45-67."))
+        raise InvalidPhone(_l("Enter a mobile number, for example %(example)s.", example=EXAMPLE_NUMBER))
     digits = "".join(ch for ch in text if ch.isdigit())
     if region == "RU" and len(digits) == 11 and digits[0] in "78" and not text.startswith("+"):
         text = "+7" + digits[1:]  # domestic 8-prefix and bare 7-prefix forms
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
-        raise InvalidPhone(_l("This does not look like a phone number. Example: +7 916 123-45-67.")) from None
+        raise InvalidPhone(_l("This does not look like a phone number. Example: %(example)s.",
+                              example=EXAMPLE_NUMBER)) from None
     if not phonenumbers.is_valid_number(number):
-        raise InvalidPhone(_l("This number does not exist. Check the digits: +7 916 123-45-67."))
+        raise InvalidPhone(_l("This number does not exist. Check the digits, for example %(example)s.",
+                              example=EXAMPLE_NUMBER))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -101,6 +101,24 @@ def take_promised_payment(session: Session, *, account_id: int, amount: int, ide
     return promise
 
 
+def pay_in(session: Session, account: Account, *, amount: int, kind: str, key: str, description, now: datetime,
+           related_entry_id: int | None = None) -> int:
+    """Money paid in: its entry, the open promise repaid from it, then one alert with the true balance.
+
+    Returns the part that repaid the promise. The caller holds the account lock and commits.
+    """
+    ledger.post(session, account, amount=amount, kind=kind, key=key, description=description, now=now,
+                related_entry_id=related_entry_id, payment_alert=False)
+    repaid = repay_from_credit(session, account, credited=amount, key=key, now=now)
+    ledger.alert_payment(session, account, amount=amount, repaid=repaid, now=now)
+    return repaid
+
+
+def repaid_from(session: Session, key: str) -> int:
+    """How much of the money paid in under ``key`` repaid a promised payment."""
+    return -(session.scalar(select(LedgerEntry.amount).where(LedgerEntry.idempotency_key == f"{key}:repay")) or 0)
+
+
 def repay_from_credit(session: Session, account: Account, *, credited: int, key: str, now: datetime) -> int:
     """Take the open promise back out of money just paid in (the caller holds the account lock)."""
     promise = open_promise(session, account.id)

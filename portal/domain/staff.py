@@ -16,6 +16,7 @@ from portal.domain.auth import (
     check_not_throttled,
     clear_failures,
     count_failure,
+    parse_contract_no,
     permanent_password_locked_until,
 )
 from portal.domain.errors import DomainError, NotFound
@@ -27,6 +28,7 @@ from portal.models import (
     Account,
     CardPayment,
     Customer,
+    HomeContract,
     LedgerEntry,
     Line,
     SmsMessage,
@@ -35,6 +37,7 @@ from portal.models import (
     Subscription,
     utcnow,
 )
+from portal.models.customers import fold_name
 
 ROLES = ("support", "admin")
 
@@ -105,12 +108,15 @@ def close_staff_session(session: Session, *, token: str, actor: Actor, now: date
 
 
 def search_customers(session: Session, query: str, *, region: str = "RU", limit: int = 50) -> list[Customer]:
-    """Customers whose number (any usual form), contract number or name matches."""
+    """Customers whose number (any usual form), contract number, home contract number or name matches."""
     query = (query or "").strip()[:100]
     if not query:
         return []
-    conditions = [func.lower(Customer.name).contains(query.lower(), autoescape=True),
+    conditions = [Customer.name_folded.contains(fold_name(query), autoescape=True),
                   Customer.contract_no == query]
+    contract_no = parse_contract_no(query)
+    if contract_no:
+        conditions.append(HomeContract.contract_no == contract_no)
     try:
         conditions.append(Line.msisdn == parse_msisdn(query, region))
     except InvalidPhone:
@@ -122,8 +128,10 @@ def search_customers(session: Session, query: str, *, region: str = "RU", limit:
         select(Customer).distinct()
         .outerjoin(Account, Account.customer_id == Customer.id)
         .outerjoin(Line, Line.account_id == Account.id)
+        .outerjoin(HomeContract, HomeContract.account_id == Account.id)
         .where(or_(*conditions))
         .options(selectinload(Customer.accounts).selectinload(Account.line),
+                 selectinload(Customer.accounts).selectinload(Account.home_contract),
                  selectinload(Customer.accounts).selectinload(Account.tariff))
         .order_by(Customer.name).limit(limit)
     ))

@@ -41,6 +41,21 @@ def available_tariffs(session: Session, account: Account) -> list[Tariff]:
     ))
 
 
+def tariff_list(session: Session, account: Account) -> list[Tariff]:
+    """What the tariffs page lists: the account's own tariff first (even an archived one), then the offer."""
+    offer = available_tariffs(session, account)
+    current = account.tariff
+    return ([current] if current is not None else []) + [t for t in offer if t.id != account.tariff_id]
+
+
+def comparable_pair(session: Session, account: Account, first_id: int, second_id: int) -> tuple[Tariff, Tariff]:
+    """Two tariffs of the list to set side by side; NotFound for any tariff the account does not see."""
+    listed = {t.id: t for t in tariff_list(session, account)}
+    if first_id not in listed or second_id not in listed:
+        raise NotFound("tariff")
+    return listed[first_id], listed[second_id]
+
+
 def offered_tariff(session: Session, account: Account, tariff_id: int) -> Tariff:
     """One tariff of the catalog this account sees; NotFound for any other."""
     tariff = session.get(Tariff, tariff_id)

@@ -18,7 +18,7 @@ from portal.domain.history import local_midnight_in_utc
 from portal.domain.money import BadAmount
 from portal.domain.passwords import check_secret, hash_secret
 from portal.domain.phones import format_msisdn
-from portal.domain.promised import owed, repay_from_credit
+from portal.domain.promised import owed, pay_in
 from portal.domain.sms import queue_sms
 from portal.models import Account, AccountStatus, LedgerEntry, Line, Transfer
 
@@ -150,10 +150,9 @@ def _move(session: Session, transfer: Transfer, sender: Account, recipient: Acco
                       key=f"transfer:{transfer.token}:out", now=now,
                       description=_l("To %(number)s", number=format_msisdn(number)))
     session.flush()
-    ledger.post(session, recipient, amount=transfer.amount, kind="transfer_in", key=f"transfer:{transfer.token}:in",
-                description=_l("From %(number)s", number=format_msisdn(sender.line.msisdn)), now=now,
-                related_entry_id=out.id)
-    repay_from_credit(session, recipient, credited=transfer.amount, key=f"transfer:{transfer.token}:in", now=now)
+    pay_in(session, recipient, amount=transfer.amount, kind="transfer_in", key=f"transfer:{transfer.token}:in",
+           description=_l("From %(number)s", number=format_msisdn(sender.line.msisdn)), now=now,
+           related_entry_id=out.id)
     if transfer.fee:
         ledger.post(session, sender, amount=-transfer.fee, kind="service_fee", key=f"transfer:{transfer.token}:fee",
                     description=_l("Transfer fee"), now=now)

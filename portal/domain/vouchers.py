@@ -10,13 +10,12 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from portal import formatting
-from portal.domain import ledger
 from portal.domain.accounts import lock_account
 from portal.domain.audit import Actor, record
 from portal.domain.auth import TryLater
 from portal.domain.errors import DomainError
 from portal.domain.passwords import check_secret, hash_secret
-from portal.domain.promised import repay_from_credit
+from portal.domain.promised import pay_in
 from portal.models import AccountStatus, AuditEvent, Voucher
 
 CODE_DIGITS = 16
@@ -86,9 +85,8 @@ def redeem_voucher(session: Session, *, account_id: int, code: str, pin: str, ke
         session.commit()
         raise WrongVoucher(_l("Wrong card number or PIN, or the card has been used."))
     voucher.used_by_account_id, voucher.used_at = account.id, now
-    ledger.post(session, account, amount=voucher.amount, kind="voucher", key=f"voucher:{voucher.id}",
-                description=_l("Prepaid card"), now=now)
-    repay_from_credit(session, account, credited=voucher.amount, key=f"voucher:{voucher.id}", now=now)
+    pay_in(session, account, amount=voucher.amount, kind="voucher", key=f"voucher:{voucher.id}",
+           description=_l("Prepaid card"), now=now)
     record(session, actor, "voucher_redeemed", obj=voucher, account_id=account.id, detail=str(voucher.amount))
     session.commit()
     return voucher

@@ -1,5 +1,5 @@
 """Home extras: a mailbox at the operator's domain, antivirus licences, a static IP address."""
-from flask import abort, current_app, flash
+from flask import abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 
 from portal.domain import home_extras, services
@@ -7,15 +7,15 @@ from portal.domain.errors import DomainError, NotFound
 from portal.extensions import db
 from portal.home import bp
 from portal.home.forms import ConfirmForm, MailboxForm
-from portal.home.views import disconnect, home_account
+from portal.home.views import connect_page, disconnect, home_account
 from portal.models import utcnow
 from portal.web import current_actor, customer_required, render, see_other
 
 
-def extras_page(account, *, mailbox_form=None, errors: dict | None = None, status: int = 200):
+def extras_page(account, *, mailbox_form=None, status: int = 200):
     offers = [o for group in services.service_catalog(db.session, account, now=utcnow()).values() for o in group
               if home_extras.extra_kind(o.service)]
-    return render("home/extras.html", status=status, account=account, offers=offers, errors=errors or {},
+    return render("home/extras.html", status=status, account=account, offers=offers,
                   kinds={o.service.id: home_extras.extra_kind(o.service) for o in offers},
                   records=home_extras.extras_records(db.session, account.id),
                   mailbox_form=mailbox_form or MailboxForm(formdata=None),
@@ -29,9 +29,10 @@ def extras():
     return extras_page(home_account())
 
 
-@bp.post("/extras/<int:service_id>/connect")
+@bp.route("/extras/<int:service_id>/connect", methods=["GET", "POST"])
 @customer_required
 def extra_connect(service_id: int):
+    """An extra's price and first charge, then the confirmation connects it (the mailbox's form is on the list)."""
     account = home_account()
     try:
         service = services.offered_service(db.session, account, service_id)
@@ -40,6 +41,8 @@ def extra_connect(service_id: int):
     kind = home_extras.extra_kind(service)
     if kind is None:
         abort(404)
+    if kind == "mailbox" and request.method == "GET":
+        return see_other(".extras")  # its name and password are asked beside its fees there
     form = MailboxForm() if kind == "mailbox" else ConfirmForm()
     if form.validate_on_submit():
         key = form.idempotency_key.data
@@ -57,8 +60,10 @@ def extra_connect(service_id: int):
             return see_other(".extras")
         except DomainError as err:
             form.add_domain_error(err)
-    errors = {} if kind == "mailbox" else {service.id: form.form_errors or [_("Try again.")]}
-    return extras_page(account, mailbox_form=form if kind == "mailbox" else None, errors=errors, status=form.status)
+    if kind == "mailbox":
+        return extras_page(account, mailbox_form=form, status=form.status)
+    return connect_page(account, service, form, action=url_for(".extra_connect", service_id=service.id),
+                        back=".extras", back_label=_("Home extras"), status=form.status)
 
 
 @bp.route("/extras/subscriptions/<int:subscription_id>/disconnect", methods=["GET", "POST"])

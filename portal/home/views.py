@@ -1,4 +1,4 @@
-from flask import abort, current_app, flash, request
+from flask import abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -32,8 +32,8 @@ def subscription_or_404(account, subscription_id: int, kind: str):
     return subscription
 
 
-def tv_page(account, *, status: int = 200, errors: dict | None = None):
-    return render("home/tv.html", status=status, account=account, errors=errors or {},
+def tv_page(account, *, status: int = 200):
+    return render("home/tv.html", status=status, account=account,
                   packages=home_tv.tv_packages(db.session, account, now=utcnow()),
                   has_pin=home_tv.has_parental_pin(db.session, account.id))
 
@@ -45,9 +45,17 @@ def tv():
     return tv_page(home_account())
 
 
-@bp.post("/tv/<int:service_id>/connect")
+def connect_page(account, service, form, *, action: str, back: str, back_label, status: int = 200):
+    """The confirmation before a TV package or an extra is connected: its fees and what is charged now."""
+    return render("home/connect.html", "tariffs/_connect.html", status=status, form=form,
+                  offer=services.offer_for(db.session, account, service, now=utcnow()), action=action,
+                  cancel=url_for(back), back_label=back_label)
+
+
+@bp.route("/tv/<int:service_id>/connect", methods=["GET", "POST"])
 @customer_required
 def tv_connect(service_id: int):
+    """A TV package's price and first charge, then the confirmation connects it."""
     account = home_account()
     try:
         service = services.offered_service(db.session, account, service_id)
@@ -64,7 +72,8 @@ def tv_connect(service_id: int):
             return see_other(".tv")
         except DomainError as err:
             form.add_domain_error(err)
-    return tv_page(account, status=form.status, errors={service.id: form.form_errors or [_("Try again.")]})
+    return connect_page(account, service, form, action=url_for(".tv_connect", service_id=service.id), back=".tv",
+                        back_label=_("TV packages"), status=form.status)
 
 
 def disconnect_page(subscription, form, *, back: str, status: int = 200):

@@ -1,8 +1,8 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from portal.models.base import Base, utcnow
 
@@ -24,14 +24,31 @@ class Customer(Base):
     """A person or a company that owns accounts."""
 
     __tablename__ = "customer"
+    __table_args__ = (
+        # Staff search by any part of a name: a trigram index serves "contains" on PostgreSQL.
+        Index("ix_customer_name_folded_trgm", "name_folded", postgresql_using="gin",
+              postgresql_ops={"name_folded": "gin_trgm_ops"}),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
+    # The name casefolded in Python: SQLite's lower() folds only ASCII, so Cyrillic needs this copy.
+    name_folded: Mapped[str] = mapped_column(String(200), default="")
     region: Mapped[str] = mapped_column(String(64))
     contract_no: Mapped[str] = mapped_column(String(32), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     accounts: Mapped[list["Account"]] = relationship(back_populates="customer", order_by="Account.id")
+
+    @validates("name")
+    def _fold_name(self, _key: str, name: str) -> str:
+        self.name_folded = fold_name(name)
+        return name
+
+
+def fold_name(text: str) -> str:
+    """How names are compared in searches: casefolded, ё as е, spaces collapsed."""
+    return " ".join((text or "").casefold().replace("ё", "е").split())
 
 
 class Account(Base):

@@ -26,6 +26,7 @@ class CardPayment(Base):
     card_last4: Mapped[str] = mapped_column(String(4))
     save_card: Mapped[bool] = mapped_column(default=False)
     decline_reason: Mapped[str | None] = mapped_column(String(120))
+    three_ds_failures: Mapped[int] = mapped_column(default=0)  # wrong codes typed on the bank's page
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None]
 

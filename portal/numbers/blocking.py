@@ -6,7 +6,7 @@ from flask_login import current_user
 from wtforms import BooleanField, HiddenField, PasswordField
 from wtforms.validators import AnyOf, InputRequired, Length
 
-from portal.domain import blocking, provisioning
+from portal.domain import blocking, home_pause, provisioning
 from portal.domain.accounts import account_of_login
 from portal.domain.errors import DomainError, NotFound
 from portal.extensions import db, limiter
@@ -24,6 +24,14 @@ STATUS_MEANINGS = {
     "suspended": _l("Suspended for debt: calls, SMS and internet are stopped. Top up the balance to restore the "
                     "line; it cannot be unblocked here."),
     "terminated": _l("The contract for this number is terminated."),
+}
+
+# The same for a home contract: internet and TV, not calls and SMS.
+HOME_STATUS_MEANINGS = {
+    "active": _l("Internet and TV work."),
+    "blocked_by_owner": _l("Paused at your request: internet and TV are off. The balance is kept."),
+    "suspended": _l("Suspended for debt: internet and TV are off. Top up the balance and they come back."),
+    "terminated": _l("This contract is terminated."),
 }
 
 
@@ -55,7 +63,9 @@ def notice_wording() -> blocking.NoticeText:
 @customer_required
 def line(account_id: int):
     account = own_account_or_404(account_id)
-    return render("numbers/line.html", account=account, meaning=STATUS_MEANINGS.get(account.status, ""),
+    meanings = HOME_STATUS_MEANINGS if account.home_contract else STATUS_MEANINGS
+    return render("numbers/line.html", account=account, meaning=meanings.get(account.status, ""),
+                  paused_until=home_pause.paused_until(db.session, [account.id]).get(account.id),
                   block_refusal=blocking.block_refusal(account), owner_blocks=blocking.OWNER_BLOCKS,
                   in_focus=account.id == focused_account_id(),
                   switch=provisioning.latest(db.session, account.id, [blocking.SWITCH_SUBJECT]).get(

@@ -92,6 +92,8 @@ def _page(form, period, group, order_form, *, status=None):
 @bp.get("/details")
 @customer_required
 def details_page():
+    if account_in_focus().home_contract is not None:
+        return see_other(".traffic")  # a home contract's "details" are its traffic and sessions
     form, period, group = _filter()
     order_form = OrderForm(formdata=None, start=form.start.data, end=form.end.data, kind=form.kind.data)
     return _page(form, period, group, order_form)

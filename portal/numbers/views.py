@@ -7,17 +7,18 @@ from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from portal import formatting
-from portal.domain import links
+from portal.domain import home_pause, links
 from portal.domain.accounts import account_of_login
 from portal.domain.bounds import db_int
 from portal.domain.errors import DomainError, NotFound
-from portal.domain.phones import format_msisdn
+from portal.domain.phones import EXAMPLE_CONTRACT, format_msisdn
 from portal.domain.workdays import parse_holidays
 from portal.extensions import db, limiter
 from portal.forms import PortalForm
 from portal.models import utcnow
 from portal.numbers import bp
 from portal.web import (
+    account_in_focus,
     auth_policy,
     current_actor,
     customer_required,
@@ -37,7 +38,7 @@ class LinkForm(PortalForm):
 class HomeContractForm(PortalForm):
     contract = StringField(_l("Contract number"), validators=[
         InputRequired(_l("Type the contract number.")), Length(max=40)],
-        render_kw={"placeholder": "HC-100200", "maxlength": 40, "autocomplete": "off"})
+        render_kw={"placeholder": EXAMPLE_CONTRACT, "maxlength": 40, "autocomplete": "off"})
 
 
 class HomeCodeForm(PortalForm):
@@ -64,7 +65,9 @@ def link_policy() -> links.LinkPolicy:
 @bp.get("/")
 @customer_required
 def index():
-    return render("numbers/index.html", accounts=managed_accounts(),
+    accounts = managed_accounts()
+    return render("numbers/index.html", accounts=accounts, focused=account_in_focus(),
+                  paused_until=home_pause.paused_until(db.session, [a.id for a in accounts if a.home_contract]),
                   requests=links.requests_of_login(db.session, current_user.id), link_status=links.STATUS_LABELS.get)
 
 

@@ -22,6 +22,10 @@ class Card:
         return f"Card(*{self.last4})"
 
 
+# The decline reason for a wrong code on the bank's 3-D Secure page: the portal lets the cardholder try again.
+WRONG_3DS_CODE = "3ds_failed"
+
+
 @dataclass(frozen=True)
 class Charge:
     reference: str

@@ -2,7 +2,7 @@
 import hashlib
 import hmac
 
-from portal.payment_gateway import Card, Charge
+from portal.payment_gateway import WRONG_3DS_CODE, Card, Charge
 
 # The documented test cards (README "Payments"): any future expiry, any 3-digit CVC.
 SUCCEEDS = "4242424242424242"
@@ -43,7 +43,7 @@ class TestModeGateway:
     def confirm_3ds(self, *, reference: str, code: str) -> Charge:
         if hmac.compare_digest(code.strip(), THREE_DS_CODE):
             return Charge(reference, "succeeded")
-        return Charge(reference, "declined", decline_reason="3ds_failed")
+        return Charge(reference, "declined", decline_reason=WRONG_3DS_CODE)
 
     def charge_saved(self, *, amount: int, card_token: str, description: str) -> Charge:
         digest = hmac.new(self.key, f"{card_token}:{amount}:{description}".encode(), hashlib.sha256).hexdigest()

@@ -21,11 +21,20 @@ class TopupForm(IdempotentForm):
                               render_kw={"inputmode": "numeric", "autocomplete": "cc-number", "maxlength": 30})
     expiry = StringField(_l("Valid until (MM/YY)"),
                          validators=[InputRequired(_l("Enter the expiry date.")), Length(max=7)],
-                         render_kw={"inputmode": "numeric", "autocomplete": "cc-exp", "maxlength": 7,
+                         # "text", not "numeric": a phone's numeric keypad has no "/".
+                         render_kw={"inputmode": "text", "autocomplete": "cc-exp", "maxlength": 7,
                                     "placeholder": "08/28"})
     cvc = CardCodeField(_l("CVC"), validators=[InputRequired(_l("Enter the CVC.")), Length(max=4)],
                         render_kw={"inputmode": "numeric", "autocomplete": "cc-csc", "maxlength": 4})
     save_card = BooleanField(_l("Remember this card for next time"))
+
+
+class SavedCardTopupForm(IdempotentForm):
+    """A top-up from a saved card: the amount and which card; the gateway holds the rest."""
+
+    amount = StringField(_l("Amount, ₽"), validators=[InputRequired(_l("Enter the amount.")), Length(max=20)],
+                         render_kw={"inputmode": "decimal", "maxlength": 20, "autocomplete": "off"})
+    card = RadioField(_l("Card"), coerce=int, validate_choice=True, validators=[InputRequired(_l("Choose a card."))])
 
 
 class ThreeDSForm(PortalForm):

@@ -1,6 +1,7 @@
 import hashlib
 import hmac
 import json
+import secrets
 
 from flask import Response, abort, current_app, flash, g, request, stream_with_context
 from flask_babel import gettext as _
@@ -21,6 +22,7 @@ from portal.payments.forms import (
     PointsTransferForm,
     PromisedForm,
     RewardForm,
+    SavedCardTopupForm,
     ThreeDSForm,
     TopupForm,
     TransferForm,
@@ -52,13 +54,34 @@ def own_payment_or_404(token: str):
         abort(404)
 
 
+@bp.get("/")
+@customer_required
+def index():
+    """Every way to pay and what was paid, in one list."""
+    return render("payments/index.html", account=account_in_focus())
+
+
+def _topup_limits() -> payments.TopupLimits:
+    return payments.TopupLimits(current_app.config["TOPUP_MIN"], current_app.config["TOPUP_MAX"])
+
+
+def _saved_card_form(cards, *, blank: bool = False) -> SavedCardTopupForm:
+    """The saved-card form, from the request or ``blank`` (beside the other form when that one is posted)."""
+    # Its own prefix: the page carries the new-card form too, and ids must not repeat.
+    form = SavedCardTopupForm(formdata=None, prefix="saved") if blank else SavedCardTopupForm(prefix="saved")
+    form.card.choices = [(c.id, f"•••• {c.last4}") for c in cards]
+    if form.card.data is None and cards:
+        form.card.data = cards[0].id
+    return form
+
+
 @bp.route("/topup", methods=["GET", "POST"])
 @customer_required
 @limiter.limit("20 per hour", exempt_when=lambda: request.method != "POST")
 def topup():
     account = account_in_focus()
-    cfg = current_app.config
-    limits = payments.TopupLimits(cfg["TOPUP_MIN"], cfg["TOPUP_MAX"])
+    limits = _topup_limits()
+    cards = autopay.saved_cards(db.session, current_user.id)
     form = TopupForm()
     if form.validate_on_submit():
         try:
@@ -73,13 +96,39 @@ def topup():
             form.add_domain_error(err)
     form.cvc.data = ""  # never sent back to the browser
     return render("payments/topup.html", "payments/_topup_form.html", status=form.status, form=form,
-                  account=account, limits=limits)
+                  account=account, limits=limits, cards=cards, saved_form=_saved_card_form(cards, blank=True))
+
+
+@bp.post("/topup/saved")
+@customer_required
+@limiter.limit("20 per hour")
+def topup_saved():
+    """Top up from a saved card: no card details, the gateway charges its token."""
+    account = account_in_focus()
+    limits = _topup_limits()
+    cards = autopay.saved_cards(db.session, current_user.id)
+    saved_form = _saved_card_form(cards)
+    if saved_form.validate_on_submit():
+        try:
+            payment = payments.top_up_with_saved_card(
+                db.session, gateway(), account_id=account.id, login_id=current_user.id,
+                card_token_id=saved_form.card.data, amount=parse_rubles(saved_form.amount.data),
+                idempotency_key=saved_form.idempotency_key.data, limits=limits, actor=current_actor(), now=utcnow())
+            return see_other(".status", token=payment.token)
+        except DomainError as err:
+            saved_form.add_domain_error(err)
+    new_card = TopupForm(formdata=None)
+    new_card.idempotency_key.data = secrets.token_urlsafe(24)
+    return render("payments/topup.html", "payments/_saved_card_form.html", status=saved_form.status, form=new_card,
+                  account=account, limits=limits, cards=cards, saved_form=saved_form)
 
 
 @bp.get("/<token>")
 @customer_required
 def status(token: str):
-    return render("payments/status.html", payment=own_payment_or_404(token), account=account_in_focus())
+    payment = own_payment_or_404(token)
+    return render("payments/status.html", payment=payment, account=account_in_focus(),
+                  repaid=payments.repaid_by(db.session, payment))
 
 
 @bp.route("/<token>/3ds", methods=["GET", "POST"])
@@ -92,9 +141,13 @@ def three_ds(token: str):
         return see_other(".status", token=payment.token)
     form = ThreeDSForm()
     if form.validate_on_submit():
-        payments.confirm_3ds(db.session, gateway(), payment=payment, code=form.code.data, actor=current_actor(),
-                             now=utcnow())
-        return see_other(".status", token=payment.token)
+        try:
+            payments.confirm_3ds(db.session, gateway(), payment=payment, code=form.code.data, actor=current_actor(),
+                                 now=utcnow())
+            return see_other(".status", token=payment.token)
+        except DomainError as err:
+            form.add_domain_error(err)
+    form.code.data = ""
     return render("payments/three_ds.html", status=form.status, form=form, payment=payment)
 
 
@@ -313,25 +366,32 @@ def bonus_points():
             return see_other(".bonus_points")
         except DomainError as err:
             form.add_domain_error(err)
-    return _bonus_page(account, form, RewardForm())
+    return _bonus_page(account, form)
 
 
-def _bonus_page(account, form, reward_form, status=None):
+def _bonus_page(account, form):
     from portal.domain.overview import bonus_points as points_of
 
-    return render("payments/bonus.html", status=status or form.status, form=form, reward_form=reward_form,
+    return render("payments/bonus.html", status=form.status, form=form,
                   points=points_of(db.session, account.id), rewards=bonus.rewards(db.session),
-                  entries=bonus.history(db.session, account.id))
+                  entries=bonus.history(db.session, account.id), entry_labels=bonus.ENTRY_LABELS)
 
 
-@bp.post("/bonus/rewards/<int:reward_id>")
+@bp.route("/bonus/rewards/<int:reward_id>", methods=["GET", "POST"])
 @customer_required
 def redeem(reward_id: int):
+    """What a reward costs in points and what is left after, then the confirmation spends them."""
+    from portal.domain.overview import bonus_points as points_of
+
     account = account_in_focus()
+    try:
+        reward = bonus.offered_reward(db.session, reward_id)
+    except NotFound:
+        abort(404)
     reward_form = RewardForm()
     if reward_form.validate_on_submit():
         try:
-            bonus.redeem_reward(db.session, account_id=account.id, reward_id=reward_id,
+            bonus.redeem_reward(db.session, account_id=account.id, reward_id=reward.id,
                                 idempotency_key=reward_form.idempotency_key.data, actor=current_actor(), now=utcnow())
             flash(_("Done: the reward is yours."))
             return see_other(".bonus_points")
@@ -339,4 +399,5 @@ def redeem(reward_id: int):
             abort(404)
         except DomainError as err:
             reward_form.add_domain_error(err)
-    return _bonus_page(account, PointsTransferForm(formdata=None), reward_form, status=422)
+    return render("payments/reward.html", status=reward_form.status, form=reward_form, reward=reward,
+                  points=points_of(db.session, account.id))

@@ -18,6 +18,7 @@ from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Opti
 
 from portal.domain.bounds import db_int
 from portal.domain.forwarding import CONDITION_LABELS
+from portal.domain.phones import EXAMPLE_NUMBER
 from portal.domain.preferences import TIME_ZONES
 from portal.forms import CheckboxListField, IdempotentForm, MoneyField, PhoneField, PortalForm
 
@@ -75,7 +76,7 @@ class ForwardingForm(IdempotentForm):
     enabled = BooleanField(_l("On"))
     target = PhoneField(_l("Forward to"), validators=[Length(max=40)],
                         render_kw={"autocomplete": "tel", "inputmode": "tel", "maxlength": 40,
-                                   "placeholder": "+7 916 123-45-67"})
+                                   "placeholder": EXAMPLE_NUMBER})
     seconds = IntegerField(_l("After, seconds"), validators=[Optional(), NumberRange(5, 30, _l("From 5 to 30."))],
                            render_kw={"inputmode": "numeric", "min": 5, "max": 30, "step": 5})
 
@@ -83,7 +84,7 @@ class ForwardingForm(IdempotentForm):
 class BlacklistAddForm(IdempotentForm):
     number = PhoneField(_l("Number"), validators=[InputRequired(_l("Enter the number to block."))],
                         render_kw={"autocomplete": "off", "inputmode": "tel", "maxlength": 40,
-                                   "placeholder": "+7 916 123-45-67"})
+                                   "placeholder": EXAMPLE_NUMBER})
     connect = BooleanField(_l("Connect the blacklist service"))
 
 
@@ -109,7 +110,7 @@ class RingbackForm(IdempotentForm):
                                                                  ("number", _l("Only callers from this number"))])
     caller = PhoneField(_l("Number"), validators=[Length(max=40)],
                         render_kw={"autocomplete": "off", "inputmode": "tel", "maxlength": 40,
-                                   "placeholder": "+7 916 123-45-67"})
+                                   "placeholder": EXAMPLE_NUMBER})
     accept = BooleanField(_l("I agree to the daily fee"))
 
     def validate_caller(self, field):

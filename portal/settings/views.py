@@ -9,6 +9,7 @@ from portal.domain import (
     closing,
     devices,
     forwarding,
+    home_pause,
     linetools,
     preferences,
     provisioning,
@@ -134,7 +135,9 @@ def end_other_sessions():
 @bp.get("/contracts")
 @customer_required
 def contracts():
-    return render("settings/contracts.html", accounts=accounts_of_login(db.session, current_user.id))
+    accounts = accounts_of_login(db.session, current_user.id)
+    return render("settings/contracts.html", accounts=accounts,
+                  paused_until=home_pause.paused_until(db.session, [a.id for a in accounts if a.kind == "home"]))
 
 
 @bp.route("/close", methods=["GET", "POST"])

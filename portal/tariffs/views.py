@@ -9,7 +9,7 @@ from portal.domain.overview import account_overview
 from portal.extensions import db
 from portal.models import utcnow
 from portal.tariffs import bp
-from portal.tariffs.forms import CancelChangeForm, ServiceForm, SwitchTariffForm
+from portal.tariffs.forms import CancelChangeForm, CompareForm, ServiceForm, SwitchTariffForm
 from portal.web import account_in_focus, current_actor, customer_required, render, see_other
 
 
@@ -24,7 +24,30 @@ def offered_or_404(account, tariff_id: int):
 @customer_required
 def catalog():
     account = account_in_focus()
-    return render("tariffs/catalog.html", account=account, tariffs=tariffs.available_tariffs(db.session, account))
+    listed = tariffs.tariff_list(db.session, account)
+    return render("tariffs/catalog.html", account=account, tariffs=listed, compare_form=_compare_form(listed))
+
+
+def _compare_form(listed, formdata=None) -> CompareForm:
+    form = CompareForm(formdata=formdata)
+    form.a.choices = form.b.choices = [(t.id, t.name) for t in listed]
+    if formdata is None and len(listed) > 1:
+        form.a.data, form.b.data = listed[0].id, listed[1].id
+    return form
+
+
+@bp.get("/tariffs/compare")
+@customer_required
+def compare():
+    """Any two tariffs of the list side by side."""
+    account = account_in_focus()
+    listed = tariffs.tariff_list(db.session, account)
+    # Without a choice yet: the current tariff beside the next one of the list.
+    form = _compare_form(listed, request.args if request.args else None)
+    pair = None
+    if len(listed) > 1 and form.validate():
+        pair = tariffs.comparable_pair(db.session, account, form.a.data, form.b.data)
+    return render("tariffs/compare.html", status=form.status, account=account, form=form, pair=pair)
 
 
 @bp.route("/tariffs/<int:tariff_id>", methods=["GET", "POST"])

@@ -1,5 +1,5 @@
-"""A home customer opens the TV page from the dashboard, reads a package's channels, connects it, and sets
-the parental PIN (a mistyped confirmation first), in a real browser with JavaScript on and off."""
+"""A home customer opens the TV page from the dashboard, reads a package's channels, connects it (after its
+price), and sets the parental PIN (a mistyped confirmation first), in a real browser with JavaScript on and off."""
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -37,7 +37,10 @@ def test_connect_a_tv_package_and_set_the_parental_pin(page_factory, live_server
     package.locator("summary").click()
     expect(package.locator("details li")).to_contain_text("Ночной клуб 18+")
 
-    package.locator("form button[type=submit]").click()
+    package.locator(f"a[href='/home/tv/{home['night']}/connect']").click()
+    expect(page).to_have_url(url_path_is(f"/home/tv/{home['night']}/connect"))
+    expect(page.locator(".costs")).to_contain_text("Charged now")
+    page.locator(f"#connect-{home['night']} button[type=submit]").click()
     expect(page).to_have_url(url_path_is("/home/tv"))
     expect(page.locator(".flash")).to_contain_text("is connected")
     expect(page.locator(f"#tv-{home['night']} .badge", has_text="connected")).to_be_visible()

@@ -200,14 +200,19 @@ def test_card_topup_paid_then_declined(page_factory, live_server, customer, js):
 
 
 @JS
-def test_card_topup_with_3ds_wrong_code_declines_right_code_pays(page_factory, live_server, customer, js):
+def test_card_topup_with_3ds_wrong_codes_declines_right_code_pays(page_factory, live_server, customer, js):
     page = signed_in(page_factory, js)
 
-    # A wrong code on the bank's page declines the payment.
+    # A wrong code on the bank's page may be typed again, three tries; the third wrong one declines.
     token = pay_by_card(page, 30_000, test_mode.NEEDS_3DS)
     form = page.locator(f"main form[action='/payments/{token}/3ds']")
     expect(form.locator("input[name=code]")).to_be_visible()
     expect(form).to_contain_text(money_shown(live_server, 30_000))
+    for left in ("2 tries left", "1 try left"):
+        form.locator("input[name=code]").fill("0000")
+        form.locator("button[type=submit]").click()
+        expect(page.locator("#code-error")).to_contain_text(left)
+        form = page.locator(f"main form[action='/payments/{token}/3ds']")
     form.locator("input[name=code]").fill("0000")
     form.locator("button[type=submit]").click()
     expect(page).to_have_url(re.compile(rf"/payments/{re.escape(token)}$"))

@@ -2,7 +2,7 @@
 
 The dashboard's blocks refresh alone; "Compare and switch" confirms a tariff
 with a fee (inline with JS, on its own page without); services connect with a
-fee, clash, disconnect with the cross; paid subscriptions are cancelled.
+fee, clash, disconnect with the labelled button; paid subscriptions are cancelled.
 Elements are found by id, name, href or form action, never by visible text
 (the UI is translated); names checked on the page are the test data's own.
 """
@@ -331,11 +331,12 @@ def test_services_connect_clash_disconnect_and_cancel_a_subscription(page_factor
     expect(page.locator("#services li")).to_have_count(1)
     expect(page.locator("#services li")).to_contain_text(portal.turbo_name)
 
-    # 4. Disconnect with the cross; the clashing one may be connected now.
+    # 4. Disconnect with the labelled button; the clashing one may be connected now.
     page.locator("header nav a[href='/services/']").click()
     expect(page).to_have_url(url_path_is("/services/"))
-    cross = turbo.locator(f"a.cross[href='/services/subscriptions/{subscription_id}/disconnect']")
-    disconnect(page, js, cross, subscription_id, f"#slot-{portal.turbo}")
+    button = turbo.locator(f"a.button[href='/services/subscriptions/{subscription_id}/disconnect']")
+    expect(button).to_have_text("Disconnect")
+    disconnect(page, js, button, subscription_id, f"#slot-{portal.turbo}")
     expect(turbo.locator(".action .badge")).to_have_count(0)
     expect(turbo.locator(f".action a[href='/services/{portal.turbo}']")).to_have_count(1)
     expect(lite.locator(f".action a[href='/services/{portal.lite}']")).to_have_count(1)

@@ -1,4 +1,6 @@
 """The demo data: realistic, consistent (balances are ledger sums) and idempotent."""
+import re
+from collections import Counter
 from datetime import datetime, timedelta
 
 import pytest
@@ -10,6 +12,10 @@ from portal.extensions import db
 from portal.models import (
     Account,
     Allowance,
+    AutoPayment,
+    BonusAccount,
+    BonusEntry,
+    CardToken,
     Customer,
     HomeContract,
     LedgerEntry,
@@ -20,6 +26,7 @@ from portal.models import (
     Staff,
     Subscription,
     Tariff,
+    TvChannel,
     UsageRecord,
     utcnow,
 )
@@ -65,10 +72,37 @@ def test_a_second_run_adds_nothing(seeded):
     assert row_counts(session) == before
 
 
-def test_no_logins_and_no_staff(seeded):
+def test_no_passwords_and_no_staff(seeded):
     session, _ = seeded
-    for model in (Login, LoginAccount, Staff):
-        assert session.scalar(select(func.count()).select_from(model)) == 0
+    assert session.scalar(select(func.count()).select_from(Staff)) == 0
+    assert session.scalars(select(Login.password_hash)).all() == [None]  # the family head's, for the saved card
+    login = session.scalar(select(Login))
+    assert session.scalars(select(LoginAccount.account_id)).all() == [login.primary_account_id]
+
+
+def test_the_auto_payment_card_in_the_history_is_a_saved_card_with_its_rule(seeded):
+    session, _ = seeded
+    autopaid = session.scalars(select(LedgerEntry).where(LedgerEntry.description.like("Автоплатёж%"))).all()
+    assert autopaid
+    for entry in autopaid:
+        last4 = re.search(r"\*(\d{4})", entry.description).group(1)
+        login = session.scalar(select(Login).where(Login.primary_account_id == entry.account_id))
+        cards = {c.last4: c for c in session.scalars(select(CardToken).where(CardToken.login_id == login.id))}
+        assert last4 in cards
+        rule = session.scalar(select(AutoPayment).where(AutoPayment.account_id == entry.account_id))
+        assert rule.card_token_id == cards[last4].id and rule.amount == entry.amount and rule.enabled
+        month, year = map(int, cards[last4].expiry.split("/"))
+        assert (2000 + year, month) > (utcnow().year, utcnow().month)
+
+
+def test_bonus_points_have_an_earned_history(seeded):
+    session, _ = seeded
+    for bonus in session.scalars(select(BonusAccount)):
+        entries = session.scalars(select(BonusEntry).where(BonusEntry.account_id == bonus.account_id)).all()
+        assert sum(e.points for e in entries) == bonus.points
+        earned = [e for e in entries if e.kind == "earned"]
+        assert len(earned) >= 3 and all(e.points > 0 and e.created_at <= utcnow() for e in earned)
+        assert len({e.created_at.month for e in earned}) == len(earned)  # one award a month
 
 
 def test_the_catalog(seeded):
@@ -270,3 +304,37 @@ def test_demo_vouchers_can_be_redeemed(db_session):
     used = vouchers.redeem_voucher(db_session, account_id=account_id, code=code, pin=pin, key="k", max_failures=5,
                                    actor=Actor(), now=utcnow())
     assert used.amount == amount
+
+
+# Columns that record when something happened (as opposed to deadlines, periods and plans).
+HAPPENED = {"created_at", "updated_at", "sent_at", "received_at", "started_at", "ended_at", "since", "decided_at",
+            "done_at", "used_at", "assigned_at", "applied_at", "finished_at", "repaid_at", "last_seen_at"}
+EARLY_MORNING = datetime(2025, 3, 14, 4, 30)  # 07:30 in Moscow: before the hour of today's demo voicemail
+
+
+def test_nothing_is_dated_after_the_seeding_moment(db_session):
+    seed_demo(db_session, now=EARLY_MORNING, voucher_key="k")
+    for table in db.metadata.sorted_tables:
+        for column in table.columns:
+            if column.name in HAPPENED:
+                latest = db_session.scalar(select(func.max(column)))
+                assert latest is None or latest <= EARLY_MORNING, f"{table.name}.{column.name} = {latest}"
+
+
+CHANNEL_COUNT = re.compile(r"(\d+)\s+(?:\S+\s+){0,2}?\S*канал")
+
+
+def test_tv_channel_counts_match_the_channel_lists(seeded):
+    session, _ = seeded
+    packages = session.scalars(select(Service).where(Service.kind == "tv")).all()
+    carried = Counter(code for channel in session.scalars(select(TvChannel)) for code in
+                      (p.code for p in channel.packages))
+    said = 0
+    for package in packages:
+        for text in (package.name, package.description):
+            for count in CHANNEL_COUNT.findall(text):
+                assert int(count) == carried[package.code], f"{package.code}: {text}"
+                said += 1
+    tariff = session.scalar(select(Tariff).where(Tariff.code == "home-500-tv"))
+    assert [int(n) for n in CHANNEL_COUNT.findall(tariff.description)] == [carried["tv-basic"]]
+    assert said >= 4

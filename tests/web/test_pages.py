@@ -12,6 +12,7 @@ from portal.models import (
     LinkRequestNumber,
     LoginAccount,
     Melody,
+    Reward,
     Transfer,
     UsageRecord,
     utcnow,
@@ -27,17 +28,19 @@ CUSTOMER = ["/", "/?block=allowances", "/archive", "/numbers/", "/numbers/link",
             "/settings/close", "/settings/alerts", "/settings/forwarding", "/settings/blacklist", "/settings/voicemail",
             "/settings/ringback", "/settings/ringback/melodies/{melody}",
             "/settings/missed-calls", "/settings/internet",
-            "/tariffs/",
+            "/tariffs/", "/tariffs/compare",
             "/tariffs/{tariff}",
             "/services/", "/services/{service}", "/services/subscriptions",
-            "/services/subscriptions/{subscription}/disconnect", "/payments/topup", "/payments/history",
+            "/services/subscriptions/{subscription}/disconnect", "/payments/", "/payments/topup", "/payments/history",
             "/payments/transfer", "/payments/voucher", "/payments/promised", "/payments/auto", "/payments/bonus",
+            "/payments/bonus/rewards/{reward}",
             "/payments/{payment}",
             "/payments/{payment}/3ds", "/payments/transfer/{transfer}", "/numbers/{line}/",
             "/numbers/{line}/block?reason=lost", "/numbers/{line}/unblock", "/numbers/sms",
             "/home/pause",  # a home contract's page (404 for this mobile login; tests/web/account/test_home_pause.py)
             # a mobile line gets 404 on /home pages; tests/web/home weighs them for a home contract
             "/home/tv", "/home/tv/pin", "/home/extras", "/home/tv/subscriptions/{subscription}/disconnect",
+            "/home/tv/{service}/connect", "/home/extras/{service}/connect",
             "/home/extras/subscriptions/{subscription}/disconnect"]
 # Pages of a home contract in focus (a mobile line gets 404 there): a contract with a busy month of sessions.
 HOME = ["/numbers/traffic", "/numbers/traffic/sessions"]
@@ -71,12 +74,13 @@ def every_page(client, db_session, app):
     order = DetailOrder(account_id=account.id, login_id=login.id, period_start=date.today(), period_end=date.today(),
                         format="pdf", email="a@example.com", idempotency_key="d" * 24)
     melody = factories.make_service(db_session, category="ringback", monthly_fee=0, daily_fee=50)
+    reward = Reward(code="min-100", name="100 minutes", kind="minutes", quantity=100, cost=300)
     db_session.add_all([payment, transfer, order, link, LoginAccount(login_id=login.id, account_id=linked.id),
-                        Melody(service_id=melody.id, artist="Folk", tune="E5:1")])
+                        Melody(service_id=melody.id, artist="Folk", tune="E5:1"), reward])
     db_session.commit()
     ids = dict(tariff=tariff.id, service=service.id, subscription=subscription.id, payment=payment.token,
                transfer=transfer.token, customer=account.customer_id, order=order.id, linked=linked.id, link=link.id,
-               line=account.id, melody=melody.id)
+               line=account.id, melody=melody.id, reward=reward.id)
     for url in CUSTOMER:
         yield url, client.get(url.format(**ids))
     home = factories.make_home_contract(db_session, "HC-100200", customer=account.customer)
@@ -111,7 +115,8 @@ def test_every_get_route_is_covered(app):
                     "{subscription}": "<int:subscription_id>", "transfer/{transfer}": "transfer/<token>",
                     "{payment}": "<token>", "{customer}": "<int:customer_id>",
                     "{linked}": "<int:account_id>", "{link}": "<int:request_id>", "{order}": "<int:order_id>",
-                    "{line}": "<int:account_id>", "{home}": "<int:account_id>", "{melody}": "<int:melody_id>"}
+                    "{line}": "<int:account_id>", "{home}": "<int:account_id>", "{melody}": "<int:melody_id>",
+                    "{reward}": "<int:reward_id>"}
     covered = set()
     for url in PUBLIC + CUSTOMER + HOME + STAFF:
         url = re.sub(r"\?.*", "", url)
@@ -195,3 +200,11 @@ def test_the_captcha_page_is_light(client):
     page = client.get("/auth/password")
     assert len(gzip.compress(page.data)) <= BUDGET
     assert captcha_token(page.text)
+
+
+def test_no_placeholder_shows_the_customers_own_number(pages):
+    """Examples use a neutral number: the customer's own would read as "yours" (and forwarding refuses it)."""
+    own = ("+7 916 123-45-67", "8 916 123-45-67", "+79161234567")
+    for url, response in pages:
+        for placeholder in re.findall(r'placeholder="([^"]*)"', response.text):
+            assert placeholder not in own, url

@@ -72,6 +72,36 @@ def test_search_customers_by_number_name_or_contract(client, db_session, agent, 
     assert "+7 903 111-22-33" not in page.text
 
 
+@pytest.mark.parametrize("query", ["ПЕТРОВ", "петров", "Пётр", "иван петров"])
+def test_search_finds_cyrillic_names_in_any_case(client, db_session, agent, query):
+    factories.make_line(db_session, "+79161234567", customer=factories.make_customer(db_session, name="Иван Петров"))
+    factories.make_line(db_session, "+79031112233", customer=factories.make_customer(db_session, name="Анна Сидорова"))
+    db_session.commit()
+    staff_sign_in(client)
+    page = client.get("/admin/", query_string={"q": query})
+    assert "Иван Петров" in page.text and "Анна Сидорова" not in page.text
+
+
+def test_a_renamed_customer_is_found_by_the_new_name(client, db_session, agent):
+    customer = factories.make_customer(db_session, name="Иван Петров")
+    db_session.commit()
+    customer.name = "Иван Смирнов"
+    db_session.commit()
+    staff_sign_in(client)
+    assert "Иван Смирнов" in client.get("/admin/", query_string={"q": "СМИРНОВ"}).text
+    assert "Nobody found" in client.get("/admin/", query_string={"q": "петров"}).text
+
+
+@pytest.mark.parametrize("query", ["HC-100200", "hc100200", " hc-100200 "])
+def test_search_finds_a_home_contract_by_its_number(client, db_session, agent, query):
+    factories.make_home_contract(db_session, "HC-100200", customer=factories.make_customer(db_session, name="Home Owner"))
+    factories.make_home_contract(db_session, "HC-100201", customer=factories.make_customer(db_session, name="Neighbour"))
+    db_session.commit()
+    staff_sign_in(client)
+    page = client.get("/admin/", query_string={"q": query})
+    assert "Home Owner" in page.text and "HC-100200" in page.text and "Neighbour" not in page.text
+
+
 def test_search_with_htmx_returns_the_results_fragment(client, db_session, agent):
     factories.make_line(db_session, "+79161234567")
     db_session.commit()

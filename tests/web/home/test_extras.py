@@ -136,3 +136,23 @@ def test_a_tv_subscription_is_not_disconnected_on_the_extras_page(client, db_ses
     db_session.commit()
     assert client.get(f"/home/extras/subscriptions/{subscription.id}/disconnect").status_code == 404
     assert client.get(f"/home/tv/subscriptions/{subscription.id}/disconnect").status_code == 200
+
+
+@pytest.mark.parametrize("extra", ["antivirus", "static_ip"])
+def test_an_extra_asks_first_with_its_price_and_what_is_charged_now(client, db_session, signed_in, extra):
+    service = getattr(signed_in, extra)
+    url = f"/home/extras/{service.id}/connect"
+    assert f'href="{url}"' in client.get("/home/extras").text
+    page = client.get(url)
+    assert page.status_code == 200 and "Charged now" in page.text and f'action="{url}"' in page.text
+    assert count(db_session, Subscription) == 0
+    response = client.post_form(url, {"idempotency_key": re.search(
+        r'name="idempotency_key" type="hidden" value="([^"]+)"', page.text).group(1)})
+    assert response.status_code == 303 and count(db_session, Subscription) == 1
+
+
+def test_the_mailbox_form_shows_what_is_charged_now(client, signed_in):
+    page = client.get("/home/extras").text
+    form = page[page.index('id="mailbox-form"'):]
+    assert "Charged now" in form[:form.index("</form>")]
+    assert client.get(f"/home/extras/{signed_in.mailbox.id}/connect").status_code == 303

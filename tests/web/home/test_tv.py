@@ -1,5 +1,4 @@
 """/home/tv: TV packages with channels, connect and disconnect, the parental PIN."""
-import re
 
 import pytest
 from sqlalchemy import func, select
@@ -13,10 +12,6 @@ from tests.home_fixtures import CONTACT, CONTRACT_NO, make_home
 
 def count(db_session, model, *where):
     return db_session.scalar(select(func.count()).select_from(model).where(*where))
-
-
-def new_key(html: str) -> str:
-    return re.search(r'name="idempotency_key" value="([^"]+)"', html).group(1)
 
 
 def test_the_page_lists_packages_with_prices_and_channels(client, signed_in):
@@ -41,9 +36,19 @@ def test_a_mobile_line_gets_a_clear_404(client, login_as):
     assert client.post_form("/home/tv/pin/reset").status_code == 404
 
 
-def test_connecting_a_package_charges_through_the_ledger_once(client, db_session, signed_in):
-    key = new_key(client.get("/home/tv").text)
+def test_connecting_a_package_asks_first_with_the_price_and_what_is_charged_now(client, db_session, signed_in):
     url = f"/home/tv/{signed_in.night.id}/connect"
+    assert f'href="{url}"' in client.get("/home/tv").text
+    page = client.get(url)
+    assert page.status_code == 200 and "Charged now" in page.text and f'action="{url}"' in page.text
+    assert 'href="/home/tv"' in page.text  # cancel goes back to the packages
+    assert count(db_session, Subscription) == 0
+    assert count(db_session, LedgerEntry, LedgerEntry.kind == "service_fee") == 0
+
+
+def test_connecting_a_package_charges_through_the_ledger_once(client, db_session, signed_in):
+    url = f"/home/tv/{signed_in.night.id}/connect"
+    key = key_of(client.get(url).text)
     response = client.post_form(url, {"idempotency_key": key})
     assert response.status_code == 303 and response.headers["Location"] == "/home/tv"
     assert client.post_form(url, {"idempotency_key": key}).status_code in (303, 422)  # the double click

@@ -8,6 +8,7 @@ from portal.domain import bonus, ledger
 from portal.domain.billing import run_billing
 from portal.models import Account, Allowance, BonusAccount, BonusEntry, LedgerEntry, Reward, utcnow
 from tests import factories
+from tests.helpers import key_of
 
 
 @pytest.fixture
@@ -34,10 +35,8 @@ def reward_id(db_session, code):
 
 
 def redeem(client, db_session, code):
-    page = client.get("/payments/bonus").text
     rid = reward_id(db_session, code)
-    key = re.search(rf'action="/payments/bonus/rewards/{rid}".*?name="idempotency_key" value="([^"]+)"', page,
-                    re.S).group(1)
+    key = key_of(client.get(f"/payments/bonus/rewards/{rid}").text)
     return client.post_form(f"/payments/bonus/rewards/{rid}", {"idempotency_key": key}), key
 
 
@@ -46,10 +45,21 @@ def points(db_session, account):
     return db_session.get(BonusAccount, account.id).points
 
 
-def test_the_page_shows_points_rewards_and_history(signed_in):
+def test_the_page_shows_points_rewards_and_history(signed_in, db_session):
     page = signed_in.get("/payments/bonus").text
     assert "500 points" in page and "100 minutes" in page and "Big pack" in page
-    assert re.search(r"<button type=\"submit\" disabled>", page)  # Big pack costs more than we have
+    assert "not enough points" in page  # Big pack costs more than we have
+    assert f'href="/payments/bonus/rewards/{reward_id(db_session, "min")}"' in page
+    assert f'href="/payments/bonus/rewards/{reward_id(db_session, "big")}"' not in page
+
+
+def test_a_reward_asks_first_with_its_cost_and_the_points_left(signed_in, db_session, account):
+    page = signed_in.get(f"/payments/bonus/rewards/{reward_id(db_session, 'min')}")
+    assert page.status_code == 200
+    assert "300 points" in page.text and "500 points" in page.text and "200 points" in page.text
+    assert "Get for 300 points" in page.text and points(db_session, account) == 500
+    short = signed_in.get(f"/payments/bonus/rewards/{reward_id(db_session, 'big')}").text
+    assert "Not enough points: 500 of 5000." in short and "Get for" not in short
 
 
 def test_minutes_are_added_to_this_periods_package(signed_in, db_session, account):
@@ -84,13 +94,15 @@ def test_an_archived_or_unknown_reward_is_404(signed_in, db_session, account):
     db_session.commit()
     assert signed_in.post_form(f"/payments/bonus/rewards/{reward_id(db_session, 'min')}",
                                {"idempotency_key": "k" * 24}).status_code == 404
+    assert signed_in.get(f"/payments/bonus/rewards/{reward_id(db_session, 'min')}").status_code == 404
+    assert signed_in.get("/payments/bonus/rewards/999999").status_code == 404
 
 
 def test_points_can_be_given_to_another_number(signed_in, db_session, account):
     other = factories.make_line(db_session, "+79031112233")
     db_session.commit()
     page = signed_in.get("/payments/bonus").text
-    key = re.search(r'id="idempotency_key" name="idempotency_key" type="hidden" value="([^"]+)"', page).group(1)
+    key = re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', page).group(1)
     response = signed_in.post_form("/payments/bonus", {"idempotency_key": key, "recipient": "8 903 111-22-33",
                                                        "points": "120"})
     assert response.status_code == 303
@@ -127,6 +139,18 @@ def test_the_billing_run_awards_points_for_last_months_charges(db_session, accou
     assert points(db_session, account) == 559
     again = run_billing(db_session, day=date(2026, 12, 1), now=datetime(2026, 12, 1, 0, 6), kopecks_per_point=1000)
     assert again.points == 0 and points(db_session, account) == 559
+
+
+def test_the_history_shows_points_earned_as_well_as_spent(signed_in, db_session, account):
+    db_session.add(LedgerEntry(account_id=account.id, amount=-55000, kind="tariff_fee",
+                               created_at=datetime(2026, 11, 1, 1)))
+    db_session.commit()
+    run_billing(db_session, day=date(2026, 12, 1), now=datetime(2026, 12, 1, 0, 5), kopecks_per_point=1000)
+    redeem(signed_in, db_session, "min")
+    page = signed_in.get("/payments/bonus").text
+    history = page[page.index('id="points-h"'):]
+    assert re.search(r"Earned · For 11\.2026</td><td class=\"num\">\+55<", history)
+    assert re.search(r"Spent · 100 minutes</td><td class=\"num\">-300<", history)
 
 
 def test_concurrent_opposite_point_transfers_conserve_points(db_session, account):

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from portal.domain import ledger, vouchers
 from portal.domain.audit import SYSTEM
-from portal.models import Account, LedgerEntry, PromisedPayment, utcnow
+from portal.models import Account, LedgerEntry, PromisedPayment, SmsMessage, utcnow
 from portal.payment_gateway.test_mode import SUCCEEDS
 from tests import factories
 from tests.conftest import SECRET
@@ -14,6 +14,8 @@ from tests.helpers import key_of
 
 
 @pytest.fixture
+
+
 def account(db_session):
     account = factories.make_line(db_session, "+79161234567", balance=0)
     factories.make_login(db_session, account)
@@ -22,6 +24,8 @@ def account(db_session):
 
 
 @pytest.fixture
+
+
 def signed_in(client, account):
     client.post_form("/auth/login", {"phone": "+79161234567", "password": factories.PASSWORD})
     return client
@@ -86,6 +90,8 @@ def test_a_double_submit_credits_once(signed_in, db_session, account):
     ("blocked_lost", 0, "active number only"),
     ("active", -30001, "too far below zero"),
 ])
+
+
 def test_not_available(signed_in, db_session, account, status, balance_now, message):
     account.status, account.balance = status, balance_now
     db_session.commit()
@@ -152,9 +158,31 @@ def test_points_stay_while_the_line_lives_on_the_promise(signed_in, db_session, 
     db_session.commit()
     take(signed_in, "150")
     page = signed_in.get("/payments/bonus").text
-    key = re.search(r'id="idempotency_key" name="idempotency_key" type="hidden" value="([^"]+)"', page).group(1)
+    key = re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', page).group(1)
     response = signed_in.post_form("/payments/bonus", {"idempotency_key": key, "recipient": "+79031112233",
                                                        "points": "100"})
     assert response.status_code == 422 and "top up 25.00 roubles" in response.text
     db_session.expire_all()
     assert db_session.get(BonusAccount, account.id).points == 500
+
+
+def test_a_top_up_that_repays_a_promise_says_so_with_the_true_balance(signed_in, db_session, account):
+    take(signed_in)  # 150 credited, 25 fee: 125 on the balance, 150 to repay
+    page = signed_in.get("/payments/topup")
+    response = signed_in.post_form("/payments/topup", {"idempotency_key": key_of(page.text), "amount": "500",
+                                                       "card_number": SUCCEEDS, "expiry": "08/40", "cvc": "123"})
+    result = signed_in.get(response.location).text
+    assert "150.00" in result and "repaid your promised payment" in result and "475.00" in result
+    texts = db_session.scalars(select(SmsMessage.text).where(SmsMessage.purpose == "alert")).all()
+    assert texts == ["TestTel: 500.00 roubles received, 150.00 of them repaid the promised payment; "
+                     "the balance is 475.00 roubles."]
+    assert balance(db_session, account) == 47500
+
+
+def test_a_prepaid_card_that_repays_a_promise_alerts_the_true_balance(signed_in, db_session, account):
+    take(signed_in)
+    issued = vouchers.issue_vouchers(db_session, count=1, amount=50000, key=SECRET, actor=SYSTEM, now=utcnow())[0]
+    signed_in.post_form("/payments/voucher", {"code": issued.code, "pin": issued.pin})
+    texts = db_session.scalars(select(SmsMessage.text).where(SmsMessage.purpose == "alert")).all()
+    assert texts == ["TestTel: 500.00 roubles received, 150.00 of them repaid the promised payment; "
+                     "the balance is 475.00 roubles."]

@@ -1,11 +1,12 @@
 import hashlib
 import hmac
 import json
+import re
 
 import pytest
 from sqlalchemy import func, select
 
-from portal.models import Account, AuditEvent, CardPayment, CardToken, LedgerEntry
+from portal.models import Account, AuditEvent, CardPayment, CardToken, LedgerEntry, Login
 from portal.payment_gateway.test_mode import DECLINED, NEEDS_3DS, SUCCEEDS
 from tests import factories
 from tests.helpers import key_of
@@ -14,11 +15,15 @@ SECRET = "webhook-secret"
 
 
 @pytest.fixture
+
+
 def config_overrides():
     return {"PAYMENT_WEBHOOK_SECRET": SECRET}
 
 
 @pytest.fixture
+
+
 def account(db_session):
     account = factories.make_line(db_session, "+79161234567", balance=10000)
     factories.make_login(db_session, account)
@@ -27,6 +32,8 @@ def account(db_session):
 
 
 @pytest.fixture
+
+
 def signed_in(client, account):
     client.post_form("/auth/login", {"phone": "+79161234567", "password": factories.PASSWORD})
     return client
@@ -52,6 +59,14 @@ def entries_total(db_session, account):
 def test_the_page_shows_the_balance_and_the_test_cards(signed_in):
     page = signed_in.get("/payments/topup").text
     assert "100.00" in page and "4242 4242 4242 4242" in page and 'autocomplete="cc-number"' in page
+
+
+def test_the_expiry_field_gives_a_keyboard_with_a_slash_and_takes_four_digits(signed_in, db_session, account):
+    page = signed_in.get("/payments/topup").text
+    field = re.search(r'<input[^>]*name="expiry"[^>]*>', page).group(0)
+    assert 'inputmode="text"' in field and 'inputmode="numeric"' not in field
+    response, _ = pay(signed_in, expiry="1240")
+    assert response.status_code == 303 and balance(db_session, account) == 60000
 
 
 def test_a_good_card_tops_up_once_and_is_audited(signed_in, db_session, account):
@@ -96,11 +111,28 @@ def test_3ds_needs_the_code_and_then_credits_once(signed_in, db_session, account
     assert again.status_code == 303 and balance(db_session, account) == 60000
 
 
-def test_a_wrong_3ds_code_declines(signed_in, db_session, account):
+def test_three_wrong_3ds_codes_decline(signed_in, db_session, account):
     response, _ = pay(signed_in, card=NEEDS_3DS)
-    signed_in.post_form(response.location, {"code": "0000"})
-    assert db_session.scalars(select(CardPayment)).one().status == "declined"
+    for left in ("2 tries left", "1 try left"):
+        wrong = signed_in.post_form(response.location, {"code": "0000"})
+        assert wrong.status_code == 422 and left in wrong.text and 'id="code-error"' in wrong.text
+        assert db_session.scalars(select(CardPayment)).one().status == "awaiting_3ds"
+    last = signed_in.post_form(response.location, {"code": "0000"})
+    assert last.status_code == 303
+    db_session.expire_all()
+    payment = db_session.scalars(select(CardPayment)).one()
+    assert payment.status == "declined" and payment.three_ds_failures == 3
     assert balance(db_session, account) == 10000
+    actions = db_session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("card_%"))).all()
+    assert actions.count("card_3ds_wrong_code") == 2 and "card_payment_declined" in actions
+    assert "Wrong code on the bank" in signed_in.get("/archive").text
+
+
+def test_a_right_3ds_code_after_a_wrong_one_pays(signed_in, db_session, account):
+    response, _ = pay(signed_in, card=NEEDS_3DS)
+    assert signed_in.post_form(response.location, {"code": "0000"}).status_code == 422
+    assert signed_in.post_form(response.location, {"code": "1234"}).status_code == 303
+    assert balance(db_session, account) == 60000
 
 
 def test_the_same_form_twice_charges_once(signed_in, db_session, account):
@@ -148,6 +180,8 @@ def test_an_unsigned_or_forged_callback_is_refused(client, signed_in, db_session
 
 
 @pytest.mark.parametrize("config_overrides", [{}])
+
+
 def test_the_callback_is_off_without_a_secret(client, config_overrides):
     assert client.post("/payments/callback", data=b"{}").status_code == 404
 
@@ -166,6 +200,8 @@ def test_the_callback_is_off_without_a_secret(client, config_overrides):
     ("expiry", "01/20", "expired"),
     ("cvc", "12", "CVC"),
 ])
+
+
 def test_bad_input_is_refused_next_to_the_field(signed_in, db_session, account, field, value, message):
     response, _ = pay(signed_in, **{field: value})
     assert response.status_code == 422
@@ -213,3 +249,54 @@ def test_a_3ds_payment_declined_and_then_confirmed_by_the_gateway_is_credited_on
     db_session.expire_all()
     assert db_session.scalars(select(CardPayment)).one().status == "confirmed"
     assert balance(db_session, account) == 60000 == entries_total(db_session, account)
+
+
+@pytest.fixture
+def saved_card(db_session, account):
+    login_id = db_session.scalar(select(Login.id).where(Login.primary_account_id == account.id))
+    card = CardToken(login_id=login_id, gateway_token="tok_saved_4417", last4="4417", expiry="09/29")
+    db_session.add(card)
+    db_session.commit()
+    return card
+
+
+def pay_saved(client, card_id, amount="300", key=None):
+    if key is None:
+        page = client.get("/payments/topup").text
+        key = re.search(r'<input[^>]*name="saved-idempotency_key"[^>]*value="([^"]+)"', page).group(1)
+    data = {"saved-idempotency_key": key, "saved-amount": amount, "saved-card": str(card_id)}
+    return client.post("/payments/topup/saved", data={"saved-csrf_token": client.csrf_token(), **data}), key
+
+
+def test_a_saved_card_is_offered_and_pays_through_the_token(signed_in, db_session, account, saved_card):
+    page = signed_in.get("/payments/topup").text
+    assert "Pay with a saved card" in page and "•••• 4417" in page
+    response, key = pay_saved(signed_in, saved_card.id)
+    assert response.status_code == 303
+    payment = db_session.scalars(select(CardPayment)).one()
+    assert payment.status == "confirmed" and payment.card_last4 == "4417" and payment.gateway_ref
+    assert balance(db_session, account) == 40000
+    again, _ = pay_saved(signed_in, saved_card.id, key=key)  # the same form twice charges once
+    assert again.status_code == 303 and balance(db_session, account) == 40000
+    assert "card_topup" in db_session.scalars(select(AuditEvent.action)).all()
+
+
+def test_someone_elses_saved_card_cannot_be_used(signed_in, db_session, account):
+    other = factories.make_login(db_session, factories.make_line(db_session, "+79031112233"))
+    card = CardToken(login_id=other.id, gateway_token="tok_other", last4="9021", expiry="09/29")
+    db_session.add(card)
+    db_session.commit()
+    assert "•••• 9021" not in signed_in.get("/payments/topup").text
+    response, _ = pay_saved(signed_in, card.id, key="k" * 24)
+    assert response.status_code == 422
+    assert db_session.scalar(select(func.count()).select_from(CardPayment)) == 0
+
+
+def test_a_bad_amount_for_a_saved_card_is_shown_next_to_it(signed_in, db_session, account, saved_card):
+    response, _ = pay_saved(signed_in, saved_card.id, amount="5")
+    assert response.status_code == 422 and 'id="saved-amount-error"' in response.text
+    assert db_session.scalar(select(func.count()).select_from(CardPayment)) == 0
+
+
+def test_no_saved_card_no_saved_card_form(signed_in):
+    assert "Pay with a saved card" not in signed_in.get("/payments/topup").text

@@ -1,3 +1,4 @@
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -113,12 +114,14 @@ def test_archived_and_foreign_kind_services_are_404(signed_in, line):
     assert signed_in.get("/services/999999").status_code == 404
 
 
-def test_disconnect_with_the_cross_keeps_the_fee(signed_in, db_session, line):
+def test_disconnect_with_the_labelled_button_keeps_the_fee(signed_in, db_session, line):
     account, s = line
     connect(signed_in, s["who"])
     subscription = db_session.scalars(select(Subscription)).one()
     catalog = signed_in.get("/services/").text
-    assert f'href="/services/subscriptions/{subscription.id}/disconnect"' in catalog and "×" in catalog
+    link = re.search(rf'<a [^>]*href="/services/subscriptions/{subscription.id}/disconnect"[^>]*>([^<]*)</a>',
+                     catalog)
+    assert link.group(1) == "Disconnect" and "×" not in catalog
     page = signed_in.get(f"/services/subscriptions/{subscription.id}/disconnect").text
     assert "not returned" in page
     balance = db_session.get(Account, account.id).balance

@@ -1,3 +1,4 @@
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -127,3 +128,42 @@ def test_tariff_pages_need_a_customer(client, catalog):
 
 def test_a_post_without_csrf_is_refused(signed_in, catalog):
     assert signed_in.post(f"/tariffs/{catalog['bigger'].id}", data={"idempotency_key": "z" * 24}).status_code == 400
+
+
+def test_the_current_tariff_comes_first_even_when_archived(signed_in, db_session, catalog):
+    page = signed_in.get("/tariffs/").text
+    cards = re.findall(r'id="tariff-(\d+)"', page)
+    assert cards[0] == str(catalog["current"].id) and len(cards) == 3
+    catalog["account"].tariff_id = catalog["archived"].id
+    db_session.commit()
+    page = signed_in.get("/tariffs/").text
+    cards = re.findall(r'id="tariff-(\d+)"', page)
+    assert cards[0] == str(catalog["archived"].id) and "Smart (2019)" in page and "your tariff" in page
+
+
+def test_any_two_tariffs_can_be_compared(signed_in, catalog):
+    page = signed_in.get("/tariffs/").text
+    assert 'action="/tariffs/compare"' in page and 'name="a"' in page and 'name="b"' in page
+    compared = signed_in.get("/tariffs/compare", query_string={"a": catalog["bigger"].id, "b": catalog["paid"].id})
+    assert compared.status_code == 200
+    table = compared.text[compared.text.index('<table class="compare">'):]
+    assert "Smart Unlimited" in table and "Senior" in table and "1,500 min" in table and "400 min" in table
+    assert "950.00" in table and "250.00" in table
+    assert f'href="/tariffs/{catalog["bigger"].id}"' in compared.text
+
+
+@pytest.mark.parametrize("which", ["archived", "elsewhere", "home"])
+def test_only_listed_tariffs_can_be_compared(signed_in, catalog, which):
+    response = signed_in.get("/tariffs/compare", query_string={"a": catalog["current"].id, "b": catalog[which].id})
+    assert response.status_code == 422 and '<table class="compare">' not in response.text
+
+
+def test_a_garbled_comparison_is_refused_politely(signed_in, catalog):
+    assert signed_in.get("/tariffs/compare", query_string={"a": "x", "b": ""}).status_code == 422
+
+
+def test_the_comparison_starts_with_the_current_tariff(signed_in, catalog):
+    page = signed_in.get("/tariffs/compare")
+    assert page.status_code == 200
+    table = page.text[page.text.index('<table class="compare">'):]
+    assert "Smart" in table and "600 min" in table
