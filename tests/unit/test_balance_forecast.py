@@ -41,11 +41,12 @@ def test_money_that_lasts_past_the_horizon_has_no_figure():
     assert days_left(-1, daily_spend=0, monthly_charge=0, next_charge_on=date(2027, 1, 1), today=TODAY) == 0
 
 
-def test_everyday_spend_leaves_out_monthly_fees_transfers_and_old_charges(db_session):
+def test_everyday_spend_leaves_out_monthly_and_one_off_fees_transfers_and_old_charges(db_session):
     account = factories.make_line(db_session)
-    _charge(db_session, account, 3000, "usage", days_ago=2)
+    _charge(db_session, account, 4500, "usage", days_ago=2)
     _charge(db_session, account, 1500, "service_fee", days_ago=5, key="bill:2026-12-05:day:7")  # a daily fee
     _charge(db_session, account, 1500, "service_fee", days_ago=6, key="svc:abc:connect")  # a connection fee
+    _charge(db_session, account, 5000, "tariff_fee", days_ago=6, key="tariff:abc")  # a tariff switch
     _charge(db_session, account, 45000, "tariff_fee", days_ago=9, key="bill:2026-12-01:tariff")
     _charge(db_session, account, 5000, "service_fee", days_ago=9, key="bill:2026-12-01:sub:3")
     _charge(db_session, account, 90000, "transfer_out", days_ago=1)

@@ -1,9 +1,11 @@
 """How many days the balance lasts: everyday spending plus the monthly charges on their day.
 
-Everyday spending is the average of the last 30 days' charges without the monthly
-fees of the period start (those come as one scheduled charge on their own day, so
-counting them in the average as well would spend them twice). Transfers out and
-promised-payment repayments are not spending: they are the customer moving money.
+Everyday spending is the average of the last 30 days' usage charges (calls, SMS and
+internet beyond the package) and daily service fees. The monthly fees come as one
+scheduled charge on the period's first day, so they are not in the average (that
+would spend them twice); one-off charges (a connection or a tariff switch) do not
+recur, and transfers out and promised-payment repayments are the customer moving
+money, not spending it.
 """
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -15,9 +17,8 @@ from portal.models import Account, LedgerEntry
 
 WINDOW_DAYS = 30
 HORIZON_DAYS = 92  # beyond about three months a forecast says nothing useful
-SPENDING_KINDS = ("usage", "service_fee", "tariff_fee")
-# The billing run's period-start fees (portal/domain/billing.py keys them so).
-MONTHLY_FEE_KEYS = ("bill:%:tariff", "bill:%:sub:%")
+# The billing run's daily service fees (portal/domain/billing.py keys them so).
+DAILY_FEE_KEY = "bill:%:day:%"
 
 
 @dataclass(frozen=True)
@@ -29,14 +30,13 @@ class Forecast:
 
 
 def everyday_spend(session: Session, account_id: int, *, now: datetime) -> int:
-    """Average kopecks a day charged over the last 30 days, monthly fees aside (rounded up)."""
+    """Average kopecks a day of usage and daily fees over the last 30 days (rounded up)."""
     spent = session.scalar(
         select(func.coalesce(func.sum(-LedgerEntry.amount), 0))
         .where(LedgerEntry.account_id == account_id, LedgerEntry.amount < 0,
                LedgerEntry.created_at >= now - timedelta(days=WINDOW_DAYS),
-               LedgerEntry.kind.in_(SPENDING_KINDS),
-               *[or_(LedgerEntry.idempotency_key.is_(None), ~LedgerEntry.idempotency_key.like(pattern))
-                 for pattern in MONTHLY_FEE_KEYS])
+               or_(LedgerEntry.kind == "usage",
+                   (LedgerEntry.kind == "service_fee") & LedgerEntry.idempotency_key.like(DAILY_FEE_KEY)))
     )
     return -(-int(spent) // WINDOW_DAYS)
 

@@ -151,7 +151,7 @@ def test_the_main_navigation_marks_the_current_section(client, db_session, login
     factories.make_line(db_session, "+79161234567")
     db_session.commit()
     login_as("+79161234567")
-    for url, current in (("/", "/"), ("/payments/history", "/payments/history"), ("/tariffs/", "/services/"),
+    for url, current in (("/", "/"), ("/payments/history", "/payments/"), ("/tariffs/", "/services/"),
                          ("/numbers/", "/numbers/"), ("/archive", "/settings/")):
         page = client.get(url).text
         nav = page[page.index('<nav class="tabs"'):]
