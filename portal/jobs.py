@@ -217,17 +217,26 @@ def sweep_jobs() -> str:
     return str(sweep(now=utcnow()))
 
 
+# A password job normally runs within a second; a request still unhandled after this was lost.
+PASSWORD_REQUEST_SWEEP_AFTER = timedelta(minutes=1)
+
+
 def sweep(*, now) -> dict[str, int]:
     """Queued SMS, pending switch commands and detail orders older than JOBS_SWEEP_AFTER go to their jobs
-    again; a job still running elsewhere is not disturbed (claims and row locks make a repeat do nothing)."""
+    again; a job still running elsewhere is not disturbed (claims and row locks make a repeat do nothing).
+    SMS-password requests no job took go again after a minute, while their password would still be of use."""
     from portal.details_jobs import send_detail_order
-    from portal.domain import details, provisioning, sms
+    from portal.domain import auth, details, provisioning, sms
 
-    older_than = now - timedelta(seconds=current_app.config["JOBS_SWEEP_AFTER"])
+    cfg = current_app.config
+    older_than = now - timedelta(seconds=cfg["JOBS_SWEEP_AFTER"])
     with Session(db.engine) as session:
         found = ((deliver_sms, sms.stuck_ids(session, older_than=older_than, now=now)),
                  (apply_switch_command, provisioning.pending_ids(session, older_than=older_than, now=now)),
-                 (send_detail_order, details.stuck_order_ids(session, older_than=older_than, now=now)))
+                 (send_detail_order, details.stuck_order_ids(session, older_than=older_than, now=now)),
+                 (send_sms_password, auth.unhandled_password_requests(session, now=now,
+                                                                      within=cfg["TEMP_PASSWORD_TTL"],
+                                                                      waited=PASSWORD_REQUEST_SWEEP_AFTER)))
     for task, ids in found:
         for object_id in ids:
             task.delay(object_id)

@@ -246,10 +246,13 @@ def fulfil_password_request(session: Session, request_id: int, *, now: datetime,
     return "sent"
 
 
-def unhandled_password_requests(session: Session, *, now: datetime, within: timedelta) -> list[int]:
-    """Requests whose job never ran (the broker was down), recent enough for a password still to be wanted."""
+def unhandled_password_requests(session: Session, *, now: datetime, within: timedelta,
+                                waited: timedelta = timedelta(0)) -> list[int]:
+    """Requests whose job never ran (the broker was down), recent enough for a password still to be wanted;
+    ``waited``: only those that have waited at least that long (the sweep leaves a running job alone)."""
     return list(session.scalars(select(PasswordRequest.id).where(
-        PasswordRequest.handled_at.is_(None), PasswordRequest.created_at > now - within).order_by(PasswordRequest.id)))
+        PasswordRequest.handled_at.is_(None), PasswordRequest.created_at > now - within,
+        PasswordRequest.created_at <= now - waited).order_by(PasswordRequest.id)))
 
 
 def _serialise_phone(session: Session, phone: str) -> None:

@@ -6,11 +6,11 @@ from flask_babel import lazy_ngettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from portal import formatting
 from portal.domain import idempotency, ledger, promised, statement
 from portal.domain.accounts import lock_accounts
 from portal.domain.audit import Actor, record
 from portal.domain.errors import DomainError, NotFound
-from portal.domain.money import format_rubles
 from portal.domain.overview import current_allowance
 from portal.models import Account, AccountStatus, BonusAccount, BonusEntry, LedgerEntry, Line, ProcessedRequest, Reward
 
@@ -34,7 +34,7 @@ def _check_sender(session: Session, sender: Account, have: int, points: int) -> 
     short = promised.owed(session, sender.id) - sender.balance
     if short > 0:
         raise BonusRefused(_l("The promised payment is not repaid yet: points can be sent once the balance covers "
-                              "it (top up %(amount)s roubles).", amount=format_rubles(short)), field="points")
+                              "it (top up %(amount)s).", amount=formatting.money(short)), field="points")
 
 
 def _locked_bonus_account(session: Session, account_id: int) -> BonusAccount:

@@ -833,7 +833,7 @@ def _seed_bonus(session: Session, accounts: dict[str, Account], now: datetime, a
         for month, share in zip(months, shares):
             if share <= 0:
                 continue
-            line = _l("For %(month)s", month=f"{month:%m.%Y}")
+            line = _l("For %(month)s", month=month)
             session.add(BonusEntry(account_id=account.id, points=share, kind="earned",
                                    idempotency_key=f"{KEY_PREFIX}bonus:{key}:{month:%Y%m}",
                                    description=statement.in_operator_language(line), params=statement.params_of(line),

@@ -38,7 +38,8 @@ def test_a_staff_reason_reaches_the_history_csv_as_text(app, db_session):
     period = Period(today - timedelta(days=1), today + timedelta(days=1))
     text = "".join(history.csv_lines(db_session, account.id, period, []))
     row = list(csv.reader(io.StringIO(text)))[1]
-    assert row[2] == '\'=HYPERLINK("http://evil.example","Refund")' and row[3] == "-35.00"
+    assert '\'=HYPERLINK("http://evil.example","Refund")' in row and "-35.00" in row
+    assert not any(cell.startswith("=") for cell in row)
 
 
 def test_every_csv_export_uses_the_one_safe_writer():

@@ -20,7 +20,7 @@ T0 = utcnow().replace(microsecond=0)
 def handed(monkeypatch):
     """What the sweep hands to which task, instead of running it."""
     calls = []
-    for task in (jobs.deliver_sms, jobs.apply_switch_command, send_detail_order):
+    for task in (jobs.deliver_sms, jobs.apply_switch_command, send_detail_order, jobs.send_sms_password):
         monkeypatch.setattr(task, "delay", lambda object_id, name=task.name: calls.append((name, object_id)))
     return calls
 
@@ -49,11 +49,27 @@ def test_the_sweep_leaves_fresh_jobs_alone_and_hands_out_those_older_than_a_few_
     message_id, command_id, order_id = lost_jobs(db_session)
     assert app.config["JOBS_SWEEP_AFTER"] == 300
     assert jobs.sweep(now=T0 + timedelta(minutes=4)) == {"portal.deliver_sms": 0, "portal.apply_switch_command": 0,
-                                                         "portal.send_detail_order": 0}
+                                                         "portal.send_detail_order": 0, "portal.send_sms_password": 0}
     assert handed == []
     jobs.sweep(now=T0 + timedelta(minutes=6))
     assert handed == [("portal.deliver_sms", message_id), ("portal.apply_switch_command", command_id),
                       ("portal.send_detail_order", order_id)]
+
+
+def test_a_password_request_no_job_took_goes_again_after_a_minute_while_its_password_is_of_use(app, db_session,
+                                                                                               handed):
+    from portal.models import PasswordRequest
+
+    request = PasswordRequest(msisdn="+79161234567", created_at=T0)
+    db_session.add(request)
+    db_session.commit()
+    jobs.sweep(now=T0 + timedelta(seconds=30))
+    assert handed == []  # its job may still be running
+    jobs.sweep(now=T0 + timedelta(minutes=2))
+    assert handed == [("portal.send_sms_password", request.id)]
+    handed.clear()
+    jobs.sweep(now=T0 + app.config["TEMP_PASSWORD_TTL"] + timedelta(seconds=1))
+    assert handed == []  # too late for a password to be wanted
 
 
 def test_the_sweep_leaves_a_job_a_worker_holds_until_its_claim_runs_out(app, db_session, handed):

@@ -60,7 +60,8 @@ def ids(db_session):
     factories.make_subscription(db_session, line, service)
     melody = factories.make_service(db_session, name="Калинка", category="ringback", monthly_fee=0, daily_fee=50)
     db_session.add(Melody(service_id=melody.id, artist="Народная", tune="E5:1"))
-    db_session.add(Reward(code="gb-1", name="1 ГБ интернета", kind="data_mb", quantity=1024, cost=250))
+    reward = Reward(code="gb-1", name="1 ГБ интернета", kind="data_mb", quantity=1024, cost=250)
+    db_session.add(reward)
     now = utcnow()
     for description in (_l("Tariff changed to %(name)s", name="Смарт"), _l("Promised payment fee"),
                         _l("Monthly fee while paused until %(date)s", date=date(2027, 1, 31)),
@@ -95,7 +96,7 @@ def ids(db_session):
     db_session.commit()
     return dict(tariff_id=other_tariff.id, service_id=service.id, subscription_id=subscription.id,
                 payment=payment.token, transfer=transfer.token, order_id=order.id, melody_id=melody.id,
-                mobile=line.id, linked=linked.id, home=home.id)
+                mobile=line.id, linked=linked.id, home=home.id, reward_id=reward.id)
 
 
 def operator_data(db_session) -> list[str]:

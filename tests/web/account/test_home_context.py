@@ -52,7 +52,7 @@ def test_the_contract_page_speaks_of_a_contract_and_of_internet_and_tv(signed_in
 def test_a_paused_contract_reads_paused_until_its_last_day(signed_in, home):
     assert post_pause(signed_in, today(), 7, confirm=True).status_code == 303
     last_day = today() + timedelta(days=6)
-    expected = f"Paused until {last_day:%b} {last_day.day}, {last_day.year} inclusive"  # the English date format
+    expected = f"Paused until {last_day:%B} {last_day.day}, {last_day.year} inclusive"  # a long date in a sentence
     dashboard = signed_in.get("/").text
     status = dashboard[dashboard.index('class="status status-blocked_by_owner"'):]
     assert status[:status.index("</dd>")].endswith(expected)

@@ -149,7 +149,7 @@ def test_the_history_shows_points_earned_as_well_as_spent(signed_in, db_session,
     redeem(signed_in, db_session, "min")
     page = signed_in.get("/payments/bonus").text
     history = page[page.index('id="points-h"'):]
-    assert re.search(r"Earned · For 11\.2026</td><td class=\"num\">\+55<", history)
+    assert re.search(r"Earned · For November 2026</td><td class=\"num\">\+55<", history)
     assert re.search(r"Spent · 100 minutes</td><td class=\"num\">-300<", history)
 
 

@@ -129,7 +129,7 @@ def test_the_promised_credit_cannot_be_sent_away(signed_in, db_session, account)
     response = signed_in.post_form("/payments/transfer", {"idempotency_key": key_of(page.text),
                                                           "recipient": "+79031112233", "amount": "125"})
     assert response.status_code == 422
-    assert "you can send at most 0.00 roubles" in response.text
+    assert "you can send at most ₽0.00" in response.text
     assert balance(db_session, account) == 12500 and balance(db_session, recipient) == 0
 
 
@@ -143,7 +143,7 @@ def test_money_above_the_promise_can_be_sent(signed_in, db_session, account):
     page = signed_in.get("/payments/transfer")
     too_much = signed_in.post_form("/payments/transfer", {"idempotency_key": key_of(page.text),
                                                           "recipient": "+79031112233", "amount": "176"})
-    assert too_much.status_code == 422 and "at most 175.00 roubles" in too_much.text
+    assert too_much.status_code == 422 and "at most ₽175.00" in too_much.text
     page = signed_in.get("/payments/transfer")
     fits = signed_in.post_form("/payments/transfer", {"idempotency_key": key_of(page.text),
                                                       "recipient": "+79031112233", "amount": "175"})
@@ -161,7 +161,7 @@ def test_points_stay_while_the_line_lives_on_the_promise(signed_in, db_session, 
     key = re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', page).group(1)
     response = signed_in.post_form("/payments/bonus", {"idempotency_key": key, "recipient": "+79031112233",
                                                        "points": "100"})
-    assert response.status_code == 422 and "top up 25.00 roubles" in response.text
+    assert response.status_code == 422 and "top up ₽25.00" in response.text
     db_session.expire_all()
     assert db_session.get(BonusAccount, account.id).points == 500
 
@@ -174,8 +174,8 @@ def test_a_top_up_that_repays_a_promise_says_so_with_the_true_balance(signed_in,
     result = signed_in.get(response.location).text
     assert "150.00" in result and "repaid your promised payment" in result and "475.00" in result
     texts = db_session.scalars(select(SmsMessage.text).where(SmsMessage.purpose == "alert")).all()
-    assert texts == ["TestTel: 500.00 roubles received, 150.00 of them repaid the promised payment; "
-                     "the balance is 475.00 roubles."]
+    assert texts == ["TestTel: ₽500.00 received, ₽150.00 of them repaid the promised payment; "
+                     "the balance is ₽475.00."]
     assert balance(db_session, account) == 47500
 
 
@@ -184,5 +184,5 @@ def test_a_prepaid_card_that_repays_a_promise_alerts_the_true_balance(signed_in,
     issued = vouchers.issue_vouchers(db_session, count=1, amount=50000, key=SECRET, actor=SYSTEM, now=utcnow())[0]
     signed_in.post_form("/payments/voucher", {"code": issued.code, "pin": issued.pin})
     texts = db_session.scalars(select(SmsMessage.text).where(SmsMessage.purpose == "alert")).all()
-    assert texts == ["TestTel: 500.00 roubles received, 150.00 of them repaid the promised payment; "
-                     "the balance is 475.00 roubles."]
+    assert texts == ["TestTel: ₽500.00 received, ₽150.00 of them repaid the promised payment; "
+                     "the balance is ₽475.00."]
