@@ -27,9 +27,16 @@ from portal.models import Account, HomeContract, Line, Login, LoginAccount, Melo
 PASSWORD = "bench-password-1"
 
 
+def sign_in(client, url: str, **fields) -> None:
+    """Post a sign-in form with the CSRF token of its page, as a browser does."""
+    token = re.search(r'name="csrf-token" content="([^"]+)"', client.get(url).text).group(1)
+    response = client.post(url, data={"csrf_token": token, **fields})
+    assert response.status_code in (302, 303), f"{url}: {response.status_code}"
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({"TESTING": True, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
+        app = create_app({"TESTING": True, "SECRET_KEY": "bench",
                           "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.sqlite", "RATELIMIT_ENABLED": False})
         with app.app_context():
             upgrade()
@@ -59,7 +66,7 @@ def main() -> None:
         for url in ("/auth/login", "/auth/password", "/auth/password/sent", "/admin/login"):
             rows.append((url, "visitor", visitor.get(url)))
         customer = app.test_client()
-        customer.post("/auth/login", data={"phone": msisdn, "password": PASSWORD})
+        sign_in(customer, "/auth/login", phone=msisdn, password=PASSWORD)
         for url in ("/", "/settings/", "/settings/password", "/tariffs/", "/services/", "/services/subscriptions",
                     "/numbers/", "/numbers/link", "/numbers/details", "/numbers/sms", "/settings/alerts",
                     "/settings/sessions", "/settings/missed-calls", "/settings/internet", "/settings/close",
@@ -68,7 +75,7 @@ def main() -> None:
                     "/archive"):
             rows.append((url, "customer", customer.get(url)))
         household = app.test_client()
-        household.post("/auth/login", data={"phone": demo.HOME_CONTRACT_NO, "password": PASSWORD})
+        sign_in(household, "/auth/login", phone=demo.HOME_CONTRACT_NO, password=PASSWORD)
         for url in ("/", "/numbers/traffic", "/numbers/traffic/sessions", "/home/tv", "/home/tv/pin", "/home/extras",
                     "/home/pause", "/tariffs/"):
             rows.append((url, "home", household.get(url)))
@@ -84,7 +91,7 @@ def main() -> None:
         household.get("/")
         print(f"home dashboard: {len(statements)} SQL queries")
         clerk = app.test_client()
-        clerk.post("/admin/login", data={"email": "bench@example.com", "password": PASSWORD})
+        sign_in(clerk, "/admin/login", email="bench@example.com", password=PASSWORD)
         for url in ("/admin/", "/admin/?q=%2B7916", "/admin/sms", "/admin/links", "/admin/provisioning"):
             rows.append((url, "staff", clerk.get(url)))
         print(f"{'page':34} {'as':9} {'status':>6} {'bytes':>7} {'gzip':>6}")
