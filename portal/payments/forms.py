@@ -6,13 +6,6 @@ from portal.domain.bounds import db_int
 from portal.forms import IdempotentForm, PortalForm, phone_field
 
 
-class CardCodeField(StringField):
-    """The CVC: a text input (HTML allows cc-csc autofill only there), never written back into the page."""
-
-    def _value(self):
-        return ""
-
-
 class TopupForm(IdempotentForm):
     amount = StringField(_l("Amount, ₽"), validators=[InputRequired(_l("Enter the amount.")), Length(max=20)],
                          render_kw={"inputmode": "decimal", "maxlength": 20, "autocomplete": "off"})
@@ -24,8 +17,10 @@ class TopupForm(IdempotentForm):
                          # "text", not "numeric": a phone's numeric keypad has no "/".
                          render_kw={"inputmode": "text", "autocomplete": "cc-exp", "maxlength": 7,
                                     "placeholder": "08/28"})
-    cvc = CardCodeField(_l("CVC"), validators=[InputRequired(_l("Enter the CVC.")), Length(max=4)],
-                        render_kw={"inputmode": "numeric", "autocomplete": "cc-csc", "maxlength": 4})
+    # A password field, never written back into the page nor restored by the browser on Back; "off", as
+    # HTML allows no card autofill on a password input (and browsers keep no CVC anyway).
+    cvc = PasswordField(_l("CVC"), validators=[InputRequired(_l("Enter the CVC.")), Length(max=4)],
+                        render_kw={"inputmode": "numeric", "autocomplete": "off", "maxlength": 4})
     save_card = BooleanField(_l("Remember this card for next time"))
 
 

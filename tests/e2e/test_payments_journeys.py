@@ -176,7 +176,7 @@ def test_card_topup_paid_then_declined(page_factory, live_server, customer, js):
     page = signed_in(page_factory, js)
 
     # Paid: from the dashboard's "top up" link.
-    page.locator("#summary a[href='/payments/topup']").click()
+    page.locator("nav.quick a[href='/payments/topup']").click()
     expect(page).to_have_url(url_path_is("/payments/topup"))
     fill_topup(page, 25_000, test_mode.SUCCEEDS)
     page.locator("#topup-form button[type=submit]").click()
@@ -355,7 +355,7 @@ def test_prepaid_card_redeemed_once(page_factory, live_server, customer, js):
     printed = " ".join(re.findall("....", card.code))  # 1234 5678 9012 3456, as on the card
     page = signed_in(page_factory, js)
 
-    page.locator("header nav a[href='/payments/history']").click()
+    page.locator("header nav a[href='/payments/']").click()
     page.locator("main a[href='/payments/voucher']").click()
     expect(page).to_have_url(url_path_is("/payments/voucher"))
     form = page.locator("#voucher-form")
@@ -498,7 +498,8 @@ def test_history_report_pages_filters_and_downloads(page_factory, live_server, c
     page_size = history.PAGE_SIZE
     total = 1 + USAGE_ROWS + len(a_month_of_payments)
     page = signed_in(page_factory, js)
-    page.locator("header nav a[href='/payments/history']").click()
+    page.locator("header nav a[href='/payments/']").click()
+    page.locator("main a[href='/payments/history']").click()
     expect(page).to_have_url(url_path_is("/payments/history"))
 
     # The newest first: the payments, then the calls; income and expenses of the period.

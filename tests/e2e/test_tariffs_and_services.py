@@ -127,7 +127,9 @@ def sign_in_to_dashboard(page) -> None:
     expect(page).to_have_url(url_path_is("/"))
     for block in ("summary", "allowances", "services", "subscriptions"):
         expect(page.locator(f"main section#{block}")).to_be_visible()
-        expect(page.locator(f"#{block} a.refresh[hx-get='/?block={block}']")).to_have_count(1)
+        # No refresh link: the block reloads itself when the tab comes back (static/portal.js).
+        expect(page.locator(f"#{block}[hx-get='/?block={block}'][hx-trigger='portal:back from:body']")).to_have_count(1)
+        expect(page.locator(f"#{block} a.refresh")).to_have_count(0)
 
 
 def open_inline(page, js: bool, link, path: str, slot: str) -> None:
@@ -187,17 +189,14 @@ def mark_blocks(page) -> None:
 
 
 def refresh_allowances(page, js: bool, live_server, portal: Portal) -> None:
-    """The allowances block's refresh link; with JS only that block is requested and replaced."""
+    """Coming back to the tab: with JS every block asks for itself alone and is replaced (the allowances show
+    the new numbers); without JS a reload of the page does it."""
     meter = page.locator("#allowances meter").first
     expect(meter).to_have_attribute("value", "120")
     set_minutes_left(live_server, portal.account_id, 77)
-    link = page.locator("#allowances a.refresh")
     if not js:
-        # The link is followed and the dashboard stays; that it shows fresh numbers is
-        # checked by test_the_refresh_link_without_js_shows_fresh_numbers.
-        link.click()
-        expect(page).to_have_url(re.compile(r"^https?://[^/]+/(\?[^#]*)?(#allowances)?$"))
-        expect(page.locator("#allowances")).to_be_visible()
+        page.reload()
+        expect(meter).to_have_attribute("value", "77")
         return
     url_before = page.url
     document = Document(page)
@@ -208,21 +207,19 @@ def refresh_allowances(page, js: bool, live_server, portal: Portal) -> None:
         requests.append(request)
 
     page.on("request", seen)
-    with page.expect_response(path_is("/")) as answer:
-        link.click()
+    with page.expect_response(lambda r: r.url.endswith("/?block=allowances")):
+        # What static/portal.js does when the tab is shown again after a while.
+        page.evaluate("document.body.dispatchEvent(new CustomEvent('portal:back'))")
     expect(meter).to_have_attribute("value", "77")
+    for block in ("summary", "services", "subscriptions"):  # each block asked for itself
+        expect(page.locator(f"#{block}:not([data-e2e-old])")).to_have_count(1)
     page.remove_listener("request", seen)
-    request = answer.value.request
-    assert parse_qs(urlsplit(request.url).query) == {"block": ["allowances"]}
-    assert request.headers.get("hx-request") == "true"
-    assert [r.url for r in requests] == [request.url], "only the block is requested"
+    blocks = sorted(parse_qs(urlsplit(r.url).query)["block"][0] for r in requests if urlsplit(r.url).path == "/")
+    assert blocks == ["allowances", "services", "subscriptions", "summary"], "only the blocks are requested"
+    assert all(r.headers.get("hx-request") == "true" for r in requests)
     assert page.url == url_before, "the refresh must not change the address"
     assert document.kept()
-    # The other blocks are the same DOM nodes; the allowances block is a new one, once.
-    for block in ("summary", "services", "subscriptions"):
-        expect(page.locator(f"#{block}[data-e2e-old]")).to_have_count(1)
     expect(page.locator("#allowances")).to_have_count(1)
-    expect(page.locator("#allowances[data-e2e-old]")).to_have_count(0)
 
 
 # ---- the journeys ------------------------------------------------------------------
@@ -235,7 +232,8 @@ def test_dashboard_refresh_and_tariff_switch_with_a_fee(page_factory, live_serve
     refresh_allowances(page, js, live_server, portal)
 
     # Tariffs: the current one is marked and offers no switch.
-    page.locator("header nav a[href='/tariffs/']").click()
+    page.locator("header nav a[href='/services/']").click()
+    page.locator(".subnav a[href='/tariffs/']").click()
     expect(page).to_have_url(url_path_is("/tariffs/"))
     expect(page.locator(f"#tariff-{portal.current_tariff}")).to_have_class(CURRENT)
     expect(page.locator(f"#tariff-{portal.current_tariff} a[href^='/tariffs/']")).to_have_count(0)
@@ -253,7 +251,8 @@ def test_dashboard_refresh_and_tariff_switch_with_a_fee(page_factory, live_serve
     assert balance_of(live_server, portal.account_id) == BALANCE - SWITCH_FEE
 
     # The catalog now marks the new tariff as the customer's.
-    page.locator("header nav a[href='/tariffs/']").click()
+    page.locator("header nav a[href='/services/']").click()
+    page.locator(".subnav a[href='/tariffs/']").click()
     expect(page.locator(f"#tariff-{portal.fee_tariff}")).to_have_class(CURRENT)
     expect(page.locator(f"#tariff-{portal.current_tariff} a[href='/tariffs/{portal.current_tariff}']")) \
         .to_have_count(1)
@@ -265,7 +264,8 @@ def test_dashboard_refresh_and_tariff_switch_with_a_fee(page_factory, live_serve
 def test_a_double_confirmation_charges_the_switching_fee_once(page_factory, live_server, portal, js):
     page = page_factory(js)
     sign_in_to_dashboard(page)
-    page.locator("header nav a[href='/tariffs/']").click()
+    page.locator("header nav a[href='/services/']").click()
+    page.locator(".subnav a[href='/tariffs/']").click()
     expect(page).to_have_url(url_path_is("/tariffs/"))
     confirm = open_tariff_confirmation(page, js, portal.fee_tariff)
 
@@ -371,13 +371,13 @@ def test_services_connect_clash_disconnect_and_cancel_a_subscription(page_factor
     page.console_watch.assert_clean()
 
 
-def test_the_refresh_link_without_js_shows_fresh_numbers(page_factory, live_server, portal):
+def test_a_reload_without_js_shows_fresh_numbers(page_factory, live_server, portal):
     page = page_factory(False)
     sign_in_to_dashboard(page)
     meter = page.locator("#allowances meter").first
     expect(meter).to_have_attribute("value", "120")
     set_minutes_left(live_server, portal.account_id, 77)
     document = Document(page)
-    page.locator("#allowances a.refresh").click()
+    page.reload()
     expect(meter).to_have_attribute("value", "77", timeout=3_000)
     assert not document.kept(), "without JS the dashboard is loaded again"

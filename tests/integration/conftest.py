@@ -28,6 +28,11 @@ def pg_app():
 
 @pytest.fixture
 def pg(pg_app):
+    from portal.jobs import init_celery
+
+    # Celery's configuration is process-wide: a test with a real broker and worker (test_celery_redis) leaves
+    # it pointing there. This app's jobs run inline again, as the app was built to.
+    init_celery(pg_app)
     with pg_app.app_context():
         yield pg_app
         tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
