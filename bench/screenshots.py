@@ -44,10 +44,16 @@ def prepare(app) -> dict[str, int]:
         child = db.session.scalar(select(Account).join(Line).where(Line.msisdn == "+79161234568"))
         home = db.session.scalar(select(Account).join(HomeContract)
                                  .where(HomeContract.contract_no == demo.HOME_CONTRACT_NO))
-        login = Login(primary_account_id=head.id, password_hash=hash_secret(PASSWORD))
-        db.session.add(login)
+        # The demo gives the head a login without a password (for the saved card); it needs one to sign in.
+        login = db.session.scalar(select(Login).where(Login.primary_account_id == head.id))
+        if login is None:
+            login = Login(primary_account_id=head.id)
+            db.session.add(login)
+        login.password_hash = hash_secret(PASSWORD)
         db.session.flush()
-        db.session.add_all([LoginAccount(login_id=login.id, account_id=account.id) for account in (head, child, home)])
+        linked = set(db.session.scalars(select(LoginAccount.account_id).where(LoginAccount.login_id == login.id)))
+        db.session.add_all([LoginAccount(login_id=login.id, account_id=account.id)
+                            for account in (head, child, home) if account.id not in linked])
         db.session.commit()
         staff.create_staff(db.session, email="bench@example.com", name="Bench", role="admin",
                            password=PASSWORD, actor=SYSTEM, min_length=8)

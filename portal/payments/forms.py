@@ -72,8 +72,9 @@ class AutoPaymentForm(PortalForm):
                        render_kw={"inputmode": "numeric", "min": 1, "max": 28})
     amount = StringField(_l("Top up by, ₽"), validators=[InputRequired(_l("Enter the amount.")), Length(max=20)],
                          render_kw={"inputmode": "decimal", "maxlength": 20})
+    # Checked on the server; no "required" in the HTML, which would ask for an empty first choice.
     card = SelectField(_l("Card"), coerce=db_int, validate_choice=True,
-                       validators=[InputRequired(_l("Choose a card."))])
+                       validators=[InputRequired(_l("Choose a card."))], render_kw={"required": False})
 
 
 class RewardForm(IdempotentForm):

@@ -184,7 +184,8 @@ def demo_family(live_server):
     from sqlalchemy import select
 
     from portal.domain.demo import seed_demo
-    from portal.models import Account, HomeContract, Line, LoginAccount
+    from portal.domain.passwords import hash_secret
+    from portal.models import Account, HomeContract, Line, Login, LoginAccount
     from tests import factories
 
     with live_server.app_context() as session:
@@ -192,7 +193,11 @@ def demo_family(live_server):
         head = session.scalar(select(Account).join(Line).where(Line.msisdn == "+79161234567"))
         child = session.scalar(select(Account).join(Line).where(Line.msisdn == "+79161234568"))
         home = session.scalar(select(Account).join(HomeContract).where(HomeContract.contract_no == "HC-100200"))
-        login = factories.make_login(session, head)
+        # The demo gives the head a login without a password (for the saved card): sign-in needs one.
+        login = session.scalar(select(Login).where(Login.primary_account_id == head.id))
+        if login is None:
+            login = factories.make_login(session, head)
+        login.password_hash = hash_secret(factories.PASSWORD)
         session.add_all([LoginAccount(login_id=login.id, account_id=child.id),
                          LoginAccount(login_id=login.id, account_id=home.id)])
         session.commit()
