@@ -94,6 +94,9 @@ def start_transfer(session: Session, *, from_account_id: int, to_msisdn: str, am
     if existing is not None:
         return existing
     sender = session.get(Account, from_account_id)
+    if sender.line is None:  # a home contract: its money pays for internet and TV, the code goes to a line
+        raise TransferRefused(_l("Money is sent from a mobile number: choose one in the switcher."),
+                              field="recipient")
     _check(session, sender, amount, rules, now)  # first: a refused amount says nothing about the recipient
     recipient = _recipient(session, to_msisdn, sender)
     if not idempotency.KEY_FORMAT.match(idempotency_key or ""):

@@ -1,4 +1,5 @@
 """Money for a home contract works as for a line: the same pages, the same ledger (issue 8, point 6)."""
+import re
 from datetime import date, datetime
 
 import pytest
@@ -65,3 +66,15 @@ def test_an_auto_payment_tops_the_contract_up_in_the_billing_run(signed_in, db_s
     report = run_billing(db_session, day=date(2026, 12, 10), now=datetime(2026, 12, 10, 0, 5),
                          autopay=AutopaySettings(TestModeGateway(app.config["SECRET_KEY"]), 3, "TestTel", "en"))
     assert report.autopaid == 1 and balance(db_session, contract) == 5000 + 30000
+
+
+def test_a_home_contract_sends_no_money_and_says_so(signed_in, db_session, contract):
+    """No line to send the code to, no line to name as the sender: a clear refusal, never a 500."""
+    factories.make_line(db_session, "+79031112233", balance=0)
+    db_session.commit()
+    page = signed_in.get("/payments/transfer")
+    key = re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', page.text).group(1)
+    response = signed_in.post_form("/payments/transfer", {"idempotency_key": key, "recipient": "+79031112233",
+                                                          "amount": "10"})
+    assert response.status_code == 422 and "Money is sent from a mobile number" in response.text
+    assert balance(db_session, contract) == 5000
