@@ -31,11 +31,20 @@ def _throttle_key(login_id: int) -> str:
     return f"close:{login_id}"
 
 
+def code_phone(login: Login) -> str | None:
+    """Where the switch-off code goes: the login's own line, or its home contract's contact phone."""
+    account = login.primary_account
+    if account.line is not None:
+        return account.line.msisdn
+    return account.home_contract.contact_phone if account.home_contract else None
+
+
 def send_code(session: Session, *, login_id: int, actor: Actor, now: datetime, policy: auth.AuthPolicy) -> None:
-    """A code by SMS to the login's own number; a newer code replaces the older one."""
+    """A code by SMS to the login's own number (a home contract's: its contact phone, where its SMS passwords
+    go); a newer code replaces the older one."""
     login = session.get(Login, login_id)
-    line = login.primary_account.line
-    if line is None:
+    phone = code_phone(login)
+    if phone is None:
         raise WrongCode(_l("There is no phone number to send the code to."), field=None)
     code = "".join(secrets.choice("0123456789") for _ in range(6))
     session.execute(delete(Challenge).where(Challenge.login_id == login.id, Challenge.purpose == PURPOSE))
@@ -44,7 +53,7 @@ def send_code(session: Session, *, login_id: int, actor: Actor, now: datetime, p
     with force_locale(login.language or policy.sms_locale):
         text = gettext("%(brand)s: code %(code)s to switch your personal account off. If it is not you, ignore "
                        "this SMS.", brand=policy.brand, code=code)
-    queue_sms(session, to=line.msisdn, text=text, purpose=PURPOSE)
+    queue_sms(session, to=phone, text=text, purpose=PURPOSE)
     record(session, actor, "close_code_sent", obj=login)
     session.commit()
 

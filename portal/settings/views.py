@@ -161,7 +161,7 @@ def close():
                     "get a password by SMS."))
             return redirect(url_for("auth.login"), 303)
     return render("settings/close.html", status=form.status, form=form, code_form=PortalForm(formdata=None),
-                  code_sent=session.get("close_code_sent", False))
+                  code_sent=session.get("close_code_sent", False), code_phone=closing.code_phone(current_user))
 
 
 @bp.post("/close/code")

@@ -107,3 +107,18 @@ def test_a_wrong_password_tells_a_stranger_nothing_about_a_switched_off_account(
         response = client.post_form("/auth/login", {"phone": phone, "password": password})
         assert response.status_code == 422 and "Wrong number or password." in response.text
         assert "switched off" not in response.text
+
+
+def test_a_home_contract_gets_its_code_on_the_contact_phone(client, db_session):
+    """A home login has no line of its own: the code goes where its SMS passwords go."""
+    home = factories.make_home_contract(db_session, "HC-100200", contact_phone="+79031112233")
+    factories.make_login(db_session, home)
+    db_session.commit()
+    assert client.post_form("/auth/login", {"phone": "HC-100200", "password": factories.PASSWORD}).status_code == 303
+    page = client.get("/settings/close").text.replace("\xa0", " ")
+    assert "+7 903 111-22-33" in page
+    assert client.post_form("/settings/close/code").status_code == 303
+    sent = db_session.scalars(select(SmsMessage).where(SmsMessage.purpose == "close_code")).one()
+    assert sent.to == "+79031112233"
+    assert client.post_form("/settings/close", {"code": close_code(db_session), "confirm": "y"}).status_code == 303
+    assert login(db_session).enabled is False
