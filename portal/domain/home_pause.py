@@ -88,7 +88,9 @@ def pause_offer(session: Session, account: Account) -> PauseOffer:
 def check_dates(start_on: date | None, days: int | None, *, today: date) -> tuple[date, date]:
     """The first paused day and the day the contract works again; PauseRefused names the wrong field."""
     if start_on is None or start_on < today or start_on > today + timedelta(days=MAX_AHEAD_DAYS):
-        raise PauseRefused(lazy_ngettext("Choose today or a day up to %(num)d day ahead.", "Choose today or a day up to %(num)d days ahead.", MAX_AHEAD_DAYS), field="start_on")
+        raise PauseRefused(lazy_ngettext("Choose today or a day up to %(num)d day ahead.",
+                                         "Choose today or a day up to %(num)d days ahead.", MAX_AHEAD_DAYS),
+                           field="start_on")
     if days is None or not MIN_DAYS <= days <= MAX_DAYS:
         raise PauseRefused(_l("A pause lasts from %(min)s to %(max)s days.", min=MIN_DAYS, max=MAX_DAYS),
                            field="days")

@@ -66,7 +66,8 @@ def traffic():
     account = home_in_focus()
     now = today()
     periods = home.billing_periods(account.home_contract.billing_day, now, earliest=details.earliest_start(now))
-    choices = [(start.isoformat(), f"{formatting.date_short(start)} – {formatting.date_short(end - ONE_DAY)}") for start, end in periods]
+    choices = [(start.isoformat(), f"{formatting.date_short(start)} – {formatting.date_short(end - ONE_DAY)}")
+               for start, end in periods]
     form = BillingPeriodForm(request.args, periods=choices)
     days, chosen = [], None
     if form.validate():

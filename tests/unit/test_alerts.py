@@ -91,7 +91,8 @@ def test_the_owners_time_zone_and_language_are_used(db_session, account):
                 now=datetime(2026, 11, 20, 13, 30))  # 23:30 there: held
     db_session.commit()
     texts = alert_texts(db_session)
-    assert len(texts) == 1 and "поступило 100,00\u00a0₽" in texts[0]  # Russian, though the portal's default is English here
+    # Russian, though the portal's default is English here
+    assert len(texts) == 1 and "поступило 100,00\u00a0₽" in texts[0]
     assert db_session.scalar(select(HeldAlert)) is not None
 
 

@@ -97,7 +97,8 @@ def test_the_readers_language_is_used_when_none_is_given(app):
 def test_the_template_filters_are_these_functions(app):
     with app.test_request_context():
         template = app.jinja_env.from_string(
-            "{{ 150000|money }}|{{ 1500000|money(whole=True) }}|{{ d|date }}|{{ d|date('short') }}|{{ 2048|quantity('mb') }}")
+            "{{ 150000|money }}|{{ 1500000|money(whole=True) }}|{{ d|date }}|{{ d|date('short') }}"
+            "|{{ 2048|quantity('mb') }}")
         assert template.render(d=date(2027, 1, 1)) == "₽1,500.00|₽15,000|January 1, 2027|01/01/2027|2 GB"
 
 

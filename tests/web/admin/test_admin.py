@@ -94,8 +94,8 @@ def test_a_renamed_customer_is_found_by_the_new_name(client, db_session, agent):
 
 @pytest.mark.parametrize("query", ["HC-100200", "hc100200", " hc-100200 "])
 def test_search_finds_a_home_contract_by_its_number(client, db_session, agent, query):
-    factories.make_home_contract(db_session, "HC-100200", customer=factories.make_customer(db_session, name="Home Owner"))
-    factories.make_home_contract(db_session, "HC-100201", customer=factories.make_customer(db_session, name="Neighbour"))
+    for number, name in (("HC-100200", "Home Owner"), ("HC-100201", "Neighbour")):
+        factories.make_home_contract(db_session, number, customer=factories.make_customer(db_session, name=name))
     db_session.commit()
     staff_sign_in(client)
     page = client.get("/admin/", query_string={"q": query})
