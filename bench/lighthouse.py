@@ -148,7 +148,10 @@ def run_lighthouse(binary: str, url: str, headers: dict, out: Path, cpu_slowdown
     audits = report["audits"]
     accessibility_audits = {ref["id"] for ref in report["categories"]["accessibility"]["auditRefs"]}
     failed = [key for key in accessibility_audits if audits.get(key, {}).get("score") == 0]
+    lcp_nodes = [item for item in (audits.get("lcp-breakdown-insight", {}).get("details") or {}).get("items", [])
+                 if item.get("type") == "node"]
     return {
+        "lcp_element": lcp_nodes[0]["selector"] if lcp_nodes else "?",
         "final_url": report.get("finalDisplayedUrl") or report.get("finalUrl"),
         "lcp": audits["largest-contentful-paint"]["numericValue"],
         "fcp": audits["first-contentful-paint"]["numericValue"],
@@ -192,6 +195,7 @@ def main() -> None:
                 print(f"{name:<14} {result['lcp'] / 1000:>6.2f}s {result['fcp'] / 1000:>6.2f}s "
                       f"{result['bytes'] / 1024:>9.1f} KB {result['accessibility']:>14}"
                       + (f"   failed: {', '.join(result['failed'])}" if result["failed"] else ""))
+                print(f"{'':<14} largest paint: {result['lcp_element']}")
                 print(f"{'':<14} this machine's CPU benchmark index: "
                       + ", ".join(f"{r['benchmark_index']:.0f}" for r in runs))
                 if args.runs > 1:

@@ -135,6 +135,28 @@ class ConsoleWatch:
         assert not self.errors, "uncaught errors in the page:\n" + "\n".join(self.errors)
 
 
+HTMX_READY = "() => window.htmx !== undefined || !document.querySelector('script[data-htmx]')"
+
+
+def wait_for_htmx(page) -> None:
+    """portal.js asks for htmx after the load event (docs/architecture.md §6): a test that needs a swap
+    after a whole-page load waits for it, as a person's first tap may come before it and load a page."""
+    page.wait_for_function(HTMX_READY)
+
+
+def enhance_after_goto(page) -> None:
+    """``page.goto`` returns once htmx is there too, so a journey's first click is an htmx one."""
+    goto = page.goto
+
+    def goto_and_wait(url, **kwargs):
+        response = goto(url, **kwargs)
+        if response is not None and "text/html" in response.headers.get("content-type", ""):
+            wait_for_htmx(page)
+        return response
+
+    page.goto = goto_and_wait
+
+
 @pytest.fixture
 def page_factory(browser, live_server, request):
     """``page_factory(js=True)``: a page in a fresh context (own cookies) with JavaScript on or off.
@@ -149,6 +171,8 @@ def page_factory(browser, live_server, request):
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
+        if js:
+            enhance_after_goto(page)
         watch = ConsoleWatch()
         page.on("console", watch.on_console)
         page.on("pageerror", watch.on_page_error)

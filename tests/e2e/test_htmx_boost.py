@@ -38,3 +38,24 @@ def test_htmx_csrf_header_still_valid_after_a_boosted_sign_in(page_factory, live
         htmx.ajax('POST', '/auth/language', {source: document.body, swap: 'none', values: {lang: 'en'}});
     })""")
     assert status != 400, "the CSRF token htmx sends belongs to the session before sign-in"
+
+
+def test_htmx_arrives_after_the_page_has_loaded_and_then_boosts_links(page_factory, live_server):
+    """On 2G its 15 KB would hold back the first paint (docs/architecture.md §6): portal.js asks for it
+    once the page has loaded and painted."""
+    page = page_factory(True)
+    page.goto("/auth/password")  # returns once htmx is there (tests/e2e/conftest.py)
+    timing = page.evaluate("""() => ({
+        load: performance.getEntriesByType('navigation')[0].loadEventStart,
+        paint: performance.getEntriesByType('paint').map(e => e.startTime),
+        htmx: performance.getEntriesByType('resource').filter(e => e.name.includes('/static/htmx-'))
+                                                       .map(e => e.startTime),
+    })""")
+    assert len(timing["htmx"]) == 1
+    assert timing["htmx"][0] >= timing["load"]
+    assert timing["paint"] and timing["htmx"][0] >= min(timing["paint"])
+    # Once it is there, links are boosted: the next page comes without a new document.
+    page.evaluate("window.samePage = true")
+    page.locator("main a[href^='/auth/login']").click()
+    expect(page).to_have_url(url_path_is("/auth/login"))
+    assert page.evaluate("window.samePage === true")
