@@ -101,3 +101,19 @@ def test_guessing_the_current_password_counts_and_locks_like_sign_in(signed_in, 
     fresh = app.test_client()  # a new session of the same login from the same network does not reset it
     assert fresh.post_form("/auth/login", {"phone": "+79161234567",
                                            "password": factories.PASSWORD}).status_code == 429
+
+
+def test_a_forced_change_shows_no_tabs_only_a_way_out(signed_in, db_session):
+    """Signed in with an SMS password: every other page leads back here, so the page offers none of them."""
+    login = db_session.scalars(select(Login)).one()
+    login.must_change_password = True
+    db_session.commit()
+    page = signed_in.get("/settings/password")
+    assert page.status_code == 200 and "Choose your password" in page.text
+    assert 'class="tabs"' not in page.text and 'action="/numbers/focus"' not in page.text
+    assert 'action="/auth/logout"' in page.text
+    assert signed_in.get("/payments/").headers["Location"].endswith("/settings/password")
+
+
+def test_a_chosen_change_keeps_the_tabs(signed_in):
+    assert 'class="tabs"' in signed_in.get("/settings/password").text
