@@ -15,35 +15,23 @@ Lighthouse comes from npm: $LIGHTHOUSE if set, else it is installed once into
 Chromium ($CHROME_PATH, default /usr/bin/chromium); nothing downloads one.
 """
 import argparse
-import http.cookiejar
 import json
 import os
 import re
 import secrets
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import select  # noqa: E402
+from bench.common import prepare_database, sign_in, start_server, stop  # noqa: E402
 
-from portal import create_app  # noqa: E402
-from portal.domain import demo  # noqa: E402
-from portal.domain.passwords import hash_secret  # noqa: E402
-from portal.extensions import db  # noqa: E402
-from portal.models import Account, Line, Login, LoginAccount  # noqa: E402
-
-PASSWORD = "bench-password-1"
 LIGHTHOUSE_VERSION = "13"
 CACHE = Path.home() / ".cache" / "portal-bench"
 PAGES = [("sign-in", "/auth/login", False), ("SMS password", "/auth/password", False), ("dashboard", "/", True)]
@@ -60,62 +48,6 @@ def lighthouse_binary() -> str:
         subprocess.run(["npm", "install", "--prefix", str(CACHE), "--no-audit", "--no-fund",
                         f"lighthouse@{LIGHTHOUSE_VERSION}"], check=True, stdout=subprocess.DEVNULL)
     return str(binary)
-
-
-def prepare_database(url: str, secret_key: str) -> str:
-    """Demo data plus a password for the first demo number; returns that number."""
-    app = create_app({"SECRET_KEY": secret_key, "SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context():
-        upgrade()
-        demo.seed_demo(db.session)
-        account = db.session.scalars(select(Account).join(Line).order_by(Account.id)).first()
-        login = db.session.scalar(select(Login).where(Login.primary_account_id == account.id))
-        if login is None:
-            login = Login(primary_account_id=account.id)
-            db.session.add(login)
-            db.session.flush()
-            db.session.add(LoginAccount(login_id=login.id, account_id=account.id))
-        login.password_hash = hash_secret(PASSWORD)
-        db.session.commit()
-        msisdn = account.line.msisdn
-        db.engine.dispose()
-    return msisdn
-
-
-def start_server(env: dict, port: int) -> subprocess.Popen:
-    gunicorn = Path(sys.executable).parent / "gunicorn"
-    # Threaded workers keep the connection open for the page's CSS and script; a sync worker closes it
-    # after each answer, and on 2G every new connection costs another round trip.
-    server = subprocess.Popen([str(gunicorn), "-w", "2", "-k", "gthread", "--threads", "4", "-b", f"127.0.0.1:{port}",
-                               "wsgi:app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/auth/login", timeout=1)
-            return server
-        except OSError:
-            time.sleep(0.2)
-    stop(server)
-    raise SystemExit("gunicorn did not start")
-
-
-def stop(server: subprocess.Popen) -> None:
-    os.killpg(server.pid, signal.SIGTERM)
-    server.wait(timeout=30)
-
-
-def sign_in(base: str, msisdn: str) -> str:
-    """The Cookie header of a signed-in customer (the real form, CSRF token and all)."""
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    page = opener.open(base + "/auth/login").read().decode()
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or \
-        re.search(r'name="csrf_token" value="([^"]+)"', page)
-    form = urllib.parse.urlencode({"csrf_token": token.group(1), "phone": msisdn, "password": PASSWORD}).encode()
-    final = opener.open(base + "/auth/login", data=form)
-    if urllib.parse.urlsplit(final.url).path != "/":
-        raise SystemExit(f"signing in failed: ended at {final.url}")
-    return "; ".join(f"{c.name}={c.value}" for c in jar)
 
 
 def warm_up(base: str, cookie: str) -> None:
@@ -179,7 +111,9 @@ def main() -> None:
         msisdn = prepare_database(url, secret_key)
         env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
         env.update({"SECRET_KEY": secret_key, "DATABASE_URL": url})
-        server = start_server(env, args.port)
+        # Threaded workers keep the connection open for the page's CSS and script; a sync worker closes it
+        # after each answer, and on 2G every new connection costs another round trip.
+        server = start_server(env, args.port, worker_args=("-w", "2", "-k", "gthread", "--threads", "4"))
         try:
             cookie = sign_in(base, msisdn)
             warm_up(base, cookie)

@@ -111,9 +111,14 @@ def account_in_focus():
     from portal.domain.accounts import account_of_login
     from portal.domain.errors import NotFound
 
+    key = (current_user.id, focused_account_id())
+    if g.get("account_in_focus_key") == key:  # a view and its template both ask: one query per request
+        return g.account_in_focus
     for account_id in dict.fromkeys((focused_account_id(), current_user.primary_account_id)):
         try:
-            return account_of_login(db.session, login_id=current_user.id, account_id=account_id)
+            g.account_in_focus = account_of_login(db.session, login_id=current_user.id, account_id=account_id)
+            g.account_in_focus_key = key
+            return g.account_in_focus
         except NotFound:
             session.pop("focus", None)
     abort(404)

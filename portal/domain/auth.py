@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from portal.domain import alerts, captcha
 from portal.domain.audit import SYSTEM, Actor, record
@@ -512,6 +512,7 @@ class SessionLifetime:
 def load_session(session: Session, token: str, *, now: datetime, lifetime: SessionLifetime) -> LoginSession | None:
     web_session = session.scalar(
         select(LoginSession).where(LoginSession.token == token, LoginSession.revoked_at.is_(None))
+        .options(joinedload(LoginSession.login))  # one query for both on every request
     )
     if web_session is None or not web_session.login.enabled or lifetime.expired(web_session, now):
         return None

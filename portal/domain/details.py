@@ -259,6 +259,11 @@ def iter_records(session: Session, account_id: int, period: Period, kinds: tuple
 # ---- formatting ----------------------------------------------------------------------------------------------
 
 
+def kind_labels() -> dict[str, str]:
+    """The kinds' names in the reader's language, worked out once for a whole table or file."""
+    return {kind: str(label) for kind, label in KIND_LABELS.items()}
+
+
 def format_duration(seconds: int) -> str:
     """Seconds as m:ss (75 → 1:15; an hour is 60:00)."""
     minutes, rest = divmod(max(0, int(seconds)), 60)
@@ -309,7 +314,7 @@ SESSIONS_CSV_HEADERS = (_l("Start"), _l("End"), _l("Duration, s"), _l("Volume, K
 
 def csv_lines(session: Session, account_id: int, period: Period, kinds: tuple[str, ...], *, tz: str):
     """The period as CSV, streamed: local time with its offset, kind, counterpart, seconds, KB, roubles."""
-    labels = {kind: str(label) for kind, label in KIND_LABELS.items()}
+    labels = kind_labels()
     out = io.StringIO()
     writer = csv_writer(out)
     writer.writerow([str(header) for header in CALLS_CSV_HEADERS])
@@ -442,7 +447,7 @@ def build_pdf(session: Session, account: Account, period: Period, group: str | N
                                n=format_decimal(max_rows, locale=locale)), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     pdf._heads()
-    labels = {kind: str(label) for kind, label in KIND_LABELS.items()}
+    labels = kind_labels()
     zone = ZoneInfo(tz)
     for _id, started_at, kind, counterpart, quantity, cost in iter_records(session, account.id, period, kinds,
                                                                            limit=max_rows):
