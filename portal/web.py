@@ -18,7 +18,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_timedelta, get_locale
+from flask_babel import format_timedelta, get_locale, get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -106,26 +106,20 @@ def account_in_focus():
     """The account the customer's pages act on: the chosen number, or the primary one.
 
     A choice that no longer holds (the number was unlinked since) falls back to the
-    primary account; an account the login does not manage is never returned.
+    primary account; an account the login does not manage is never returned. It is one
+    of the login's accounts, which the header's switcher lists anyway: one query for both.
     """
-    from portal.domain.accounts import account_of_login
-    from portal.domain.errors import NotFound
-
-    key = (current_user.id, focused_account_id())
-    if g.get("account_in_focus_key") == key:  # a view and its template both ask: one query per request
-        return g.account_in_focus
+    accounts = {account.id: account for account in managed_accounts()}
     for account_id in dict.fromkeys((focused_account_id(), current_user.primary_account_id)):
-        try:
-            g.account_in_focus = account_of_login(db.session, login_id=current_user.id, account_id=account_id)
-            g.account_in_focus_key = key
-            return g.account_in_focus
-        except NotFound:
-            session.pop("focus", None)
+        if account_id in accounts:
+            return accounts[account_id]
+        session.pop("focus", None)
     abort(404)
 
 
 def managed_accounts():
-    """The accounts of the signed-in login for the header's switcher (one query per request)."""
+    """The accounts of the signed-in login, for the header's switcher and the account in focus (one query per
+    request)."""
     from portal.domain.accounts import accounts_of_login
 
     if "managed_accounts" not in g:
@@ -403,6 +397,32 @@ def nav_section() -> str | None:
     return NAV_SECTIONS.get(request.blueprint)
 
 
+def request_translations():
+    """This request's catalog, looked up once rather than for every ``_()`` of every template.
+
+    Flask-Babel resolves the domain, the locale and its catalog on each call (≈ 20 µs; a page has
+    dozens). ``babel_translations`` on its request context is the slot it clears itself whenever
+    the language changes: ``force_locale`` (an SMS in the owner's language) and ``refresh()``.
+    """
+    context = g.get("_flask_babel")
+    translations = getattr(context, "babel_translations", None)
+    if translations is None:
+        translations = get_translations()
+        context = g.get("_flask_babel")
+        if context is not None:
+            context.babel_translations = translations
+    return translations
+
+
+def install_template_gettext(jinja_env) -> None:
+    jinja_env.install_gettext_callables(
+        gettext=lambda s: request_translations().ugettext(s),
+        ngettext=lambda s, p, n: request_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: request_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
+        newstyle=True)
+
+
 def favicon():
     """Browsers ask for it on every first visit; an empty answer they may cache beats a 404 page."""
     response = make_response("", 204)
@@ -419,6 +439,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(OperationalError, handle_lock_timeout)
     formatting.register_filters(app.jinja_env)
+    install_template_gettext(app.jinja_env)
     app.jinja_env.filters["statement_line"] = lambda entry: statement.text_of(entry.params, entry.description)
     app.jinja_env.filters["phone"] = format_msisdn
     # Inside a sentence: a number never breaks across lines.

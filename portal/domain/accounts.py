@@ -28,7 +28,8 @@ def accounts_of_login(session: Session, login_id: int) -> list[Account]:
         .join(Login, Login.id == LoginAccount.login_id)
         .where(LoginAccount.login_id == login_id)
         .order_by((Account.id != Login.primary_account_id), LoginAccount.created_at, Account.id)
-        .options(joinedload(Account.line), joinedload(Account.home_contract))
+        .options(joinedload(Account.customer), joinedload(Account.line), joinedload(Account.tariff),
+                 joinedload(Account.home_contract))
     ))
 
 

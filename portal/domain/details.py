@@ -17,7 +17,7 @@ from babel.dates import format_datetime as babel_datetime
 from babel.numbers import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, and_, case, delete, func, insert, or_, select
+from sqlalchemy import Date, Row, and_, case, delete, func, insert, or_, select
 from sqlalchemy import literal as sa_literal
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -135,13 +135,20 @@ def _before(cursor: Cursor):
 NEWEST_FIRST = (UsageRecord.started_at.desc(), UsageRecord.id.desc())
 
 
+PAGE_COLUMNS = (UsageRecord.id, UsageRecord.account_id, UsageRecord.started_at, UsageRecord.ended_at, UsageRecord.kind,
+                UsageRecord.counterpart, UsageRecord.quantity, UsageRecord.cost, UsageRecord.ip)
+
+
 def records_page(session: Session, account_id: int, period: Period, kinds: tuple[str, ...], *,
-                 before: Cursor | None = None, size: int = PAGE_SIZE) -> tuple[list[UsageRecord], Cursor | None]:
-    """Newest first, ``size`` at a time; returns the records and the cursor of the next (older) page, if any."""
-    stmt = select(UsageRecord).where(*_conditions(account_id, period, kinds))
+                 before: Cursor | None = None, size: int = PAGE_SIZE) -> tuple[list[Row], Cursor | None]:
+    """Newest first, ``size`` at a time; returns the records and the cursor of the next (older) page, if any.
+
+    The records are plain rows with the columns a table shows, not ORM objects: cheaper for a page of 50.
+    """
+    stmt = select(*PAGE_COLUMNS).where(*_conditions(account_id, period, kinds))
     if before:
         stmt = stmt.where(*_before(before))
-    rows = list(session.scalars(stmt.order_by(*NEWEST_FIRST).limit(size + 1)))
+    rows = list(session.execute(stmt.order_by(*NEWEST_FIRST).limit(size + 1)))
     last = rows[size - 1] if len(rows) > size else None
     return rows[:size], ((last.started_at, last.id) if last else None)
 

@@ -1,0 +1,20 @@
+"""Templates translate through the request's catalog, looked up once (portal/web.py: request_translations)."""
+from flask import render_template_string
+from flask_babel import force_locale, refresh
+
+
+def test_templates_follow_the_language_and_force_locale(app):
+    template = "{{ _('Home') }} · {{ ngettext('%(num)s day', '%(num)s days', 2) }}"
+    with app.test_request_context("/"):
+        assert render_template_string(template).startswith("Home")
+        with force_locale("ru"):  # an SMS or a mail in the owner's language, in the middle of a request
+            assert render_template_string(template).startswith("Главная")
+        assert render_template_string(template).startswith("Home")
+
+
+def test_a_refreshed_language_is_taken_at_once(app):
+    with app.test_request_context("/"):
+        assert render_template_string("{{ _('Home') }}") == "Home"
+        app.config["BABEL_DEFAULT_LOCALE"] = "ru"
+        refresh()
+        assert render_template_string("{{ _('Home') }}") == "Главная"
