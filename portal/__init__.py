@@ -91,6 +91,8 @@ def load_config(app: Flask, config: dict | None) -> None:
 
 
 def check_config(app: Flask) -> None:
+    from portal.domain.details import MAX_MONTHS
+
     cfg = app.config
     if cfg["CAPTCHA_TEST_ANSWER"] and not cfg["TESTING"]:
         raise ConfigError("CAPTCHA_TEST_ANSWER is only allowed with TESTING=true: it would switch the captcha off.")
@@ -127,7 +129,7 @@ def check_config(app: Flask) -> None:
         except ValueError:
             raise ConfigError(f"STATIC_IP_POOL must be a network like 198.51.100.0/28, not {cfg['STATIC_IP_POOL']!r}.")
     for name, least in (("PROXY_COUNT", 0), ("HSTS_MAX_AGE", 0), ("MAX_CONTENT_LENGTH", 1),
-                        ("PAYMENT_CALLBACK_MAX_BYTES", 1)):
+                        ("PAYMENT_CALLBACK_MAX_BYTES", 1), ("USAGE_RETENTION_MONTHS", MAX_MONTHS)):
         if isinstance(cfg[name], bool) or not isinstance(cfg[name], int) or cfg[name] < least:
             raise ConfigError(f"{name} must be a whole number, {least} or more, not {cfg[name]!r}.")
     uri = cfg["SQLALCHEMY_DATABASE_URI"]

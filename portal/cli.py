@@ -152,6 +152,17 @@ def usage_rollup(since, through):
     click.echo(f"Usage rolled up: {days} day(s) through {last}.")
 
 
+@usage_group.command("prune")
+@click.option("--months", type=int, default=None, help="calendar months to keep (default: USAGE_RETENTION_MONTHS)")
+def usage_prune(months):
+    """Delete call-detail records and daily totals older than the retention (Celery beat runs it nightly)."""
+    from portal.domain.details import prune
+
+    months = months or current_app.config["USAGE_RETENTION_MONTHS"]
+    removed = prune(db.session, today=utcnow().date(), months=months)
+    click.echo(f"Usage records older than {months} months deleted: {removed}.")
+
+
 @click.group("billing")
 def billing_group():
     """Money checks and runs."""

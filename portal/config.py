@@ -192,6 +192,8 @@ MAIL_FROM = "no-reply@example.com"
 MAIL_TIMEOUT = 30
 # Seconds a worker holds a detail order while it builds and mails the file (no row lock meanwhile); > MAIL_TIMEOUT.
 DETAILS_MAIL_LEASE = 120
+# Calendar months of call-detail records kept (`flask usage prune`, nightly): at least the 6 customers can ask for.
+USAGE_RETENTION_MONTHS = 6
 
 # ---- Blocking a number and SMS from the web (issue 5, points 3 and 4) ----
 # SMS from the web: at most this many parts per message (a part: 160/153 GSM-7 or 70/67 UCS-2 characters).

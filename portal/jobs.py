@@ -35,6 +35,7 @@ TASK_ROUTES = {
     "portal.send_detail_order": {"queue": REPORTS_QUEUE},
     "portal.billing_run": {"queue": REPORTS_QUEUE},
     "portal.usage_rollup": {"queue": REPORTS_QUEUE},
+    "portal.usage_prune": {"queue": REPORTS_QUEUE},
     "portal.reconcile_payments": {"queue": REPORTS_QUEUE},
     "portal.clean_sessions": {"queue": REPORTS_QUEUE},
 }
@@ -72,6 +73,8 @@ def init_celery(app: Flask) -> None:
         "release-alerts": {"task": "portal.release_alerts", "schedule": crontab(minute="*/5")},
         # Daily usage totals for call details, after midnight UTC (late records: the last 3 days are redone).
         "usage-rollup": {"task": "portal.usage_rollup", "schedule": crontab(hour=0, minute=20)},
+        # Records past the retention (USAGE_RETENTION_MONTHS) go, a batch per transaction.
+        "usage-prune": {"task": "portal.usage_prune", "schedule": crontab(hour=1, minute=10)},
         # Sessions past their idle or absolute lifetime end; long-ended rows go.
         "clean-sessions": {"task": "portal.clean_sessions", "schedule": crontab(minute=35)},
     }
@@ -184,6 +187,14 @@ def usage_rollup() -> int:
 
     with Session(db.engine) as session:
         return roll_up(session, through=utcnow().date() - timedelta(days=1))
+
+
+@celery.task(name="portal.usage_prune")
+def usage_prune() -> int:
+    from portal.domain.details import prune
+
+    with Session(db.engine) as session:
+        return prune(session, today=utcnow().date(), months=current_app.config["USAGE_RETENTION_MONTHS"])
 
 
 @celery.task(name="portal.clean_sessions")

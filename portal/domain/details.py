@@ -239,6 +239,34 @@ def roll_up(session: Session, *, through: date, since: date | None = None, redo_
     return (through - since).days + 1
 
 
+def retention_cutoff(today: date, months: int = MAX_MONTHS) -> datetime:
+    """Records that started before this UTC moment are past keeping: ``months`` calendar months before today,
+    less a day, so no time zone ever loses a day a customer may still ask for."""
+    if months < MAX_MONTHS:
+        raise ValueError(f"call details are shown for {MAX_MONTHS} months: keep at least that many")
+    return datetime.combine(months_back(today, months) - timedelta(days=1), datetime.min.time())
+
+
+def prune(session: Session, *, today: date, months: int = MAX_MONTHS, batch: int = 10_000) -> int:
+    """Delete the records and daily totals older than the retention, ``batch`` rows per transaction.
+
+    Short transactions, each a range read through the start-time index, so new records keep arriving
+    meanwhile; safe to stop and run again. Commits; returns how many records went.
+    """
+    cutoff = retention_cutoff(today, months)
+    removed = 0
+    while True:
+        ids = select(UsageRecord.id).where(UsageRecord.started_at < cutoff).limit(batch).scalar_subquery()
+        count = session.execute(delete(UsageRecord).where(UsageRecord.id.in_(ids))).rowcount
+        session.commit()
+        removed += count
+        if count < batch:
+            break
+    session.execute(delete(UsageDay).where(UsageDay.day < cutoff.date()))
+    session.commit()
+    return removed
+
+
 def iter_records(session: Session, account_id: int, period: Period, kinds: tuple[str, ...], *,
                  chunk: int = CHUNK, limit: int | None = None, extra: tuple = ()):
     """Every record of the period, newest first, as plain rows fetched ``chunk`` at a time by keyset.
