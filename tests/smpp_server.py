@@ -104,6 +104,7 @@ class FakeSmsc:
         self.submits: list[dict] = []
         self.enquire_links = 0
         self.deliver_resps: list[tuple[int, int]] = []  # (sequence, status)
+        self.responses: list[int] = []  # command ids of the other answers the client sent (enquire_link_resp …)
         self.connections = 0
         self.ids = 0
         self._sequence = 1000
@@ -217,6 +218,7 @@ class FakeSmsc:
             return ok
         if command_id == SUBMIT_SM:
             submit = parse_submit(body)
+            submit["at"] = time.monotonic()
             self.submits.append(submit)
             if self.drop_at_submit is not None and len(self.submits) >= self.drop_at_submit:
                 self.drop_at_submit = None
@@ -236,6 +238,7 @@ class FakeSmsc:
             self.deliver_resps.append((sequence, status))
             return True
         if command_id & RESP:
+            self.responses.append(command_id)
             return True
         self._write(conn, pdu(GENERIC_NACK, sequence, status=0x03))
         return True

@@ -232,10 +232,20 @@ class SmppLink:
             raise LinkDown(f"cannot connect to {s.host}:{s.port}: {err or 'no answer'}") from None
         self.client = client
 
-    def close(self) -> None:
-        if self.client is not None:
-            self.client.disconnect()
-            self.client = None
+    def close(self, *, unbind: bool = False) -> None:
+        """Disconnect; ``unbind`` first says goodbye (unbind, then its answer or a short wait)."""
+        if self.client is None:
+            return
+        if unbind:
+            try:
+                self._send(smpplib.smpp.make_pdu("unbind", client=self.client))
+                deadline = 1.0
+                while (pdu := self.read(deadline)) is not None and pdu.command != "unbind_resp":
+                    deadline = 0.2
+            except LinkDown:
+                pass
+        self.client.disconnect()
+        self.client = None
 
     def _send(self, pdu) -> None:
         try:

@@ -125,6 +125,10 @@ class SmppProcess:
         return True
 
     def close(self) -> None:
+        """Stopping: unbind, and give back what was being sent (the answers still due would come too late)."""
+        if self.link is not None:
+            self.link.close(unbind=True)
+            self.link = None
         self.drop("the SMPP process stopped")
 
     def step(self, wait: float | None = None) -> None:
