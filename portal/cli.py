@@ -91,9 +91,12 @@ def sms_deliver():
     from portal.jobs import deliver_sms
 
     ids = db.session.scalars(select(SmsMessage.id).where(SmsMessage.status == "queued")).all()
-    for message_id in ids:
-        deliver_sms.delay(message_id)
-    click.echo(f"{len(ids)} queued message(s) handed to delivery.")
+    if current_app.config["SMS_BACKEND"] == "smpp":
+        click.echo(f"{len(ids)} queued message(s): the `flask sms smpp` process sends them.")
+    else:
+        for message_id in ids:
+            deliver_sms.delay(message_id)
+        click.echo(f"{len(ids)} queued message(s) handed to delivery.")
     _hand_over_password_requests()
 
 

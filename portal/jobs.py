@@ -146,8 +146,6 @@ def apply_switch_command(self, command_id: int) -> str:
     from portal.provisioning import SwitchUnavailable, backend_from_config
 
     cfg = current_app.config
-    if cfg["SMS_BACKEND"] == "smpp":
-        return "queued"  # the `flask sms smpp` process holds the bind to the SMSC and takes it from the outbox
     try:
         # Its own session: in eager mode this runs inside the caller's after_commit hook.
         with Session(db.engine) as session:

@@ -101,6 +101,11 @@ class SmppProcess:
             except LinkDown as err:
                 log.warning("SMPP link down: %s", err)
                 self.drop(str(err))
+            except Exception:  # the database went away, a bug: start again from a clean state, a little later
+                log.exception("SMPP process: unexpected error; the link is closed and opened again")
+                self.drop("the SMPP process met an error")
+                self.failures += 1
+                stop.wait(self.backoff())
         self.close()
 
     def backoff(self) -> float:
@@ -305,7 +310,11 @@ class SmppProcess:
             self.link.close()
             self.link = None
         for message_id in list(self.messages):
-            self._release(message_id, reason, permanent=False)
+            try:
+                self._release(message_id, reason, permanent=False)
+            except Exception:  # the database is down too: the claim runs out and the message is taken again
+                log.exception("SMPP: message %s could not be given back; its claim will run out", message_id)
+                self.messages.pop(message_id, None)
         self.inflight.clear()
         self.queue.clear()
         self.enquiring = None

@@ -338,3 +338,50 @@ def test_no_more_submits_are_unanswered_than_the_window(app, db_session, smsc, p
             wait_until(db_session, message_id, "delivered")
     times = [s["at"] for s in smsc.submits]
     assert times[1] - times[0] < 0.2 and times[2] - times[0] >= 0.25 and times[3] - times[1] >= 0.25
+
+
+# --- faults on our side, the CLI, the configuration ---------------------------------------------------------------
+
+def test_a_database_error_while_recording_closes_the_link_and_the_message_goes_again(app, db_session, smsc, process,
+                                                                                     monkeypatch):
+    real, calls = sms.record_part, []
+
+    def flaky(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 1:
+            raise RuntimeError("database went away")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sms, "record_part", flaky)
+    message_id = queue(db_session)
+    with running(process):
+        message = wait_until(db_session, message_id, "delivered")
+    assert smsc.connections == 2 and message.attempts == 2
+
+
+def test_the_cli_refuses_to_run_without_the_smpp_backend(app):
+    app.config["SMS_BACKEND"] = "outbox"
+    result = app.test_cli_runner().invoke(args=["sms", "smpp"])
+    assert result.exit_code != 0 and "SMS_BACKEND is not smpp" in result.output
+
+
+def test_the_cli_catch_up_leaves_queued_messages_to_the_process(app, db_session, smsc):
+    queue(db_session)
+    result = app.test_cli_runner().invoke(args=["sms", "deliver"])
+    assert "1 queued message(s): the `flask sms smpp` process sends them." in result.output
+    assert smsc.connections == 0
+
+
+def test_the_smpp_backend_needs_its_account(database_url):
+    from portal import ConfigError, create_app
+    from tests.conftest import base_config
+
+    with pytest.raises(ConfigError, match="SMPP_SYSTEM_ID"):
+        create_app({**base_config(database_url), "SMS_BACKEND": "smpp"})
+
+
+def test_settings_read_from_the_environment_are_strings(app):
+    from portal.sms.smpp import SmppSettings
+
+    settings = SmppSettings.from_config({**app.config, "SMPP_PASSWORD": 1234, "SMPP_SYSTEM_ID": 42})
+    assert (settings.password, settings.system_id) == ("1234", "42")
