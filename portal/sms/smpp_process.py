@@ -249,12 +249,14 @@ class SmppProcess:
 
     def _refused(self, part: _Part, err: SmppError) -> None:
         self.stats["refused"] += 1
-        if err.throttled:
-            self.paused_until = self.clock() + self.throttle_pause
-            log.warning("SMPP: %s; sending pauses %.1f s", err, self.throttle_pause)
+        retry_in = self.settings.retry_after
+        if err.throttled:  # the SMSC is too busy: everything waits, a little longer each time it says so
+            retry_in = self.throttle_pause
+            self.paused_until = self.clock() + retry_in
+            log.warning("SMPP: %s; sending pauses %.1f s", err, retry_in)
             self.throttle_pause = min(self.throttle_pause * 2, self.settings.reconnect_max)
         self._release(part.message_id, str(err), permanent=err.permanent, throttled=err.throttled,
-                      retry_in=self.throttle_pause if err.throttled else self.settings.retry_after)
+                      retry_in=retry_in)
 
     def _release(self, message_id: int, error: str, *, permanent: bool, throttled: bool = False,
                  retry_in: float | None = None) -> None:
