@@ -103,6 +103,7 @@ class FakeSmsc:
         self.binds: list[tuple[str, str, str]] = []
         self.submits: list[dict] = []
         self.enquire_links = 0
+        self.unbinds = 0
         self.deliver_resps: list[tuple[int, int]] = []  # (sequence, status)
         self.responses: list[int] = []  # command ids of the other answers the client sent (enquire_link_resp …)
         self.connections = 0
@@ -232,6 +233,7 @@ class FakeSmsc:
                 self._write(conn, pdu(ENQUIRE_LINK | RESP, sequence))
             return True
         if command_id == UNBIND:
+            self.unbinds += 1
             self._write(conn, pdu(UNBIND | RESP, sequence))
             return False
         if command_id == DELIVER_SM | RESP:

@@ -385,3 +385,28 @@ def test_settings_read_from_the_environment_are_strings(app):
 
     settings = SmppSettings.from_config({**app.config, "SMPP_PASSWORD": 1234, "SMPP_SYSTEM_ID": 42})
     assert (settings.password, settings.system_id) == ("1234", "42")
+
+
+def test_flask_sms_smpp_runs_as_a_process_and_stops_cleanly_on_sigterm(app, db_session, smsc, database_url):
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    message_id = queue(db_session)
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "REDIS_URL"))},
+           "DATABASE_URL": database_url, "SECRET_KEY": "test-only-secret", "PORTAL_SMS_BACKEND": "smpp",
+           "PORTAL_SMPP_HOST": "127.0.0.1", "PORTAL_SMPP_PORT": str(smsc.port), "PORTAL_SMPP_SYSTEM_ID": "portal",
+           "PORTAL_SMPP_PASSWORD": "secret", "PORTAL_SMPP_POLL": "0.05"}
+    root = Path(__file__).resolve().parents[2]
+    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "sms", "smpp"], cwd=root, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_until(db_session, message_id, "delivered", timeout=20)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        output, _ = worker.communicate(timeout=10)
+    assert worker.returncode == 0, output
+    assert "SMPP stopped" in output and "'submitted': 1" in output
+    assert len(smsc.binds) == 1 and smsc.unbinds == 1  # it said goodbye
