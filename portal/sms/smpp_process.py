@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
 
@@ -51,7 +51,6 @@ class _Message:
     to: str
     sender: str
     parts: int
-    waiting: set[int] = field(default_factory=set)  # parts sent and not answered yet
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,7 @@ class _Part:
 
 
 class SmppProcess:
-    """Holds the bind and moves messages; ``step`` is one turn of the loop (the tests drive it directly)."""
+    """Holds the bind and moves messages: ``run`` until ``stop`` is set."""
 
     def __init__(self, session_factory: Callable[[], Session], settings: SmppSettings, *, sender: str,
                  max_attempts: int, lease: timedelta, now: Callable[[], datetime] = utcnow,
@@ -87,7 +86,7 @@ class SmppProcess:
         self.throttle_pause = settings.throttle_pause
         self.next_poll = 0.0
         self.failures = 0  # connection attempts failed in a row
-        self.stats = {"submitted": 0, "accepted": 0, "refused": 0, "receipts": 0, "reconnects": 0}
+        self.stats = {"submitted": 0, "accepted": 0, "refused": 0, "receipts": 0, "binds": 0}
 
     # --- the loop -------------------------------------------------------------------------------------------
 
@@ -121,8 +120,7 @@ class SmppProcess:
             log.warning("SMPP bind failed (%d in a row, next try in %.0f s): %s", self.failures, self.backoff(), err)
             return False
         log.info("SMPP bound to %s:%s as %s", self.settings.host, self.settings.port, self.settings.system_id)
-        if self.failures or self.stats["submitted"]:
-            self.stats["reconnects"] += 1
+        self.stats["binds"] += 1
         self.failures = 0
         self.link = link
         self.last_heard = self.clock()
@@ -136,20 +134,23 @@ class SmppProcess:
             self.link = None
         self.drop("the SMPP process stopped")
 
-    def step(self, wait: float | None = None) -> None:
-        """Submit what may go now, then read one PDU (waiting at most ``wait`` seconds) and act on it."""
+    def step(self) -> None:
+        """One turn: submit what may go now, read one PDU (waiting no longer than the next thing to do), act on it,
+        and look at the clocks."""
         self.submit_ready()
-        pdu = self.link.read(self._wait() if wait is None else wait)
+        pdu = self.link.read(self._wait())
         if pdu is not None:
             self.last_heard = self.clock()
             self.handle(pdu)
         self.check_timers()
 
     def _wait(self) -> float:
+        """Seconds until the next thing to do: a submit or a look for messages (if the window has room), an
+        enquire_link, a timeout; at most 1 s, so a stop is noticed soon."""
         now = self.clock()
-        until = [self.last_heard + self.settings.enquire_link, self.next_poll if not self.queue else now + 1]
-        if self.queue and len(self.inflight) < self.settings.window:
-            until.append(max(self.next_submit, self.paused_until))
+        until = [self.last_heard + self.settings.enquire_link]
+        if len(self.inflight) < self.settings.window:
+            until.append(max(self.next_submit if self.queue else self.next_poll, self.paused_until))
         if self.inflight or self.enquiring is not None:
             until.append(min([sent for _, sent in self.inflight.values()] + [self.enquiring or now])
                          + self.settings.timeout)
@@ -161,7 +162,7 @@ class SmppProcess:
         s = self.settings
         while len(self.inflight) < s.window:
             now = self.clock()
-            if not self.queue and now >= self.next_poll:
+            if not self.queue and now >= max(self.next_poll, self.paused_until):
                 self.claim(s.window - len(self.inflight))
             if not self.queue or now < max(self.next_submit, self.paused_until):
                 return
@@ -172,7 +173,6 @@ class SmppProcess:
             sequence = self.link.submit(message.to, part.payload, data_coding=part.data_coding,
                                         esm_class=part.esm_class, sender=message.sender)
             self.inflight[sequence] = (part, now)
-            message.waiting.add(part.part_no)
             self.stats["submitted"] += 1
             self.next_submit = max(self.next_submit, now) + 1 / s.submit_rate
 
@@ -228,8 +228,6 @@ class SmppProcess:
             return
         part, _ = taken
         message = self.messages.get(part.message_id)
-        if message is not None:
-            message.waiting.discard(part.part_no)
         status = int(pdu.status or 0)
         if status == ROK:
             smsc_id = _text(getattr(pdu, "message_id", None))[:65]
