@@ -149,6 +149,16 @@ class FakeSmsc:
     def send_receipt(self, smsc_id: str, stat: str = "DELIVRD", *, tlvs: bool = False) -> int:
         return self.send(DELIVER_SM, receipt_body(smsc_id, stat, tlvs=tlvs))
 
+    def send_receipts(self, smsc_ids: list[str], stat: str = "DELIVRD") -> None:
+        """Several receipts in one write: they arrive together."""
+        with self._lock:
+            conn = self._conns[-1]
+            data = b""
+            for smsc_id in smsc_ids:
+                self._sequence += 1
+                data += pdu(DELIVER_SM, self._sequence, receipt_body(smsc_id, stat))
+        self._write(conn, data)
+
     def wait_for(self, condition, timeout: float = 5.0) -> None:
         deadline = time.monotonic() + timeout
         while not condition():

@@ -3,7 +3,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.models import SmsMessage, SmsPart, SmsReceipt
@@ -140,22 +139,30 @@ def record_part(session: Session, message_id: int, part_no: int, parts: int | No
     """The SMSC accepted part ``part_no`` of ``parts`` under ``smsc_id`` (submit_sm_resp); return the message's
     status. Idempotent: a part recorded already keeps its first id. A receipt that came first is applied now.
     ``parts`` None: the message was let go meanwhile; the part is kept, the message stays as it is."""
-    message = session.get(SmsMessage, message_id, with_for_update=True, populate_existing=True)
-    if message is None:
-        session.rollback()
-        return "missing"
-    exists = session.scalar(select(SmsPart.id).where(or_(
-        (SmsPart.message_id == message_id) & (SmsPart.part_no == part_no), SmsPart.smsc_id == smsc_id)))
-    if exists is None:
-        part = SmsPart(message_id=message_id, part_no=part_no, smsc_id=smsc_id, submitted_at=now)
-        session.add(part)
-        early = session.get(SmsReceipt, smsc_id)
-        if early is not None and early.state:
-            part.state, part.stat, part.done_at = early.state, early.stat, early.received_at
-        session.flush()
-    status = _settle(session, message, parts, now)
+    return record_parts(session, [(message_id, part_no, parts, smsc_id)], now=now)[0]
+
+
+def record_parts(session: Session, accepted: list[tuple[int, int, int | None, str]], *, now: datetime) -> list[str]:
+    """``record_part`` for each (message id, part number, parts, SMSC id), in one transaction (the answers the
+    SMSC sent together); the statuses in the same order."""
+    statuses = []
+    for message_id, part_no, parts, smsc_id in accepted:
+        message = session.get(SmsMessage, message_id, with_for_update=True, populate_existing=True)
+        if message is None:
+            statuses.append("missing")
+            continue
+        exists = session.scalar(select(SmsPart.id).where(or_(
+            (SmsPart.message_id == message_id) & (SmsPart.part_no == part_no), SmsPart.smsc_id == smsc_id)))
+        if exists is None:
+            part = SmsPart(message_id=message_id, part_no=part_no, smsc_id=smsc_id, submitted_at=now)
+            session.add(part)
+            early = session.get(SmsReceipt, smsc_id)
+            if early is not None and early.state:
+                part.state, part.stat, part.done_at = early.state, early.stat, early.received_at
+            session.flush()
+        statuses.append(_settle(session, message, parts, now))
     session.commit()
-    return status
+    return statuses
 
 
 def settle_sent(session: Session, message_id: int, *, parts: int, now: datetime) -> str:
@@ -193,32 +200,38 @@ def apply_receipt(session: Session, smsc_id: str, state: str | None, stat: str |
     """A delivery receipt for the part the SMSC knows as ``smsc_id``. Returns ``applied`` (a part took the state),
     ``kept`` (no part has the id yet: kept for its submit_sm_resp), ``repeat`` (the receipt came already: nothing
     changes) or ``interim`` (ENROUTE, ACCEPTD: not a final state; kept only as a note)."""
+    return apply_receipts(session, [(smsc_id, state, stat)], now=now)[0]
+
+
+def apply_receipts(session: Session, receipts: list[tuple[str, str | None, str | None]], *,
+                   now: datetime) -> list[str]:
+    """``apply_receipt`` for each (SMSC id, state, stat), in one transaction; the outcomes in the same order. If
+    it fails (another process stored the same receipt this instant, the database is gone) nothing is stored and
+    the SMSC, told to try again, sends the receipts again."""
+    outcomes = [_apply_receipt(session, *receipt, now=now) for receipt in receipts]
+    session.commit()
+    return outcomes
+
+
+def _apply_receipt(session: Session, smsc_id: str, state: str | None, stat: str | None, *, now: datetime) -> str:
     seen = session.get(SmsReceipt, smsc_id, with_for_update=True)
     if seen is not None and (seen.state or not state):
-        session.rollback()
         return "repeat"
     if seen is None:
         session.add(SmsReceipt(smsc_id=smsc_id, state=state, stat=stat, received_at=now))
     else:  # an interim receipt, then the final one
         seen.state, seen.stat, seen.received_at = state, stat, now
-    try:
-        session.flush()
-    except IntegrityError:  # another process stored the same receipt this instant
-        session.rollback()
-        return "repeat"
+    session.flush()
     if not state:
-        session.commit()
         return "interim"
     part = session.scalar(select(SmsPart).where(SmsPart.smsc_id == smsc_id))
     if part is None:
-        session.commit()
         return "kept"
     message = session.get(SmsMessage, part.message_id, with_for_update=True, populate_existing=True)
     if part.state not in FINAL_STATES:
         part.state, part.stat, part.done_at = state, stat, now
         session.flush()
     _settle(session, message, None, now)
-    session.commit()
     return "applied"
 
 

@@ -33,6 +33,7 @@ from portal.sms.smpp import (
     ROK,
     RX_T_APPN,
     LinkDown,
+    Receipt,
     SmppError,
     SmppLink,
     SmppSettings,
@@ -43,6 +44,8 @@ from portal.sms.smpp import (
 )
 
 log = logging.getLogger("portal.smpp")
+# PDUs read together (all that has come by the time one is read) are recorded in one transaction.
+BATCH = 200
 
 
 @dataclass
@@ -141,7 +144,10 @@ class SmppProcess:
         pdu = self.link.read(self._wait())
         if pdu is not None:
             self.last_heard = self.clock()
-            self.handle(pdu)
+            batch = [pdu]  # and what else has come already: recorded in one transaction
+            while len(batch) < BATCH and (pdu := self.link.read(0)) is not None:
+                batch.append(pdu)
+            self.handle_all(batch)
         self.check_timers()
 
     def _wait(self) -> float:
@@ -205,12 +211,23 @@ class SmppProcess:
 
     # --- what the SMSC sends --------------------------------------------------------------------------------
 
-    def handle(self, pdu) -> None:
+    def handle_all(self, batch: list) -> None:
+        """Act on PDUs read together: the parts accepted and the receipts are recorded in one transaction each."""
+        accepted: list[tuple[_Part, _Message | None, str]] = []
+        receipts: list[tuple[object, Receipt]] = []
+        try:
+            for pdu in batch:
+                self.handle(pdu, accepted, receipts)
+        finally:  # an unbind in the middle: what came before it is still recorded
+            self.record_accepted(accepted)
+            self.record_receipts(receipts)
+
+    def handle(self, pdu, accepted: list, receipts: list) -> None:
         command = pdu.command
         if command == "submit_sm_resp" or (command == "generic_nack" and pdu.sequence in self.inflight):
-            self.submit_answered(pdu)
+            self.submit_answered(pdu, accepted)
         elif command == "deliver_sm":
-            self.delivered(pdu)
+            self.delivered(pdu, receipts)
         elif command == "enquire_link":
             self.link.answer(pdu, "enquire_link_resp")
         elif command == "enquire_link_resp":
@@ -221,7 +238,7 @@ class SmppProcess:
         else:
             log.info("SMPP: %s ignored", command)
 
-    def submit_answered(self, pdu) -> None:
+    def submit_answered(self, pdu, accepted: list) -> None:
         taken = self.inflight.pop(pdu.sequence, None)
         if taken is None:  # a second answer to the same submit_sm, or one after the link was given up
             log.info("SMPP: an answer to submit_sm %s that is no longer waited for, ignored", pdu.sequence)
@@ -236,14 +253,20 @@ class SmppProcess:
                 return
             self.stats["accepted"] += 1
             self.throttle_pause = self.settings.throttle_pause
-            with self.session_factory() as session:
-                # A message let go meanwhile (parts None): the part is kept, the message stays queued.
-                status_now = sms.record_part(session, part.message_id, part.part_no,
-                                             message.parts if message else None, smsc_id, now=self.now())
-            if message is not None and status_now != "queued":
-                self.messages.pop(part.message_id, None)
+            accepted.append((part, message, smsc_id))
             return
         self._refused(part, error_for(status))
+
+    def record_accepted(self, accepted: list[tuple[_Part, "_Message | None", str]]) -> None:
+        if not accepted:
+            return
+        with self.session_factory() as session:
+            # A message let go meanwhile (parts None): the part is kept, the message stays queued.
+            statuses = sms.record_parts(session, [(part.message_id, part.part_no, message.parts if message else None,
+                                                   smsc_id) for part, message, smsc_id in accepted], now=self.now())
+        for (part, message, _), status in zip(accepted, statuses):
+            if message is not None and status != "queued" and self.messages.get(part.message_id) is message:
+                del self.messages[part.message_id]
 
     def _refused(self, part: _Part, err: SmppError) -> None:
         self.stats["refused"] += 1
@@ -266,9 +289,9 @@ class SmppProcess:
                         retry_at=now + timedelta(seconds=retry_in) if retry_in else None,
                         max_attempts=self.max_attempts)
 
-    def delivered(self, pdu) -> None:
-        """A deliver_sm: a receipt settles its part; answered after the commit, so a failure here makes the SMSC
-        send it again (ESME_RX_T_APPN) rather than lose it."""
+    def delivered(self, pdu, receipts: list) -> None:
+        """A deliver_sm: a receipt settles its part; answered after the commit (``record_receipts``), so a failure
+        there makes the SMSC send it again (ESME_RX_T_APPN) rather than lose it."""
         if not is_receipt(pdu):
             log.info("SMPP: a message from %s (not a receipt) ignored", _text(getattr(pdu, "source_addr", "")))
             self.link.answer(pdu, "deliver_sm_resp")
@@ -279,17 +302,23 @@ class SmppProcess:
             log.warning("SMPP: a receipt without a message id ignored: %r", pdu.short_message)
             self.link.answer(pdu, "deliver_sm_resp")
             return
+        receipts.append((pdu, receipt))
+
+    def record_receipts(self, receipts: list) -> None:
+        if not receipts:
+            return
+        status = ROK
         try:
             with self.session_factory() as session:
-                outcome = sms.apply_receipt(session, receipt.smsc_id, receipt.state, receipt.stat, now=self.now())
+                outcomes = sms.apply_receipts(session, [(r.smsc_id, r.state, r.stat) for _, r in receipts],
+                                              now=self.now())
         except Exception:
-            log.exception("SMPP: the receipt for %s could not be recorded; the SMSC will send it again",
-                          receipt.smsc_id)
-            self.link.answer(pdu, "deliver_sm_resp", status=RX_T_APPN)
-            return
-        self.stats["receipts"] += 1
-        log.info("SMPP: receipt %s %s: %s", receipt.smsc_id, receipt.stat, outcome)
-        self.link.answer(pdu, "deliver_sm_resp")
+            log.exception("SMPP: %d receipt(s) could not be recorded; the SMSC will send them again", len(receipts))
+            status, outcomes = RX_T_APPN, ["refused"] * len(receipts)
+        for (pdu, receipt), outcome in zip(receipts, outcomes):
+            self.stats["receipts"] += 1
+            log.info("SMPP: receipt %s %s: %s", receipt.smsc_id, receipt.stat, outcome)
+            self.link.answer(pdu, "deliver_sm_resp", status=status)
 
     # --- timers ---------------------------------------------------------------------------------------------
 

@@ -146,6 +146,24 @@ def test_an_interim_receipt_changes_nothing_and_the_final_one_settles(app, db_se
         wait_until(db_session, message_id, "delivered")
 
 
+def test_receipts_that_arrive_together_are_recorded_in_one_transaction(app, db_session, smsc, process,
+                                                                        monkeypatch):
+    smsc.receipt = None
+    ids = [queue(db_session, f"message {n}") for n in range(5)]
+    with running(process):
+        for message_id in ids:
+            wait_until(db_session, message_id, "sent")
+        calls = []
+        real = sms.apply_receipts
+        monkeypatch.setattr(sms, "apply_receipts", lambda session, receipts, **kw: calls.append(len(receipts))
+                            or real(session, receipts, **kw))
+        smsc.send_receipts([s["smsc_id"] for s in smsc.submits])
+        for message_id in ids:
+            wait_until(db_session, message_id, "delivered")
+        smsc.wait_for(lambda: len(smsc.deliver_resps) == 5)
+    assert calls == [5] and [status for _, status in smsc.deliver_resps] == [0] * 5
+
+
 # --- receipts out of order, twice, unknown ---------------------------------------------------------------------
 
 def test_a_receipt_before_the_submit_sm_resp_is_kept_and_applied(app, db_session, smsc, process):
@@ -191,7 +209,7 @@ def test_a_receipt_that_cannot_be_recorded_is_refused_for_a_later_retry(app, db_
     def broken(*args, **kwargs):
         raise RuntimeError("database down")
 
-    monkeypatch.setattr(sms, "apply_receipt", broken)
+    monkeypatch.setattr(sms, "apply_receipts", broken)
     message_id = queue(db_session)
     with running(process):
         wait_until(db_session, message_id, "sent")
@@ -344,7 +362,7 @@ def test_no_more_submits_are_unanswered_than_the_window(app, db_session, smsc, p
 
 def test_a_database_error_while_recording_closes_the_link_and_the_message_goes_again(app, db_session, smsc, process,
                                                                                      monkeypatch):
-    real, calls = sms.record_part, []
+    real, calls = sms.record_parts, []
 
     def flaky(*args, **kwargs):
         calls.append(args)
@@ -352,7 +370,7 @@ def test_a_database_error_while_recording_closes_the_link_and_the_message_goes_a
             raise RuntimeError("database went away")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(sms, "record_part", flaky)
+    monkeypatch.setattr(sms, "record_parts", flaky)
     message_id = queue(db_session)
     with running(process):
         message = wait_until(db_session, message_id, "delivered")
