@@ -5,11 +5,12 @@ One thread, one loop, like a `celery worker`:
 1. While the window (SMPP_WINDOW unanswered submit_sm) has room, it claims queued messages for a lease in a short
    transaction (``domain.sms.claim_queued``), then sends their parts no faster than SMPP_SUBMIT_RATE submit_sm a
    second. No transaction is open while it talks to the SMSC.
-2. It reads what the SMSC sends: a submit_sm_resp records the part and its SMSC id (``record_part``: the message is
-   sent once every part is); an error answer sends the message back to the queue for later (throttled, a full
-   queue, a system error: and sending pauses, growing while the SMSC keeps saying so) or fails it (any other
-   error); a delivery receipt (deliver_sm) settles the part and the message (``apply_receipt``) and is answered
-   only after that committed; enquire_link is answered; unbind ends the link.
+2. It reads what the SMSC sends (all that has come, recorded in one transaction per kind): a submit_sm_resp records
+   the part and its SMSC id (``record_parts``: the message is sent once every part is); an error answer sends the
+   message back to the queue for later (throttled, a full queue, a system error: and sending pauses, growing while
+   the SMSC keeps saying so) or fails it (any other error); a delivery receipt (deliver_sm) settles the part and
+   the message (``apply_receipts``) and is answered only after that committed; enquire_link is answered; unbind
+   ends the link.
 3. Silence for SMPP_ENQUIRE_LINK seconds → enquire_link; no answer to anything within SMPP_TIMEOUT → the link is
    taken as dead. A dead link: the messages it was sending go back to the queue (the parts already accepted are
    not sent again), and the process reconnects after a delay growing from SMPP_RECONNECT_MIN to SMPP_RECONNECT_MAX.
