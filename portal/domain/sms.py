@@ -2,7 +2,7 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from portal.models import SmsMessage, SmsPart, SmsReceipt
@@ -157,8 +157,10 @@ def record_parts(session: Session, accepted: list[tuple[int, int, int | None, st
             part = SmsPart(message_id=message_id, part_no=part_no, smsc_id=smsc_id, submitted_at=now)
             session.add(part)
             early = session.get(SmsReceipt, smsc_id)
-            if early is not None and early.state:
-                part.state, part.stat, part.done_at = early.state, early.stat, early.received_at
+            if early is not None:  # the receipt came first: the part takes it, the note has served
+                if early.state:
+                    part.state, part.stat, part.done_at = early.state, early.stat, early.received_at
+                session.delete(early)
             session.flush()
         statuses.append(_settle(session, message, parts, now))
     session.commit()
@@ -198,8 +200,8 @@ def release(session: Session, message_id: int, *, now: datetime, error: str, per
 
 def apply_receipt(session: Session, smsc_id: str, state: str | None, stat: str | None, *, now: datetime) -> str:
     """A delivery receipt for the part the SMSC knows as ``smsc_id``. Returns ``applied`` (a part took the state),
-    ``kept`` (no part has the id yet: kept for its submit_sm_resp), ``repeat`` (the receipt came already: nothing
-    changes) or ``interim`` (ENROUTE, ACCEPTD: not a final state; kept only as a note)."""
+    ``kept`` (no part has the id yet: kept for its submit_sm_resp), ``repeat`` (the part is settled, or the
+    receipt came already: nothing changes) or ``interim`` (ENROUTE, ACCEPTD: not a final state)."""
     return apply_receipts(session, [(smsc_id, state, stat)], now=now)[0]
 
 
@@ -214,6 +216,21 @@ def apply_receipts(session: Session, receipts: list[tuple[str, str | None, str |
 
 
 def _apply_receipt(session: Session, smsc_id: str, state: str | None, stat: str | None, *, now: datetime) -> str:
+    part_message = session.scalar(select(SmsPart.message_id).where(SmsPart.smsc_id == smsc_id))
+    if part_message is not None:
+        # The message's lock first, as record_parts takes it: the part changes only under it.
+        message = session.get(SmsMessage, part_message, with_for_update=True, populate_existing=True)
+        part = session.scalar(select(SmsPart).where(SmsPart.smsc_id == smsc_id)
+                              .execution_options(populate_existing=True))
+        if part.state in FINAL_STATES:
+            return "repeat"
+        if not state:
+            return "interim"
+        part.state, part.stat, part.done_at = state, stat, now
+        session.flush()
+        _settle(session, message, None, now)
+        return "applied"
+    # No part has the id yet: kept for its submit_sm_resp (record_parts applies it and deletes the note).
     seen = session.get(SmsReceipt, smsc_id, with_for_update=True)
     if seen is not None and (seen.state or not state):
         return "repeat"
@@ -222,17 +239,15 @@ def _apply_receipt(session: Session, smsc_id: str, state: str | None, stat: str 
     else:  # an interim receipt, then the final one
         seen.state, seen.stat, seen.received_at = state, stat, now
     session.flush()
-    if not state:
-        return "interim"
-    part = session.scalar(select(SmsPart).where(SmsPart.smsc_id == smsc_id))
-    if part is None:
-        return "kept"
-    message = session.get(SmsMessage, part.message_id, with_for_update=True, populate_existing=True)
-    if part.state not in FINAL_STATES:
-        part.state, part.stat, part.done_at = state, stat, now
-        session.flush()
-    _settle(session, message, None, now)
-    return "applied"
+    return "kept" if state else "interim"
+
+
+def prune_receipts(session: Session, *, older_than: datetime) -> int:
+    """Receipts kept for a part that never came (an id the portal did not send, a lost answer): gone after a
+    while. Returns how many."""
+    gone = session.execute(delete(SmsReceipt).where(SmsReceipt.received_at < older_than)).rowcount
+    session.commit()
+    return gone
 
 
 def _settle(session: Session, message: SmsMessage, parts: int | None, now: datetime) -> str:

@@ -67,9 +67,9 @@ class SmsPart(Base):
 
 
 class SmsReceipt(Base):
-    """A delivery receipt as the SMSC sent it, by the SMSC's message id: applied to the part of that id now, or
-    when the submit_sm_resp naming it is recorded (an SMSC may send the receipt first). A second copy of a
-    receipt finds its row and changes nothing."""
+    """A delivery receipt for an SMSC message id no part has yet (an SMSC may send the receipt before the
+    submit_sm_resp): applied, and deleted, when the part of that id is recorded; a second copy finds the row and
+    changes nothing. Receipts for ids that never come are pruned after a week (``domain.sms.prune_receipts``)."""
 
     __tablename__ = "sms_receipt"
 

@@ -47,6 +47,9 @@ from portal.sms.smpp import (
 log = logging.getLogger("portal.smpp")
 # PDUs read together (all that has come by the time one is read) are recorded in one transaction.
 BATCH = 200
+# Receipts for ids no part ever took are kept this long, pruned once an hour.
+RECEIPT_KEEP = timedelta(days=7)
+PRUNE_EVERY = 3600.0
 
 
 @dataclass
@@ -89,6 +92,7 @@ class SmppProcess:
         self.paused_until = 0.0
         self.throttle_pause = settings.throttle_pause
         self.next_poll = 0.0
+        self.next_prune = 0.0
         self.failures = 0  # connection attempts failed in a row
         self.stats = {"submitted": 0, "accepted": 0, "refused": 0, "receipts": 0, "binds": 0}
 
@@ -325,6 +329,10 @@ class SmppProcess:
 
     def check_timers(self) -> None:
         now = self.clock()
+        if now >= self.next_prune:
+            self.next_prune = now + PRUNE_EVERY
+            with self.session_factory() as session:
+                sms.prune_receipts(session, older_than=self.now() - RECEIPT_KEEP)
         timeout = self.settings.timeout
         if any(now - sent > timeout for _, sent in self.inflight.values()):
             raise LinkDown(f"no answer to a submit_sm within {timeout:g} s")

@@ -167,11 +167,16 @@ def test_receipts_that_arrive_together_are_recorded_in_one_transaction(app, db_s
 # --- receipts out of order, twice, unknown ---------------------------------------------------------------------
 
 def test_a_receipt_before_the_submit_sm_resp_is_kept_and_applied(app, db_session, smsc, process):
-    smsc.receipt_first = True
+    smsc.receipt_first, smsc.resp_delay = True, 0.5  # the receipt, then half a second, then the submit_sm_resp
     message_id = queue(db_session)
     with running(process):
+        smsc.wait_for(lambda: smsc.deliver_resps)  # answered: it is kept for the part to come
+        db_session.expire_all()
+        assert db_session.scalars(select(SmsReceipt)).one().state == "delivered"
+        assert outbox(db_session, message_id).status == "queued"
         wait_until(db_session, message_id, "delivered")
-    assert db_session.get(SmsReceipt, smsc.submits[0]["smsc_id"]).state == "delivered"
+    assert parts(db_session, message_id)[0].stat == "DELIVRD"
+    assert db_session.get(SmsReceipt, smsc.submits[0]["smsc_id"]) is None  # kept until the part took it
 
 
 def test_a_receipt_twice_is_answered_twice_and_counted_once(app, db_session, smsc, process):

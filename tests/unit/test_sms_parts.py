@@ -78,9 +78,29 @@ def test_receipts_early_twice_unknown_and_interim(app, db_session):
     assert sms.apply_receipt(db_session, "E1", "delivered", "DELIVRD", now=now) == "kept"  # before its resp
     assert sms.apply_receipt(db_session, "E1", "failed", "UNDELIV", now=now) == "repeat"  # the first final stands
     assert sms.record_part(db_session, message_id, 1, 1, "E1", now=now) == "delivered"
+    assert db_session.get(SmsReceipt, "E1") is None  # the part took it: the note is gone
     assert sms.apply_receipt(db_session, "E1", "delivered", "DELIVRD", now=now) == "repeat"
+    assert sms.apply_receipt(db_session, "E1", "failed", "UNDELIV", now=now) == "repeat"
+    assert fresh(db_session, message_id).status == "delivered"
     assert sms.apply_receipt(db_session, "NOBODY", "delivered", "DELIVRD", now=now) == "kept"
     assert db_session.get(SmsReceipt, "NOBODY").state == "delivered"
+
+
+def test_receipts_for_parts_that_never_came_are_pruned_after_a_while(app, db_session):
+    now = utcnow()
+    sms.apply_receipt(db_session, "OLD", "delivered", "DELIVRD", now=now - timedelta(days=8))
+    sms.apply_receipt(db_session, "NEW", "delivered", "DELIVRD", now=now)
+    assert sms.prune_receipts(db_session, older_than=now - timedelta(days=7)) == 1
+    db_session.expire_all()
+    assert db_session.get(SmsReceipt, "OLD") is None and db_session.get(SmsReceipt, "NEW")
+
+
+def test_an_interim_receipt_for_a_known_part_changes_nothing(app, db_session):
+    now = utcnow()
+    message_id = queued(db_session)
+    sms.record_part(db_session, message_id, 1, 1, "K1", now=now)
+    assert sms.apply_receipt(db_session, "K1", None, "ENROUTE", now=now) == "interim"
+    assert fresh(db_session, message_id).status == "sent" and db_session.get(SmsReceipt, "K1") is None
 
 
 def test_release_retries_later_fails_for_good_and_throttling_costs_no_attempt(app, db_session):
