@@ -99,6 +99,7 @@ class FakeSmsc:
         self.drop_at_submit: int | None = None  # close the connection on receiving submit number N (1-based)
         self.answer_enquire_link = True
         self.refuse_connections = 0  # close the next N connections at once
+        self.bind_delay = 0.0  # seconds before answering a bind
         # What it saw.
         self.binds: list[tuple[str, str, str]] = []
         self.submits: list[dict] = []
@@ -223,6 +224,8 @@ class FakeSmsc:
             r = _Reader(body)
             system_id, password, system_type = r.cstr(), r.cstr(), r.cstr()
             self.binds.append((system_id, password, system_type))
+            if self.bind_delay:
+                time.sleep(self.bind_delay)
             ok = (system_id, password) == (self.system_id, self.password)
             self._write(conn, pdu(BIND_TRANSCEIVER | RESP, sequence, cstr("FakeSMSC"),
                                   0 if ok else ESME_RINVPASWD))

@@ -298,6 +298,34 @@ def test_an_smsc_that_refuses_the_bind_is_tried_again_with_growing_bounded_delay
     assert process.failures == 0
 
 
+def test_an_smsc_that_does_not_answer_the_bind_is_given_up_after_the_timeout(app, db_session, smsc, process):
+    smsc.bind_delay = 3  # SMPP_TIMEOUT is 1 s
+    message_id = queue(db_session)
+    with running(process):
+        smsc.wait_for(lambda: smsc.binds)
+        smsc.bind_delay = 0
+        started = time.monotonic()
+        wait_until(db_session, message_id, "delivered")
+    assert time.monotonic() - started < 3 and len(smsc.binds) == 2
+
+
+def test_nothing_listening_leaves_the_messages_queued_and_the_process_keeps_trying(app, db_session, process):
+    import socket
+
+    with socket.socket() as placeholder:  # a port nobody listens on
+        placeholder.bind(("127.0.0.1", 0))
+        port = placeholder.getsockname()[1]
+    process.settings = type(process.settings)(**{**process.settings.__dict__, "port": port})
+    message_id = queue(db_session)
+    with running(process):
+        deadline = time.monotonic() + 5
+        while process.failures < 3:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+    message = outbox(db_session, message_id)
+    assert (message.status, message.attempts) == ("queued", 0)
+
+
 def test_the_backoff_doubles_up_to_the_bound(process):
     delays = []
     for failures in range(1, 9):
