@@ -112,6 +112,8 @@ class FakeSmsc:
         self._sequence = 1000
         self._lock = threading.Lock()
         self._conns: list[socket.socket] = []
+        # Receipts sent and not acknowledged with ROK: sent again on the next bind, as an SMSC does.
+        self._unacknowledged: dict[int, bytes] = {}
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._listener.bind(("127.0.0.1", 0))
@@ -229,6 +231,11 @@ class FakeSmsc:
             ok = (system_id, password) == (self.system_id, self.password)
             self._write(conn, pdu(BIND_TRANSCEIVER | RESP, sequence, cstr("FakeSMSC"),
                                   0 if ok else ESME_RINVPASWD))
+            if ok:
+                with self._lock:
+                    pending, self._unacknowledged = list(self._unacknowledged.values()), {}
+                for body in pending:
+                    self._deliver(conn, body, once=True)
             return ok
         if command_id == SUBMIT_SM:
             submit = parse_submit(body)
@@ -251,6 +258,9 @@ class FakeSmsc:
             return False
         if command_id == DELIVER_SM | RESP:
             self.deliver_resps.append((sequence, status))
+            if status == 0:
+                with self._lock:
+                    self._unacknowledged.pop(sequence, None)
             return True
         if command_id & RESP:
             self.responses.append(command_id)
@@ -277,9 +287,10 @@ class FakeSmsc:
         if receipt and not self.receipt_first:
             self._deliver(conn, receipt)
 
-    def _deliver(self, conn, body: bytes) -> None:
-        for _ in range(2 if self.receipt_twice else 1):
+    def _deliver(self, conn, body: bytes, *, once: bool = False) -> None:
+        for _ in range(1 if once or not self.receipt_twice else 2):
             with self._lock:
                 self._sequence += 1
                 sequence = self._sequence
+                self._unacknowledged[sequence] = body
             self._write(conn, pdu(DELIVER_SM, sequence, body))

@@ -219,8 +219,12 @@ def test_a_receipt_that_cannot_be_recorded_is_refused_for_a_later_retry(app, db_
     with running(process):
         wait_until(db_session, message_id, "sent")
         smsc.wait_for(lambda: smsc.deliver_resps)
-    assert smsc.deliver_resps[0][1] == 0x64  # ESME_RX_T_APPN: the SMSC sends it again later
-    assert outbox(db_session, message_id).status == "sent"
+        assert smsc.deliver_resps[0][1] == 0x64  # ESME_RX_T_APPN: the SMSC sends it again later
+        assert outbox(db_session, message_id).status == "sent"
+        monkeypatch.undo()  # the database is back; the SMSC sends the receipt again (here: on the next bind)
+        smsc.drop()
+        wait_until(db_session, message_id, "delivered")
+    assert [status for _, status in smsc.deliver_resps] == [0x64, 0]
 
 
 # --- errors from the SMSC --------------------------------------------------------------------------------------
