@@ -162,7 +162,7 @@ class FakeSmsc:
                 data += pdu(DELIVER_SM, self._sequence, receipt_body(smsc_id, stat))
         self._write(conn, data)
 
-    def wait_for(self, condition, timeout: float = 5.0) -> None:
+    def wait_for(self, condition, timeout: float = 10.0) -> None:
         deadline = time.monotonic() + timeout
         while not condition():
             if time.monotonic() > deadline:
@@ -281,6 +281,7 @@ class FakeSmsc:
         if self.resp_delay:
             time.sleep(self.resp_delay)
         resp = pdu(SUBMIT_SM | RESP, sequence, cstr(smsc_id) if smsc_id else b"", status)
+        submit["answered_at"] = time.monotonic()
         self._write(conn, resp)
         if self.answer_twice:
             self._write(conn, resp)

@@ -72,7 +72,7 @@ def parts(db_session, message_id: int) -> list[SmsPart]:
                                    .order_by(SmsPart.part_no)))
 
 
-def wait_until(db_session, message_id: int, *statuses: str, timeout: float = 5.0) -> SmsMessage:
+def wait_until(db_session, message_id: int, *statuses: str, timeout: float = 10.0) -> SmsMessage:
     deadline = time.monotonic() + timeout
     while True:
         message = outbox(db_session, message_id)
@@ -391,8 +391,9 @@ def test_no_more_submits_are_unanswered_than_the_window(app, db_session, smsc, p
     with running(process):
         for message_id in ids:
             wait_until(db_session, message_id, "delivered")
-    times = [s["at"] for s in smsc.submits]
-    assert times[1] - times[0] < 0.2 and times[2] - times[0] >= 0.25 and times[3] - times[1] >= 0.25
+    submits = smsc.submits
+    unanswered = [sum(1 for earlier in submits[:i] if earlier["answered_at"] > s["at"]) for i, s in enumerate(submits)]
+    assert len(submits) == 4 and max(unanswered) <= 1  # each went with at most one other unanswered: 2 in all
 
 
 # --- faults on our side, the CLI, the configuration ---------------------------------------------------------------
