@@ -34,8 +34,9 @@ def upgrade():
         sa.ForeignKeyConstraint(['message_id'], ['sms_message.id'], name=op.f('fk_sms_part_message_id_sms_message')),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_sms_part')),
         sa.UniqueConstraint('message_id', 'part_no', name='uq_sms_part_message_part'),
-        sa.UniqueConstraint('smsc_id', name=op.f('uq_sms_part_smsc_id')),
     )
+    with op.batch_alter_table('sms_part', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sms_part_smsc_id'), ['smsc_id'], unique=False)
     op.create_table(
         'sms_receipt',
         sa.Column('smsc_id', sa.String(length=65), nullable=False),

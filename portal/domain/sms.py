@@ -89,7 +89,7 @@ def stuck_ids(session: Session, *, older_than: datetime, now: datetime) -> list[
         or_(SmsMessage.claimed_until.is_(None), SmsMessage.claimed_until <= now)).order_by(SmsMessage.id)))
 
 
-# --- through the SMSC (SMPP): the `flask sms smpp` process (portal/sms/smpp.py) ----------------------------------
+# --- through the SMSC (SMPP): the `flask sms smpp` process (portal/sms/smpp_process.py) --------------------------
 # A message goes out as one or more parts; each accepted part (submit_sm_resp) gets an SmsPart with the SMSC's id;
 # when every part is accepted the message is sent; the parts' delivery receipts then settle it.
 
@@ -151,8 +151,8 @@ def record_parts(session: Session, accepted: list[tuple[int, int, int | None, st
         if message is None:
             statuses.append("missing")
             continue
-        exists = session.scalar(select(SmsPart.id).where(or_(
-            (SmsPart.message_id == message_id) & (SmsPart.part_no == part_no), SmsPart.smsc_id == smsc_id)))
+        exists = session.scalar(select(SmsPart.id).where(SmsPart.message_id == message_id,
+                                                         SmsPart.part_no == part_no))
         if exists is None:
             part = SmsPart(message_id=message_id, part_no=part_no, smsc_id=smsc_id, submitted_at=now)
             session.add(part)
@@ -216,12 +216,12 @@ def apply_receipts(session: Session, receipts: list[tuple[str, str | None, str |
 
 
 def _apply_receipt(session: Session, smsc_id: str, state: str | None, stat: str | None, *, now: datetime) -> str:
-    part_message = session.scalar(select(SmsPart.message_id).where(SmsPart.smsc_id == smsc_id))
-    if part_message is not None:
+    latest = select(SmsPart).where(SmsPart.smsc_id == smsc_id).order_by(SmsPart.id.desc()).limit(1)
+    part = session.scalar(latest)
+    if part is not None:
         # The message's lock first, as record_parts takes it: the part changes only under it.
-        message = session.get(SmsMessage, part_message, with_for_update=True, populate_existing=True)
-        part = session.scalar(select(SmsPart).where(SmsPart.smsc_id == smsc_id)
-                              .execution_options(populate_existing=True))
+        message = session.get(SmsMessage, part.message_id, with_for_update=True, populate_existing=True)
+        part = session.scalar(latest.execution_options(populate_existing=True))
         if part.state in FINAL_STATES:
             return "repeat"
         if not state:

@@ -57,7 +57,8 @@ class SmsPart(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("sms_message.id"))
     part_no: Mapped[int]  # 1-based, as in the user data header
-    smsc_id: Mapped[str] = mapped_column(String(65), unique=True)
+    # Unique at the SMSC for a good while, not forever (ids are recycled): a receipt goes to the latest part.
+    smsc_id: Mapped[str] = mapped_column(String(65), index=True)
     state: Mapped[str] = mapped_column(String(12), default="sent")  # sent | delivered | failed | expired
     stat: Mapped[str | None] = mapped_column(String(12))  # the receipt's word: DELIVRD, UNDELIV, EXPIRED …
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -270,8 +270,16 @@ class SmppProcess:
             statuses = sms.record_parts(session, [(part.message_id, part.part_no, message.parts if message else None,
                                                    smsc_id) for part, message, smsc_id in accepted], now=self.now())
         for (part, message, _), status in zip(accepted, statuses):
-            if message is not None and status != "queued" and self.messages.get(part.message_id) is message:
+            if message is None or self.messages.get(part.message_id) is not message:
+                continue
+            # Sent, failed, or (never seen) still queued with nothing more on the way: this process is done with
+            # it; a message left queued is taken again when its claim runs out.
+            if status != "queued" or not self._on_the_way(part.message_id):
                 del self.messages[part.message_id]
+
+    def _on_the_way(self, message_id: int) -> bool:
+        return any(p.message_id == message_id for p in self.queue) or \
+            any(p.message_id == message_id for p, _ in self.inflight.values())
 
     def _refused(self, part: _Part, err: SmppError) -> None:
         self.stats["refused"] += 1

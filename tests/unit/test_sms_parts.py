@@ -125,3 +125,13 @@ def test_release_retries_later_fails_for_good_and_throttling_costs_no_attempt(ap
     assert sms.release(db_session, other, now=now, error="bad number", permanent=True, retry_at=None,
                        max_attempts=5) == "failed"
     assert fresh(db_session, other).done_at == now
+
+
+def test_a_recycled_smsc_id_takes_the_receipt_to_the_latest_part(app, db_session):
+    now = utcnow()
+    old, new = queued(db_session), queued(db_session)
+    sms.record_part(db_session, old, 1, 1, "R1", now=now - timedelta(days=30))
+    sms.apply_receipt(db_session, "R1", "delivered", "DELIVRD", now=now - timedelta(days=30))
+    assert sms.record_part(db_session, new, 1, 1, "R1", now=now) == "sent"  # the SMSC gave the id out again
+    assert sms.apply_receipt(db_session, "R1", "failed", "UNDELIV", now=now) == "applied"
+    assert (fresh(db_session, old).status, fresh(db_session, new).status) == ("delivered", "failed")
