@@ -103,8 +103,10 @@ def check_config(app: Flask) -> None:
                 "or SECRET_KEY in instance/config.py) to a long random string."
             )
         cfg["SECRET_KEY"] = "dev-only-" + app.name  # debug/testing only, never in production
-    if cfg["SMS_BACKEND"] not in ("outbox", "http"):
-        raise ConfigError(f"SMS_BACKEND must be 'outbox' or 'http', not {cfg['SMS_BACKEND']!r}.")
+    if cfg["SMS_BACKEND"] not in ("outbox", "http", "smpp"):
+        raise ConfigError(f"SMS_BACKEND must be 'outbox', 'http' or 'smpp', not {cfg['SMS_BACKEND']!r}.")
+    if cfg["SMS_BACKEND"] == "smpp" and not (cfg["SMPP_HOST"] and cfg["SMPP_SYSTEM_ID"]):
+        raise ConfigError("SMS_BACKEND=smpp needs SMPP_HOST, SMPP_PORT, SMPP_SYSTEM_ID and SMPP_PASSWORD.")
     if cfg["SMS_BACKEND"] == "http" and not cfg["SMS_HTTP_URL"]:
         raise ConfigError("SMS_BACKEND=http needs SMS_HTTP_URL (and usually SMS_HTTP_TOKEN).")
     if cfg["PROVISIONING_BACKEND"] not in ("dev", "http"):

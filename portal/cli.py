@@ -91,10 +91,38 @@ def sms_deliver():
     from portal.jobs import deliver_sms
 
     ids = db.session.scalars(select(SmsMessage.id).where(SmsMessage.status == "queued")).all()
-    for message_id in ids:
-        deliver_sms.delay(message_id)
-    click.echo(f"{len(ids)} queued message(s) handed to delivery.")
+    if current_app.config["SMS_BACKEND"] == "smpp":
+        click.echo(f"{len(ids)} queued message(s): the `flask sms smpp` process sends them.")
+    else:
+        for message_id in ids:
+            deliver_sms.delay(message_id)
+        click.echo(f"{len(ids)} queued message(s) handed to delivery.")
     _hand_over_password_requests()
+
+
+@sms_group.command("smpp")
+def sms_smpp():
+    """Hold the bind to the SMSC (SMS_BACKEND=smpp): send the outbox, read delivery receipts. Runs until stopped
+    (SIGTERM or Ctrl-C); run one per SMSC account, under a supervisor that restarts it."""
+    import logging
+    import signal
+    import threading
+
+    from sqlalchemy.orm import Session
+
+    from portal.sms.smpp_process import process_from_config
+
+    cfg = current_app.config
+    if cfg["SMS_BACKEND"] != "smpp":
+        raise click.ClickException("SMS_BACKEND is not smpp: nothing for this process to do.")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    process = process_from_config(cfg, lambda: Session(db.engine))
+    click.echo(f"SMPP: {cfg['SMPP_SYSTEM_ID']}@{cfg['SMPP_HOST']}:{cfg['SMPP_PORT']}; stop with Ctrl-C or SIGTERM.")
+    process.run(stop)
+    click.echo(f"SMPP stopped: {process.stats}")
 
 
 def _hand_over_password_requests() -> None:

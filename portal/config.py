@@ -68,7 +68,7 @@ TEMP_PASSWORDS_VALID = 3
 SMS_QUOTAS = ((1, 60), (3, 3600), (10, 86400))
 # Global breaker: password SMS sent by the whole portal per minute.
 SMS_GLOBAL_PER_MINUTE = 600
-SMS_BACKEND = "outbox"  # outbox | http
+SMS_BACKEND = "outbox"  # outbox | http | smpp (sent by the `flask sms smpp` process, README "SMS through the SMSC")
 SMS_HTTP_URL = None
 SMS_HTTP_TOKEN = None
 SMS_HTTP_TIMEOUT = 5
@@ -76,6 +76,24 @@ SMS_SENDER = None  # None: the brand
 SMS_MAX_ATTEMPTS = 5
 # Seconds a worker holds a message while it waits for the SMSC (no row lock meanwhile); more than the timeout.
 SMS_LEASE = 30
+# The operator's SMSC over SMPP 3.4 (SMS_BACKEND = "smpp"): one transceiver bind held by `flask sms smpp`.
+SMPP_HOST = "127.0.0.1"
+SMPP_PORT = 2775
+SMPP_SYSTEM_ID = None
+SMPP_PASSWORD = None
+SMPP_SYSTEM_TYPE = ""
+SMPP_SOURCE_ADDR = None  # None: each message's sender (a customer's number, else SMS_SENDER or the brand)
+SMPP_SUBMIT_RATE = 10  # submit_sm per second at most (each part of a long message is one)
+SMPP_WINDOW = 10  # submit_sm sent and not yet answered, at most
+SMPP_TIMEOUT = 10  # seconds for a connect, a bind or any answer; past it the link is taken as dead
+SMPP_ENQUIRE_LINK = 30  # seconds of silence before an enquire_link
+SMPP_RECONNECT_MIN = 1  # seconds before the first reconnection; doubles while it fails ...
+SMPP_RECONNECT_MAX = 60  # ... up to this
+SMPP_THROTTLE_PAUSE = 1  # seconds sending pauses after ESME_RTHROTTLED / ESME_RMSGQFUL; doubles while they repeat
+SMPP_RETRY_AFTER = 30  # seconds before a message refused for a passing reason (a system error) is sent again
+SMPP_POLL = 1  # seconds between looks for queued messages while there are none
+# Seconds the process holds a message it took (if it dies, another takes the message after this).
+SMPP_LEASE = 120
 # Seconds after which the beat's sweep hands a queued SMS, a pending switch command or detail order to its job
 # again (its job was lost with a killed worker or a broker outage).
 JOBS_SWEEP_AFTER = 300

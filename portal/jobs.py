@@ -117,6 +117,8 @@ def deliver_sms(self, message_id: int) -> str:
     from portal.sms import SmsSendError, gateway_from_config
 
     cfg = current_app.config
+    if cfg["SMS_BACKEND"] == "smpp":
+        return "queued"  # the `flask sms smpp` process holds the bind to the SMSC and takes it from the outbox
     try:
         # Its own session: in eager mode this runs inside the caller's after_commit hook.
         with Session(db.engine) as session:
@@ -242,7 +244,9 @@ def sweep(*, now) -> dict[str, int]:
     cfg = current_app.config
     older_than = now - timedelta(seconds=cfg["JOBS_SWEEP_AFTER"])
     with Session(db.engine) as session:
-        found = ((deliver_sms, sms.stuck_ids(session, older_than=older_than, now=now)),
+        # Through the SMSC the `flask sms smpp` process takes queued messages itself: nothing to hand out.
+        stuck_sms = [] if cfg["SMS_BACKEND"] == "smpp" else sms.stuck_ids(session, older_than=older_than, now=now)
+        found = ((deliver_sms, stuck_sms),
                  (apply_switch_command, provisioning.pending_ids(session, older_than=older_than, now=now)),
                  (send_detail_order, details.stuck_order_ids(session, older_than=older_than, now=now)),
                  (send_sms_password, auth.unhandled_password_requests(session, now=now,

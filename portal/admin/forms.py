@@ -36,6 +36,19 @@ class CustomerSearchForm(PortalForm):
                     render_kw={"maxlength": 100, "autocomplete": "off"})
 
 
+class SmsOutboxFilterForm(PortalForm):
+    """The staff outbox by delivery state (a GET filter)."""
+
+    class Meta:
+        csrf = False  # a GET filter changes nothing
+
+    state = SelectField(_l("State"), choices=[], default="")
+
+    def __init__(self, *args, states: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.state.choices = [("", _l("all")), *states.items()]
+
+
 # ---- the catalog ------------------------------------------------------------------------
 
 KIND_LABELS = {"mobile": _l("Mobile"), "home": _l("Home internet"), "tv": _l("TV")}

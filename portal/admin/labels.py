@@ -9,7 +9,9 @@ PAYMENT_STATES = {"created": _l("created"), "awaiting_3ds": _l("waiting for 3-D 
 DECLINE_REASONS = {"insufficient_funds": _l("not enough money on the card"),
                    "unknown_test_card": _l("unknown card"), "3ds_failed": _l("3-D Secure not passed"),
                    "card_declined": _l("refused by the bank")}
-SMS_STATES = {"queued": _l("queued"), "sent": _l("sent"), "failed": _l("failed")}
+# queued → sent (the SMSC or the provider took it) → delivered | failed | expired (its delivery receipts).
+SMS_STATES = {"queued": _l("queued"), "sent": _l("sent"), "delivered": _l("delivered"), "failed": _l("failed"),
+              "expired": _l("expired")}
 SMS_PURPOSES = {"password": _l("SMS password"), "captcha": _l("captcha"), "alert": _l("alert"),
                 "notice": _l("notice"), "transfer_code": _l("transfer code"), "close_code": _l("switch-off code"),
                 "home_link_code": _l("home contract code"), "internet_settings": _l("internet settings"),

@@ -7,10 +7,12 @@ from portal.admin.forms import (
     KIND_LABELS,
     AdjustmentForm,
     CustomerSearchForm,
+    SmsOutboxFilterForm,
     StaffLoginForm,
     StaffUnblockForm,
     VoucherBatchForm,
 )
+from portal.admin.labels import SMS_STATES
 from portal.domain import adjustments, blocking, staff, vouchers
 from portal.domain.bounds import db_int
 from portal.domain.errors import DomainError, NotFound
@@ -71,8 +73,10 @@ def home():
 @staff_required
 def sms_outbox():
     before = request.args.get("before", type=db_int)
-    messages = staff.sms_outbox(db.session, before_id=before)
-    return render("admin/sms.html", messages=messages)
+    form = SmsOutboxFilterForm(request.args, states=SMS_STATES)
+    valid = form.validate()
+    messages = staff.sms_outbox(db.session, before_id=before, status=form.state.data if valid else None)
+    return render("admin/sms.html", form=form, messages=messages, status=form.status)
 
 
 @bp.get("/customers/<int:customer_id>")

@@ -137,10 +137,14 @@ def search_customers(session: Session, query: str, *, region: str = "RU", limit:
     ))
 
 
-def sms_outbox(session: Session, *, limit: int = 100, before_id: int | None = None) -> list[SmsMessage]:
+def sms_outbox(session: Session, *, limit: int = 100, before_id: int | None = None,
+               status: str | None = None) -> list[SmsMessage]:
+    """The latest messages, older than ``before_id`` if given, only those in ``status`` if given."""
     stmt = select(SmsMessage).order_by(SmsMessage.id.desc()).limit(limit)
     if before_id:
         stmt = stmt.where(SmsMessage.id < before_id)
+    if status:
+        stmt = stmt.where(SmsMessage.status == status)
     return list(session.scalars(stmt))
 
 

@@ -23,11 +23,16 @@ from portal.domain.phones import format_msisdn, mask_msisdn
 from portal.domain.sms import queue_sms
 from portal.models import AccountStatus, UsageRecord, WebSms
 
-GSM7_BASIC = frozenset(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+# The GSM 03.38 default alphabet in code order (0x1B is the escape to the extension table).
+GSM7_TABLE = (
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
-GSM7_EXTENSION = frozenset("^{}\\[~]|€")
+GSM7_BASIC = frozenset(GSM7_TABLE) - {"\x1b"}
+# The extension table: each is sent as the escape plus this code.
+GSM7_EXTENSION_CODES = {"^": 0x14, "{": 0x28, "}": 0x29, "\\": 0x2F, "[": 0x3C, "~": 0x3D, "]": 0x3E, "|": 0x40,
+                        "€": 0x65}
+GSM7_EXTENSION = frozenset(GSM7_EXTENSION_CODES)
 # (one SMS, one part of a concatenated SMS), in septets or UTF-16 units.
 CAPACITY = {"gsm7": (160, 153), "ucs2": (70, 67)}
 # Far beyond any allowed message; longer input is refused before it is even counted.
@@ -67,6 +72,24 @@ def sms_parts(text: str) -> tuple[str, int, int]:
             parts, used = parts + 1, 0
         used += unit
     return encoding, parts, part - used
+
+
+def split_text(text: str) -> tuple[str, list[str]]:
+    """(encoding, the text of each part) as ``sms_parts`` counts them: one part if it fits in one SMS, else
+    parts of a concatenated SMS, a two-unit character never split between two."""
+    encoding = encoding_of(text)
+    single, part = CAPACITY[encoding]
+    units = _units(text, encoding)
+    if sum(units) <= single:
+        return encoding, [text] if text else []
+    parts, start, used = [], 0, 0
+    for i, unit in enumerate(units):
+        if used + unit > part:
+            parts.append(text[start:i])
+            start, used = i, 0
+        used += unit
+    parts.append(text[start:])
+    return encoding, parts
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from portal.models.money import LedgerEntry
 from portal.models.payments import AutoPayment, CardPayment, CardToken
 from portal.models.promised import PromisedPayment
 from portal.models.requests import ProcessedRequest
-from portal.models.sms import SmsMessage
+from portal.models.sms import SmsMessage, SmsPart, SmsReceipt
 from portal.models.switch import BlacklistEntry, ForwardingRule, Melody, RingbackChoice, SwitchCommand
 from portal.models.transfers import Transfer
 from portal.models.usage import UsageDay, UsageRecord, UsageRollup
@@ -37,7 +37,8 @@ __all__ = [
     "Customer", "DetailOrder", "ForwardingRule", "HeldAlert", "HomeContract", "HomePause", "LedgerEntry", "Line",
     "LinkRequest", "LinkRequestNumber", "Login", "LoginAccount", "LoginSession", "LoginThrottle", "Mailbox", "Melody",
     "ParentalPin", "PasswordRequest", "ProcessedRequest", "PromisedPayment", "Reward", "RingbackChoice",
-    "ScheduledTariffChange", "Service", "SmsMessage", "Staff", "StaffSession", "StaticIp", "Subscription",
+    "ScheduledTariffChange", "Service", "SmsMessage", "SmsPart", "SmsReceipt", "Staff", "StaffSession", "StaticIp",
+    "Subscription",
     "SwitchCommand", "Tariff", "Transfer", "tv_package_channel", "TvChannel", "UsageDay", "UsageRecord",
     "UsageRollup", "utcnow", "VoicemailBox", "VoiceMessage", "Voucher", "WebSms",
 ]

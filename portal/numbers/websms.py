@@ -16,7 +16,8 @@ from portal.numbers import bp
 from portal.web import account_in_focus, current_actor, customer_required, money, render, see_other
 
 ENCODINGS = {"gsm7": _l("GSM-7, Latin letters"), "ucs2": _l("UCS-2, Unicode")}
-DELIVERY_STATES = {"queued": _l("queued"), "sent": _l("sent"), "failed": _l("not delivered")}
+DELIVERY_STATES = {"queued": _l("queued"), "sent": _l("sent"), "delivered": _l("delivered"),
+                   "failed": _l("not delivered"), "expired": _l("not delivered")}
 
 
 class WebSmsForm(IdempotentForm):

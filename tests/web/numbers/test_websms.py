@@ -169,3 +169,13 @@ def test_a_home_contract_in_focus_sends_nothing(signed_in, db_session, account):
     response = send(signed_in, key="h" * 24)
     assert response.status_code == 422 and "mobile numbers only" in response.text
     assert db_session.scalars(select(SmsMessage)).all() == []
+
+
+@pytest.mark.parametrize(("status", "shown"), [("delivered", ">delivered<"), ("expired", ">not delivered<"),
+                                               ("failed", ">not delivered<")])
+def test_the_recent_list_says_what_the_delivery_receipt_said(signed_in, db_session, status, shown):
+    send(signed_in)
+    message = db_session.get(SmsMessage, db_session.scalars(select(WebSms)).one().sms_message_id)
+    message.status = status  # as the SMSC's receipt sets it (portal.domain.sms.apply_receipt)
+    db_session.commit()
+    assert shown in signed_in.get("/numbers/sms").text
