@@ -1,4 +1,5 @@
 import pytest
+from sqlalchemy import select
 
 from portal.models import BonusAccount
 from tests import factories
@@ -158,3 +159,18 @@ def test_the_main_navigation_marks_the_current_section(client, db_session, login
         nav = nav[:nav.index("</nav>")]
         assert nav.count('aria-current="page"') == 1, url
         assert f'<a href="{current}" aria-current="page">' in nav, url
+
+
+def test_the_kept_tab_bar_follows_the_language(client, db_session, login_as):
+    """The tab bar is rendered once per language and section (portal/web.py: tab_bar), never one for all."""
+    from portal.models import Login
+
+    factories.make_line(db_session, "+79161234567")
+    db_session.commit()
+    login_as("+79161234567")
+    login = db_session.scalars(select(Login)).one()
+    for language, home in (("en", "<span>Home</span>"), ("ru", "<span>Главная</span>"), ("en", "<span>Home</span>")):
+        login.language = language
+        db_session.commit()
+        page = client.get("/").text
+        assert home in page[page.index('<nav class="tabs"'):], language
