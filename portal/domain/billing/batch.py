@@ -14,6 +14,7 @@ A batch is one transaction. It locks its accounts (id order), then:
 Running a batch again inserts nothing and moves nothing; an interrupted batch rolls back whole.
 The entries are the ones the per-account rules wrote (keys, amounts, kinds, statement params, dates).
 """
+import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -21,7 +22,7 @@ from datetime import date, datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, case, select, text, update
 from sqlalchemy.orm import Session
-from sqlalchemy.types import JSON, DateTime
+from sqlalchemy.types import DateTime
 
 from portal.domain import alerts, ledger, statement
 from portal.domain.audit import SYSTEM, record
@@ -67,7 +68,7 @@ class Lines:
             for row_id, name in rows:
                 description = _l(message, name=name)
                 out.append((row_id, statement.in_operator_language(description)[:200],
-                            JSON().bind_processor(session.get_bind().dialect)(statement.params_of(description))))
+                            json.dumps(statement.params_of(description))))
             return out
 
         return cls(
@@ -283,7 +284,7 @@ def _award_points(session: Session, sql: _Sql, common: dict, day: date, kopecks_
         {**common, "charges": list(CHARGES), "key_prefix": "bonus:", "key_suffix": f":{previous.date()}",
          "per_point": kopecks_per_point, "previous": previous, "start": start,
          "description": statement.in_operator_language(description)[:200],
-         "params": JSON().bind_processor(session.get_bind().dialect)(statement.params_of(description))}).all()
+         "params": json.dumps(statement.params_of(description))}).all()
     if not rows:
         return 0
     with_points, params = _values("d", ("id", "points"), rows)
