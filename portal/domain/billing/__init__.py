@@ -5,6 +5,10 @@ on the contract's period start (its billing day, the 28th at most) the tariff ch
 applied first, then the fees are charged: the reduced pause fee instead of the tariff's and the services'
 when the contract is paused that day. Traffic needs no reset: the home dashboard sums the usage records
 from the current period's first day (portal.domain.home.billing_period, the same billing day).
+
+The run bills the accounts in batches by id range (``batches``), each one transaction of a few set-based
+statements (portal.domain.billing.batch); the Celery jobs run the batches in parallel on the ``billing``
+queue and each batch then queues the auto-payments due among its accounts (portal.jobs).
 """
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -13,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.domain.autopay import run_due
-from portal.domain.billing.batch import Lines, bill_batch
+from portal.domain.billing.batch import Lines, bill_batch, billed_at
 from portal.models import Account, AccountStatus
 from portal.payment_gateway import CardGateway
 
@@ -63,8 +67,11 @@ class RunReport:
                 f"({self.charged / 100:.2f} roubles), {self.allowances} packages renewed, "
                 f"{len(self.suspended)} suspended for an unpaid promised payment, "
                 f"{self.autopaid} auto-payments made, {self.autopay_failed} failed, {self.points} bonus points, "
-                f"{self.tariff_changes} scheduled tariff changes, {self.paused} paused contracts at the pause fee.")
+                f"{self.tariff_changes} scheduled tariff changes, {self.paused} paused contracts at the pause fee, "
+                f"{self.low_balance_alerts} low-balance alerts.")
 
+
+__all__ = ["AutopaySettings", "BILLED", "RunReport", "batches", "bill_range", "billed_at", "run_billing"]
 
 BATCH_SIZE = 2000  # accounts per batch (an id range): one transaction, a few statements per rule
 
