@@ -37,8 +37,10 @@ _app = None
 
 
 def make_app(url: str):
+    # As on a billing worker: the SMS the run queues (low-balance alerts) go to the broker for the SMS workers,
+    # they are not delivered inline (an in-memory broker here, never consumed).
     return create_app({"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": None,
-                       "BABEL_DEFAULT_LOCALE": "ru"})
+                       "BABEL_DEFAULT_LOCALE": "ru", "CELERY": {"task_always_eager": False}})
 
 
 def _start_worker(url: str) -> None:
@@ -47,11 +49,16 @@ def _start_worker(url: str) -> None:
     _app.app_context().push()
 
 
+_lines: Lines | None = None
+
+
 def _bill(job: tuple[int, int, date, datetime, int | None]) -> RunReport:
+    global _lines
     first_id, last_id, day, now, per_point = job
     with Session(db.engine) as session:
+        _lines = _lines or Lines.of(session)  # once per worker, as run_billing does once per run
         return bill_range(session, first_id=first_id, last_id=last_id, day=day, now=now,
-                          kopecks_per_point=per_point, lines=Lines.of(session))
+                          kopecks_per_point=per_point, lines=_lines)
 
 
 def run_day(url: str, ranges: list[tuple[int, int]], day: date, workers: int, per_point: int | None):
@@ -60,8 +67,9 @@ def run_day(url: str, ranges: list[tuple[int, int]], day: date, workers: int, pe
     total = RunReport(day)
     started = time.perf_counter()
     if workers == 1:
-        for job in jobs:
-            total.add(_bill(job))
+        with make_app(url).app_context():
+            for job in jobs:
+                total.add(_bill(job))
     else:
         with multiprocessing.get_context("fork").Pool(workers, initializer=_start_worker, initargs=(url,)) as pool:
             for report in pool.imap_unordered(_bill, jobs):

@@ -247,9 +247,8 @@ def bill_batch(session: Session, *, first_id: int, last_id: int, day: date, now:
     if deltas:
         with_deltas, delta_params = _values("d", ("id", "delta"), list(deltas.items()))
         session.execute(text(
-            f"WITH {with_deltas} UPDATE account SET balance = balance + "
-            f"(SELECT {sql.int('d.delta')} FROM d WHERE {sql.int('d.id')} = account.id) "
-            f"WHERE id IN (SELECT {sql.int('d.id')} FROM d)"), delta_params)
+            f"WITH {with_deltas} UPDATE account SET balance = account.balance + {sql.int('d.delta')} FROM d "
+            f"WHERE account.id = {sql.int('d.id')}"), delta_params)
     _expire_promises(session, common, day, result)
     result.alerts = _low_balance_alerts(session, first_id, last_id, deltas, now)
     session.commit()
