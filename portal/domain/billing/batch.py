@@ -63,21 +63,21 @@ class Lines:
 
     @classmethod
     def of(cls, session: Session) -> "Lines":
-        def lines(rows, message):
+        def lines(rows, line):
             out = []
             for row_id, name in rows:
-                description = _l(message, name=name)
+                description = line(name)
                 out.append((row_id, statement.in_operator_language(description)[:200],
                             json.dumps(statement.params_of(description))))
             return out
 
         return cls(
             lines(session.execute(select(Tariff.id, Tariff.name).where(Tariff.monthly_fee != 0)),
-                  "Monthly fee, tariff %(name)s"),
+                  lambda name: _l("Monthly fee, tariff %(name)s", name=name)),
             lines(session.execute(select(Service.id, Service.name).where(Service.monthly_fee != 0)),
-                  "Monthly fee: %(name)s"),
+                  lambda name: _l("Monthly fee: %(name)s", name=name)),
             lines(session.execute(select(Service.id, Service.name).where(Service.daily_fee != 0)),
-                  "Daily fee: %(name)s"))
+                  lambda name: _l("Daily fee: %(name)s", name=name)))
 
 
 @dataclass
