@@ -162,3 +162,12 @@ def test_the_run_in_process_does_the_same_batches(db_session, app):
     report = run_billing(db_session, day=DAY, now=NOW, batch_size=2)
     assert (report.accounts, report.charges, report.charged) == (5, 5, 250000)
     assert bill_range(db_session, first_id=accounts[0].id, last_id=accounts[-1].id, day=DAY, now=NOW).charges == 0
+
+
+def test_the_billing_jobs_have_their_own_queue(app):
+    from portal.extensions import celery
+
+    route = celery.amqp.Router().route
+    for task in ("portal.billing_run", "portal.billing_batch", "portal.autopay_charge"):
+        assert route({}, task)["queue"].name == "billing"
+    assert celery.conf.beat_schedule["billing-run"]["task"] == "portal.billing_run"
