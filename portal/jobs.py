@@ -175,11 +175,14 @@ def billing_run(day: str | None = None) -> str:
     return f"Billing run for {day}: {len(ranges)} batches"
 
 
-@celery.task(name="portal.billing_batch")
-def billing_batch(first_id: int, last_id: int, day: str, now: str) -> str:
+@celery.task(bind=True, name="portal.billing_batch", max_retries=10)
+def billing_batch(self, first_id: int, last_id: int, day: str, now: str) -> str:
     """Bill the accounts in [first_id, last_id] for ``day`` (idempotent: a repeat inserts and moves nothing),
-    then queue the auto-payments due among them, after their fees."""
+    then queue the auto-payments due among them, after their fees. A database that is down or busy (a lost
+    connection, a lock timeout) has the batch tried again later: it rolled back whole."""
     from datetime import date, datetime
+
+    from sqlalchemy.exc import OperationalError
 
     from portal.domain.autopay import due_rule_ids
     from portal.domain.billing import bill_range
@@ -187,8 +190,12 @@ def billing_batch(first_id: int, last_id: int, day: str, now: str) -> str:
     cfg = current_app.config
     billed_day = date.fromisoformat(day)
     with Session(db.engine) as session:
-        report = bill_range(session, first_id=first_id, last_id=last_id, day=billed_day,
-                            now=datetime.fromisoformat(now), kopecks_per_point=cfg["BONUS_KOPECKS_PER_POINT"])
+        try:
+            report = bill_range(session, first_id=first_id, last_id=last_id, day=billed_day,
+                                now=datetime.fromisoformat(now), kopecks_per_point=cfg["BONUS_KOPECKS_PER_POINT"])
+        except OperationalError as err:
+            session.rollback()
+            raise self.retry(exc=err, countdown=min(600, 30 * 2 ** self.request.retries)) from None
         due = due_rule_ids(session, day=billed_day, first_id=first_id, last_id=last_id)
     for rule_id in due:
         autopay_charge.delay(rule_id, day, now)

@@ -171,3 +171,31 @@ def test_the_billing_jobs_have_their_own_queue(app):
     for task in ("portal.billing_run", "portal.billing_batch", "portal.autopay_charge"):
         assert route({}, task)["queue"].name == "billing"
     assert celery.conf.beat_schedule["billing-run"]["task"] == "portal.billing_run"
+
+
+def test_a_batch_the_database_refused_is_tried_again_and_bills_once(db_session, app, monkeypatch):
+    from celery.exceptions import Retry
+    from sqlalchemy.exc import OperationalError
+
+    from portal.domain import billing
+
+    account = line(db_session, 1)
+    db_session.commit()
+    real, calls = billing.bill_range, []
+
+    def busy_once(session, **kwargs):
+        calls.append(kwargs["first_id"])
+        if len(calls) == 1:
+            session.execute(text("SELECT 1"))
+            raise OperationalError("UPDATE account", {}, Exception("lock timeout"))
+        return real(session, **kwargs)
+
+    monkeypatch.setattr(billing, "bill_range", busy_once)
+    retried = []
+    monkeypatch.setattr(jobs.billing_batch, "retry", lambda exc, countdown: retried.append(countdown) or Retry())
+    with pytest.raises(Retry):
+        jobs.billing_batch(account.id, account.id, DAY.isoformat(), NOW.isoformat())
+    assert retried == [30] and balance(db_session, account.id) == 100000  # rolled back whole
+    jobs.billing_batch(account.id, account.id, DAY.isoformat(), NOW.isoformat())  # the retry
+    assert len(calls) == 2 and balance(db_session, account.id) == 50000
+    assert ledger.verify(db_session) == []
