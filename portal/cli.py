@@ -206,7 +206,8 @@ def billing_run(day):
     now = utcnow()
     click.echo(run_billing(db.session, day=day.date() if day else now.date(), now=now,
                            autopay=AutopaySettings.from_config(current_app.config),
-                           kopecks_per_point=current_app.config["BONUS_KOPECKS_PER_POINT"]))
+                           kopecks_per_point=current_app.config["BONUS_KOPECKS_PER_POINT"],
+                           batch_size=current_app.config["BILLING_BATCH_SIZE"]))
 
 
 @billing_group.command("verify")

@@ -170,6 +170,8 @@ AUTOPAY_MAX_FAILURES = 3  # failed auto-payments in a row before the rule turns 
 
 # Bonus points: one point per this many kopecks charged (tariff, services, usage), credited by the billing run.
 BONUS_KOPECKS_PER_POINT = 1000  # 1 point per 10 roubles
+# The billing run bills accounts in batches of this many ids (one transaction and one job each).
+BILLING_BATCH_SIZE = 2000
 BONUS_TRANSFER_MIN = 10
 
 # Several numbers under one login: staff review a link request within this many working days.

@@ -30,10 +30,13 @@ celery.Task = FlaskTask  # before the tasks below are defined
 # Queues besides the default one ("celery": SMS, alerts, the sweep).
 SWITCH_QUEUE = "switch"
 REPORTS_QUEUE = "reports"
+BILLING_QUEUE = "billing"  # the billing run's batches and the auto-payments they find due, in parallel
 TASK_ROUTES = {
     "portal.apply_switch_command": {"queue": SWITCH_QUEUE},
     "portal.send_detail_order": {"queue": REPORTS_QUEUE},
-    "portal.billing_run": {"queue": REPORTS_QUEUE},
+    "portal.billing_run": {"queue": BILLING_QUEUE},
+    "portal.billing_batch": {"queue": BILLING_QUEUE},
+    "portal.autopay_charge": {"queue": BILLING_QUEUE},
     "portal.usage_rollup": {"queue": REPORTS_QUEUE},
     "portal.usage_prune": {"queue": REPORTS_QUEUE},
     "portal.reconcile_payments": {"queue": REPORTS_QUEUE},
@@ -161,16 +164,63 @@ def apply_switch_command(self, command_id: int) -> str:
 
 
 @celery.task(name="portal.billing_run")
-def billing_run() -> str:
+def billing_run(day: str | None = None) -> str:
+    """The day's billing run: one job per batch of accounts (an id range) on the billing queue, run in parallel by
+    as many workers as it has; each batch then hands its due auto-payments to jobs of their own."""
     from flask_babel import to_user_timezone
 
-    from portal.domain.billing import AutopaySettings, run_billing
+    from portal.domain.billing import batches
 
     now = utcnow()
+    day = day or to_user_timezone(now).date().isoformat()
     with Session(db.engine) as session:
-        return str(run_billing(session, day=to_user_timezone(now).date(), now=now,
-                               autopay=AutopaySettings.from_config(current_app.config),
-                               kopecks_per_point=current_app.config["BONUS_KOPECKS_PER_POINT"]))
+        ranges = batches(session, current_app.config["BILLING_BATCH_SIZE"])
+    for first_id, last_id in ranges:
+        billing_batch.delay(first_id, last_id, day, now.isoformat())
+    return f"Billing run for {day}: {len(ranges)} batches"
+
+
+@celery.task(bind=True, name="portal.billing_batch", max_retries=10)
+def billing_batch(self, first_id: int, last_id: int, day: str, now: str) -> str:
+    """Bill the accounts in [first_id, last_id] for ``day`` (idempotent: a repeat inserts and moves nothing),
+    then queue the auto-payments due among them, after their fees. A database that is down or busy (a lost
+    connection, a lock timeout) has the batch tried again later: it rolled back whole."""
+    from datetime import date, datetime
+
+    from sqlalchemy.exc import OperationalError
+
+    from portal.domain.autopay import due_rule_ids
+    from portal.domain.billing import bill_range
+
+    cfg = current_app.config
+    billed_day = date.fromisoformat(day)
+    with Session(db.engine) as session:
+        try:
+            report = bill_range(session, first_id=first_id, last_id=last_id, day=billed_day,
+                                now=datetime.fromisoformat(now), kopecks_per_point=cfg["BONUS_KOPECKS_PER_POINT"])
+        except OperationalError as err:
+            session.rollback()
+            raise self.retry(exc=err, countdown=min(600, 30 * 2 ** self.request.retries)) from None
+        due = due_rule_ids(session, day=billed_day, first_id=first_id, last_id=last_id)
+    for rule_id in due:
+        autopay_charge.delay(rule_id, day, now)
+    return f"{report}; {len(due)} auto-payments queued"
+
+
+@celery.task(name="portal.autopay_charge")
+def autopay_charge(rule_id: int, day: str, now: str) -> str:
+    """One auto-payment (idempotent: the payment's key is the rule's and the day's)."""
+    from datetime import date, datetime
+
+    from portal.domain.autopay import charge_rule
+    from portal.domain.billing import AutopaySettings
+
+    settings = AutopaySettings.from_config(current_app.config)
+    with Session(db.engine) as session:
+        outcome = charge_rule(session, settings.gateway, rule_id=rule_id, day=date.fromisoformat(day),
+                              now=datetime.fromisoformat(now), max_failures=settings.max_failures,
+                              brand=settings.brand, sms_locale=settings.sms_locale)
+    return {True: "paid", False: "declined", None: "nothing to do"}[outcome]
 
 
 @celery.task(name="portal.release_alerts")

@@ -3,7 +3,7 @@ from datetime import date, datetime
 
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from portal import formatting
@@ -12,7 +12,7 @@ from portal.domain.audit import SYSTEM, Actor, record
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.sms import queue_sms
 from portal.models import Account, AutoPayment, CardToken
-from portal.payment_gateway import CardGateway
+from portal.payment_gateway import CardGateway, GatewayUnavailable
 
 
 class BadRule(DomainError):
@@ -87,38 +87,82 @@ def _due(rule: AutoPayment, balance: int, day: date) -> bool:
     return day.day == rule.day or rule.failures > 0
 
 
+def due_rule_ids(session: Session, *, day: date, first_id: int | None = None,
+                 last_id: int | None = None) -> list[int]:
+    """The rules due on ``day`` (of the accounts in [first_id, last_id] when given), in one query: enabled,
+    not run that day, a threshold above the balance, or a monthly rule on its day or after a failure."""
+    query = (select(AutoPayment.id).join(Account, Account.id == AutoPayment.account_id)
+             .where(AutoPayment.enabled.is_(True),
+                    or_(AutoPayment.last_run_on.is_(None), AutoPayment.last_run_on != day.isoformat()),
+                    or_(and_(AutoPayment.kind == "threshold", Account.balance < AutoPayment.threshold),
+                        and_(AutoPayment.kind == "monthly", or_(AutoPayment.day == day.day,
+                                                                 AutoPayment.failures > 0))))
+             .order_by(AutoPayment.id))
+    if first_id is not None and last_id is not None:
+        query = query.where(AutoPayment.account_id.between(first_id, last_id))
+    return list(session.scalars(query))
+
+
+def charge_rule(session: Session, gateway: CardGateway, *, rule_id: int, day: date, now: datetime,
+                max_failures: int, brand: str, sms_locale: str) -> bool | None:
+    """One auto-payment, if still due: True when the card paid, False when it declined (told by SMS; too many
+    turn the rule off), None when nothing was decided (not due any more, done by another delivery of the same
+    job, or the gateway's answer is still unknown: the payments' reconciliation decides it).
+
+    Safe to run twice: the payment's key is the rule's and the day's, and the rule is marked once.
+    No lock is held while the gateway is asked (``payments.top_up_by_saved_card`` commits first).
+    """
+    rule = session.get(AutoPayment, rule_id, populate_existing=True)
+    account = session.get(Account, rule.account_id, populate_existing=True) if rule is not None else None
+    if rule is None or not _due(rule, account.balance, day):
+        session.rollback()
+        return None
+    card, amount = rule.card, rule.amount
+    session.commit()
+    try:
+        payment = payments.top_up_by_saved_card(session, gateway, account_id=account.id, card=card,
+                                                amount=amount, idempotency_key=f"auto:{rule_id}:{day}",
+                                                actor=SYSTEM, now=now)
+    except GatewayUnavailable:
+        session.rollback()
+        return None
+    if payment.status not in payments.DECIDED:
+        session.rollback()
+        return None
+    rule = session.get(AutoPayment, rule_id, with_for_update=True, populate_existing=True)
+    if rule.last_run_on == day.isoformat():
+        session.rollback()  # another delivery of this job marked it
+        return None
+    rule.last_run_on = day.isoformat()
+    if payment.status == "confirmed":
+        rule.failures = 0
+        session.commit()
+        return True
+    rule.failures += 1
+    if rule.failures >= max_failures:
+        rule.enabled = False
+        record(session, SYSTEM, "autopay_disabled", obj=rule, account_id=account.id, detail="too many failures")
+    line = session.get(Account, account.id).line
+    if line is not None:
+        with force_locale(alerts.owner_language(session, account.id, sms_locale)):
+            shown = formatting.money(amount, whole=True)
+            text = (gettext("%(brand)s: the auto-payment of %(amount)s failed. It is turned off; "
+                            "check your card in the personal account.", brand=brand, amount=shown)
+                    if not rule.enabled else
+                    gettext("%(brand)s: the auto-payment of %(amount)s failed. We will try again "
+                            "tomorrow.", brand=brand, amount=shown))
+        queue_sms(session, to=line.msisdn, text=text, purpose="notice")
+    session.commit()
+    return False
+
+
 def run_due(session: Session, gateway: CardGateway, *, day: date, now: datetime, max_failures: int,
             brand: str, sms_locale: str) -> tuple[int, int]:
-    """Charge every rule due on ``day``; a failure is told by SMS, and too many turn the rule off."""
+    """Charge every rule due on ``day``, one after another (the billing jobs run them in parallel instead)."""
     done = failed = 0
-    for rule_id in session.scalars(select(AutoPayment.id).where(AutoPayment.enabled.is_(True))).all():
-        rule = session.get(AutoPayment, rule_id, populate_existing=True)
-        account = session.get(Account, rule.account_id, populate_existing=True)
-        if not _due(rule, account.balance, day):
-            continue
-        payment = payments.top_up_by_saved_card(session, gateway, account_id=account.id, card=rule.card,
-                                                amount=rule.amount, idempotency_key=f"auto:{rule.id}:{day}",
-                                                actor=SYSTEM, now=now)
-        rule = session.get(AutoPayment, rule_id, populate_existing=True)
-        rule.last_run_on = day.isoformat()
-        if payment.status == "confirmed":
-            rule.failures = 0
-            done += 1
-        else:
-            rule.failures += 1
-            failed += 1
-            if rule.failures >= max_failures:
-                rule.enabled = False
-                record(session, SYSTEM, "autopay_disabled", obj=rule, account_id=account.id,
-                       detail="too many failures")
-            if account.line:
-                with force_locale(alerts.owner_language(session, account.id, sms_locale)):
-                    amount = formatting.money(rule.amount, whole=True)
-                    text = (gettext("%(brand)s: the auto-payment of %(amount)s failed. It is turned off; "
-                                    "check your card in the personal account.", brand=brand,
-                                    amount=amount) if not rule.enabled else
-                            gettext("%(brand)s: the auto-payment of %(amount)s failed. We will try again "
-                                    "tomorrow.", brand=brand, amount=amount))
-                queue_sms(session, to=account.line.msisdn, text=text, purpose="notice")
-        session.commit()
+    for rule_id in due_rule_ids(session, day=day):
+        outcome = charge_rule(session, gateway, rule_id=rule_id, day=day, now=now, max_failures=max_failures,
+                              brand=brand, sms_locale=sms_locale)
+        done += outcome is True
+        failed += outcome is False
     return done, failed

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, utcnow
@@ -48,6 +48,8 @@ class AutoPayment(Base):
     """A standing top-up from a saved card: when the balance falls below a threshold, or monthly on a day."""
 
     __tablename__ = "auto_payment"
+    # The billing run reads only the rules due (portal.domain.autopay.due_rule_ids).
+    __table_args__ = (Index("ix_auto_payment_due", "enabled", "kind", "day"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)

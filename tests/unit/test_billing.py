@@ -144,3 +144,20 @@ def test_a_catch_up_run_after_midnight_stamps_fees_and_points_with_the_billed_da
     # November's points count November's last daily fee (10 000 kopecks: 10 points), and carry 1 December.
     points = db_session.scalars(select(BonusEntry)).one()
     assert (points.points, points.created_at.date()) == (10, FIRST)
+
+
+def test_a_run_raises_one_low_balance_alert_per_account_with_the_balance_it_left(db_session):
+    from portal.models import AlertSettings, SmsMessage
+
+    tariff = factories.make_tariff(db_session, monthly_fee=50000)
+    account = factories.make_line(db_session, "+79161234567", tariff=tariff, balance=60000)
+    factories.make_subscription(db_session, account, factories.make_service(db_session, monthly_fee=3000))
+    factories.make_subscription(db_session, account, factories.make_service(db_session, monthly_fee=0, daily_fee=500),
+                                since=datetime(2026, 11, 1))
+    db_session.add(AlertSettings(account_id=account.id, low_balance_below=58000, on_payment=True, on_change=True,
+                                 on_new_device=True, on_every_login=False))
+    db_session.commit()
+    assert run_billing(db_session, day=FIRST, now=NOW).low_balance_alerts == 1  # three charges cross it once
+    assert run_billing(db_session, day=FIRST, now=NOW).low_balance_alerts == 0
+    texts = list(db_session.scalars(select(SmsMessage.text).where(SmsMessage.purpose == "alert")))
+    assert len(texts) == 1 and "65.00" in texts[0]  # 600.00 - 500.00 - 30.00 - 5.00

@@ -1,12 +1,8 @@
-"""The billing run: what happens to every account on a given day. Running it twice changes nothing twice.
+"""The billing run as it was before the set-based batches: account by account, one transaction each.
 
-Home contracts: every day the holiday pauses due start and those over end (portal.domain.home_pause);
-on the contract's period start (its billing day, the 28th at most) the tariff change scheduled for it is
-applied first, then the fees are charged: the reduced pause fee instead of the tariff's and the services'
-when the contract is paused that day. Traffic needs no reset: the home dashboard sums the usage records
-from the current period's first day (portal.domain.home.billing_period, the same billing day).
+Kept only as the oracle of tests/unit/test_billing_equivalence.py (the production run is
+portal.domain.billing); it must not change with the production code, so the two can be compared.
 """
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -16,65 +12,17 @@ from sqlalchemy.orm import Session, selectinload
 from portal.domain import ledger
 from portal.domain.accounts import lock_account
 from portal.domain.audit import SYSTEM, record
-from portal.domain.autopay import run_due
+from portal.domain.billing import BILLED, RunReport
+from portal.domain.billing.batch import billed_at
 from portal.domain.bonus import award_for_period
 from portal.domain.home_pause import advance_pauses
 from portal.domain.overview import active_subscriptions
 from portal.domain.tariffs import apply_scheduled_changes
 from portal.models import Account, AccountStatus, Allowance, HomePause, LedgerEntry, PromisedPayment
-from portal.payment_gateway import CardGateway
-
-
-@dataclass(frozen=True)
-class AutopaySettings:
-    gateway: CardGateway
-    max_failures: int
-    brand: str
-    sms_locale: str
-
-    @classmethod
-    def from_config(cls, cfg) -> "AutopaySettings":
-        from portal.payment_gateway import gateway_from_config
-
-        return cls(gateway_from_config(cfg), cfg["AUTOPAY_MAX_FAILURES"], cfg["BRAND"], cfg["BABEL_DEFAULT_LOCALE"])
-
-
-BILLED = (AccountStatus.active.value, AccountStatus.blocked_by_owner.value, AccountStatus.blocked_lost.value,
-          AccountStatus.suspended.value)
-
-
-@dataclass
-class RunReport:
-    day: date
-    accounts: int = 0
-    autopaid: int = 0
-    autopay_failed: int = 0
-    points: int = 0
-    charges: int = 0
-    charged: int = 0  # kopecks
-    allowances: int = 0
-    tariff_changes: int = 0  # scheduled home tariff changes applied
-    paused: int = 0  # home contracts paused on their period start (charged the reduced fee)
-    suspended: list[int] = field(default_factory=list)
-
-    def __str__(self) -> str:
-        return (f"Billing run for {self.day}: {self.accounts} accounts, {self.charges} charges "
-                f"({self.charged / 100:.2f} roubles), {self.allowances} packages renewed, "
-                f"{len(self.suspended)} suspended for an unpaid promised payment, "
-                f"{self.autopaid} auto-payments made, {self.autopay_failed} failed, {self.points} bonus points, "
-                f"{self.tariff_changes} scheduled tariff changes, {self.paused} paused contracts at the pause fee.")
 
 
 def period_start_day(account: Account) -> int:
-    """Mobile lines start their period on the 1st; home contracts on their billing day."""
     return account.home_contract.billing_day if account.home_contract else 1
-
-
-def billed_at(day: date) -> datetime:
-    """The stamp of what a run bills for ``day``: the day itself, not the wall clock (a catch-up run after
-    midnight must not move a fee or the points into the next day or month). Midnight naive UTC, the same
-    boundary the packages and the bonus periods use, and the same date in every Russian time zone."""
-    return datetime.combine(day, datetime.min.time())
 
 
 def _month_before(day: date) -> date:
@@ -85,10 +33,8 @@ def _month_after(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=day.day)
 
 
-def run_billing(session: Session, *, day: date, now: datetime, autopay: AutopaySettings | None = None,
-                kopecks_per_point: int | None = None) -> RunReport:
-    """Monthly fees and fresh packages on each account's period start; overdue promises suspend;
-    then the auto-payments due (after the fees, so a threshold rule sees the balance they left)."""
+def run_billing_per_account(session: Session, *, day: date, now: datetime,
+                            kopecks_per_point: int | None = None) -> RunReport:
     report = RunReport(day)
     ids = session.scalars(select(Account.id).where(Account.status.in_(BILLED)).order_by(Account.id)).all()
     for account_id in ids:
@@ -108,10 +54,6 @@ def run_billing(session: Session, *, day: date, now: datetime, autopay: AutopayS
         _charge_daily_fees(session, account, day, now, report)
         _expire_promises(session, account, day, now, report)
         session.commit()
-    if autopay is not None:
-        report.autopaid, report.autopay_failed = run_due(session, autopay.gateway, day=day, now=now,
-                                                         max_failures=autopay.max_failures, brand=autopay.brand,
-                                                         sms_locale=autopay.sms_locale)
     return report
 
 
@@ -128,7 +70,7 @@ def _charge(session: Session, account: Account, *, amount: int, kind: str, key: 
 def _start_period(session: Session, account: Account, day: date, now: datetime, report: RunReport,
                   pause: HomePause | None = None) -> None:
     tariff = account.tariff
-    key = f"bill:{day}:{account.id}:tariff"  # one key for both fees: a period is charged one or the other
+    key = f"bill:{day}:{account.id}:tariff"
     if pause is not None:
         report.paused += 1
         _charge(session, account, amount=pause.monthly_fee, kind="tariff_fee", key=key,
@@ -155,7 +97,6 @@ def _start_period(session: Session, account: Account, day: date, now: datetime, 
 
 
 def _charge_daily_fees(session: Session, account: Account, day: date, now: datetime, report: RunReport) -> None:
-    """Services with a daily fee, for each day the line is active (the day of connection was paid then)."""
     if account.status != AccountStatus.active.value:
         return
     start = datetime.combine(day, datetime.min.time())

@@ -1,0 +1,112 @@
+"""The billing run: what happens to every account on a given day. Running it twice changes nothing twice.
+
+Home contracts: every day the holiday pauses due start and those over end (portal.domain.home_pause);
+on the contract's period start (its billing day, the 28th at most) the tariff change scheduled for it is
+applied first, then the fees are charged: the reduced pause fee instead of the tariff's and the services'
+when the contract is paused that day. Traffic needs no reset: the home dashboard sums the usage records
+from the current period's first day (portal.domain.home.billing_period, the same billing day).
+
+The run bills the accounts in batches by id range (``batches``), each one transaction of a few set-based
+statements (portal.domain.billing.batch); the Celery jobs run the batches in parallel on the ``billing``
+queue and each batch then queues the auto-payments due among its accounts (portal.jobs).
+"""
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from portal.domain.autopay import run_due
+from portal.domain.billing.batch import Lines, bill_batch, billed_at
+from portal.models import Account, AccountStatus
+from portal.payment_gateway import CardGateway
+
+
+@dataclass(frozen=True)
+class AutopaySettings:
+    gateway: CardGateway
+    max_failures: int
+    brand: str
+    sms_locale: str
+
+    @classmethod
+    def from_config(cls, cfg) -> "AutopaySettings":
+        from portal.payment_gateway import gateway_from_config
+
+        return cls(gateway_from_config(cfg), cfg["AUTOPAY_MAX_FAILURES"], cfg["BRAND"], cfg["BABEL_DEFAULT_LOCALE"])
+
+
+BILLED = (AccountStatus.active.value, AccountStatus.blocked_by_owner.value, AccountStatus.blocked_lost.value,
+          AccountStatus.suspended.value)
+
+
+@dataclass
+class RunReport:
+    day: date
+    accounts: int = 0
+    autopaid: int = 0
+    autopay_failed: int = 0
+    points: int = 0
+    charges: int = 0
+    charged: int = 0  # kopecks
+    allowances: int = 0
+    tariff_changes: int = 0  # scheduled home tariff changes applied
+    paused: int = 0  # home contracts paused on their period start (charged the reduced fee)
+    suspended: list[int] = field(default_factory=list)
+    low_balance_alerts: int = 0
+
+    def add(self, other: "RunReport") -> None:
+        """Add a batch's figures to the run's."""
+        for name in ("accounts", "autopaid", "autopay_failed", "points", "charges", "charged", "allowances",
+                     "tariff_changes", "paused", "low_balance_alerts"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.suspended.extend(other.suspended)
+
+    def __str__(self) -> str:
+        return (f"Billing run for {self.day}: {self.accounts} accounts, {self.charges} charges "
+                f"({self.charged / 100:.2f} roubles), {self.allowances} packages renewed, "
+                f"{len(self.suspended)} suspended for an unpaid promised payment, "
+                f"{self.autopaid} auto-payments made, {self.autopay_failed} failed, {self.points} bonus points, "
+                f"{self.tariff_changes} scheduled tariff changes, {self.paused} paused contracts at the pause fee, "
+                f"{self.low_balance_alerts} low-balance alerts.")
+
+
+__all__ = ["AutopaySettings", "BILLED", "RunReport", "batches", "bill_range", "billed_at", "run_billing"]
+
+BATCH_SIZE = 2000  # accounts per batch (an id range): one transaction, a few statements per rule
+
+
+def batches(session: Session, size: int = BATCH_SIZE) -> list[tuple[int, int]]:
+    """The id ranges [first, last] the run bills one by one (or a worker each): every account is in one."""
+    low, high = session.execute(select(func.min(Account.id), func.max(Account.id))).one()
+    if low is None:
+        return []
+    return [(first, min(first + size - 1, high)) for first in range(low, high + 1, size)]
+
+
+def bill_range(session: Session, *, first_id: int, last_id: int, day: date, now: datetime,
+               kopecks_per_point: int | None = None, lines: Lines | None = None) -> RunReport:
+    """Bill one batch of accounts (one transaction); safe to run again, or at the same time as another batch."""
+    done = bill_batch(session, first_id=first_id, last_id=last_id, day=day, now=now, billed=BILLED, lines=lines,
+                      kopecks_per_point=kopecks_per_point)
+    return RunReport(day, accounts=done.accounts, points=done.points, charges=done.charges, charged=done.charged,
+                     allowances=done.allowances, tariff_changes=done.tariff_changes, paused=done.paused,
+                     suspended=done.suspended, low_balance_alerts=done.alerts)
+
+
+def run_billing(session: Session, *, day: date, now: datetime, autopay: AutopaySettings | None = None,
+                kopecks_per_point: int | None = None, batch_size: int = BATCH_SIZE) -> RunReport:
+    """Monthly fees and fresh packages on each account's period start, daily fees, pauses, scheduled tariff
+    changes; overdue promises suspend (portal.domain.billing.batch, batch after batch); then the auto-payments
+    due (after the fees, so a threshold rule sees the balance they left). The Celery jobs run the same batches
+    in parallel (portal.jobs.billing_run)."""
+    report = RunReport(day)
+    lines = Lines.of(session)
+    for first_id, last_id in batches(session, batch_size):
+        report.add(bill_range(session, first_id=first_id, last_id=last_id, day=day, now=now,
+                              kopecks_per_point=kopecks_per_point, lines=lines))
+    if autopay is not None:
+        report.autopaid, report.autopay_failed = run_due(session, autopay.gateway, day=day, now=now,
+                                                         max_failures=autopay.max_failures, brand=autopay.brand,
+                                                         sms_locale=autopay.sms_locale)
+    return report
