@@ -46,7 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(tariffs_bp)
     app.register_blueprint(home_bp)
     app.register_blueprint(admin_bp)
-    if app.debug:
+    if app.debug or app.testing:
         from portal.dev import bp as dev_bp
 
         app.register_blueprint(dev_bp)
@@ -101,6 +101,13 @@ def check_config(app: Flask) -> None:
                 "or SECRET_KEY in instance/config.py) to a long random string."
             )
         cfg["SECRET_KEY"] = "dev-only-" + app.name  # debug/testing only, never in production
+    if cfg["PAYMENT_PROVIDER"] is None:
+        cfg["PAYMENT_PROVIDER"] = "dev" if cfg["DEBUG"] or cfg["TESTING"] else ""
+    if cfg["PAYMENT_PROVIDER"] not in ("", "dev"):
+        raise ConfigError(f"PAYMENT_PROVIDER must be 'dev' (development) or empty, not {cfg['PAYMENT_PROVIDER']!r}.")
+    if cfg["PAYMENT_PROVIDER"] == "dev" and not (cfg["DEBUG"] or cfg["TESTING"]):
+        raise ConfigError("PAYMENT_PROVIDER=dev is the development provider: it takes test cards and moves no real "
+                          "money. It runs only in debug mode or tests; configure a real provider.")
     if cfg["SMS_BACKEND"] not in ("outbox", "http"):
         raise ConfigError(f"SMS_BACKEND must be 'outbox' or 'http', not {cfg['SMS_BACKEND']!r}.")
     if cfg["SMS_BACKEND"] == "http" and not cfg["SMS_HTTP_URL"]:

@@ -41,7 +41,7 @@ TASK_ROUTES = {
 RELIABILITY_SCHEDULE = {
     # Jobs lost with a killed worker or a broker outage are found in the database and handed out again.
     "sweep-jobs": {"task": "portal.sweep_jobs", "schedule": crontab(minute="*/2")},
-    # Card payments left undecided (a lost answer, an abandoned 3-D Secure page) are asked of the gateway.
+    # Card payments left undecided (a lost answer, an abandoned payment page) are asked of the provider.
     "reconcile-payments": {"task": "portal.reconcile_payments", "schedule": crontab(minute="*/5")},
 }
 
@@ -201,13 +201,17 @@ def reconcile_payments() -> str:
 
 
 def reconcile_unsettled_payments(*, now):
-    """Payments still undecided PAYMENT_RECONCILE_AFTER seconds after they started, asked of the gateway."""
-    from portal.domain.payments import reconcile
-    from portal.payment_gateway import gateway_from_config
+    """Payments still undecided PAYMENT_RECONCILE_AFTER seconds after they started, asked of the provider."""
+    from portal.domain.payments import ReconcileReport, reconcile
+    from portal.payment_gateway import ProviderNotConfigured, provider_from_config
 
     cfg = current_app.config
     with Session(db.engine) as session:
-        return reconcile(session, gateway_from_config(cfg), now=now,
+        try:
+            provider = provider_from_config(cfg, session)
+        except ProviderNotConfigured:
+            return ReconcileReport()
+        return reconcile(session, provider, now=now,
                          older_than=now - timedelta(seconds=cfg["PAYMENT_RECONCILE_AFTER"]))
 
 

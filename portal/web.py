@@ -69,7 +69,11 @@ def see_other(endpoint: str, **values):
     A fragment request must not follow a 303 itself (it would swap the next page's
     fragment into the form), so htmx is told to load the page instead.
     """
-    url = url_for(endpoint, **values)
+    return see_other_url(url_for(endpoint, **values))
+
+
+def see_other_url(url: str):
+    """``see_other`` to a URL: a page of ours, or a provider's payment page."""
     if is_htmx_partial():
         response = make_response("", 204)
         response.headers["HX-Redirect"] = url

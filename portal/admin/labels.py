@@ -4,11 +4,13 @@ from flask_babel import lazy_gettext as _l
 from portal.admin import bp
 from portal.domain.history import KIND_LABELS
 
-PAYMENT_STATES = {"created": _l("created"), "awaiting_3ds": _l("waiting for 3-D Secure"),
+PAYMENT_STATES = {"created": _l("created"), "pending": _l("on the payment page"),
                   "confirmed": _l("confirmed"), "declined": _l("declined")}
 DECLINE_REASONS = {"insufficient_funds": _l("not enough money on the card"),
                    "unknown_test_card": _l("unknown card"), "3ds_failed": _l("3-D Secure not passed"),
-                   "card_declined": _l("refused by the bank")}
+                   "card_declined": _l("refused by the bank"), "expired": _l("payment page expired"),
+                   "canceled_by_customer": _l("canceled on the payment page"),
+                   "not_created": _l("the provider did not answer")}
 SMS_STATES = {"queued": _l("queued"), "sent": _l("sent"), "failed": _l("failed")}
 SMS_PURPOSES = {"password": _l("SMS password"), "captcha": _l("captcha"), "alert": _l("alert"),
                 "notice": _l("notice"), "transfer_code": _l("transfer code"), "close_code": _l("switch-off code"),

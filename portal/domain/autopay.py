@@ -12,7 +12,7 @@ from portal.domain.audit import SYSTEM, Actor, record
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.sms import queue_sms
 from portal.models import Account, AutoPayment, CardToken
-from portal.payment_gateway import CardGateway
+from portal.payment_gateway import PaymentProvider
 
 
 class BadRule(DomainError):
@@ -87,16 +87,22 @@ def _due(rule: AutoPayment, balance: int, day: date) -> bool:
     return day.day == rule.day or rule.failures > 0
 
 
-def run_due(session: Session, gateway: CardGateway, *, day: date, now: datetime, max_failures: int,
+def run_due(session: Session, provider: PaymentProvider | None, *, day: date, now: datetime, max_failures: int,
             brand: str, sms_locale: str) -> tuple[int, int]:
-    """Charge every rule due on ``day``; a failure is told by SMS, and too many turn the rule off."""
+    """Charge every rule due on ``day``; a failure is told by SMS, and too many turn the rule off.
+
+    A charge the provider has not decided (no answer yet) is neither: reconciliation settles it. Without a
+    provider configured nothing is charged.
+    """
     done = failed = 0
+    if provider is None:
+        return done, failed
     for rule_id in session.scalars(select(AutoPayment.id).where(AutoPayment.enabled.is_(True))).all():
         rule = session.get(AutoPayment, rule_id, populate_existing=True)
         account = session.get(Account, rule.account_id, populate_existing=True)
         if not _due(rule, account.balance, day):
             continue
-        payment = payments.top_up_by_saved_card(session, gateway, account_id=account.id, card=rule.card,
+        payment = payments.top_up_by_saved_card(session, provider, account_id=account.id, card=rule.card,
                                                 amount=rule.amount, idempotency_key=f"auto:{rule.id}:{day}",
                                                 actor=SYSTEM, now=now)
         rule = session.get(AutoPayment, rule_id, populate_existing=True)
@@ -104,6 +110,8 @@ def run_due(session: Session, gateway: CardGateway, *, day: date, now: datetime,
         if payment.status == "confirmed":
             rule.failures = 0
             done += 1
+        elif payment.status != "declined":
+            pass
         else:
             rule.failures += 1
             failed += 1

@@ -6,6 +6,7 @@ applied first, then the fees are charged: the reduced pause fee instead of the t
 when the contract is paused that day. Traffic needs no reset: the home dashboard sums the usage records
 from the current period's first day (portal.domain.home.billing_period, the same billing day).
 """
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -22,21 +23,27 @@ from portal.domain.home_pause import advance_pauses
 from portal.domain.overview import active_subscriptions
 from portal.domain.tariffs import apply_scheduled_changes
 from portal.models import Account, AccountStatus, Allowance, HomePause, LedgerEntry, PromisedPayment
-from portal.payment_gateway import CardGateway
+from portal.payment_gateway import PaymentProvider
 
 
 @dataclass(frozen=True)
 class AutopaySettings:
-    gateway: CardGateway
+    provider_for: Callable[[Session], PaymentProvider | None]  # the configured provider over a session, or None
     max_failures: int
     brand: str
     sms_locale: str
 
     @classmethod
     def from_config(cls, cfg) -> "AutopaySettings":
-        from portal.payment_gateway import gateway_from_config
+        from portal.payment_gateway import ProviderNotConfigured, provider_from_config
 
-        return cls(gateway_from_config(cfg), cfg["AUTOPAY_MAX_FAILURES"], cfg["BRAND"], cfg["BABEL_DEFAULT_LOCALE"])
+        def provider_for(session: Session) -> PaymentProvider | None:
+            try:
+                return provider_from_config(cfg, session)
+            except ProviderNotConfigured:
+                return None
+
+        return cls(provider_for, cfg["AUTOPAY_MAX_FAILURES"], cfg["BRAND"], cfg["BABEL_DEFAULT_LOCALE"])
 
 
 BILLED = (AccountStatus.active.value, AccountStatus.blocked_by_owner.value, AccountStatus.blocked_lost.value,
@@ -109,7 +116,7 @@ def run_billing(session: Session, *, day: date, now: datetime, autopay: AutopayS
         _expire_promises(session, account, day, now, report)
         session.commit()
     if autopay is not None:
-        report.autopaid, report.autopay_failed = run_due(session, autopay.gateway, day=day, now=now,
+        report.autopaid, report.autopay_failed = run_due(session, autopay.provider_for(session), day=day, now=now,
                                                          max_failures=autopay.max_failures, brand=autopay.brand,
                                                          sms_locale=autopay.sms_locale)
     return report

@@ -72,7 +72,7 @@ def test_a_late_success_arriving_twice_at_once_after_a_decline_is_credited_once(
     from portal.domain import ledger, payments
     from portal.domain.audit import SYSTEM
     from portal.models import Account, CardPayment
-    from portal.payment_gateway import Charge
+    from portal.payment_gateway import PaymentState
     from tests import factories
 
     with Session(db.engine) as session:
@@ -83,9 +83,9 @@ def test_a_late_success_arriving_twice_at_once_after_a_decline_is_credited_once(
         session.commit()
         account_id, payment_id = account.id, payment.id
 
-    def succeeded(session):  # the gateway's callback and the reconciliation's answer, together
-        payments.apply_charge(session, payment_id=payment_id, charge=Charge("ref-late", "succeeded"), actor=SYSTEM,
-                              now=utcnow())
+    def succeeded(session):  # the provider's webhook and the reconciliation's answer, together
+        payments.apply_state(session, payment_id=payment_id, state=PaymentState("ref-late", "succeeded"),
+                             actor=SYSTEM, now=utcnow())
 
     assert run_together(pg, [succeeded, succeeded]) == ["ok", "ok"]
     with Session(db.engine) as session:

@@ -6,8 +6,9 @@ from sqlalchemy import select
 from portal.domain import ledger
 from portal.domain.billing import AutopaySettings, run_billing
 from portal.models import Account, AutoPayment, CardToken, SmsMessage
-from portal.payment_gateway.test_mode import TestModeGateway
+from portal.payment_gateway.dev import DevProvider
 from tests import factories
+from tests.helpers import saved_dev_card
 
 DAY = date(2026, 12, 10)
 NOW = datetime(2026, 12, 10, 0, 5)
@@ -17,9 +18,8 @@ NOW = datetime(2026, 12, 10, 0, 5)
 def account(db_session):
     account = factories.make_line(db_session, "+79161234567", balance=5000)
     login = factories.make_login(db_session, account)
-    db_session.add_all([CardToken(login_id=login.id, gateway_token="tok_good", last4="4242", expiry=""),
-                        CardToken(login_id=login.id, gateway_token="tok_x_fails", last4="0341", expiry="")])
-    db_session.commit()
+    saved_dev_card(db_session, login.id, token="dev_tok_good", last4="4242")
+    saved_dev_card(db_session, login.id, token="dev_tok_fails", last4="0341", fails_later=True)
     return account
 
 
@@ -34,7 +34,7 @@ def card_id(db_session, last4):
 
 
 def settings(app):
-    return AutopaySettings(TestModeGateway(app.config["SECRET_KEY"]), 3, "TestTel", "en")
+    return AutopaySettings(DevProvider, 3, "TestTel", "en")
 
 
 def test_a_threshold_rule_tops_up_when_the_balance_is_low(signed_in, db_session, account, app):
