@@ -146,6 +146,10 @@ def check_config(app: Flask) -> None:
     if uri.startswith("postgresql://"):
         uri = "postgresql+psycopg://" + uri[len("postgresql://"):]
     cfg["SQLALCHEMY_DATABASE_URI"] = uri
+    if isinstance(cfg["PAYMENT_PAGE_ORIGINS"], str):
+        cfg["PAYMENT_PAGE_ORIGINS"] = tuple(o.strip() for o in cfg["PAYMENT_PAGE_ORIGINS"].split(",") if o.strip())
+    if any(not o.startswith("https://") or any(c in o for c in " ;'") for o in cfg["PAYMENT_PAGE_ORIGINS"]):
+        raise ConfigError(f"PAYMENT_PAGE_ORIGINS are https:// origins, not {cfg['PAYMENT_PAGE_ORIGINS']!r}.")
     if isinstance(cfg["TRUSTED_GATEWAYS"], str):
         cfg["TRUSTED_GATEWAYS"] = tuple(a.strip() for a in cfg["TRUSTED_GATEWAYS"].split(",") if a.strip())
     cfg["RATELIMIT_STORAGE_URI"] = cfg["REDIS_URL"] or "memory://"

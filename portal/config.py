@@ -126,6 +126,8 @@ PASSWORD_MIN_LENGTH = 8
 # "dev": the development provider's page under /dev (debug and tests only; the default there). Outside debug it
 # must be a real provider: with none set, top-ups by card say they are unavailable.
 PAYMENT_PROVIDER = None
+# Origins of the provider's payment page (e.g. "https://pay.example"): the top-up form is redirected there.
+PAYMENT_PAGE_ORIGINS = ()
 TOPUP_MIN = 1000  # kopecks: 10 roubles
 TOPUP_MAX = 1500000  # kopecks: 15 000 roubles
 # Seconds after which a payment still undecided is asked of the gateway (`flask payments reconcile`, beat).

@@ -322,7 +322,11 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self';
 
 
 def security_headers(response):
-    response.headers["Content-Security-Policy"] = CSP
+    origins = current_app.config["PAYMENT_PAGE_ORIGINS"]
+    # A form posted to the portal may be sent on (303) to the payment provider's page: browsers check that
+    # redirect against form-action too.
+    response.headers["Content-Security-Policy"] = \
+        CSP.replace("form-action 'self'", "form-action 'self' " + " ".join(origins)) if origins else CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Frame-Options"] = "DENY"

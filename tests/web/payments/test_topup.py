@@ -215,7 +215,7 @@ def test_the_provider_down_on_the_return_page_and_on_the_webhook(signed_in, clie
 
     monkeypatch.setattr(DevProvider, "status", down)
     page = signed_in.get(f"/payments/{the_payment(db_session).token}")
-    assert page.status_code == 200 and "Continue to payment" in page.text
+    assert page.status_code == 200 and "Continue to payment" in page.text and 'http-equiv="refresh"' not in page.text
     assert notify(client, reference).status_code == 503  # the provider sends it again later
     assert balance(db_session, account) == 10000
     monkeypatch.undo()
@@ -234,6 +234,8 @@ def test_the_provider_down_on_create_says_so_and_the_same_form_later_is_the_same
     assert response.status_code == 422 and "not answering" in response.text
     assert key_in(response.text) == data["idempotency_key"]  # the form keeps its key: a retry is the same payment
     assert the_payment(db_session).status == "created"
+    waiting = signed_in.get(f"/payments/{the_payment(db_session).token}").text
+    assert "being processed" in waiting and '<meta http-equiv="refresh" content="10">' in waiting  # without JS too
     monkeypatch.setattr(DevProvider, "create_payment", real)
     again = signed_in.post_form("/payments/topup", data)
     assert again.status_code == 303 and "/dev/pay/" in again.location
