@@ -176,9 +176,10 @@ def apply_state(session: Session, *, payment_id: int, state: PaymentState, actor
     payment.method_title = state.method_title or payment.method_title
     payment.confirmation_url = None
     if state.status == SUCCEEDED:
-        method = f"*{payment.card_last4}" if payment.card_last4 else (payment.method_title or "")
+        description = _l("Card *%(last4)s", last4=payment.card_last4) if payment.card_last4 else \
+            _l("Paid by %(method)s", method=payment.method_title or payment.provider)
         pay_in(session, account, amount=payment.amount, kind="card_topup", key=f"card:{payment.id}",
-               description=_l("Card %(method)s", method=method), now=now)
+               description=description, now=now)
         payment.status, payment.decided_at, payment.decline_reason = "confirmed", now, None
         if state.saved_token and payment.save_card and payment.login_id and session.scalar(
                 select(CardToken.id).where(CardToken.gateway_token == state.saved_token)) is None:

@@ -319,3 +319,13 @@ def test_an_unfinished_dev_page_expires(db_session):
     assert provider.status(state.reference).cancel_reason == "expired"
     assert provider.notified_reference(b'{"object": {"id": "dev_x"}}') == "dev_x"
     assert provider.notified_reference(b'{"object": 1}') is None and provider.notified_reference(b"\xff") is None
+
+
+def test_a_method_that_is_not_a_card_is_named_by_the_providers_title(db_session, provider, account):
+    payment = start(db_session, provider, account)
+    provider.states["ref-1"] = PaymentState("ref-1", "succeeded", method_title="SBP")
+    done = payments.refresh(db_session, provider, payment_id=payment.id, actor=Actor(), now=utcnow())
+    assert (done.status, done.card_last4, done.method_title) == ("confirmed", None, "SBP")
+    entry = db_session.scalars(select(LedgerEntry).where(LedgerEntry.kind == "card_topup")).one()
+    assert entry.description == "Paid by SBP" or entry.description == "Оплата: SBP"
+    assert entry.params == {"kind": "provider_payment", "method": "SBP"}
