@@ -1,6 +1,6 @@
 """Development helpers, registered only in debug mode and tests: where the "SMS" arrives, and the development
 payment provider's hosted page (the bank's side of a card payment)."""
-from flask import Blueprint, abort, redirect
+from flask import Blueprint, abort, current_app, redirect
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
@@ -33,11 +33,15 @@ def _finish(payment):
     customer back to the shop's return URL."""
     from portal.payments.views import receive_notification
 
+    reference, return_url = payment.reference, payment.return_url
     try:
         receive_notification(provider.webhook_body(payment), actor=SYSTEM)
     except HTTPException:
         pass  # a provider does not care what the shop answers; it would send the notification again later
-    return redirect(payment.return_url or "/", 303)
+    except Exception:  # the shop's failure (a lock wait cut short, a crash) is not the customer's: back they go
+        db.session.rollback()
+        current_app.logger.exception("The portal's webhook failed for %s; reconciliation will ask again", reference)
+    return redirect(return_url or "/", 303)
 
 
 @bp.route("/pay/<reference>", methods=["GET", "POST"])
