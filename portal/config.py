@@ -130,7 +130,7 @@ PAYMENT_PROVIDER = None
 PAYMENT_PAGE_ORIGINS = ()
 TOPUP_MIN = 1000  # kopecks: 10 roubles
 TOPUP_MAX = 1500000  # kopecks: 15 000 roubles
-# Seconds after which a payment still undecided is asked of the gateway (`flask payments reconcile`, beat).
+# Seconds after which a payment still undecided is asked of the provider (`flask payments reconcile`, beat).
 PAYMENT_RECONCILE_AFTER = 300
 
 # Transfers between our numbers (kopecks).

@@ -35,7 +35,7 @@ class CardPayment(Base):
 
 
 class CardToken(Base):
-    """A saved card: the gateway's token and what the customer recognises it by."""
+    """A saved payment method: the provider's token and what the customer recognises it by."""
 
     __tablename__ = "card_token"
 

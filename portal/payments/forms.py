@@ -15,7 +15,7 @@ class TopupForm(IdempotentForm):
 
 
 class SavedCardTopupForm(IdempotentForm):
-    """A top-up from a saved card: the amount and which card; the gateway holds the rest."""
+    """A one-tap top-up from a saved card: the amount and which card; the provider holds the rest."""
 
     amount = StringField(_l("Amount, ₽"), validators=[InputRequired(_l("Enter the amount.")), Length(max=20)],
                          render_kw={"inputmode": "decimal", "maxlength": 20, "autocomplete": "off"})
