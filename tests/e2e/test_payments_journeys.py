@@ -246,8 +246,15 @@ def test_card_topup_with_3ds_wrong_codes_declines_right_code_pays(page_factory, 
     expect(page).to_have_url(PROVIDER_URL)
     expect(page.locator("main input[name=card_number]")).to_have_count(0)
 
-    # A second payment: the right code pays.
+    # A second payment: the customer wanders back to the portal meanwhile; its page leads back to the bank's.
     reference = pay_by_card(page, 30_000, test_mode.NEEDS_3DS)
+    with live_server.app_context() as session:
+        token = session.scalar(select(CardPayment.token).where(CardPayment.gateway_ref == reference))
+    page.goto(f"/payments/{token}")
+    page.locator(f"main .card[role=status] a[href='/dev/pay/{reference}']").click()
+    expect(page).to_have_url(THREE_DS_URL)
+    expect(page.locator("body.bank")).to_have_count(1)  # the provider's own page, not swapped into the portal's
+    # The right code pays.
     form = page.locator(f"main form[action='/dev/pay/{reference}/3ds']")
     form.locator("input[name=code]").fill(test_mode.THREE_DS_CODE)
     form.locator("button[type=submit]").click()
