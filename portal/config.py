@@ -126,6 +126,8 @@ PASSWORD_MIN_LENGTH = 8
 # "dev": the development provider's page under /dev (debug and tests only; the default there). Outside debug it
 # must be a real provider: with none set, top-ups by card say they are unavailable.
 PAYMENT_PROVIDER = None
+# The one item of the fiscal receipt (54-FZ) the provider sends on for a top-up; the customer's phone goes with it.
+PAYMENT_RECEIPT_ITEM = "Оплата услуг связи"
 # Origins of the provider's payment page (e.g. "https://pay.example"): the top-up form is redirected there.
 PAYMENT_PAGE_ORIGINS = ()
 TOPUP_MIN = 1000  # kopecks: 10 roubles

@@ -63,11 +63,12 @@ def _by_key(session: Session, key: str) -> CardPayment | None:
 
 def start_topup(session: Session, provider: PaymentProvider, *, account_id: int, login_id: int | None, amount: int,
                 save_method: bool, idempotency_key: str, limits: TopupLimits, return_url: Callable[[str], str],
-                actor: Actor, now: datetime) -> CardPayment:
+                actor: Actor, now: datetime, receipt_item: str = "Top-up") -> CardPayment:
     """Create the payment here, then at the provider (pending: its page waits for the customer).
 
     The form's key is the provider's idempotence key too: a double click or a retry after the provider did not
-    answer is the same payment, here and there. ``return_url(token)`` is where the provider sends the customer back.
+    answer is the same payment, here and there. ``return_url(token)`` is where the provider sends the customer back;
+    ``receipt_item`` names the fiscal receipt's one item (the customer's phone, when the account has a line).
     """
     existing = _by_key(session, idempotency_key)
     if existing is None:
@@ -85,8 +86,7 @@ def start_topup(session: Session, provider: PaymentProvider, *, account_id: int,
     # Not at the provider yet (or its answer was lost): ask it, with the same key, and no transaction open.
     payment_id, token, amount, save = existing.id, existing.token, existing.amount, existing.save_card
     account = session.get(Account, existing.account_id)
-    receipt = Receipt(phone=account.line.msisdn if account.line else None,
-                      item=f"Top-up of account {account.id}", amount=amount)
+    receipt = Receipt(phone=account.line.msisdn if account.line else None, item=receipt_item, amount=amount)
     session.rollback()
     try:
         state = provider.create_payment(amount=amount, description=f"Top-up {token}", idempotence_key=idempotency_key,

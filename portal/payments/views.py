@@ -106,7 +106,7 @@ def topup():
                 db.session, provider(), account_id=account.id, login_id=current_user.id,
                 amount=parse_rubles(form.amount.data), save_method=form.save_card.data,
                 idempotency_key=form.idempotency_key.data, limits=limits, return_url=_return_url,
-                actor=current_actor(), now=utcnow())
+                actor=current_actor(), now=utcnow(), receipt_item=current_app.config["PAYMENT_RECEIPT_ITEM"])
             return _to_provider_page(payment)
         except DomainError as err:
             form.add_domain_error(err)

@@ -39,6 +39,7 @@ class FakeProvider:
     def create_payment(self, *, amount, description, idempotence_key, return_url, receipt, save_method):
         self._called("create")
         assert isinstance(receipt, Receipt) and receipt.amount == amount and receipt.phone == "+79161234567"
+        self.receipt = receipt
         if idempotence_key not in self.created:  # the same key answers the same payment
             reference = f"ref-{len(self.created) + 1}"
             self.created[idempotence_key] = reference
@@ -106,6 +107,7 @@ def test_create_makes_a_pending_payment_with_the_providers_page(db_session, prov
     payment = start(db_session, provider, account)
     assert (payment.status, payment.gateway_ref, payment.confirmation_url) == ("pending", "ref-1", "https://pay/ref-1")
     assert payment.provider == "fake" and provider.return_url == f"https://portal/payments/{payment.token}"
+    assert provider.receipt == Receipt(phone="+79161234567", item="Top-up", amount=50000)
     assert balance(db_session, account) == 10000
 
 
