@@ -409,3 +409,14 @@ def test_a_bad_amount_for_a_saved_card_is_shown_next_to_it(signed_in, db_session
 
 def test_no_saved_card_no_saved_card_form(signed_in):
     assert "Pay with a saved card" not in signed_in.get("/payments/topup").text
+
+
+def test_the_top_up_forms_need_their_csrf_token(signed_in, db_session, account, saved_card):
+    page = signed_in.get("/payments/topup").text
+    key = re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', page).group(1)
+    assert signed_in.post("/payments/topup", data={"idempotency_key": key, "amount": "500"}).status_code == 400
+    saved = signed_in.post("/payments/topup/saved", data={"saved-idempotency_key": "k" * 24, "saved-amount": "300",
+                                                          "saved-card": str(saved_card.id)})
+    assert saved.status_code == 400
+    assert db_session.scalar(select(func.count()).select_from(CardPayment)) == 0
+    assert db_session.scalar(select(func.count()).select_from(DevPayment)) == 0
