@@ -46,7 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(tariffs_bp)
     app.register_blueprint(home_bp)
     app.register_blueprint(admin_bp)
-    if app.debug:
+    if app.debug or app.testing:
         from portal.dev import bp as dev_bp
 
         app.register_blueprint(dev_bp)
@@ -103,6 +103,13 @@ def check_config(app: Flask) -> None:
                 "or SECRET_KEY in instance/config.py) to a long random string."
             )
         cfg["SECRET_KEY"] = "dev-only-" + app.name  # debug/testing only, never in production
+    if cfg["PAYMENT_PROVIDER"] is None:
+        cfg["PAYMENT_PROVIDER"] = "dev" if cfg["DEBUG"] or cfg["TESTING"] else ""
+    if cfg["PAYMENT_PROVIDER"] not in ("", "dev"):
+        raise ConfigError(f"PAYMENT_PROVIDER must be 'dev' (development) or empty, not {cfg['PAYMENT_PROVIDER']!r}.")
+    if cfg["PAYMENT_PROVIDER"] == "dev" and not (cfg["DEBUG"] or cfg["TESTING"]):
+        raise ConfigError("PAYMENT_PROVIDER=dev is the development provider: it takes test cards and moves no real "
+                          "money. It runs only in debug mode or tests; configure a real provider.")
     if cfg["SMS_BACKEND"] not in ("outbox", "http", "smpp"):
         raise ConfigError(f"SMS_BACKEND must be 'outbox', 'http' or 'smpp', not {cfg['SMS_BACKEND']!r}.")
     if cfg["SMS_BACKEND"] == "smpp" and not (cfg["SMPP_HOST"] and cfg["SMPP_SYSTEM_ID"]):
@@ -143,6 +150,10 @@ def check_config(app: Flask) -> None:
     if uri.startswith("postgresql://"):
         uri = "postgresql+psycopg://" + uri[len("postgresql://"):]
     cfg["SQLALCHEMY_DATABASE_URI"] = uri
+    if isinstance(cfg["PAYMENT_PAGE_ORIGINS"], str):
+        cfg["PAYMENT_PAGE_ORIGINS"] = tuple(o.strip() for o in cfg["PAYMENT_PAGE_ORIGINS"].split(",") if o.strip())
+    if any(not o.startswith("https://") or any(c in o for c in " ;'") for o in cfg["PAYMENT_PAGE_ORIGINS"]):
+        raise ConfigError(f"PAYMENT_PAGE_ORIGINS are https:// origins, not {cfg['PAYMENT_PAGE_ORIGINS']!r}.")
     if isinstance(cfg["TRUSTED_GATEWAYS"], str):
         cfg["TRUSTED_GATEWAYS"] = tuple(a.strip() for a in cfg["TRUSTED_GATEWAYS"].split(",") if a.strip())
     cfg["RATELIMIT_STORAGE_URI"] = cfg["REDIS_URL"] or "memory://"

@@ -268,7 +268,7 @@ def payments_group():
 
 @payments_group.command("reconcile")
 def payments_reconcile():
-    """Ask the gateway about payments still undecided after PAYMENT_RECONCILE_AFTER seconds (beat: every 5 min)."""
+    """Ask the provider about payments still undecided after PAYMENT_RECONCILE_AFTER seconds (beat: every 5 min)."""
     from portal.jobs import reconcile_unsettled_payments
 
     click.echo(reconcile_unsettled_payments(now=utcnow()))

@@ -39,7 +39,7 @@ PROXY_COUNT = 0
 # Strict-Transport-Security on https responses, in seconds (0: not sent).
 HSTS_MAX_AGE = 31536000
 
-# Request bodies: 1 MB for any form (answered 413 above it); the payment gateway's callback is small JSON.
+# Request bodies: 1 MB for any form (answered 413 above it); the payment provider's webhook is small JSON.
 MAX_CONTENT_LENGTH = 1024 * 1024
 PAYMENT_CALLBACK_MAX_BYTES = 64 * 1024
 
@@ -140,13 +140,18 @@ MSISDN_HEADER = "X-Msisdn"
 
 PASSWORD_MIN_LENGTH = 8
 
-# Card payments.
-PAYMENT_GATEWAY = "test"  # the deterministic test-mode gateway (README: test cards)
+# Card payments through a provider's hosted page (README "Payments").
+# "dev": the development provider's page under /dev (debug and tests only; the default there). Outside debug it
+# must be a real provider: with none set, top-ups by card say they are unavailable.
+PAYMENT_PROVIDER = None
+# The one item of the fiscal receipt (54-FZ) the provider sends on for a top-up; the customer's phone goes with it.
+PAYMENT_RECEIPT_ITEM = "Оплата услуг связи"
+# Origins of the provider's payment page (e.g. "https://pay.example"): the top-up form is redirected there.
+PAYMENT_PAGE_ORIGINS = ()
 TOPUP_MIN = 1000  # kopecks: 10 roubles
 TOPUP_MAX = 1500000  # kopecks: 15 000 roubles
-# Seconds after which a payment still undecided is asked of the gateway (`flask payments reconcile`, beat).
+# Seconds after which a payment still undecided is asked of the provider (`flask payments reconcile`, beat).
 PAYMENT_RECONCILE_AFTER = 300
-PAYMENT_WEBHOOK_SECRET = None  # set to accept the gateway's signed notifications at /payments/callback
 
 # Transfers between our numbers (kopecks).
 TRANSFER_MIN = 100

@@ -45,7 +45,7 @@ TASK_ROUTES = {
 RELIABILITY_SCHEDULE = {
     # Jobs lost with a killed worker or a broker outage are found in the database and handed out again.
     "sweep-jobs": {"task": "portal.sweep_jobs", "schedule": crontab(minute="*/2")},
-    # Card payments left undecided (a lost answer, an abandoned 3-D Secure page) are asked of the gateway.
+    # Card payments left undecided (a lost answer, an abandoned payment page) are asked of the provider.
     "reconcile-payments": {"task": "portal.reconcile_payments", "schedule": crontab(minute="*/5")},
 }
 
@@ -217,7 +217,7 @@ def autopay_charge(rule_id: int, day: str, now: str) -> str:
 
     settings = AutopaySettings.from_config(current_app.config)
     with Session(db.engine) as session:
-        outcome = charge_rule(session, settings.gateway, rule_id=rule_id, day=date.fromisoformat(day),
+        outcome = charge_rule(session, settings.provider_for(session), rule_id=rule_id, day=date.fromisoformat(day),
                               now=datetime.fromisoformat(now), max_failures=settings.max_failures,
                               brand=settings.brand, sms_locale=settings.sms_locale)
     return {True: "paid", False: "declined", None: "nothing to do"}[outcome]
@@ -264,13 +264,17 @@ def reconcile_payments() -> str:
 
 
 def reconcile_unsettled_payments(*, now):
-    """Payments still undecided PAYMENT_RECONCILE_AFTER seconds after they started, asked of the gateway."""
-    from portal.domain.payments import reconcile
-    from portal.payment_gateway import gateway_from_config
+    """Payments still undecided PAYMENT_RECONCILE_AFTER seconds after they started, asked of the provider."""
+    from portal.domain.payments import ReconcileReport, reconcile
+    from portal.payment_gateway import ProviderNotConfigured, provider_from_config
 
     cfg = current_app.config
     with Session(db.engine) as session:
-        return reconcile(session, gateway_from_config(cfg), now=now,
+        try:
+            provider = provider_from_config(cfg, session)
+        except ProviderNotConfigured:
+            return ReconcileReport()
+        return reconcile(session, provider, now=now,
                          older_than=now - timedelta(seconds=cfg["PAYMENT_RECONCILE_AFTER"]))
 
 

@@ -69,7 +69,11 @@ def see_other(endpoint: str, **values):
     A fragment request must not follow a 303 itself (it would swap the next page's
     fragment into the form), so htmx is told to load the page instead.
     """
-    url = url_for(endpoint, **values)
+    return see_other_url(url_for(endpoint, **values))
+
+
+def see_other_url(url: str):
+    """``see_other`` to a URL: a page of ours, or a provider's payment page."""
     if is_htmx_partial():
         response = make_response("", 204)
         response.headers["HX-Redirect"] = url
@@ -327,7 +331,11 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self';
 
 
 def security_headers(response):
-    response.headers["Content-Security-Policy"] = CSP
+    origins = current_app.config["PAYMENT_PAGE_ORIGINS"]
+    # A form posted to the portal may be sent on (303) to the payment provider's page: browsers check that
+    # redirect against form-action too.
+    response.headers["Content-Security-Policy"] = \
+        CSP.replace("form-action 'self'", "form-action 'self' " + " ".join(origins)) if origins else CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Frame-Options"] = "DENY"

@@ -4,11 +4,13 @@ from flask_babel import lazy_gettext as _l
 from portal.admin import bp
 from portal.domain.history import KIND_LABELS
 
-PAYMENT_STATES = {"created": _l("created"), "awaiting_3ds": _l("waiting for 3-D Secure"),
+PAYMENT_STATES = {"created": _l("created"), "pending": _l("on the payment page"),
                   "confirmed": _l("confirmed"), "declined": _l("declined")}
 DECLINE_REASONS = {"insufficient_funds": _l("not enough money on the card"),
                    "unknown_test_card": _l("unknown card"), "3ds_failed": _l("3-D Secure not passed"),
-                   "card_declined": _l("refused by the bank")}
+                   "card_declined": _l("refused by the bank"), "expired": _l("payment page expired"),
+                   "canceled_by_customer": _l("canceled on the payment page"),
+                   "not_created": _l("the provider did not answer")}
 # queued → sent (the SMSC or the provider took it) → delivered | failed | expired (its delivery receipts).
 SMS_STATES = {"queued": _l("queued"), "sent": _l("sent"), "delivered": _l("delivered"), "failed": _l("failed"),
               "expired": _l("expired")}

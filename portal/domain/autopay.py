@@ -12,7 +12,7 @@ from portal.domain.audit import SYSTEM, Actor, record
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.sms import queue_sms
 from portal.models import Account, AutoPayment, CardToken
-from portal.payment_gateway import CardGateway, GatewayUnavailable
+from portal.payment_gateway import PaymentProvider
 
 
 class BadRule(DomainError):
@@ -103,29 +103,25 @@ def due_rule_ids(session: Session, *, day: date, first_id: int | None = None,
     return list(session.scalars(query))
 
 
-def charge_rule(session: Session, gateway: CardGateway, *, rule_id: int, day: date, now: datetime,
+def charge_rule(session: Session, provider: PaymentProvider | None, *, rule_id: int, day: date, now: datetime,
                 max_failures: int, brand: str, sms_locale: str) -> bool | None:
     """One auto-payment, if still due: True when the card paid, False when it declined (told by SMS; too many
     turn the rule off), None when nothing was decided (not due any more, done by another delivery of the same
-    job, or the gateway's answer is still unknown: the payments' reconciliation decides it).
+    job, no provider configured, or the provider's answer is still unknown: the payments' reconciliation
+    decides it).
 
     Safe to run twice: the payment's key is the rule's and the day's, and the rule is marked once.
-    No lock is held while the gateway is asked (``payments.top_up_by_saved_card`` commits first).
+    No lock is held while the provider is asked (``payments.top_up_by_saved_card`` commits first).
     """
     rule = session.get(AutoPayment, rule_id, populate_existing=True)
     account = session.get(Account, rule.account_id, populate_existing=True) if rule is not None else None
-    if rule is None or not _due(rule, account.balance, day):
+    if provider is None or rule is None or not _due(rule, account.balance, day):
         session.rollback()
         return None
     card, amount = rule.card, rule.amount
     session.commit()
-    try:
-        payment = payments.top_up_by_saved_card(session, gateway, account_id=account.id, card=card,
-                                                amount=amount, idempotency_key=f"auto:{rule_id}:{day}",
-                                                actor=SYSTEM, now=now)
-    except GatewayUnavailable:
-        session.rollback()
-        return None
+    payment = payments.top_up_by_saved_card(session, provider, account_id=account.id, card=card, amount=amount,
+                                            idempotency_key=f"auto:{rule_id}:{day}", actor=SYSTEM, now=now)
     if payment.status not in payments.DECIDED:
         session.rollback()
         return None
@@ -156,12 +152,12 @@ def charge_rule(session: Session, gateway: CardGateway, *, rule_id: int, day: da
     return False
 
 
-def run_due(session: Session, gateway: CardGateway, *, day: date, now: datetime, max_failures: int,
+def run_due(session: Session, provider: PaymentProvider | None, *, day: date, now: datetime, max_failures: int,
             brand: str, sms_locale: str) -> tuple[int, int]:
     """Charge every rule due on ``day``, one after another (the billing jobs run them in parallel instead)."""
     done = failed = 0
     for rule_id in due_rule_ids(session, day=day):
-        outcome = charge_rule(session, gateway, rule_id=rule_id, day=day, now=now, max_failures=max_failures,
+        outcome = charge_rule(session, provider, rule_id=rule_id, day=day, now=now, max_failures=max_failures,
                               brand=brand, sms_locale=sms_locale)
         done += outcome is True
         failed += outcome is False

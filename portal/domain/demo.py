@@ -54,6 +54,7 @@ from portal.models import (
     Voucher,
     utcnow,
 )
+from portal.payment_gateway import dev as dev_provider
 
 KEY_PREFIX = "demo:"
 USAGE_DAYS = 183           # about six months of usage per account
@@ -865,6 +866,8 @@ def _seed_saved_cards(session: Session, accounts: dict[str, Account], now: datet
                     session.add(card)
                     session.flush()
                     added["saved cards"] += 1
+                # The development provider holds the card its token names, so the auto-payment can charge it.
+                dev_provider.save_method(session, token=token, last4=rule.card_last4, now=_at(now, 400))
                 if not session.scalar(select(AutoPayment.id).where(AutoPayment.account_id == account.id,
                                                                    AutoPayment.card_token_id == card.id)):
                     session.add(AutoPayment(account_id=account.id, login_id=login.id, card_token_id=card.id,

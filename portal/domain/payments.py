@@ -1,11 +1,16 @@
-"""Top-ups by bank card: the payment's states and the one ledger entry a confirmation makes."""
-import re
+"""Top-ups through the payment provider's hosted page: the payment's states and the one ledger entry a
+confirmation makes.
+
+The portal never sees card data: it creates the payment at the provider, sends the customer to the provider's
+page, and believes only the provider's answer to a status request (the webhook and the return page only make it
+ask). No transaction is open while the provider is asked; each answer is applied in its own short one.
+"""
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_ngettext
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -17,16 +22,21 @@ from portal.domain.errors import DomainError, NotFound
 from portal.domain.money import BadAmount
 from portal.domain.promised import pay_in, repaid_from
 from portal.models import Account, AccountStatus, CardPayment, CardToken
-from portal.payment_gateway import WRONG_3DS_CODE, Card, CardGateway, Charge, GatewayUnavailable
+from portal.payment_gateway import CANCELED, SUCCEEDED, PaymentProvider, PaymentState, ProviderUnavailable, Receipt
 
 DECIDED = ("confirmed", "declined")
-# Not decided yet: reconciliation asks the gateway about these once they are a few minutes old.
-UNSETTLED = ("created", "awaiting_3ds")
-DECIDED_CHARGES = ("succeeded", "declined")
+# Not decided yet: reconciliation asks the provider about these once they are a few minutes old.
+UNSETTLED = ("created", "pending")
 
 
-class BadCard(DomainError):
-    """The card details cannot be right; ``field`` says which."""
+class BadMethod(DomainError):
+    """Not one of the customer's saved methods."""
+
+    field = "card"
+
+
+class ProviderDown(DomainError):
+    """The provider did not answer; the same form may be sent again (its key makes it the same payment)."""
 
 
 @dataclass(frozen=True)
@@ -35,146 +45,184 @@ class TopupLimits:
     maximum: int
 
 
-def luhn_ok(number: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(number)):
-        d = int(ch)
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
-
-# As printed on the card, as typed on a phone: "12/29", "12 29", "12-29", "1/29", or the four digits "1229".
-EXPIRY = re.compile(r"^(?:(\d{1,2})\s*[/\-. ]\s*(\d{2})|(\d{2})(\d{2}))$")
-
-
-def parse_card(number: str, expiry: str, cvc: str, *, today: date) -> Card:
-    """Digits only, a valid check digit, an expiry in the future, a 3–4 digit CVC."""
-    digits = "".join(ch for ch in (number or "") if ch.isdigit())
-    if not 13 <= len(digits) <= 19 or len(digits) != len((number or "").replace(" ", "").replace("-", "")) \
-            or not luhn_ok(digits):
-        raise BadCard(_l("Check the card number: 16 digits from the front of the card."), field="card_number")
-    written = EXPIRY.match((expiry or "").strip())
-    month = int(written.group(1) or written.group(3)) if written else 0
-    if not 1 <= month <= 12:
-        raise BadCard(_l("The expiry date is written as MM/YY, for example 08/28."), field="expiry")
-    year = 2000 + int(written.group(2) or written.group(4))
-    expiry = f"{month:02d}/{year % 100:02d}"
-    if (year, month) < (today.year, today.month):
-        raise BadCard(_l("This card has expired."), field="expiry")
-    cvc = (cvc or "").strip()
-    if not (cvc.isdigit() and len(cvc) in (3, 4)):
-        raise BadCard(_l("The CVC is the 3 digits on the back of the card."), field="cvc")
-    return Card(number=digits, expiry=expiry, cvc=cvc)
-
-
-def top_up_by_card(session: Session, gateway: CardGateway, *, account_id: int, login_id: int | None, amount: int,
-                   card: Card, save_card: bool, idempotency_key: str, limits: TopupLimits, actor: Actor,
-                   now: datetime) -> CardPayment:
-    """Create the payment, charge the card, apply the answer. A repeated submission charges nothing again."""
+def _check(session: Session, *, account_id: int, amount: int, idempotency_key: str, limits: TopupLimits) -> Account:
     if not limits.minimum <= amount <= limits.maximum:
         raise BadAmount(_l("From %(min)s to %(max)s at a time.", min=formatting.money(limits.minimum, whole=True),
                            max=formatting.money(limits.maximum, whole=True)))
-    existing = session.scalar(select(CardPayment).where(CardPayment.idempotency_key == idempotency_key))
-    if existing is not None:
-        return existing
     account = session.get(Account, account_id)
     if account is None or account.status == AccountStatus.terminated.value:
         raise NotFound("account")
     if not idempotency.KEY_FORMAT.match(idempotency_key or ""):
         raise DomainError(_l("The form has expired. Reload the page and try again."))
-    payment = CardPayment(token=secrets.token_urlsafe(18), account_id=account.id, login_id=login_id, amount=amount,
-                          idempotency_key=idempotency_key, card_last4=card.last4, save_card=save_card,
-                          created_at=now)
-    session.add(payment)
-    record(session, actor, "card_payment_started", obj=payment, detail=f"{amount} by card *{card.last4}")
-    if not idempotency.commit_once(session):  # a twin of this submission got there first
-        return session.scalar(select(CardPayment).where(CardPayment.idempotency_key == idempotency_key))
-    # The payment row is committed before the card is charged: a crash in between leaves a trace to reconcile.
-    charge = gateway.charge(amount=amount, card=card, description=f"Top-up {payment.token}", save_card=save_card)
-    _remember_reference(session, payment.id, charge.reference)
-    return apply_charge(session, payment_id=payment.id, charge=charge, actor=actor, now=now)
+    return account
 
 
-def top_up_with_saved_card(session: Session, gateway: CardGateway, *, account_id: int, login_id: int,
+def _by_key(session: Session, key: str) -> CardPayment | None:
+    return session.scalar(select(CardPayment).where(CardPayment.idempotency_key == key))
+
+
+def start_topup(session: Session, provider: PaymentProvider, *, account_id: int, login_id: int | None, amount: int,
+                save_method: bool, idempotency_key: str, limits: TopupLimits, return_url: Callable[[str], str],
+                actor: Actor, now: datetime, receipt_item: str = "Top-up") -> CardPayment:
+    """Create the payment here, then at the provider (pending: its page waits for the customer).
+
+    The form's key is the provider's idempotence key too: a double click or a retry after the provider did not
+    answer is the same payment, here and there. ``return_url(token)`` is where the provider sends the customer back;
+    ``receipt_item`` names the fiscal receipt's one item (the customer's phone, when the account has a line).
+    """
+    existing = _by_key(session, idempotency_key)
+    if existing is None:
+        account = _check(session, account_id=account_id, amount=amount, idempotency_key=idempotency_key,
+                         limits=limits)
+        existing = CardPayment(token=secrets.token_urlsafe(18), account_id=account.id, login_id=login_id,
+                               amount=amount, idempotency_key=idempotency_key, provider=provider.name,
+                               save_card=save_method, created_at=now)
+        session.add(existing)
+        record(session, actor, "card_payment_started", obj=existing, account_id=account.id, detail=str(amount))
+        if not idempotency.commit_once(session):  # a twin of this submission got there first
+            existing = _by_key(session, idempotency_key)
+    if existing.status != "created" or existing.card_token_id is not None:
+        return existing
+    # Not at the provider yet (or its answer was lost): ask it, with the same key, and no transaction open.
+    payment_id, token, amount, save = existing.id, existing.token, existing.amount, existing.save_card
+    account = session.get(Account, existing.account_id)
+    receipt = Receipt(phone=account.line.msisdn if account.line else None, item=receipt_item, amount=amount)
+    session.rollback()
+    try:
+        state = provider.create_payment(amount=amount, description=f"Top-up {token}", idempotence_key=idempotency_key,
+                                        return_url=return_url(token), receipt=receipt, save_method=save)
+    except ProviderUnavailable:
+        raise ProviderDown(_l("The payment service is not answering. Try again in a minute: you will not be "
+                              "charged twice.")) from None
+    _remember(session, payment_id, state)
+    if state.status != "pending":
+        return apply_state(session, payment_id=payment_id, state=state, actor=actor, now=now)
+    return session.get(CardPayment, payment_id, populate_existing=True)
+
+
+def _remember(session: Session, payment_id: int, state: PaymentState) -> None:
+    """Keep the provider's reference and page before anything else: a lost answer is found again by it."""
+    url = state.confirmation.url if state.confirmation else None
+    session.execute(update(CardPayment).where(CardPayment.id == payment_id, CardPayment.gateway_ref.is_(None))
+                    .values(gateway_ref=state.reference, confirmation_url=url))
+    session.execute(update(CardPayment).where(CardPayment.id == payment_id, CardPayment.status == "created")
+                    .values(status="pending"))
+    session.commit()
+
+
+def top_up_with_saved_card(session: Session, provider: PaymentProvider, *, account_id: int, login_id: int,
                            card_token_id: int, amount: int, idempotency_key: str, limits: TopupLimits, actor: Actor,
                            now: datetime) -> CardPayment:
-    """A top-up from one of the login's saved cards, through the gateway's token flow (no card details typed)."""
-    if not limits.minimum <= amount <= limits.maximum:
-        raise BadAmount(_l("From %(min)s to %(max)s roubles at a time.", min=limits.minimum // 100,
-                           max=limits.maximum // 100))
+    """A one-tap top-up from one of the login's saved methods: the provider charges its token."""
     card = session.get(CardToken, card_token_id)
     if card is None or card.login_id != login_id:
-        raise BadCard(_l("Choose one of your saved cards."), field="card")
-    account = session.get(Account, account_id)
-    if account is None or account.status == AccountStatus.terminated.value:
-        raise NotFound("account")
-    if not idempotency.KEY_FORMAT.match(idempotency_key or ""):
-        raise DomainError(_l("The form has expired. Reload the page and try again."))
-    return top_up_by_saved_card(session, gateway, account_id=account.id, card=card, amount=amount,
+        raise BadMethod(_l("Choose one of your saved cards."))
+    account = _check(session, account_id=account_id, amount=amount, idempotency_key=idempotency_key, limits=limits)
+    return top_up_by_saved_card(session, provider, account_id=account.id, card=card, amount=amount,
                                 idempotency_key=idempotency_key, actor=actor, now=now, purpose="Top-up")
 
 
-def top_up_by_saved_card(session: Session, gateway: CardGateway, *, account_id: int, card: CardToken, amount: int,
-                         idempotency_key: str, actor: Actor, now: datetime, purpose: str = "Auto") -> CardPayment:
-    """A payment from a saved card (an auto-payment unless ``purpose`` says otherwise): the same states and
-    ledger entry as a top-up."""
-    existing = session.scalar(select(CardPayment).where(CardPayment.idempotency_key == idempotency_key))
+def top_up_by_saved_card(session: Session, provider: PaymentProvider, *, account_id: int, card: CardToken,
+                         amount: int, idempotency_key: str, actor: Actor, now: datetime,
+                         purpose: str = "Auto") -> CardPayment:
+    """A payment from a saved method (an auto-payment unless ``purpose`` says otherwise): the same states and
+    ledger entry as a top-up. If the provider does not answer it stays ``created``; reconciliation asks again
+    with the same key, which the provider answers with the first charge if there was one."""
+    existing = _by_key(session, idempotency_key)
     if existing is not None:
         return existing
     payment = CardPayment(token=secrets.token_urlsafe(18), account_id=account_id, login_id=card.login_id,
-                          amount=amount, idempotency_key=idempotency_key, card_last4=card.last4, created_at=now)
+                          amount=amount, idempotency_key=idempotency_key, provider=provider.name,
+                          card_token_id=card.id, card_last4=card.last4, created_at=now)
     session.add(payment)
     record(session, actor, "card_payment_started", obj=payment, account_id=account_id,
            detail=f"{amount} by saved card *{card.last4}")
     if not idempotency.commit_once(session):
-        return session.scalar(select(CardPayment).where(CardPayment.idempotency_key == idempotency_key))
-    charge = gateway.charge_saved(amount=amount, card_token=card.gateway_token,
-                                  description=f"{purpose} {payment.token}")
-    _remember_reference(session, payment.id, charge.reference)
-    return apply_charge(session, payment_id=payment.id, charge=charge, actor=actor, now=now)
+        return _by_key(session, idempotency_key)
+    return _charge_saved(session, provider, payment.id, actor=actor, now=now, purpose=purpose)
 
 
-def _remember_reference(session: Session, payment_id: int, reference: str) -> None:
-    """Keep the gateway's reference before its answer is applied (which waits for the account's row): if that
-    wait is cut short (busy, a crash), reconciliation still finds the payment at the gateway."""
-    if reference:
-        session.execute(update(CardPayment).where(CardPayment.id == payment_id, CardPayment.gateway_ref.is_(None))
-                        .values(gateway_ref=reference))
-        session.commit()
+def _charge_saved(session: Session, provider: PaymentProvider, payment_id: int, *, actor: Actor, now: datetime,
+                  purpose: str) -> CardPayment:
+    payment = session.get(CardPayment, payment_id)
+    card = session.get(CardToken, payment.card_token_id)
+    amount, key, token, description = payment.amount, payment.idempotency_key, card.gateway_token, \
+        f"{purpose} {payment.token}"
+    session.rollback()
+    try:
+        state = provider.charge_saved(amount=amount, token=token, description=description, idempotence_key=key)
+    except ProviderUnavailable:
+        return session.get(CardPayment, payment_id, populate_existing=True)
+    _remember(session, payment_id, state)
+    return apply_state(session, payment_id=payment_id, state=state, actor=actor, now=now)
 
 
-def apply_charge(session: Session, *, payment_id: int, charge: Charge, actor: Actor, now: datetime) -> CardPayment:
-    """Record the gateway's answer; a confirmation moves the money once, however often it arrives."""
+def apply_state(session: Session, *, payment_id: int, state: PaymentState, actor: Actor,
+                now: datetime) -> CardPayment:
+    """Record the provider's word; a success moves the money once, however often and in whatever order it
+    arrives (webhook, return page, reconciliation)."""
     # Locks in the house order, account then payment, so concurrent confirmations queue up.
     account_id = session.scalar(select(CardPayment.account_id).where(CardPayment.id == payment_id))
     account = lock_account(session, account_id)
     payment = session.get(CardPayment, payment_id, with_for_update=True, populate_existing=True)
-    # Confirmed is final. Declined is not, against a later success: a 3-D Secure step the bank first
-    # answered "declined" can still succeed, and the money has then left the card (the entry's key keeps
-    # the credit to one).
-    if payment.status == "confirmed" or (payment.status == "declined" and charge.status != "succeeded"):
+    # Confirmed is final. Declined is not, against a later success: the provider's word is what counts, and
+    # the entry's key keeps the credit to one.
+    if payment.status == "confirmed" or (payment.status == "declined" and state.status != SUCCEEDED) \
+            or state.status not in (SUCCEEDED, CANCELED):
         session.rollback()
-        return payment
-    payment.gateway_ref = charge.reference or payment.gateway_ref
-    if charge.status == "succeeded":
+        return session.get(CardPayment, payment_id)
+    payment.gateway_ref = payment.gateway_ref or state.reference or None
+    payment.card_last4 = state.card_last4 or payment.card_last4
+    payment.method_title = state.method_title or payment.method_title
+    payment.confirmation_url = None
+    if state.status == SUCCEEDED:
+        description = _l("Card *%(last4)s", last4=payment.card_last4) if payment.card_last4 else \
+            _l("Paid by %(method)s", method=payment.method_title or payment.provider)
         pay_in(session, account, amount=payment.amount, kind="card_topup", key=f"card:{payment.id}",
-               description=_l("Card *%(last4)s", last4=payment.card_last4), now=now)
+               description=description, now=now)
         payment.status, payment.decided_at, payment.decline_reason = "confirmed", now, None
-        if charge.card_token and payment.save_card and payment.login_id:
-            session.add(CardToken(login_id=payment.login_id, gateway_token=charge.card_token,
-                                  last4=payment.card_last4, expiry="", created_at=now))
+        if state.saved_token and payment.save_card and payment.login_id and session.scalar(
+                select(CardToken.id).where(CardToken.gateway_token == state.saved_token)) is None:
+            session.add(CardToken(login_id=payment.login_id, gateway_token=state.saved_token,
+                                  last4=payment.card_last4 or "", expiry="", created_at=now))
         record(session, actor, "card_topup", obj=payment, account_id=account.id, detail=str(payment.amount))
-    elif charge.status == "declined":
-        payment.status, payment.decided_at = "declined", now
-        payment.decline_reason = charge.decline_reason
-        record(session, actor, "card_payment_declined", obj=payment, account_id=account.id,
-               detail=charge.decline_reason or "")
     else:
-        payment.status = "awaiting_3ds"
+        payment.status, payment.decided_at = "declined", now
+        payment.decline_reason = state.cancel_reason
+        record(session, actor, "card_payment_declined", obj=payment, account_id=account.id,
+               detail=state.cancel_reason or "")
     idempotency.commit_once(session)
     return payment
+
+
+def refresh(session: Session, provider: PaymentProvider, *, payment_id: int, actor: Actor,
+            now: datetime) -> CardPayment:
+    """Ask the provider about an undecided payment and apply its word (the return page, the webhook)."""
+    payment = session.get(CardPayment, payment_id)
+    reference = payment.gateway_ref
+    if payment.status in DECIDED or not reference:
+        return payment
+    session.rollback()
+    state = provider.status(reference)  # ProviderUnavailable goes to the caller
+    return apply_state(session, payment_id=payment_id, state=state, actor=actor, now=now)
+
+
+class BadNotification(DomainError):
+    """A webhook body that names no payment."""
+
+
+def provider_notification(session: Session, provider: PaymentProvider, *, body: bytes, actor: Actor,
+                          now: datetime) -> CardPayment:
+    """The provider's webhook. Nothing in the body is believed but the payment's reference: the provider is asked
+    for the payment's state, so a forged or replayed notification changes nothing."""
+    reference = provider.notified_reference(body)
+    if not reference:
+        raise BadNotification("no payment in the notification")
+    payment = session.scalar(select(CardPayment).where(CardPayment.gateway_ref == reference[:80],
+                                                       CardPayment.provider == provider.name))
+    if payment is None:
+        raise NotFound("payment")
+    return refresh(session, provider, payment_id=payment.id, actor=actor, now=now)
 
 
 def repaid_by(session: Session, payment: CardPayment) -> int:
@@ -189,46 +237,6 @@ def payment_of_login(session: Session, *, token: str, account_ids: list[int]) ->
     return payment
 
 
-THREE_DS_TRIES = 3  # codes the cardholder may type before the payment fails
-
-
-class WrongCode(DomainError):
-    field = "code"
-
-
-def confirm_3ds(session: Session, gateway: CardGateway, *, payment: CardPayment, code: str, actor: Actor,
-                now: datetime) -> CardPayment:
-    """The cardholder's code from the bank's page; the gateway decides. A wrong code may be typed again, 3 tries."""
-    if payment.status != "awaiting_3ds":
-        return payment
-    charge = gateway.confirm_3ds(reference=payment.gateway_ref, code=(code or "")[:12])
-    if charge.status == "declined" and charge.decline_reason == WRONG_3DS_CODE:
-        # The house lock order, account then payment (as apply_charge), taken after the gateway answered.
-        session.get(Account, payment.account_id, with_for_update=True, populate_existing=True)
-        locked = session.get(CardPayment, payment.id, with_for_update=True, populate_existing=True)
-        if locked.status != "awaiting_3ds":
-            session.rollback()
-            return locked
-        locked.three_ds_failures += 1
-        left = THREE_DS_TRIES - locked.three_ds_failures
-        if left > 0:
-            record(session, actor, "card_3ds_wrong_code", obj=locked, account_id=locked.account_id,
-                   detail=f"{left} left")
-            session.commit()
-            raise WrongCode(lazy_ngettext("Wrong code. %(num)d try left.", "Wrong code. %(num)d tries left.", left))
-    return apply_charge(session, payment_id=payment.id, charge=charge, actor=actor, now=now)
-
-
-def gateway_notification(session: Session, *, reference: str, status: str, decline_reason: str | None,
-                         actor: Actor, now: datetime) -> CardPayment:
-    """The gateway's own word on a payment (its callback); arriving twice changes nothing twice."""
-    payment = session.scalar(select(CardPayment).where(CardPayment.gateway_ref == (reference or "")[:80]))
-    if payment is None or status not in ("succeeded", "declined"):
-        raise NotFound("payment")
-    return apply_charge(session, payment_id=payment.id, charge=Charge(reference, status, decline_reason),
-                        actor=actor, now=now)
-
-
 @dataclass
 class ReconcileReport:
     asked: int = 0
@@ -238,39 +246,52 @@ class ReconcileReport:
     unreachable: int = 0
 
     def __str__(self) -> str:
-        return (f"{self.asked} unsettled payment(s) asked of the gateway: {self.confirmed} confirmed, "
+        return (f"{self.asked} unsettled payment(s) asked of the provider: {self.confirmed} confirmed, "
                 f"{self.declined} declined, {self.undecided} still undecided, {self.unreachable} not answered.")
 
 
 def unsettled_ids(session: Session, *, older_than: datetime) -> list[int]:
-    """Payments started before ``older_than`` and still not decided (a lost answer, an abandoned 3-D Secure page)."""
+    """Payments started before ``older_than`` and still not decided (a lost answer, an abandoned page)."""
     return list(session.scalars(select(CardPayment.id).where(CardPayment.status.in_(UNSETTLED),
                                                              CardPayment.created_at < older_than)
                                 .order_by(CardPayment.id)))
 
 
-def reconcile(session: Session, gateway: CardGateway, *, older_than: datetime, now: datetime) -> ReconcileReport:
-    """Ask the gateway about every unsettled payment and apply its answer (a success is credited once).
+def reconcile(session: Session, provider: PaymentProvider, *, older_than: datetime,
+              now: datetime) -> ReconcileReport:
+    """Ask the provider about every unsettled payment and apply its answer (a success is credited once).
 
-    No transaction is open while the gateway is asked: each answer is applied in its own short one.
+    A saved-method charge whose answer was lost is asked again with its key (the provider answers the first
+    charge). A hosted-page payment the provider never answered never had a page the customer could pay on: it
+    is declined.
     """
     report = ReconcileReport()
     ids = unsettled_ids(session, older_than=older_than)
     session.rollback()
     for payment_id in ids:
         payment = session.get(CardPayment, payment_id)
-        reference, order = payment.gateway_ref, payment.token
-        session.rollback()
+        reference, saved, provider_name = payment.gateway_ref, payment.card_token_id, payment.provider
         report.asked += 1
-        try:
-            charge = gateway.status(reference=reference, order=order)
-        except GatewayUnavailable:
+        if provider_name != provider.name:  # another provider's payment (the provider was changed): not ours to ask
+            session.rollback()
             report.unreachable += 1
             continue
-        if charge.status not in DECIDED_CHARGES:
-            report.undecided += 1
+        if not reference and not saved:
+            decided = apply_state(session, payment_id=payment_id, state=PaymentState("", CANCELED, "not_created"),
+                                  actor=SYSTEM, now=now)
+            report.declined += decided.status == "declined"
             continue
-        decided = apply_charge(session, payment_id=payment_id, charge=charge, actor=SYSTEM, now=now)
+        try:
+            if reference:
+                session.rollback()
+                decided = apply_state(session, payment_id=payment_id, state=provider.status(reference),
+                                      actor=SYSTEM, now=now)
+            else:
+                decided = _charge_saved(session, provider, payment_id, actor=SYSTEM, now=now, purpose="Auto")
+        except ProviderUnavailable:
+            report.unreachable += 1
+            continue
         report.confirmed += decided.status == "confirmed"
         report.declined += decided.status == "declined"
+        report.undecided += decided.status not in DECIDED
     return report

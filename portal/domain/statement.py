@@ -41,6 +41,7 @@ def _sms_parts(values: dict) -> str:
 # kind → (text, how to show the values that are not plain text). Kinds are stored: never rename one.
 LINES = {
     "card_payment": (_l("Card *%(last4)s"), {}),
+    "provider_payment": (_l("Paid by %(method)s"), {}),  # the provider's title of a method that is not a card
     "autopay_card_payment": (_l("Auto-payment, card *%(last4)s"), {}),
     "terminal_payment": (_l("Payment at a terminal in a shop"), {}),
     "prepaid_card": (_l("Prepaid card"), {}),

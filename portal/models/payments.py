@@ -7,10 +7,10 @@ from portal.models.base import Base, utcnow
 
 
 class CardPayment(Base):
-    """A top-up by bank card: created → confirmed | declined, or → awaiting_3ds first.
+    """A top-up through the payment provider: created → pending (on the provider's page) → confirmed | declined.
 
-    The balance moves only when it becomes confirmed, once (the ledger entry's key
-    is the payment's). No card number or CVC is ever stored: only the last 4 digits.
+    The balance moves only when it becomes confirmed, once (the ledger entry's key is the payment's). The portal
+    never sees a card number: the provider tells the method's title and last 4 digits.
     """
 
     __tablename__ = "card_payment"
@@ -21,18 +21,21 @@ class CardPayment(Base):
     login_id: Mapped[int | None] = mapped_column(ForeignKey("login.id"))
     amount: Mapped[int]  # kopecks
     status: Mapped[str] = mapped_column(String(16), default="created")
-    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
-    gateway_ref: Mapped[str | None] = mapped_column(String(80), unique=True)
-    card_last4: Mapped[str] = mapped_column(String(4))
-    save_card: Mapped[bool] = mapped_column(default=False)
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)  # also the provider's idempotence key
+    provider: Mapped[str] = mapped_column(String(20), default="")  # which provider holds gateway_ref
+    gateway_ref: Mapped[str | None] = mapped_column(String(80), unique=True)  # the provider's payment id
+    confirmation_url: Mapped[str | None] = mapped_column(String(500))  # the provider's page, while pending
+    card_token_id: Mapped[int | None] = mapped_column(ForeignKey("card_token.id"))  # the saved method charged
+    card_last4: Mapped[str | None] = mapped_column(String(4))
+    method_title: Mapped[str | None] = mapped_column(String(60))  # the provider's words: "card *4242", "SBP"
+    save_card: Mapped[bool] = mapped_column(default=False)  # the customer asked to save the method
     decline_reason: Mapped[str | None] = mapped_column(String(120))
-    three_ds_failures: Mapped[int] = mapped_column(default=0)  # wrong codes typed on the bank's page
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None]
 
 
 class CardToken(Base):
-    """A saved card: the gateway's token and what the customer recognises it by."""
+    """A saved payment method: the provider's token and what the customer recognises it by."""
 
     __tablename__ = "card_token"
 

@@ -1,62 +1,78 @@
-"""Card payment gateways: one protocol and a deterministic test-mode gateway.
+"""Payment providers: one protocol around a hosted payment page, and the development backend.
 
-The portal hands the card to the gateway and keeps only what it answers: a
-reference, a status, and for a saved card a token. Card numbers and CVCs are
-never stored or logged.
+The portal never sees a card number. It creates a payment at the provider and sends the customer to the
+provider's page (or shows a QR payload); the provider's webhook and a status request confirm it. A saved method
+(the provider's token) pays without the customer: auto-payments and one-tap top-ups.
 """
 from dataclasses import dataclass
 from typing import Protocol
 
-
-@dataclass(frozen=True)
-class Card:
-    number: str  # digits only
-    expiry: str  # MM/YY
-    cvc: str
-
-    @property
-    def last4(self) -> str:
-        return self.number[-4:]
-
-    def __repr__(self) -> str:  # never print the number or the CVC, even in a traceback
-        return f"Card(*{self.last4})"
-
-
-# The decline reason for a wrong code on the bank's 3-D Secure page: the portal lets the cardholder try again.
-WRONG_3DS_CODE = "3ds_failed"
+PENDING, SUCCEEDED, CANCELED = "pending", "succeeded", "canceled"
 
 
 @dataclass(frozen=True)
-class Charge:
+class Confirmation:
+    """How the customer confirms a created payment: a redirect to the provider's page, or a QR payload (SBP)."""
+
+    kind: str  # redirect | qr
+    url: str | None = None  # the page to send the customer to (redirect), or the bank app's link (qr)
+    qr_payload: str | None = None
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the provider passes on to the fiscal receipt (54-FZ): the customer's contact and the one item."""
+
+    phone: str | None
+    item: str
+    amount: int  # kopecks
+
+
+@dataclass(frozen=True)
+class PaymentState:
+    """The provider's word on one payment."""
+
     reference: str
-    status: str  # succeeded | declined | requires_action
-    decline_reason: str | None = None
-    card_token: str | None = None  # when asked to save the card and it succeeded
+    status: str  # pending | succeeded | canceled
+    cancel_reason: str | None = None
+    method_title: str | None = None  # what the customer recognises the method by: "card *4242", "SBP"
+    card_last4: str | None = None
+    saved_token: str | None = None  # when saving the method was asked and granted
+    confirmation: Confirmation | None = None  # while pending: where the customer confirms it
 
 
-class GatewayUnavailable(Exception):
-    """The gateway did not answer (timeout, outage): ask again later."""
+class ProviderUnavailable(Exception):
+    """The provider did not answer (timeout, outage, an error answer): ask again later with the same key."""
 
 
-class CardGateway(Protocol):
-    def charge(self, *, amount: int, card: Card, description: str, save_card: bool) -> Charge:
-        """Charge the card; may answer requires_action (3-D Secure) instead of a decision."""
+class PaymentProvider(Protocol):
+    name: str  # stored with each payment: which provider holds its reference
 
-    def confirm_3ds(self, *, reference: str, code: str) -> Charge:
-        """Finish a 3-D Secure step with the code the cardholder typed on the bank's page."""
+    def create_payment(self, *, amount: int, description: str, idempotence_key: str, return_url: str,
+                       receipt: Receipt | None, save_method: bool) -> PaymentState:
+        """A new payment, pending with a confirmation. The same key again answers the same payment."""
 
-    def charge_saved(self, *, amount: int, card_token: str, description: str) -> Charge:
-        """Charge a saved card without the cardholder present (auto-payments): no 3-D Secure step."""
+    def status(self, reference: str) -> PaymentState:
+        """The provider's current word on a payment. Raises ProviderUnavailable when it cannot say."""
 
-    def status(self, *, reference: str | None, order: str) -> Charge:
-        """The gateway's current word on a payment (reconciliation), by its reference or, when its answer never
-        reached us, by our order id (the payment's token, in the description): requires_action while undecided.
-        Raises GatewayUnavailable when it cannot say."""
+    def charge_saved(self, *, amount: int, token: str, description: str, idempotence_key: str) -> PaymentState:
+        """Charge a saved method with no customer present. The same key again answers the same payment."""
+
+    def notified_reference(self, body: bytes) -> str | None:
+        """The payment a webhook body names (nothing else in it is believed: the caller asks status())."""
 
 
-def gateway_from_config(config) -> CardGateway:
-    from portal.payment_gateway.test_mode import TestModeGateway
+class ProviderNotConfigured(Exception):
+    """No payment provider is configured: card payments are unavailable."""
 
-    if config["PAYMENT_GATEWAY"] == "test":
-        return TestModeGateway(config["SECRET_KEY"])
-    raise RuntimeError(f"Unknown PAYMENT_GATEWAY {config['PAYMENT_GATEWAY']!r}")
+
+def provider_from_config(config, session) -> PaymentProvider:
+    """The configured provider; ``session`` is for the development provider's own tables."""
+    name = config["PAYMENT_PROVIDER"]
+    if name == "dev":
+        from portal.payment_gateway.dev import DevProvider
+
+        return DevProvider(session)
+    if not name:
+        raise ProviderNotConfigured()
+    raise RuntimeError(f"Unknown PAYMENT_PROVIDER {name!r}")

@@ -7,34 +7,19 @@ from portal.forms import IdempotentForm, PortalForm, phone_field
 
 
 class TopupForm(IdempotentForm):
+    """The amount only: the card is typed on the payment provider's page, never on ours."""
+
     amount = StringField(_l("Amount, ₽"), validators=[InputRequired(_l("Enter the amount.")), Length(max=20)],
                          render_kw={"inputmode": "decimal", "maxlength": 20, "autocomplete": "off"})
-    card_number = StringField(_l("Card number"),
-                              validators=[InputRequired(_l("Enter the card number.")), Length(max=30)],
-                              render_kw={"inputmode": "numeric", "autocomplete": "cc-number", "maxlength": 30})
-    expiry = StringField(_l("Valid until (MM/YY)"),
-                         validators=[InputRequired(_l("Enter the expiry date.")), Length(max=7)],
-                         # "text", not "numeric": a phone's numeric keypad has no "/".
-                         render_kw={"inputmode": "text", "autocomplete": "cc-exp", "maxlength": 7,
-                                    "placeholder": "08/28"})
-    # A password field, never written back into the page nor restored by the browser on Back; "off", as
-    # HTML allows no card autofill on a password input (and browsers keep no CVC anyway).
-    cvc = PasswordField(_l("CVC"), validators=[InputRequired(_l("Enter the CVC.")), Length(max=4)],
-                        render_kw={"inputmode": "numeric", "autocomplete": "off", "maxlength": 4})
     save_card = BooleanField(_l("Remember this card for next time"))
 
 
 class SavedCardTopupForm(IdempotentForm):
-    """A top-up from a saved card: the amount and which card; the gateway holds the rest."""
+    """A one-tap top-up from a saved card: the amount and which card; the provider holds the rest."""
 
     amount = StringField(_l("Amount, ₽"), validators=[InputRequired(_l("Enter the amount.")), Length(max=20)],
                          render_kw={"inputmode": "decimal", "maxlength": 20, "autocomplete": "off"})
     card = RadioField(_l("Card"), coerce=int, validate_choice=True, validators=[InputRequired(_l("Choose a card."))])
-
-
-class ThreeDSForm(PortalForm):
-    code = StringField(_l("Confirmation code"), validators=[InputRequired(_l("Enter the code.")), Length(max=12)],
-                       render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 12})
 
 
 class TransferForm(IdempotentForm):

@@ -1,9 +1,6 @@
-import hashlib
-import hmac
-import json
 import secrets
 
-from flask import Response, abort, current_app, flash, g, request, stream_with_context
+from flask import Response, abort, current_app, flash, g, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -14,7 +11,7 @@ from portal.domain.money import BadAmount, parse_rubles
 from portal.extensions import csrf, db, limiter
 from portal.forms import PortalForm, period_filter
 from portal.models import utcnow
-from portal.payment_gateway import gateway_from_config
+from portal.payment_gateway import ProviderUnavailable, provider_from_config
 from portal.payments import bp
 from portal.payments.forms import (
     AutoPaymentForm,
@@ -23,7 +20,6 @@ from portal.payments.forms import (
     PromisedForm,
     RewardForm,
     SavedCardTopupForm,
-    ThreeDSForm,
     TopupForm,
     TransferForm,
     VoucherForm,
@@ -38,13 +34,19 @@ from portal.web import (
     money,
     render,
     see_other,
+    see_other_url,
 )
 
 
-def gateway():
-    if "card_gateway" not in g:
-        g.card_gateway = gateway_from_config(current_app.config)
-    return g.card_gateway
+def provider():
+    """The configured payment provider; ProviderNotConfigured when card payments are off."""
+    if "payment_provider" not in g:
+        g.payment_provider = provider_from_config(current_app.config, db.session)
+    return g.payment_provider
+
+
+def card_payments_on() -> bool:
+    return bool(current_app.config["PAYMENT_PROVIDER"])
 
 
 def own_payment_or_404(token: str):
@@ -75,26 +77,39 @@ def _saved_card_form(cards, *, blank: bool = False) -> SavedCardTopupForm:
     return form
 
 
+def _return_url(token: str) -> str:
+    return url_for("payments.status", token=token, _external=True)
+
+
+def _to_provider_page(payment):
+    """The provider's page while the payment waits for the customer there, else the payment's own page."""
+    if payment.status == "pending" and payment.confirmation_url:
+        return see_other_url(payment.confirmation_url)
+    return see_other(".status", token=payment.token)
+
+
 @bp.route("/topup", methods=["GET", "POST"])
 @customer_required
 @limiter.limit("20 per hour", exempt_when=lambda: request.method != "POST")
 def topup():
+    """The amount here; the card on the provider's page, where the customer is sent next."""
     account = account_in_focus()
     limits = _topup_limits()
     cards = autopay.saved_cards(db.session, current_user.id)
     form = TopupForm()
+    if not card_payments_on():
+        return render("payments/topup.html", status=503 if form.is_submitted() else 200, form=form,
+                      account=account, limits=limits, cards=[], saved_form=None, unavailable=True)
     if form.validate_on_submit():
         try:
-            card = payments.parse_card(form.card_number.data, form.expiry.data, form.cvc.data,
-                                       today=utcnow().date())
-            payment = payments.top_up_by_card(
-                db.session, gateway(), account_id=account.id, login_id=current_user.id,
-                amount=parse_rubles(form.amount.data), card=card, save_card=form.save_card.data,
-                idempotency_key=form.idempotency_key.data, limits=limits, actor=current_actor(), now=utcnow())
-            return see_other(".three_ds" if payment.status == "awaiting_3ds" else ".status", token=payment.token)
+            payment = payments.start_topup(
+                db.session, provider(), account_id=account.id, login_id=current_user.id,
+                amount=parse_rubles(form.amount.data), save_method=form.save_card.data,
+                idempotency_key=form.idempotency_key.data, limits=limits, return_url=_return_url,
+                actor=current_actor(), now=utcnow(), receipt_item=current_app.config["PAYMENT_RECEIPT_ITEM"])
+            return _to_provider_page(payment)
         except DomainError as err:
             form.add_domain_error(err)
-    form.cvc.data = ""  # never sent back to the browser
     return render("payments/topup.html", "payments/_topup_form.html", status=form.status, form=form,
                   account=account, limits=limits, cards=cards, saved_form=_saved_card_form(cards, blank=True))
 
@@ -103,15 +118,17 @@ def topup():
 @customer_required
 @limiter.limit("20 per hour")
 def topup_saved():
-    """Top up from a saved card: no card details, the gateway charges its token."""
+    """One tap: a saved card pays through the provider's token, no card details anywhere."""
     account = account_in_focus()
     limits = _topup_limits()
+    if not card_payments_on():
+        abort(503)
     cards = autopay.saved_cards(db.session, current_user.id)
     saved_form = _saved_card_form(cards)
     if saved_form.validate_on_submit():
         try:
             payment = payments.top_up_with_saved_card(
-                db.session, gateway(), account_id=account.id, login_id=current_user.id,
+                db.session, provider(), account_id=account.id, login_id=current_user.id,
                 card_token_id=saved_form.card.data, amount=parse_rubles(saved_form.amount.data),
                 idempotency_key=saved_form.idempotency_key.data, limits=limits, actor=current_actor(), now=utcnow())
             return see_other(".status", token=payment.token)
@@ -126,53 +143,39 @@ def topup_saved():
 @bp.get("/<token>")
 @customer_required
 def status(token: str):
+    """The payment's outcome; also the provider's return URL. Still undecided: the provider is asked now."""
     payment = own_payment_or_404(token)
+    if payment.status not in payments.DECIDED and payment.gateway_ref and card_payments_on():
+        try:
+            payment = payments.refresh(db.session, provider(), payment_id=payment.id, actor=current_actor(),
+                                       now=utcnow())
+        except ProviderUnavailable:
+            pass  # the page says it is being processed; the webhook or reconciliation decides it
     return render("payments/status.html", payment=payment, account=account_in_focus(),
                   repaid=payments.repaid_by(db.session, payment))
 
 
-@bp.route("/<token>/3ds", methods=["GET", "POST"])
-@customer_required
-@limiter.limit("10 per 10 minutes", exempt_when=lambda: request.method != "POST")
-def three_ds(token: str):
-    """The bank's confirmation page, as the test-mode gateway simulates it."""
-    payment = own_payment_or_404(token)
-    if payment.status != "awaiting_3ds":
-        return see_other(".status", token=payment.token)
-    form = ThreeDSForm()
-    if form.validate_on_submit():
-        try:
-            payments.confirm_3ds(db.session, gateway(), payment=payment, code=form.code.data, actor=current_actor(),
-                                 now=utcnow())
-            return see_other(".status", token=payment.token)
-        except DomainError as err:
-            form.add_domain_error(err)
-    form.code.data = ""
-    return render("payments/three_ds.html", status=form.status, form=form, payment=payment)
-
-
-@bp.post("/callback")
-@csrf.exempt  # the gateway signs its notifications instead
+@bp.post("/webhook")
+@csrf.exempt  # the provider calls it; nothing in the body is believed (the payment is re-read from the provider)
 @body_limit("PAYMENT_CALLBACK_MAX_BYTES")
-def callback():
-    """The gateway's notification of a payment's outcome: HMAC-SHA256 of the body in X-Signature."""
-    secret = current_app.config["PAYMENT_WEBHOOK_SECRET"]
-    if not secret:
+@limiter.limit("600 per minute")
+def webhook():
+    """The provider's notification that a payment changed: the provider is asked what became of it."""
+    if not card_payments_on():
         abort(404)
-    body = request.get_data()
-    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    signature = request.headers.get("X-Signature", "").encode("utf-8", "replace")  # bytes: any header compares
-    if not hmac.compare_digest(expected.encode(), signature):
-        abort(403)
+    return receive_notification(request.get_data(), actor=current_actor())
+
+
+def receive_notification(body: bytes, *, actor):
+    """The webhook's work, also called in-process by the development provider's page."""
     try:
-        data = json.loads(body)
-        payments.gateway_notification(db.session, reference=str(data["reference"]), status=str(data["status"]),
-                                      decline_reason=data.get("decline_reason"), actor=current_actor(),
-                                      now=utcnow())
-    except (ValueError, KeyError, TypeError, AttributeError):
+        payments.provider_notification(db.session, provider(), body=body, actor=actor, now=utcnow())
+    except payments.BadNotification:
         abort(400)
     except NotFound:
         abort(404)
+    except ProviderUnavailable:
+        abort(503)  # the provider sends its notification again later
     return {"ok": True}
 
 

@@ -8,6 +8,7 @@ htmx's hx-* attributes. Both tools come from npm (`make test` installs them into
 without them the test skips on a laptop and fails in CI.
 """
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from portal.payment_gateway.dev import NEEDS_3DS
 from tests import factories, services
 from tests.e2e.conftest import TIMEOUT_MS
 from tests.e2e.crawl import crawl
@@ -79,6 +81,19 @@ def test_every_page_passes_axe_and_the_html_checker(checked_page, live_server, d
     page.locator("#switch-account").select_option(str(demo_family["home"]))
     expect(page.locator("main")).to_contain_text("HC-100200")
     home_pages = crawl(page, audit.visit)
+    # The development provider's pages (the crawl leaves /dev out): its card page and its 3-D Secure page.
+    page.goto("/payments/topup")
+    page.locator("#topup-form input[name=amount]").fill("100")
+    page.locator("#topup-form button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/dev/pay/dev_[\w-]+$"))
+    provider_page = page.url
+    audit.visit(page, "/dev/pay/<reference>", page.goto(provider_page))
+    page.locator("main input[name=card_number]").fill(NEEDS_3DS)
+    page.locator("main input[name=expiry]").fill("12/40")
+    page.locator("main input[name=cvc]").fill("123")
+    page.locator("main form button[type=submit]").first.click()
+    expect(page).to_have_url(re.compile(r"/3ds$"))
+    audit.visit(page, "/dev/pay/<reference>/3ds", page.goto(page.url))
 
     page.context.clear_cookies()
     page.goto("/admin/login")

@@ -1,6 +1,7 @@
-"""The payments pages in a real browser, with JavaScript on and off (README "Payments (test mode)").
+"""The payments pages in a real browser, with JavaScript on and off (README "Payments (development)").
 
-A signed-in customer tops up with each test card, sends money to another of
+A signed-in customer tops up with each test card on the development provider's hosted page (and with a saved
+card in one tap), sends money to another of
 our numbers, redeems a prepaid card, takes a promised payment and repays it,
 and reads the report.  Elements are found by name, id, role, href or form
 action, never by visible text: money and labels are compared with what the
@@ -28,7 +29,7 @@ from portal.models import (
     Transfer,
     utcnow,
 )
-from portal.payment_gateway import test_mode
+from portal.payment_gateway import dev as test_mode
 from tests import factories
 from tests.e2e.test_sms_login_journey import Document, money_shown, sign_in, url_path_is
 
@@ -42,10 +43,11 @@ CVC = "123"
 _today = date.today()
 EXPIRY = f"{_today.month:02d}/{(_today.year + 3) % 100:02d}"  # any future date
 
-# /payments/<token> and /payments/<token>/3ds (tokens: secrets.token_urlsafe(18), 24 characters);
-# no named groups: Playwright hands these to JavaScript.
+# /payments/<token> (tokens: secrets.token_urlsafe(18), 24 characters), the provider's page /dev/pay/<reference>
+# and its 3-D Secure page; no named groups: Playwright hands these to JavaScript.
 STATUS_URL = re.compile(r"^https?://[^/]+/payments/([A-Za-z0-9_-]{24})$")
-THREE_DS_URL = re.compile(r"^https?://[^/]+/payments/([A-Za-z0-9_-]{24})/3ds$")
+PROVIDER_URL = re.compile(r"^https?://[^/]+/dev/pay/(dev_[A-Za-z0-9_-]{24})$")
+THREE_DS_URL = re.compile(r"^https?://[^/]+/dev/pay/(dev_[A-Za-z0-9_-]{24})/3ds$")
 TRANSFER_URL = re.compile(r"^https?://[^/]+/payments/transfer/([A-Za-z0-9_-]{24})$")
 
 JS = pytest.mark.parametrize("js", [True, False], ids=["js-on", "js-off"])
@@ -125,24 +127,41 @@ def rubles(kopecks: int) -> str:
     return f"{kopecks // 100}" if kopecks % 100 == 0 else f"{kopecks // 100}.{kopecks % 100:02d}"
 
 
-def fill_topup(page, kopecks: int, card: str) -> None:
+def fill_topup(page, kopecks: int, *, save: bool = False) -> None:
+    """The portal's form asks the amount only: no card field is on the portal's page."""
     expect(page).to_have_url(url_path_is("/payments/topup"))
     form = page.locator("#topup-form")
     form.locator("input[name=amount]").fill(rubles(kopecks))
-    # Typed the way it is printed on the card.
+    if save:
+        form.locator("input[name=save_card]").check()
+    for field in ("card_number", "expiry", "cvc"):
+        expect(page.locator(f"input[name={field}]")).to_have_count(0)
+
+
+def go_to_provider(page, kopecks: int, *, save: bool = False) -> str:
+    """Fill and send the top-up form; the provider's page opens. Its payment reference."""
+    fill_topup(page, kopecks, save=save)
+    page.locator("#topup-form button[type=submit]").click()
+    expect(page).to_have_url(PROVIDER_URL)
+    return PROVIDER_URL.match(page.url).group(1)
+
+
+def type_card(page, reference: str, card: str) -> None:
+    """On the provider's page: the card, typed the way it is printed on it."""
+    form = page.locator(f"main form[action='/dev/pay/{reference}']")
     form.locator("input[name=card_number]").fill(" ".join(re.findall("....", card)))
     form.locator("input[name=expiry]").fill(EXPIRY)
     form.locator("input[name=cvc]").fill(CVC)
+    form.locator("button[type=submit]").click()
 
 
-def pay_by_card(page, kopecks: int, card: str) -> str:
-    """Fill and send the top-up form; the payment's token from the page it lands on."""
+def pay_by_card(page, kopecks: int, card: str, *, save: bool = False) -> str:
+    """A whole top-up from the portal's form through the provider's page; the reference at the provider."""
     page.goto("/payments/topup")
-    fill_topup(page, kopecks, card)
-    page.locator("#topup-form button[type=submit]").click()
-    landing = THREE_DS_URL if card == test_mode.NEEDS_3DS else STATUS_URL
-    expect(page).to_have_url(landing)
-    return landing.match(page.url).group(1)
+    reference = go_to_provider(page, kopecks, save=save)
+    type_card(page, reference, card)
+    expect(page).to_have_url(THREE_DS_URL if card == test_mode.NEEDS_3DS else STATUS_URL)
+    return reference
 
 
 def expect_paid(page, live_server, kopecks: int, balance: int) -> None:
@@ -175,17 +194,21 @@ def dashboard_balance(page, live_server, balance: int) -> None:
 def test_card_topup_paid_then_declined(page_factory, live_server, customer, js):
     page = signed_in(page_factory, js)
 
-    # Paid: from the dashboard's "top up" link.
+    # Paid: from the dashboard's "top up" link, the card typed on the provider's page, back on the portal.
     page.locator("nav.quick a[href='/payments/topup']").click()
     expect(page).to_have_url(url_path_is("/payments/topup"))
-    fill_topup(page, 25_000, test_mode.SUCCEEDS)
-    page.locator("#topup-form button[type=submit]").click()
+    reference = go_to_provider(page, 25_000)
+    expect(page.locator("main .bank-amount")).to_have_text(money_shown(live_server, 25_000))
+    assert balance_of(live_server, customer) == START  # nothing moves before the provider's word
+    assert card_payments(live_server, customer) == [("pending", 25_000)]
+    type_card(page, reference, test_mode.SUCCEEDS)
     expect_paid(page, live_server, 25_000, START + 25_000)
     assert balance_of(live_server, customer) == START + 25_000
     assert entries_of(live_server, customer, "card_topup") == [("card_topup", 25_000)]
     assert card_payments(live_server, customer) == [("confirmed", 25_000)]
     # The card number itself is never shown back, only its last 4 digits.
     assert "4242 4242" not in page.content() and test_mode.SUCCEEDS not in page.content()
+    expect(page.locator("main .card[role=status]")).to_contain_text("*4242")
     dashboard_balance(page, live_server, START + 25_000)
 
     # Declined: the status page says so, nothing moves.
@@ -204,31 +227,37 @@ def test_card_topup_with_3ds_wrong_codes_declines_right_code_pays(page_factory, 
     page = signed_in(page_factory, js)
 
     # A wrong code on the bank's page may be typed again, three tries; the third wrong one declines.
-    token = pay_by_card(page, 30_000, test_mode.NEEDS_3DS)
-    form = page.locator(f"main form[action='/payments/{token}/3ds']")
+    reference = pay_by_card(page, 30_000, test_mode.NEEDS_3DS)
+    form = page.locator(f"main form[action='/dev/pay/{reference}/3ds']")
     expect(form.locator("input[name=code]")).to_be_visible()
     expect(form).to_contain_text(money_shown(live_server, 30_000))
     for left in ("2 tries left", "1 try left"):
         form.locator("input[name=code]").fill("0000")
         form.locator("button[type=submit]").click()
         expect(page.locator("#code-error")).to_contain_text(left)
-        form = page.locator(f"main form[action='/payments/{token}/3ds']")
+        form = page.locator(f"main form[action='/dev/pay/{reference}/3ds']")
     form.locator("input[name=code]").fill("0000")
     form.locator("button[type=submit]").click()
-    expect(page).to_have_url(re.compile(rf"/payments/{re.escape(token)}$"))
+    expect(page).to_have_url(STATUS_URL)
     expect_declined(page)
     assert balance_of(live_server, customer) == START
-    # The bank's page of a decided payment only leads back to its status.
-    page.goto(f"/payments/{token}/3ds")
-    expect(page).to_have_url(re.compile(rf"/payments/{re.escape(token)}$"))
-    expect_declined(page)
+    # The bank's page of a decided payment takes no card any more.
+    page.goto(f"/dev/pay/{reference}/3ds")
+    expect(page).to_have_url(PROVIDER_URL)
+    expect(page.locator("main input[name=card_number]")).to_have_count(0)
 
-    # A second payment: the right code pays.
-    token = pay_by_card(page, 30_000, test_mode.NEEDS_3DS)
-    form = page.locator(f"main form[action='/payments/{token}/3ds']")
+    # A second payment: the customer wanders back to the portal meanwhile; its page leads back to the bank's.
+    reference = pay_by_card(page, 30_000, test_mode.NEEDS_3DS)
+    with live_server.app_context() as session:
+        token = session.scalar(select(CardPayment.token).where(CardPayment.gateway_ref == reference))
+    page.goto(f"/payments/{token}")
+    page.locator(f"main .card[role=status] a[href='/dev/pay/{reference}']").click()
+    expect(page).to_have_url(THREE_DS_URL)
+    expect(page.locator("body.bank")).to_have_count(1)  # the provider's own page, not swapped into the portal's
+    # The right code pays.
+    form = page.locator(f"main form[action='/dev/pay/{reference}/3ds']")
     form.locator("input[name=code]").fill(test_mode.THREE_DS_CODE)
     form.locator("button[type=submit]").click()
-    expect(page).to_have_url(re.compile(rf"/payments/{re.escape(token)}$"))
     expect_paid(page, live_server, 30_000, START + 30_000)
     assert balance_of(live_server, customer) == START + 30_000
     assert entries_of(live_server, customer, "card_topup") == [("card_topup", 30_000)]
@@ -237,51 +266,76 @@ def test_card_topup_with_3ds_wrong_codes_declines_right_code_pays(page_factory, 
 
 
 @JS
-def test_card_topup_sent_twice_charges_once(page_factory, live_server, customer, js):
+def test_card_topup_sent_twice_is_one_payment(page_factory, live_server, customer, js):
     page = signed_in(page_factory, js)
     page.goto("/payments/topup")
-    fill_topup(page, 20_000, test_mode.SUCCEEDS)
+    fill_topup(page, 20_000)
     posts = []
     page.on("request", lambda r: posts.append(r) if r.method == "POST" else None)
     submit = page.locator("#topup-form button[type=submit]")
     if js:
         # hx-disabled-elt: the button is disabled while the first request runs.
         submit.dblclick()
-        expect(page).to_have_url(STATUS_URL)
-        status_url = page.url
     else:
         submit.click()
-        expect(page).to_have_url(STATUS_URL)
-        status_url = page.url
-        page.go_back()
-        # The form page is no-store: the browser fetches it again (a new idempotency key) and restores
-        # what it may (Chromium: the card number and expiry), never the amount (autocomplete=off) nor
-        # the CVC (a password field).  Sent as it stands, it is refused and charges nothing.
-        expect(page).to_have_url(url_path_is("/payments/topup"))
-        expect(page.locator("#topup-form input[name=amount]")).to_have_value("")
-        page.locator("#topup-form button[type=submit]").click()
-        expect(page.locator("#topup-form input[name=amount]")).to_have_attribute("aria-invalid", "true")
-        expect(page.locator("#topup-form input[name=cvc]")).to_have_attribute("aria-invalid", "true")
-        expect(page).to_have_url(url_path_is("/payments/topup"))
-        page.goto(status_url)
-    expect_paid(page, live_server, 20_000, START + 20_000)
+    expect(page).to_have_url(PROVIDER_URL)
+    provider_url = page.url
     keys = {parse_qs(p.post_data)["idempotency_key"][0] for p in posts if urlsplit(p.url).path == "/payments/topup"}
-    if js:
-        assert len(keys) == 1, "a double click sends one form, with one key"
-    else:
-        assert len(keys) == 2, "the page fetched again after going back has a new key"
+    assert len(keys) == 1, "a double click sends one form, with one key"
 
-    # The same submission arriving again (a network retry, a resend): the same payment, nothing new.
-    first = posts[0]
+    # The same submission arriving again (a network retry, a resend): the same payment at the same page.
+    first = next(p for p in posts if urlsplit(p.url).path == "/payments/topup")
     again = page.request.post(first.url, data=first.post_data,
                               headers={"content-type": first.headers["content-type"]})
-    assert again.ok
-    assert again.url == status_url
+    assert again.ok and again.url == provider_url
+    assert card_payments(live_server, customer) == [("pending", 20_000)]
 
+    type_card(page, PROVIDER_URL.match(provider_url).group(1), test_mode.SUCCEEDS)
+    expect_paid(page, live_server, 20_000, START + 20_000)
+    # Back to the provider's page afterwards: it is done there, and paying again is not offered.
+    page.goto(provider_url)
+    expect(page.locator("main input[name=card_number]")).to_have_count(0)
+    page.locator("main a.button").click()  # "return to the shop"
+    expect_paid(page, live_server, 20_000, START + 20_000)
     assert balance_of(live_server, customer) == START + 20_000
     assert entries_of(live_server, customer, "card_topup") == [("card_topup", 20_000)]
     assert card_payments(live_server, customer) == [("confirmed", 20_000)]
     dashboard_balance(page, live_server, START + 20_000)
+
+
+@JS
+def test_a_saved_card_tops_up_in_one_tap(page_factory, live_server, customer, js):
+    page = signed_in(page_factory, js)
+
+    # "Remember this card": the provider keeps it, the portal keeps its token and last 4 digits.
+    pay_by_card(page, 10_000, test_mode.SUCCEEDS, save=True)
+    expect_paid(page, live_server, 10_000, START + 10_000)
+
+    # One tap: the saved card, the amount, no provider's page, no card details anywhere.
+    page.goto("/payments/topup")
+    saved = page.locator("#saved-card-form")
+    expect(saved.locator("input[name=saved-card]")).to_have_count(1)
+    expect(saved).to_contain_text("4242")
+    saved.locator("input[name=saved-amount]").fill(rubles(15_000))
+    saved.locator("button[type=submit]").click()
+    expect_paid(page, live_server, 15_000, START + 25_000)
+    assert entries_of(live_server, customer, "card_topup") == [("card_topup", 10_000), ("card_topup", 15_000)]
+    assert card_payments(live_server, customer) == [("confirmed", 10_000), ("confirmed", 15_000)]
+    dashboard_balance(page, live_server, START + 25_000)
+
+
+@JS
+def test_the_providers_pages_fit_a_phone(page_factory, live_server, customer, js):
+    page = signed_in(page_factory, js)
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto("/payments/topup")
+    reference = go_to_provider(page, 5_000)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    submit = page.locator(f"main form[action='/dev/pay/{reference}'] button[type=submit]")
+    assert submit.bounding_box()["height"] >= 44, "touch targets are at least 44 px"
+    type_card(page, reference, test_mode.NEEDS_3DS)
+    expect(page).to_have_url(THREE_DS_URL)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
 
 
 # ---- 2. transfers ---------------------------------------------------------------------------
@@ -411,8 +465,8 @@ def test_promised_payment_taken_then_repaid_by_a_card_topup(page_factory, live_s
 
     # Its "top up" button; a card top-up repays it first.
     still_to_repay.locator("a[href='/payments/topup']").click()
-    fill_topup(page, 20_000, test_mode.SUCCEEDS)
-    page.locator("#topup-form button[type=submit]").click()
+    reference = go_to_provider(page, 20_000)
+    type_card(page, reference, test_mode.SUCCEEDS)
     expect_paid(page, live_server, 20_000, after_promise + 20_000 - 15_000)
     assert balance_of(live_server, customer) == after_promise + 5_000
     assert entries_of(live_server, customer)[-2:] == [("card_topup", 20_000), ("promised_repay", -15_000)]
@@ -447,7 +501,7 @@ def a_month_of_payments(live_server, customer, recipient) -> list[tuple[str, int
     make them, to keep the run short.  Returns the (kind, amount) the report lists first, newest first.
     """
     from portal.domain import payments, promised, transfers, vouchers
-    from portal.payment_gateway import Card, gateway_from_config
+    from portal.payment_gateway import provider_from_config
 
     app = live_server.app
     config = app.config
@@ -463,11 +517,14 @@ def a_month_of_payments(live_server, customer, recipient) -> list[tuple[str, int
         now = utcnow()
         promised.take_promised_payment(session, account_id=customer, amount=15_000, idempotency_key="e2e-promised-0001",
                                        rules=promised.PromisedRules.from_config(config), actor=SYSTEM, now=now)
-        payments.top_up_by_card(session, gateway_from_config(config), account_id=customer, login_id=None,
-                                amount=20_000, card=Card(number=test_mode.SUCCEEDS, expiry=EXPIRY, cvc=CVC),
-                                save_card=False, idempotency_key="e2e-topup-000001",
-                                limits=payments.TopupLimits(config["TOPUP_MIN"], config["TOPUP_MAX"]),
-                                actor=SYSTEM, now=now)
+        provider = provider_from_config(config, session)
+        payment = payments.start_topup(session, provider, account_id=customer, login_id=None, amount=20_000,
+                                       save_method=False, idempotency_key="e2e-topup-000001",
+                                       limits=payments.TopupLimits(config["TOPUP_MIN"], config["TOPUP_MAX"]),
+                                       return_url=lambda token: "/", actor=SYSTEM, now=now)
+        test_mode.pay_with_card(session, test_mode.payment_on_page(session, payment.gateway_ref),
+                                number=test_mode.SUCCEEDS, expiry=EXPIRY, cvc=CVC, now=now)
+        payments.refresh(session, provider, payment_id=payment.id, actor=SYSTEM, now=now)
         (card,) = vouchers.issue_vouchers(session, count=1, amount=50_000, key=config["SECRET_KEY"], actor=SYSTEM,
                                           now=now)
         vouchers.redeem_voucher(session, account_id=customer, code=card.code, pin=card.pin, key=config["SECRET_KEY"],

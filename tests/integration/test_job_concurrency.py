@@ -72,7 +72,7 @@ def test_a_late_success_arriving_twice_at_once_after_a_decline_is_credited_once(
     from portal.domain import ledger, payments
     from portal.domain.audit import SYSTEM
     from portal.models import Account, CardPayment
-    from portal.payment_gateway import Charge
+    from portal.payment_gateway import PaymentState
     from tests import factories
 
     with Session(db.engine) as session:
@@ -83,11 +83,66 @@ def test_a_late_success_arriving_twice_at_once_after_a_decline_is_credited_once(
         session.commit()
         account_id, payment_id = account.id, payment.id
 
-    def succeeded(session):  # the gateway's callback and the reconciliation's answer, together
-        payments.apply_charge(session, payment_id=payment_id, charge=Charge("ref-late", "succeeded"), actor=SYSTEM,
-                              now=utcnow())
+    def succeeded(session):  # the provider's webhook and the reconciliation's answer, together
+        payments.apply_state(session, payment_id=payment_id, state=PaymentState("ref-late", "succeeded"),
+                             actor=SYSTEM, now=utcnow())
 
     assert run_together(pg, [succeeded, succeeded]) == ["ok", "ok"]
+    with Session(db.engine) as session:
+        assert session.get(Account, account_id).balance == 50000
+        assert session.get(CardPayment, payment_id).status == "confirmed"
+        assert ledger.verify(session) == []
+
+
+class SlowProvider:
+    """A payment provider whose status request hangs until the test lets it go (then: succeeded)."""
+
+    name = "slow"
+
+    def __init__(self):
+        self.entered, self.release, self.asked = threading.Event(), threading.Event(), 0
+
+    def status(self, reference):
+        from portal.payment_gateway import PaymentState
+
+        self.asked += 1
+        self.entered.set()
+        self.release.wait(20)
+        return PaymentState(reference, "succeeded", card_last4="4242")
+
+    def notified_reference(self, body):
+        return body.decode()
+
+
+def test_a_slow_provider_holds_no_lock_and_two_webhooks_at_once_credit_once(pg):
+    from portal.domain import ledger, payments
+    from portal.domain.audit import SYSTEM
+    from portal.models import Account, CardPayment
+    from tests import factories
+
+    with Session(db.engine) as session:
+        account = factories.make_line(session, "+79161234567", balance=0)
+        payment = CardPayment(token="tok-slow", account_id=account.id, amount=50000, status="pending",
+                              idempotency_key="key-slow-000000000", gateway_ref="ref-slow", provider="slow")
+        session.add(payment)
+        session.commit()
+        account_id, payment_id = account.id, payment.id
+    provider = SlowProvider()
+
+    def webhook(session):
+        payments.provider_notification(session, provider, body=b"ref-slow", actor=SYSTEM, now=utcnow())
+
+    first = threading.Thread(target=lambda: run_together(pg, [webhook, webhook]))
+    first.start()
+    try:
+        assert provider.entered.wait(10)
+        with db.engine.connect() as other:  # NOWAIT: raises at once if a webhook held a row while it waits
+            for table, row in (("account", account_id), ("card_payment", payment_id)):
+                other.execute(sa.text(f"select id from {table} where id = :id for update nowait"), {"id": row})
+            other.rollback()
+    finally:
+        provider.release.set()
+        first.join(20)
     with Session(db.engine) as session:
         assert session.get(Account, account_id).balance == 50000
         assert session.get(CardPayment, payment_id).status == "confirmed"

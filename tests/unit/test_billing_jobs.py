@@ -11,9 +11,9 @@ from portal.domain import ledger
 from portal.domain.autopay import charge_rule, due_rule_ids
 from portal.domain.billing import batches, bill_range, run_billing
 from portal.extensions import db
-from portal.models import Account, AutoPayment, CardPayment, CardToken, LedgerEntry, Login
-from portal.payment_gateway import Charge, GatewayUnavailable
-from portal.payment_gateway.test_mode import TestModeGateway
+from portal.models import Account, AutoPayment, CardPayment, CardToken, DevMethod, LedgerEntry, Login
+from portal.payment_gateway import PaymentState, ProviderUnavailable
+from portal.payment_gateway.dev import DevProvider
 from tests import factories
 
 CARDS = itertools.count()
@@ -31,7 +31,8 @@ def rule(session, account: Account, *, kind: str = "threshold", threshold: int |
     login = (session.scalar(select(Login).where(Login.primary_account_id == account.id))
              or factories.make_login(session, account))
     card = CardToken(login_id=login.id, gateway_token=f"{token}{next(CARDS)}", last4="4242", expiry="")
-    session.add(card)
+    # The card as the development provider saved it: "tok_bad…" ones are declined when charged again.
+    session.add_all([card, DevMethod(token=card.gateway_token, last4="4242", fails_later=token.startswith("tok_bad"))])
     session.flush()
     made = AutoPayment(account_id=account.id, login_id=login.id, card_token_id=card.id, kind=kind,
                        threshold=threshold if kind == "threshold" else None, day=day, amount=amount, **values)
@@ -97,12 +98,12 @@ def test_an_auto_payment_job_delivered_twice_pays_once(db_session, app):
     assert ledger.verify(db_session) == []
 
 
-class CountingGateway(TestModeGateway):
-    def __init__(self, key, *, fail: Exception | None = None, during=None):
-        super().__init__(key)
+class CountingProvider(DevProvider):
+    def __init__(self, session, *, fail: Exception | None = None, during=None):
+        super().__init__(session)
         self.calls, self.fail, self.during = 0, fail, during
 
-    def charge_saved(self, **kwargs) -> Charge:
+    def charge_saved(self, **kwargs) -> PaymentState:
         self.calls += 1
         if self.during:
             self.during()
@@ -119,7 +120,7 @@ def charge(session, gateway, rule_id):
 def test_the_gateway_down_leaves_the_payment_to_the_reconciliation(db_session, app):
     account = line(db_session, 1, balance=1000)
     made = rule(db_session, account)
-    gateway = CountingGateway(app.config["SECRET_KEY"], fail=GatewayUnavailable("timeout"))
+    gateway = CountingProvider(db_session, fail=ProviderUnavailable("timeout"))
     assert charge(db_session, gateway, made.id) is None
     assert db_session.scalars(select(CardPayment)).one().status == "created"
     assert db_session.get(AutoPayment, made.id).last_run_on is None and balance(db_session, account.id) == 1000
@@ -139,7 +140,7 @@ def test_a_slow_gateway_is_asked_with_no_lock_held(db_session, app):
             conn.execute(text("UPDATE account SET balance = balance WHERE id = :id"), {"id": account.id})
             conn.execute(text("UPDATE auto_payment SET amount = amount WHERE id = :id"), {"id": made.id})
 
-    gateway = CountingGateway(app.config["SECRET_KEY"], during=another_writer)
+    gateway = CountingProvider(db_session, during=another_writer)
     assert charge(db_session, gateway, made.id) is True and balance(db_session, account.id) == 31000
 
 
@@ -150,7 +151,7 @@ def test_an_answer_already_applied_is_not_asked_for_twice(db_session, app):
 
     account = line(db_session, 1, balance=1000)
     made = rule(db_session, account)
-    gateway = CountingGateway(app.config["SECRET_KEY"])
+    gateway = CountingProvider(db_session)
     payments.top_up_by_saved_card(db_session, gateway, account_id=account.id, card=made.card, amount=made.amount,
                                   idempotency_key=f"auto:{made.id}:{DAY}", actor=SYSTEM, now=NOW)
     assert charge(db_session, gateway, made.id) is True and gateway.calls == 1

@@ -99,3 +99,30 @@ def test_after_make_db_the_staff_command_runs_without_debug(app, database_url, t
                                                       "--role", "support", "--password", "long-enough-pass"])
         db.engine.dispose()
     assert result.exit_code == 0, result.output
+
+
+def test_the_development_payment_provider_is_the_default_in_debug_and_tests_only(database_url):
+    debug = create_app({"DEBUG": True, "SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": database_url})
+    assert debug.config["PAYMENT_PROVIDER"] == "dev" and "dev.pay" in debug.view_functions
+    testing = create_app({"TESTING": True, "SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": database_url})
+    assert testing.config["PAYMENT_PROVIDER"] == "dev" and "dev.pay" in testing.view_functions
+    production = create_app({"SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": database_url})
+    # No provider: card top-ups say they are unavailable (tests/web/payments/test_topup.py); no /dev page.
+    assert production.config["PAYMENT_PROVIDER"] == "" and "dev.pay" not in production.view_functions
+
+
+@pytest.mark.parametrize("provider, message", [("dev", "development provider"), ("test", "PAYMENT_PROVIDER must")])
+def test_the_development_payment_provider_or_an_unknown_one_stops_start_up_in_production(database_url, provider,
+                                                                                        message):
+    with pytest.raises(ConfigError, match=message):
+        create_app({"SECRET_KEY": "k", "PAYMENT_PROVIDER": provider, "SQLALCHEMY_DATABASE_URI": database_url})
+
+
+def test_the_payment_page_origins_may_receive_the_top_up_form(database_url):
+    app = create_app({"TESTING": True, "SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": database_url,
+                      "PAYMENT_PAGE_ORIGINS": "https://pay.example, https://3ds.example"})
+    csp = app.test_client().get("/auth/login").headers["Content-Security-Policy"]
+    assert "form-action 'self' https://pay.example https://3ds.example;" in csp
+    with pytest.raises(ConfigError, match="PAYMENT_PAGE_ORIGINS"):
+        create_app({"TESTING": True, "SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": database_url,
+                    "PAYMENT_PAGE_ORIGINS": "https://x; script-src *"})

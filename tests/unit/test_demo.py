@@ -17,6 +17,7 @@ from portal.models import (
     BonusEntry,
     CardToken,
     Customer,
+    DevMethod,
     HomeContract,
     LedgerEntry,
     Line,
@@ -93,6 +94,8 @@ def test_the_auto_payment_card_in_the_history_is_a_saved_card_with_its_rule(seed
         assert last4 in cards
         rule = session.scalar(select(AutoPayment).where(AutoPayment.account_id == entry.account_id))
         assert rule.card_token_id == cards[last4].id and rule.amount == entry.amount and rule.enabled
+        # The development provider holds that card, so `make run`'s billing run can charge it.
+        assert session.scalar(select(DevMethod.last4).where(DevMethod.token == cards[last4].gateway_token)) == last4
         month, year = map(int, cards[last4].expiry.split("/"))
         assert (2000 + year, month) > (utcnow().year, utcnow().month)
 

@@ -71,7 +71,7 @@ def ids(db_session):
                         BonusEntry(account_id=line.id, points=10, kind="earned", description="За 11.2026",
                                    params={"kind": "bonus_for_month", "month": "2026-11-01"}, created_at=now)])
     payment = CardPayment(token="t" * 24, account_id=line.id, amount=50000, idempotency_key="p" * 24,
-                          card_last4="3220", status="awaiting_3ds", gateway_ref="test_ref")
+                          status="pending", provider="dev", gateway_ref="dev_ref", confirmation_url="/dev/pay/dev_ref")
     other = factories.make_line(db_session, "+79031112233")
     transfer = Transfer(token="r" * 24, from_account_id=line.id, to_account_id=other.id, amount=150000,
                         status="pending_code", idempotency_key="q" * 24)

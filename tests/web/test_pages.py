@@ -8,6 +8,7 @@ import pytest
 from portal.models import (
     CardPayment,
     DetailOrder,
+    DevPayment,
     LinkRequest,
     LinkRequestNumber,
     LoginAccount,
@@ -35,7 +36,7 @@ CUSTOMER = ["/", "/?block=allowances", "/archive", "/numbers/", "/numbers/link",
             "/payments/transfer", "/payments/voucher", "/payments/promised", "/payments/auto", "/payments/bonus",
             "/payments/bonus/rewards/{reward}",
             "/payments/{payment}",
-            "/payments/{payment}/3ds", "/payments/transfer/{transfer}", "/numbers/{line}/",
+            "/dev/pay/{devpay}", "/dev/pay/{dev3ds}/3ds", "/payments/transfer/{transfer}", "/numbers/{line}/",
             "/numbers/{line}/block?reason=lost", "/numbers/{line}/unblock", "/numbers/sms",
             "/home/pause",  # a home contract's page (404 for this mobile login; tests/web/account/test_home_pause.py)
             # a mobile line gets 404 on /home pages; tests/web/home weighs them for a home contract
@@ -64,7 +65,11 @@ def every_page(client, db_session, app):
     account = factories.ensure_login(db_session, "+79161234567").primary_account
     subscription = factories.make_subscription(db_session, account, factories.make_service(db_session))
     payment = CardPayment(token="t" * 24, account_id=account.id, amount=50000, idempotency_key="p" * 24,
-                          card_last4="3220", status="awaiting_3ds", gateway_ref="test_ref")
+                          status="pending", provider="dev", gateway_ref="dev_ref", confirmation_url="/dev/pay/dev_ref")
+    at_provider = [DevPayment(reference="dev_ref", idempotence_key="p" * 24, amount=50000, description="Top-up",
+                              return_url="http://localhost/payments/" + "t" * 24),
+                   DevPayment(reference="dev_3ds", idempotence_key="3" * 24, amount=50000, description="Top-up",
+                              status="waiting_3ds", card_last4="3220")]
     other = factories.make_line(db_session, "+79031112233")
     transfer = Transfer(token="r" * 24, from_account_id=account.id, to_account_id=other.id, amount=150000,
                         status="pending_code", idempotency_key="q" * 24)
@@ -75,10 +80,12 @@ def every_page(client, db_session, app):
                         format="pdf", email="a@example.com", idempotency_key="d" * 24)
     melody = factories.make_service(db_session, category="ringback", monthly_fee=0, daily_fee=50)
     reward = Reward(code="min-100", name="100 minutes", kind="minutes", quantity=100, cost=300)
-    db_session.add_all([payment, transfer, order, link, LoginAccount(login_id=login.id, account_id=linked.id),
+    db_session.add_all([payment, *at_provider, transfer, order, link,
+                        LoginAccount(login_id=login.id, account_id=linked.id),
                         Melody(service_id=melody.id, artist="Folk", tune="E5:1"), reward])
     db_session.commit()
-    ids = dict(tariff=tariff.id, service=service.id, subscription=subscription.id, payment=payment.token,
+    ids = dict(devpay="dev_ref", dev3ds="dev_3ds",
+               tariff=tariff.id, service=service.id, subscription=subscription.id, payment=payment.token,
                transfer=transfer.token, customer=account.customer_id, order=order.id, linked=linked.id, link=link.id,
                line=account.id, melody=melody.id, reward=reward.id)
     for url in CUSTOMER:
@@ -116,14 +123,14 @@ def test_every_get_route_is_covered(app):
                     "{payment}": "<token>", "{customer}": "<int:customer_id>",
                     "{linked}": "<int:account_id>", "{link}": "<int:request_id>", "{order}": "<int:order_id>",
                     "{line}": "<int:account_id>", "{home}": "<int:account_id>", "{melody}": "<int:melody_id>",
-                    "{reward}": "<int:reward_id>"}
+                    "{reward}": "<int:reward_id>", "{devpay}": "<reference>", "{dev3ds}": "<reference>"}
     covered = set()
     for url in PUBLIC + CUSTOMER + HOME + STAFF:
         url = re.sub(r"\?.*", "", url)
         for placeholder, rule in placeholders.items():
             url = url.replace(placeholder, rule)
         covered.add(url)
-    skip = {"/static/<path:filename>", "/favicon.ico", "/payments/callback", "/payments/history.csv", "/archive.csv",
+    skip = {"/static/<path:filename>", "/favicon.ico", "/payments/history.csv", "/archive.csv",
             "/numbers/details.csv", "/numbers/details.pdf",
             "/numbers/traffic/sessions.csv", "/settings/ringback/melodies/<int:melody_id>.wav",
             "/auth/captcha", "/auth/captcha/<token>.<ext>", "/dev/sms",

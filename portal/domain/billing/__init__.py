@@ -10,6 +10,7 @@ The run bills the accounts in batches by id range (``batches``), each one transa
 statements (portal.domain.billing.batch); the Celery jobs run the batches in parallel on the ``billing``
 queue and each batch then queues the auto-payments due among its accounts (portal.jobs).
 """
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -19,21 +20,27 @@ from sqlalchemy.orm import Session
 from portal.domain.autopay import run_due
 from portal.domain.billing.batch import Lines, bill_batch, billed_at
 from portal.models import Account, AccountStatus
-from portal.payment_gateway import CardGateway
+from portal.payment_gateway import PaymentProvider
 
 
 @dataclass(frozen=True)
 class AutopaySettings:
-    gateway: CardGateway
+    provider_for: Callable[[Session], PaymentProvider | None]  # the configured provider over a session, or None
     max_failures: int
     brand: str
     sms_locale: str
 
     @classmethod
     def from_config(cls, cfg) -> "AutopaySettings":
-        from portal.payment_gateway import gateway_from_config
+        from portal.payment_gateway import ProviderNotConfigured, provider_from_config
 
-        return cls(gateway_from_config(cfg), cfg["AUTOPAY_MAX_FAILURES"], cfg["BRAND"], cfg["BABEL_DEFAULT_LOCALE"])
+        def provider_for(session: Session) -> PaymentProvider | None:
+            try:
+                return provider_from_config(cfg, session)
+            except ProviderNotConfigured:
+                return None
+
+        return cls(provider_for, cfg["AUTOPAY_MAX_FAILURES"], cfg["BRAND"], cfg["BABEL_DEFAULT_LOCALE"])
 
 
 BILLED = (AccountStatus.active.value, AccountStatus.blocked_by_owner.value, AccountStatus.blocked_lost.value,
@@ -106,7 +113,7 @@ def run_billing(session: Session, *, day: date, now: datetime, autopay: AutopayS
         report.add(bill_range(session, first_id=first_id, last_id=last_id, day=day, now=now,
                               kopecks_per_point=kopecks_per_point, lines=lines))
     if autopay is not None:
-        report.autopaid, report.autopay_failed = run_due(session, autopay.gateway, day=day, now=now,
+        report.autopaid, report.autopay_failed = run_due(session, autopay.provider_for(session), day=day, now=now,
                                                          max_failures=autopay.max_failures, brand=autopay.brand,
                                                          sms_locale=autopay.sms_locale)
     return report

@@ -129,8 +129,15 @@ def test_the_outbox_never_shows_a_password(client, db_session, agent):
     assert "hidden: contains a password" in page.text
 
 
-def test_dev_outbox_is_absent_outside_debug(client):
-    assert client.get("/dev/sms").status_code == 404
+def test_dev_pages_are_absent_outside_debug_and_tests(database_url):
+    from portal import create_app
+    from tests.conftest import base_config
+
+    app = create_app({**base_config(database_url), "TESTING": False})
+    assert app.config["PAYMENT_PROVIDER"] == ""  # no provider: card top-ups say they are unavailable
+    with app.test_client() as client:
+        assert client.get("/dev/sms").status_code == 404
+        assert client.get("/dev/pay/dev_x").status_code == 404
 
 
 def test_an_unknown_staff_e_mail_costs_the_same_hash_check(client, agent, monkeypatch):

@@ -6,8 +6,9 @@ from sqlalchemy import select
 from portal.domain import ledger
 from portal.domain.billing import AutopaySettings, run_billing
 from portal.models import Account, AutoPayment, CardToken, SmsMessage
-from portal.payment_gateway.test_mode import TestModeGateway
+from portal.payment_gateway.dev import DevProvider
 from tests import factories
+from tests.helpers import saved_dev_card
 
 DAY = date(2026, 12, 10)
 NOW = datetime(2026, 12, 10, 0, 5)
@@ -17,9 +18,8 @@ NOW = datetime(2026, 12, 10, 0, 5)
 def account(db_session):
     account = factories.make_line(db_session, "+79161234567", balance=5000)
     login = factories.make_login(db_session, account)
-    db_session.add_all([CardToken(login_id=login.id, gateway_token="tok_good", last4="4242", expiry=""),
-                        CardToken(login_id=login.id, gateway_token="tok_x_fails", last4="0341", expiry="")])
-    db_session.commit()
+    saved_dev_card(db_session, login.id, token="dev_tok_good", last4="4242")
+    saved_dev_card(db_session, login.id, token="dev_tok_fails", last4="0341", fails_later=True)
     return account
 
 
@@ -34,7 +34,7 @@ def card_id(db_session, last4):
 
 
 def settings(app):
-    return AutopaySettings(TestModeGateway(app.config["SECRET_KEY"]), 3, "TestTel", "en")
+    return AutopaySettings(DevProvider, 3, "TestTel", "en")
 
 
 def test_a_threshold_rule_tops_up_when_the_balance_is_low(signed_in, db_session, account, app):
@@ -117,3 +117,32 @@ def test_without_a_saved_card_the_page_explains(client, db_session):
     factories.ensure_login(db_session, "+79262223344")
     client.post_form("/auth/login", {"phone": "+79262223344", "password": factories.PASSWORD})
     assert "No saved card yet" in client.get("/payments/auto").text
+
+
+def test_a_charge_the_provider_did_not_answer_is_neither_done_nor_failed_and_reconciliation_settles_it(
+        signed_in, db_session, account, app, monkeypatch):
+    from datetime import timedelta
+
+    from portal.domain import payments
+    from portal.models import CardPayment
+    from portal.payment_gateway import ProviderUnavailable
+
+    signed_in.post_form("/payments/auto", {"kind": "threshold", "threshold": "100", "amount": "300",
+                                           "card": card_id(db_session, "4242")})
+    real = DevProvider.charge_saved
+
+    def down(self, **kwargs):
+        raise ProviderUnavailable("timed out")
+
+    monkeypatch.setattr(DevProvider, "charge_saved", down)
+    report = run_billing(db_session, day=DAY, now=NOW, autopay=settings(app))
+    assert (report.autopaid, report.autopay_failed) == (0, 0)
+    rule = db_session.scalars(select(AutoPayment)).one()
+    assert rule.failures == 0 and rule.enabled and db_session.scalars(select(SmsMessage)).first() is None
+    assert db_session.scalars(select(CardPayment.status)).one() == "created"
+    monkeypatch.setattr(DevProvider, "charge_saved", real)
+    later = NOW + timedelta(minutes=10)
+    settled = payments.reconcile(db_session, DevProvider(db_session), older_than=later, now=later)
+    assert settled.confirmed == 1
+    db_session.expire_all()
+    assert db_session.get(Account, account.id).balance == 5000 + 30000 and ledger.verify(db_session) == []

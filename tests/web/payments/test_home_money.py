@@ -9,9 +9,10 @@ from portal.domain import ledger, vouchers
 from portal.domain.audit import SYSTEM
 from portal.domain.billing import AutopaySettings, run_billing
 from portal.models import Account, AutoPayment, CardToken, LedgerEntry, Login, utcnow
-from portal.payment_gateway.test_mode import SUCCEEDS, TestModeGateway
+from portal.payment_gateway.dev import SUCCEEDS, DevProvider
 from tests import factories
 from tests.conftest import SECRET
+from tests.helpers import saved_dev_card
 from tests.web.payments.test_topup import pay
 
 CONTRACT = "HC-100200"
@@ -57,14 +58,13 @@ def test_a_card_top_up_and_a_prepaid_card_credit_the_contract(signed_in, db_sess
 
 def test_an_auto_payment_tops_the_contract_up_in_the_billing_run(signed_in, db_session, contract, app):
     login_id = db_session.scalar(select(Login.id).where(Login.primary_account_id == contract.id))
-    db_session.add(CardToken(login_id=login_id, gateway_token="tok_good", last4="4242", expiry=""))
-    db_session.commit()
+    saved_dev_card(db_session, login_id, token="dev_tok_good", last4="4242")
     token = db_session.scalar(select(CardToken.id))
     response = signed_in.post_form("/payments/auto", {"kind": "threshold", "threshold": "100", "amount": "300",
                                                       "card": token})
     assert response.status_code == 303 and db_session.scalar(select(AutoPayment.account_id)) == contract.id
     report = run_billing(db_session, day=date(2026, 12, 10), now=datetime(2026, 12, 10, 0, 5),
-                         autopay=AutopaySettings(TestModeGateway(app.config["SECRET_KEY"]), 3, "TestTel", "en"))
+                         autopay=AutopaySettings(DevProvider, 3, "TestTel", "en"))
     assert report.autopaid == 1 and balance(db_session, contract) == 5000 + 30000
 
 

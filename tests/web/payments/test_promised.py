@@ -7,10 +7,9 @@ from sqlalchemy import select
 from portal.domain import ledger, vouchers
 from portal.domain.audit import SYSTEM
 from portal.models import Account, LedgerEntry, PromisedPayment, SmsMessage, utcnow
-from portal.payment_gateway.test_mode import SUCCEEDS
 from tests import factories
 from tests.conftest import SECRET
-from tests.helpers import key_of
+from tests.helpers import key_of, top_up
 
 
 @pytest.fixture
@@ -105,9 +104,7 @@ def take_without_form(client):
 
 def test_the_next_top_up_repays_it(signed_in, db_session, account):
     take(signed_in)
-    page = signed_in.get("/payments/topup")
-    signed_in.post_form("/payments/topup", {"idempotency_key": key_of(page.text), "amount": "100",
-                                            "card_number": SUCCEEDS, "expiry": "08/40", "cvc": "123"})
+    top_up(signed_in, amount="100")
     promise = db_session.scalars(select(PromisedPayment)).one()
     assert promise.repaid == 10000 and promise.status == "open"
     issued = vouchers.issue_vouchers(db_session, count=1, amount=50000, key=SECRET, actor=SYSTEM, now=utcnow())[0]
@@ -168,9 +165,7 @@ def test_points_stay_while_the_line_lives_on_the_promise(signed_in, db_session, 
 
 def test_a_top_up_that_repays_a_promise_says_so_with_the_true_balance(signed_in, db_session, account):
     take(signed_in)  # 150 credited, 25 fee: 125 on the balance, 150 to repay
-    page = signed_in.get("/payments/topup")
-    response = signed_in.post_form("/payments/topup", {"idempotency_key": key_of(page.text), "amount": "500",
-                                                       "card_number": SUCCEEDS, "expiry": "08/40", "cvc": "123"})
+    response, _ = top_up(signed_in, amount="500")
     result = signed_in.get(response.location).text
     assert "150.00" in result and "repaid your promised payment" in result and "475.00" in result
     texts = db_session.scalars(select(SmsMessage.text).where(SmsMessage.purpose == "alert")).all()
