@@ -364,7 +364,7 @@ def test_a_silent_smsc_is_taken_as_dead_and_reconnected(app, db_session, smsc, p
 
 def test_an_unbind_from_the_smsc_is_answered_and_the_process_binds_again(app, db_session, smsc, process):
     with running(process):
-        smsc.wait_for(lambda: smsc._conns)
+        wait_until(db_session, queue(db_session, "before"), "delivered")  # bound and at work (no race with the bind)
         smsc.send(UNBIND)
         smsc.wait_for(lambda: UNBIND | RESP in smsc.responses)
         smsc.wait_for(lambda: len(smsc.binds) == 2)
