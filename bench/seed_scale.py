@@ -32,6 +32,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -150,32 +151,59 @@ class Ids:
 
 
 class Catalog:
-    """The demo catalog, as plain values: what each account can have."""
+    """The demo catalog as plain values (no ORM attribute access in the hot loops), with its texts made once."""
 
     def __init__(self, tariffs: dict, services: dict):
-        self.tariffs = {code: t for code, t in tariffs.items()}
-        self.mobile = [tariffs[code] for code in MOBILE_TARIFF_CHOICE]
-        self.home = [t for t in tariffs.values() if t.kind == "home" and not t.archived]
-        self.services = [s for s in services.values() if not s.archived and s.category != "ringback"]
-        self.conflicts = {(a, b) for a, b in demo.CONFLICTS} | {(b, a) for a, b in demo.CONFLICTS}
+        self.text_cache: dict = {}
+        plain = {}
+        for tariff in tariffs.values():
+            plain[tariff.id] = SimpleNamespace(
+                id=tariff.id, kind=tariff.kind, archived=tariff.archived, monthly_fee=tariff.monthly_fee,
+                minutes=tariff.minutes, sms=tariff.sms, mms=tariff.mms, data_mb=tariff.data_mb,
+                pause_monthly_fee=tariff.pause_monthly_fee, connection_types=tariff.connection_type_list,
+                fee_text=self.text(_l("Monthly fee, tariff %(name)s", name=tariff.name)))
+        self.mobile = [plain[tariffs[code].id] for code in MOBILE_TARIFF_CHOICE]
+        self.home = [plain[t.id] for t in tariffs.values() if t.kind == "home" and not t.archived]
+        conflicts = {(a, b) for a, b in demo.CONFLICTS} | {(b, a) for a, b in demo.CONFLICTS}
+        chosen = [s for s in services.values() if not s.archived and s.category != "ringback"]
+        by_code = {s.code: SimpleNamespace(
+            id=s.id, code=s.code, kind=s.kind, connection_fee=s.connection_fee, monthly_fee=s.monthly_fee,
+            daily_fee=s.daily_fee, tariff_ids={t.id for t in s.tariffs},
+            connect_text=self.text(_l("Connection: %(name)s", name=s.name)),
+            monthly_text=self.text(_l("Monthly fee: %(name)s", name=s.name)),
+            daily_text=self.text(_l("Daily fee: %(name)s", name=s.name))) for s in chosen}
+        for service in by_code.values():
+            service.conflicts = {b for a, b in conflicts if a == service.code}
         self.compatible: dict[int, list] = {}
         for tariff in tariffs.values():
             kinds = {"mobile"} if tariff.kind == "mobile" else {"home", "tv"}
-            self.compatible[tariff.id] = [
-                s for s in self.services
-                if s.kind in kinds and (not s.tariffs or tariff in s.tariffs)]
-        self.text_cache: dict = {}
+            self.compatible[tariff.id] = [s for s in by_code.values()
+                                          if s.kind in kinds and (not s.tariff_ids or tariff.id in s.tariff_ids)]
+        self.terminal_text = self.text(_l("Payment at a terminal in a shop"))
+        self.card_texts: dict[str, tuple] = {}
+
+    def card_text(self, last4: str) -> tuple[str, str | None]:
+        found = self.card_texts.get(last4)
+        if found is None:
+            found = self.card_texts[last4] = self.text(_l("Card *%(last4)s", last4=last4))
+        return found
+
+    def cached(self, description) -> tuple[str, str | None]:
+        """``text`` of a line without values, made once."""
+        key = description._args[0]
+        if key not in self.text_cache:
+            self.text_cache[key] = self.text(description)
+        return self.text_cache[key]
 
     def text(self, description) -> tuple[str, str | None]:
-        """(stored text, stored params as JSON) of a statement line; the same lines recur: made once each."""
-        key = (description._args, tuple(sorted(description._kwargs.items()))) \
-            if hasattr(description, "_args") else (description.kind, tuple(sorted(description.values.items())))
-        found = self.text_cache.get(key)
-        if found is None:
-            params = statement.params_of(description)
-            found = self.text_cache[key] = (statement.in_operator_language(description),
-                                            json.dumps(params, ensure_ascii=False) if params else None)
-        return found
+        """(stored text, stored params as JSON) of a statement line, as the portal stores it."""
+        params = statement.params_of(description)
+        return (statement.in_operator_language(description),
+                json.dumps(params, ensure_ascii=False) if params else None)
+
+
+def carries(tariff, connection: str) -> bool:
+    return not tariff.connection_types or connection in tariff.connection_types
 
 
 def _month_start(day: date) -> date:
@@ -213,6 +241,24 @@ class Generator:
         self.usage_start = datetime.combine(today - timedelta(days=HISTORY_DAYS), datetime.min.time())
         self.usage_per_account = usage_per_account
         self.brought_forward = catalog.text(_l("Balance on %(date)s, brought forward", date=self.start))
+        self.start_moment = datetime.combine(self.start, datetime.min.time())
+        # Every day of the history (today is the billing run's): its key prefix, billed moment and month.
+        months = []
+        month = self.start
+        while month <= today:
+            months.append(month)
+            month = _next_month(month)
+        self.months = months
+        self.month_of = {(m.year, m.month): n for n, m in enumerate(months)}
+        self.days = [(f"bill:{day}:", billed_at(day), self.month_of[day.year, day.month])
+                     for day in (self.start + timedelta(days=n) for n in range((today - self.start).days))]
+        self.periods = {billing_day: [(d - self.start).days for d in _period_starts(billing_day, self.start, today)]
+                        for billing_day in range(1, 29)}
+        self.usage_texts = [catalog.text(_l("Calls and messages outside the package, %(month)s",
+                                            month=datetime.combine(m, datetime.min.time()))) for m in months]
+        self.month_keys = [f"{m:%Y%m}" for m in months]
+        self.month_ends = [min(datetime.combine(_next_month(m), datetime.min.time()) - timedelta(minutes=1),
+                               self.now - timedelta(minutes=1)) for m in months]
         self.customer_no = 0
         self.msisdn_no = 0
         self.contract_no = 0
@@ -277,7 +323,7 @@ class Generator:
             status = "terminated"
         if home:
             connection = rng.choice(CONNECTIONS)
-            tariff = rng.choice([t for t in self.catalog.home if t.carries(connection)])
+            tariff = rng.choice([t for t in self.catalog.home if carries(t, connection)])
             billing_day = rng.randint(1, 28)
             self.contract_no += 1
             rows["home_contract"].append((
@@ -306,125 +352,120 @@ class Generator:
     def history(self, rng: random.Random, rows: dict, account_id: int, tariff, billing_day: int, status: str,
                 home: bool) -> int:
         """Services, six months of fees, usage and payments; returns the balance (their sum)."""
-        ledger_rows = rows["ledger_entry"]
-        balance = 0
-
-        def post(amount: int, kind: str, key: str, text: tuple[str, str | None], moment: datetime) -> None:
-            nonlocal balance
-            ledger_rows.append((self.ids.take("ledger_entry"), account_id, amount, kind, key, text[0], text[1],
-                                moment))
-            balance += amount
-
-        opening = rng.randrange(0, 50_000, 100)
-        post(opening, "adjustment", f"scale:{account_id}:opening", self.brought_forward,
-             datetime.combine(self.start, datetime.min.time()))
-        periods = _period_starts(billing_day, self.start, self.today)
-        if status == "terminated":
-            periods = periods[:2]
-        tariff_text = self.catalog.text(_l("Monthly fee, tariff %(name)s", name=tariff.name))
-        charged: Counter = Counter()  # per month
-        for day in periods:
-            post(-tariff.monthly_fee, "tariff_fee", f"bill:{day}:{account_id}:tariff", tariff_text, billed_at(day))
-            charged[_month_start(day)] += tariff.monthly_fee
+        entries: list[tuple] = []  # (amount, kind, key, (text, params), moment)
+        add = entries.append
+        days, months = self.days, self.months
+        charged = [0] * len(months)
+        add((int(rng.random() * 500) * 100, "adjustment", f"scale:{account_id}:opening", self.brought_forward,
+             self.start_moment))
+        periods = self.periods[billing_day][:2] if status == "terminated" else self.periods[billing_day]
+        fee, text, suffix = tariff.monthly_fee, tariff.fee_text, f"{account_id}:tariff"
+        for i in periods:
+            prefix, moment, month = days[i]
+            add((-fee, "tariff_fee", prefix + suffix, text, moment))
+            charged[month] += fee
         # Services: a few compatible ones, some ended; a daily fee only on lines that stay active.
+        compatible = self.catalog.compatible[tariff.id]
         taken: list = []
-        for service in rng.sample(self.catalog.compatible[tariff.id], k=min(rng.choice((0, 1, 1, 2, 2, 3, 4)),
-                                                                          len(self.catalog.compatible[tariff.id]))):
-            if service.daily_fee and (status != "active" or rng.random() < 0.5):
+        for service in rng.sample(compatible, k=min(rng.choice((0, 1, 1, 2, 2, 3, 4)), len(compatible))):
+            daily = service.daily_fee
+            if daily and (status != "active" or rng.random() < 0.5):
                 continue
-            if any((service.code, other.code) in self.catalog.conflicts for other in taken):
+            if any(other.code in service.conflicts for other in taken):
                 continue
             taken.append(service)
-            since = self.now - timedelta(days=rng.randint(1, 30 if service.daily_fee else 700),
-                                         minutes=rng.randrange(1440))
+            since = self.now - timedelta(days=1 + int(rng.random() * (30 if daily else 700)),
+                                         minutes=int(rng.random() * 1440))
             until = None
-            if not service.daily_fee and rng.random() < 0.15:
-                until = since + timedelta(days=rng.randint(1, 120))
+            if not daily and rng.random() < 0.15:
+                until = since + timedelta(days=1 + int(rng.random() * 120))
                 if until >= self.now:
                     until = None
             subscription_id = self.ids.take("subscription")
             rows["subscription"].append((subscription_id, account_id, service.id, "ended" if until else "active",
                                          since, until))
-            if service.connection_fee and since.date() >= self.start:
-                post(-service.connection_fee, "service_fee", f"scale:{account_id}:connect:{subscription_id}",
-                     self.catalog.text(_l("Connection: %(name)s", name=service.name)), since)
-                charged[_month_start(since.date())] += service.connection_fee
+            first = (since.date() - self.start).days  # the day it was connected, in the history's days
+            if service.connection_fee and first >= 0:
+                add((-service.connection_fee, "service_fee", f"scale:{account_id}:connect:{subscription_id}",
+                     service.connect_text, since))
+                charged[self.month_of[since.year, since.month]] += service.connection_fee
             if service.monthly_fee:
-                text = self.catalog.text(_l("Monthly fee: %(name)s", name=service.name))
-                for day in periods:
-                    moment = billed_at(day)
-                    if since < moment and (until is None or until > moment):
-                        post(-service.monthly_fee, "service_fee", f"bill:{day}:sub:{subscription_id}", text, moment)
-                        charged[_month_start(day)] += service.monthly_fee
-            if service.daily_fee:
-                text = self.catalog.text(_l("Daily fee: %(name)s", name=service.name))
-                day = since.date() + timedelta(days=1)
-                while day < self.today:
-                    post(-service.daily_fee, "service_fee", f"bill:{day}:day:{subscription_id}", text, billed_at(day))
-                    charged[_month_start(day)] += service.daily_fee
-                    day += timedelta(days=1)
+                suffix, text, fee = f"sub:{subscription_id}", service.monthly_text, service.monthly_fee
+                for i in periods:
+                    prefix, moment, month = days[i]
+                    if first < i and (until is None or until > moment):
+                        add((-fee, "service_fee", prefix + suffix, text, moment))
+                        charged[month] += fee
+            if daily:
+                suffix, text = f"day:{subscription_id}", service.daily_text
+                for prefix, moment, month in days[max(first + 1, 0):]:
+                    add((-daily, "service_fee", prefix + suffix, text, moment))
+                    charged[month] += daily
         if status != "terminated":
-            for month, cost in self.usage(rng, rows, account_id, home).items():
-                moment = min(datetime.combine(_next_month(month), datetime.min.time()) - timedelta(minutes=1),
-                             self.now - timedelta(minutes=1))
-                post(-cost, "usage", f"scale:{account_id}:usage:{month:%Y%m}",
-                     self.catalog.text(_l("Calls and messages outside the package, %(month)s",
-                                          month=datetime.combine(month, datetime.min.time()))), moment)
-                charged[month] += cost
-            if tariff.kind == "mobile" or home:
-                start, end = _current_period(billing_day, self.today)
-                used = rng.random()
-                rows["allowance"].append((
-                    self.ids.take("allowance"), account_id, datetime.combine(start, datetime.min.time()),
-                    datetime.combine(end, datetime.min.time()), tariff.minutes, int(tariff.minutes * (1 - used)),
-                    tariff.sms, int(tariff.sms * (1 - used * 0.5)), tariff.mms, tariff.mms,
-                    tariff.data_mb, int(tariff.data_mb * (1 - used))))
-        # Top-ups: most months enough for the month's charges and a little more; a few customers forget.
-        last4 = f"{rng.randrange(10000):04d}"
-        pay_text = self.catalog.text(_l("Card *%(last4)s", last4=last4)) if rng.random() < 0.7 \
-            else self.catalog.text(_l("Payment at a terminal in a shop"))
-        month = self.start
-        while month <= self.today:
-            if rng.random() < 0.9 and status != "terminated":
-                amount = math.ceil((charged[month] + rng.randrange(0, 30_000)) / 10_000) * 10_000
-                moment = datetime.combine(month, datetime.min.time()) + timedelta(
-                    days=rng.randint(0, 27), hours=rng.randint(7, 22), minutes=rng.randrange(60))
-                if amount and moment < self.now:
-                    post(amount, "card_topup", f"scale:{account_id}:pay:{month:%Y%m}", pay_text, moment)
-            month = _next_month(month)
+            for month, cost in enumerate(self.usage(rng, rows, account_id, home)):
+                if cost:
+                    add((-cost, "usage", f"scale:{account_id}:usage:{self.month_keys[month]}", self.usage_texts[month],
+                         self.month_ends[month]))
+                    charged[month] += cost
+            start, end = _current_period(billing_day, self.today)
+            used = rng.random()
+            rows["allowance"].append((
+                self.ids.take("allowance"), account_id, datetime.combine(start, datetime.min.time()),
+                datetime.combine(end, datetime.min.time()), tariff.minutes, int(tariff.minutes * (1 - used)),
+                tariff.sms, int(tariff.sms * (1 - used * 0.5)), tariff.mms, tariff.mms,
+                tariff.data_mb, int(tariff.data_mb * (1 - used))))
+            # Top-ups: most months enough for the month's charges and a little more; a few customers forget.
+            text = self.catalog.card_text(f"{int(rng.random() * 1000) * 7 % 10000:04d}") if rng.random() < 0.7 \
+                else self.catalog.terminal_text
+            for month, start in enumerate(months):
+                if rng.random() < 0.9:
+                    amount = math.ceil((charged[month] + rng.random() * 30_000) / 10_000) * 10_000
+                    moment = datetime.combine(start, datetime.min.time()) + timedelta(
+                        days=int(rng.random() * 28), hours=7 + int(rng.random() * 16), minutes=int(rng.random() * 60))
+                    if moment < self.now:
+                        add((amount, "card_topup", f"scale:{account_id}:pay:{self.month_keys[month]}", text, moment))
+        ledger_rows = rows["ledger_entry"]
+        next_id = self.ids.next["ledger_entry"]
+        balance = 0
+        for n, (amount, kind, key, (description, params), moment) in enumerate(entries, next_id):
+            ledger_rows.append((n, account_id, amount, kind, key, description, params, moment))
+            balance += amount
+        self.ids.next["ledger_entry"] = next_id + len(entries)
         return balance
 
-    def usage(self, rng: random.Random, rows: dict, account_id: int, home: bool) -> dict[date, int]:
+    def usage(self, rng: random.Random, rows: dict, account_id: int, home: bool) -> list[int]:
         """Call details over the six months; returns the cost outside the package per month."""
         out = rows["usage_record"]
-        costs: Counter = Counter()
+        costs = [0] * len(self.months)
         count = max(0, int(rng.gauss(self.usage_per_account, self.usage_per_account / 3)))
-        span = int((self.now - self.usage_start).total_seconds())
-        for _ in range(count):
-            started = self.usage_start + timedelta(seconds=rng.randrange(span))
+        span = (self.now - self.usage_start).total_seconds()
+        start, random_, month_of = self.usage_start, rng.random, self.month_of
+        next_id = self.ids.next["usage_record"]
+        self.ids.next["usage_record"] = next_id + count
+        for n in range(next_id, next_id + count):
+            started = start + timedelta(seconds=int(random_() * span))
             if home:
-                seconds = rng.randint(600, 6 * 3600)
-                out.append((self.ids.take("usage_record"), account_id, started, "data", "internet",
-                            rng.randint(10_000, 4_000_000), 0, started + timedelta(seconds=seconds),
-                            f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"))
+                out.append((n, account_id, started, "data", "internet", 10_000 + int(random_() * 4_000_000), 0,
+                            started + timedelta(seconds=600 + int(random_() * 21_000)),
+                            f"10.{int(random_() * 256)}.{int(random_() * 256)}.{1 + int(random_() * 254)}"))
                 continue
-            kind = rng.choice(USAGE_KINDS)
+            kind = USAGE_KINDS[int(random_() * len(USAGE_KINDS))]
             cost = 0
             if kind == "data":
-                counterpart, quantity = "internet", rng.randint(50, 300_000)
-            elif kind in ("sms", "mms"):
-                counterpart, quantity = f"+79{rng.randrange(10 ** 9):09d}", 1
-                cost = 200 if rng.random() < 0.05 else 0
+                counterpart, quantity = "internet", 50 + int(random_() * 300_000)
+            elif kind == "sms" or kind == "mms":
+                counterpart, quantity = f"+79{int(random_() * 1e9):09d}", 1
+                if random_() < 0.05:
+                    cost = 200
             else:
-                counterpart = f"+79{rng.randrange(10 ** 9):09d}" if rng.random() < 0.9 \
-                    else f"+7495{rng.randrange(10 ** 7):07d}"
+                counterpart = f"+79{int(random_() * 1e9):09d}" if random_() < 0.9 \
+                    else f"+7495{int(random_() * 1e7):07d}"
                 quantity = 0 if kind == "call_missed" else int(rng.expovariate(1 / 120)) + 3
-                if kind == "call_out" and rng.random() < 0.04:
+                if kind == "call_out" and random_() < 0.04:
                     cost = 250 * (quantity // 60 + 1)
-            out.append((self.ids.take("usage_record"), account_id, started, kind, counterpart, quantity, cost,
-                        None, None))
+            out.append((n, account_id, started, kind, counterpart, quantity, cost, None, None))
             if cost:
-                costs[_month_start(started.date())] += cost
+                costs[month_of[started.year, started.month]] += cost
         return costs
 
     def promise(self, rng: random.Random, rows: dict, account_id: int, balance: int) -> tuple[int, bool]:
@@ -442,7 +483,7 @@ class Generator:
                 (amount, "promised_credit", f"promised:{key}", _l("Promised payment")),
                 (-fee, "service_fee", f"promised:{key}:fee", _l("Promised payment fee"))):
             if amount_:
-                stored = self.catalog.text(text)
+                stored = self.catalog.cached(text)
                 rows["ledger_entry"].append((self.ids.take("ledger_entry"), account_id, amount_, kind, entry_key,
                                              stored[0], stored[1], created))
                 balance += amount_
