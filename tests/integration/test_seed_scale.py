@@ -185,3 +185,11 @@ def test_a_generated_customer_signs_in_and_the_pages_render(seeded):
     assert staff_client.get("/admin/", query_string={"q": msisdn}).status_code == 200
     card = staff_client.get(f"/admin/customers/{customer_id}")
     assert card.status_code == 200
+
+
+def test_a_database_with_accounts_is_refused(sqlite_seeded):
+    app, _, _ = sqlite_seeded
+    with pytest.raises(SystemExit, match="holds 200 accounts already"), redirect_stdout(io.StringIO()):
+        _seed_scale().seed(app, accounts=10, today=TODAY)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Account)) == ACCOUNTS
