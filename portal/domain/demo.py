@@ -941,6 +941,20 @@ def _seed_voicemail(session: Session, accounts: dict[str, Account], now: datetim
             added["voice messages"] += 1
 
 
+def seed_catalog(session: Session) -> tuple[dict[str, Tariff], dict[str, Service]]:
+    """The demo catalog alone (tariffs, services, conflicts, TV channels, melodies), by code; flushes, no commit.
+
+    For generated data (bench/seed_scale.py) that needs the same catalog without the demo customers.
+    """
+    added: Counter = Counter()
+    tariffs, services = _seed_catalog(session, added)
+    _seed_conflicts(services)
+    _seed_channels(session, services, added)
+    _seed_melodies(session, added)
+    session.flush()
+    return tariffs, services
+
+
 def seed_demo(session: Session, *, now: datetime | None = None, voucher_key: str | None = None) -> str:
     """Load (or complete) the demo catalog, customers and six months of history; one commit."""
     if now is None:

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from portal.domain.audit import Actor, record
@@ -108,33 +108,63 @@ def close_staff_session(session: Session, *, token: str, actor: Actor, now: date
 
 
 def search_customers(session: Session, query: str, *, region: str = "RU", limit: int = 50) -> list[Customer]:
-    """Customers whose number (any usual form), contract number, home contract number or name matches."""
+    """Customers whose number (any usual form), contract number, home contract number or name matches.
+
+    Exact matches come first (an indexed equality each: the customer's contract number, a home contract,
+    a line), then fragments: a part of a number (4 digits or more) and a part of the name, each a LIKE
+    served by its trigram index on PostgreSQL (ix_line_msisdn_trgm, ix_customer_name_folded_trgm). Every
+    condition is a query of its own over one table, joined by UNION: an OR across a join of the three
+    tables defeats every index. SQLite runs the same statement without those indexes (scans; small data).
+    """
     query = (query or "").strip()[:100]
     if not query:
         return []
-    conditions = [Customer.name_folded.contains(fold_name(query), autoescape=True),
-                  Customer.contract_no == query]
+    exact, fragments = _search_parts(query, region)
+    matches = union_all(*exact, *fragments).subquery()
+    ranked = (select(matches.c.customer_id, func.min(matches.c.rank).label("rank"))
+              .group_by(matches.c.customer_id).subquery())
+    return list(session.scalars(
+        select(Customer).join(ranked, ranked.c.customer_id == Customer.id)
+        .options(selectinload(Customer.accounts).joinedload(Account.line),
+                 selectinload(Customer.accounts).joinedload(Account.home_contract),
+                 selectinload(Customer.accounts).joinedload(Account.tariff))
+        .order_by(ranked.c.rank, Customer.name, Customer.id).limit(limit)
+    ))
+
+
+EXACT, FRAGMENT = 0, 1  # the ranks: exact matches first
+
+
+def _search_parts(query: str, region: str) -> tuple[list, list]:
+    """The per-table queries of a search, each selecting (customer_id, rank)."""
+    exact = [select(Customer.id.label("customer_id"), literal(EXACT).label("rank"))
+             .where(Customer.contract_no == query)]
     contract_no = parse_contract_no(query)
     if contract_no:
-        conditions.append(HomeContract.contract_no == contract_no)
+        exact.append(select(Account.customer_id, literal(EXACT))
+                     .join(HomeContract, HomeContract.account_id == Account.id)
+                     .where(HomeContract.contract_no == contract_no))
     try:
-        conditions.append(Line.msisdn == parse_msisdn(query, region))
+        msisdn = parse_msisdn(query, region)
     except InvalidPhone:
-        pass
+        msisdn = None
+    if msisdn:
+        exact.append(select(Account.customer_id, literal(EXACT))
+                     .join(Line, Line.account_id == Account.id).where(Line.msisdn == msisdn))
+    fragments = []
+    folded = fold_name(query)
+    if folded:
+        fragments.append(select(Customer.id, literal(FRAGMENT))
+                         .where(Customer.name_folded.like(f"%{_escape_like(folded)}%", escape="/")))
     digits = "".join(ch for ch in query if ch.isdigit())
     if len(digits) >= 4 and len(digits) == len(query.lstrip("+").replace(" ", "").replace("-", "")):
-        conditions.append(Line.msisdn.contains(digits, autoescape=True))  # a part of a number
-    return list(session.scalars(
-        select(Customer).distinct()
-        .outerjoin(Account, Account.customer_id == Customer.id)
-        .outerjoin(Line, Line.account_id == Account.id)
-        .outerjoin(HomeContract, HomeContract.account_id == Account.id)
-        .where(or_(*conditions))
-        .options(selectinload(Customer.accounts).selectinload(Account.line),
-                 selectinload(Customer.accounts).selectinload(Account.home_contract),
-                 selectinload(Customer.accounts).selectinload(Account.tariff))
-        .order_by(Customer.name).limit(limit)
-    ))
+        fragments.append(select(Account.customer_id, literal(FRAGMENT))  # a part of a number
+                         .join(Line, Line.account_id == Account.id).where(Line.msisdn.like(f"%{digits}%")))
+    return exact, fragments
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("/", "//").replace("%", "/%").replace("_", "/_")
 
 
 def sms_outbox(session: Session, *, limit: int = 100, before_id: int | None = None,

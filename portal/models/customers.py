@@ -77,6 +77,10 @@ class Line(Base):
     """The mobile details of an account."""
 
     __tablename__ = "line"
+    __table_args__ = (
+        # Staff search by a part of a number (4 digits or more): a trigram index serves "contains" on PostgreSQL.
+        Index("ix_line_msisdn_trgm", "msisdn", postgresql_using="gin", postgresql_ops={"msisdn": "gin_trgm_ops"}),
+    )
 
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), primary_key=True)
     msisdn: Mapped[str] = mapped_column(String(16), unique=True)  # E.164
