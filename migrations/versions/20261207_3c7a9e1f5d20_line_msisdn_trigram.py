@@ -4,7 +4,7 @@ On PostgreSQL a GIN trigram index (pg_trgm) serves ``msisdn LIKE '%1234%'``; SQL
 of the same name (as for ix_customer_name_folded_trgm), so the schema matches the models on both.
 
 Revision ID: 3c7a9e1f5d20
-Revises: 5b0f3c2e9a41
+Revises: 8c4d2e6f1a37
 Create Date: 2026-12-07 04:20:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '3c7a9e1f5d20'
-down_revision = '5b0f3c2e9a41'
+down_revision = '8c4d2e6f1a37'
 branch_labels = None
 depends_on = None
 

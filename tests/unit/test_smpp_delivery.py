@@ -201,8 +201,7 @@ def test_a_submit_sm_resp_twice_records_the_part_once(app, db_session, smsc, pro
 
 def test_a_receipt_for_an_unknown_id_is_answered_and_kept(app, db_session, smsc, process):
     with running(process):
-        smsc.wait_for(lambda: smsc.binds)
-        smsc.wait_for(lambda: smsc._conns)
+        wait_until(db_session, queue(db_session, "before"), "delivered")  # bound and at work (no race with the bind)
         smsc.send_receipt("NOBODY", "DELIVRD")
         smsc.wait_for(lambda: smsc.deliver_resps)
     assert smsc.deliver_resps[0][1] == 0
