@@ -27,22 +27,27 @@ ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "bench-password-1"
 
 
+def first_number_with_password(session) -> Account:
+    """The demo's first number, its login given PASSWORD (the demo's family head has a login without one)."""
+    account = session.scalars(select(Account).join(Line).order_by(Account.id)).first()
+    login = session.scalar(select(Login).where(Login.primary_account_id == account.id))
+    if login is None:
+        login = Login(primary_account_id=account.id)
+        session.add(login)
+        session.flush()
+        session.add(LoginAccount(login_id=login.id, account_id=account.id))
+    login.password_hash = hash_secret(PASSWORD)
+    return account
+
+
 def prepare_database(url: str, secret_key: str) -> str:
     """The schema, the demo data and a password for the first demo number; returns that number."""
     app = create_app({"SECRET_KEY": secret_key, "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         upgrade()
         demo.seed_demo(db.session)
-        account = db.session.scalars(select(Account).join(Line).order_by(Account.id)).first()
-        login = db.session.scalar(select(Login).where(Login.primary_account_id == account.id))
-        if login is None:
-            login = Login(primary_account_id=account.id)
-            db.session.add(login)
-            db.session.flush()
-            db.session.add(LoginAccount(login_id=login.id, account_id=account.id))
-        login.password_hash = hash_secret(PASSWORD)
+        msisdn = first_number_with_password(db.session).line.msisdn
         db.session.commit()
-        msisdn = account.line.msisdn
         db.engine.dispose()
     return msisdn
 

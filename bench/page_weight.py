@@ -17,14 +17,13 @@ import sqlalchemy as sa  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
+from bench.common import PASSWORD, first_number_with_password  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.domain import demo, staff  # noqa: E402
 from portal.domain.audit import SYSTEM  # noqa: E402
 from portal.domain.passwords import hash_secret  # noqa: E402
 from portal.extensions import db  # noqa: E402
-from portal.models import Account, HomeContract, Line, Login, LoginAccount, Melody  # noqa: E402
-
-PASSWORD = "bench-password-1"
+from portal.models import HomeContract, Login, LoginAccount, Melody  # noqa: E402
 
 
 def sign_in(client, url: str, **fields) -> None:
@@ -41,15 +40,7 @@ def main() -> None:
         with app.app_context():
             upgrade()
             demo.seed_demo(db.session)
-            account = db.session.scalars(select(Account).join(Line).order_by(Account.id)).first()
-            # The demo gives the family head a login without a password (for the saved card): set one.
-            login = db.session.scalar(select(Login).where(Login.primary_account_id == account.id))
-            if login is None:
-                login = Login(primary_account_id=account.id)
-                db.session.add(login)
-                db.session.flush()
-                db.session.add(LoginAccount(login_id=login.id, account_id=account.id))
-            login.password_hash = hash_secret(PASSWORD)
+            account = first_number_with_password(db.session)
             home = db.session.scalars(
                 select(HomeContract).where(HomeContract.contract_no == demo.HOME_CONTRACT_NO)).one()
             home_login = Login(primary_account_id=home.account_id, password_hash=hash_secret(PASSWORD))
@@ -101,7 +92,7 @@ def main() -> None:
         # Every asset any page loads: the login page's, plus the SMS page's counter script.
         pages = visitor.get("/auth/login").text + customer.get("/numbers/sms").text
         total_raw = total_gz = 0
-        for asset in dict.fromkeys(re.findall(r'(?:href|src)="(/static/[^"]+)"', pages)):
+        for asset in dict.fromkeys(re.findall(r'(?:href|src|data-htmx)="(/static/[^"]+)"', pages)):
             data = visitor.get(asset).data
             total_raw += len(data)
             total_gz += len(gzip.compress(data))
