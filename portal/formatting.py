@@ -166,23 +166,19 @@ def date_pattern(value, pattern: str, locale=None, tz=None) -> str:
 def volume(kb: int, locale=None) -> str:
     """Kilobytes in the largest fitting unit: KB below 1 MB, MB below 1 GB, GB from 1 GB (one decimal at most)."""
     locale = reader_locale(locale)
-    from flask import has_app_context
-
-    # Memoised only where the catalogs are at hand: outside the app a unit would stay in English.
-    return _volume_text(kb or 0, locale) if has_app_context() else _volume_uncached(kb or 0, locale)
+    unit, amount = _volume_amount(kb or 0, locale)
+    return _translated(UNITS[unit], locale, n=amount)
 
 
-def _volume_uncached(kb: int, locale: str) -> str:
+@lru_cache(maxsize=8192)
+def _volume_amount(kb: int, locale: str) -> tuple[str, str]:
     if kb < KB_IN_MB:
         unit, amount = "kb", Decimal(kb)
     elif kb < KB_IN_GB:
         unit, amount = "mb", round(Decimal(kb) / KB_IN_MB, 1)
     else:
         unit, amount = "gb", round(Decimal(kb) / KB_IN_GB, 1)
-    return _translated(UNITS[unit], locale, n=format_decimal(amount, format="#,##0.#", locale=locale))
-
-
-_volume_text = lru_cache(maxsize=8192)(_volume_uncached)
+    return unit, format_decimal(amount, format="#,##0.#", locale=locale)
 
 
 def quantity(amount: int, unit: str, locale=None) -> str:
