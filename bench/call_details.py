@@ -27,6 +27,7 @@ from flask_babel import to_user_timezone  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
+from bench.common import postgres_database  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.domain import details  # noqa: E402
 from portal.domain.passwords import hash_secret  # noqa: E402
@@ -37,19 +38,6 @@ DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/portal_bench_details"
 MSISDN = "+79160000001"
 PASSWORD = "bench-password-1"
 KINDS = (("call_out", 24), ("call_in", 22), ("call_missed", 5), ("sms", 12), ("mms", 2), ("data", 35))
-
-
-def prepare_database(url: str) -> None:
-    engine_url = sa.make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    admin = sa.create_engine(engine_url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.scalar(sa.text("select 1 from pg_database where datname = :n"), {"n": engine_url.database}):
-            conn.execute(sa.text(f'create database "{engine_url.database}"'))
-    admin.dispose()
-    engine = sa.create_engine(engine_url)
-    with engine.begin() as conn:
-        conn.execute(sa.text("drop schema public cascade; create schema public"))
-    engine.dispose()
 
 
 def make_line(session, msisdn: str, tariff: Tariff, n: int) -> Account:
@@ -178,7 +166,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="reuse the data of a previous run")
     args = parser.parse_args()
     if not args.keep:
-        prepare_database(args.url)
+        postgres_database(args.url, empty=True)
     app = create_app({"TESTING": True, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
                       "SQLALCHEMY_DATABASE_URI": args.url, "REDIS_URL": None})
     if not args.keep:

@@ -14,6 +14,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import sqlalchemy as sa
 from flask_migrate import upgrade
 from sqlalchemy import select
 
@@ -25,6 +26,21 @@ from portal.models import Account, Line, Login, LoginAccount
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "bench-password-1"
+
+
+def postgres_database(url: str, *, empty: bool) -> None:
+    """Create the PostgreSQL database at ``url`` if it is missing; ``empty``: drop everything in it."""
+    engine_url = sa.make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    admin = sa.create_engine(engine_url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.scalar(sa.text("select 1 from pg_database where datname = :n"), {"n": engine_url.database}):
+            conn.execute(sa.text(f'create database "{engine_url.database}"'))
+    admin.dispose()
+    if empty:
+        engine = sa.create_engine(engine_url)
+        with engine.begin() as conn:
+            conn.execute(sa.text("drop schema public cascade; create schema public"))
+        engine.dispose()
 
 
 def first_number_with_password(session) -> Account:

@@ -41,6 +41,7 @@ from flask_babel import lazy_gettext as _l  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy.orm import selectinload  # noqa: E402
 
+from bench.common import postgres_database  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.domain import demo, ledger, statement  # noqa: E402
 from portal.domain.billing import billed_at  # noqa: E402
@@ -512,22 +513,6 @@ class Generator:
 # ---- writing ------------------------------------------------------------------------------------------------------
 
 
-def prepare_database(url: str, reset: bool) -> None:
-    if not url.startswith("postgresql"):
-        return
-    engine_url = sa.make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    admin = sa.create_engine(engine_url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.scalar(sa.text("select 1 from pg_database where datname = :n"), {"n": engine_url.database}):
-            conn.execute(sa.text(f'create database "{engine_url.database}"'))
-    admin.dispose()
-    if reset:
-        engine = sa.create_engine(engine_url)
-        with engine.begin() as conn:
-            conn.execute(sa.text("drop schema public cascade; create schema public"))
-        engine.dispose()
-
-
 class PostgresWriter:
     """COPY into the tables with their foreign keys and secondary indexes dropped; rebuilt by ``finish``."""
 
@@ -666,7 +651,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reset", action="store_true", help="drop the PostgreSQL database's public schema first")
     parser.add_argument("--no-vacuum", action="store_true", help="skip VACUUM ANALYZE at the end")
     args = parser.parse_args(argv)
-    prepare_database(args.url, args.reset)
+    if args.url.startswith("postgresql"):
+        postgres_database(args.url, empty=args.reset)
     app = create_app({"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": args.url, "REDIS_URL": None})
     seed(app, accounts=args.accounts, seed_value=args.seed, usage_per_account=args.usage_per_account,
          today=args.today, vacuum=not args.no_vacuum)
