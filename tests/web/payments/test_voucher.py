@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -48,7 +50,12 @@ def test_a_card_tops_up_once(signed_in, db_session, account, card):
 
 def test_codes_and_pins_are_not_stored_in_clear(db_session, card):
     stored = db_session.scalars(select(Voucher)).one()
-    assert card.code not in stored.code_digest and card.pin not in stored.pin_hash
+
+    def in_clear(secret: str, value: str) -> bool:
+        # As a token of its own: four random digits turn up inside a long hex digest now and then.
+        return re.search(rf"(?<![0-9a-f]){secret}(?![0-9a-f])", value) is not None
+
+    assert not in_clear(card.code, stored.code_digest) and not in_clear(card.pin, stored.pin_hash)
 
 
 def test_a_wrong_pin_and_a_wrong_code_get_one_answer(signed_in, db_session, account, card):
