@@ -5,9 +5,13 @@ provider's page (or shows a QR payload); the provider's webhook and a status req
 (the provider's token) pays without the customer: auto-payments and one-tap top-ups.
 """
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 PENDING, SUCCEEDED, CANCELED = "pending", "succeeded", "canceled"
+# How the customer pays a hosted payment: a card on the provider's page, or the Faster Payments System (СБП)
+# in their bank's app (a link on a phone, a QR code on a desktop).
+CARD, SBP = "card", "sbp"
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,7 @@ class PaymentState:
     card_last4: str | None = None
     saved_token: str | None = None  # when saving the method was asked and granted
     confirmation: Confirmation | None = None  # while pending: where the customer confirms it
+    expires_at: datetime | None = None  # while pending: when the provider gives up on it (naive UTC)
 
 
 class ProviderUnavailable(Exception):
@@ -49,8 +54,9 @@ class PaymentProvider(Protocol):
     name: str  # stored with each payment: which provider holds its reference
 
     def create_payment(self, *, amount: int, description: str, idempotence_key: str, return_url: str,
-                       receipt: Receipt | None, save_method: bool) -> PaymentState:
-        """A new payment, pending with a confirmation. The same key again answers the same payment."""
+                       receipt: Receipt | None, save_method: bool, method: str = CARD) -> PaymentState:
+        """A new payment, pending with a confirmation (``method`` CARD: a redirect; SBP: a QR payload and the bank
+        app's link, or a redirect when the provider has no payload). The same key again answers the same payment."""
 
     def status(self, reference: str) -> PaymentState:
         """The provider's current word on a payment. Raises ProviderUnavailable when it cannot say."""

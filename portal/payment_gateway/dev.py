@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from portal.domain.errors import DomainError
 from portal.models import DevMethod, DevPayment, utcnow
-from portal.payment_gateway import CANCELED, PENDING, SUCCEEDED, Confirmation, PaymentState, Receipt
+from portal.payment_gateway import CANCELED, CARD, PENDING, SUCCEEDED, Confirmation, PaymentState, Receipt
 
 # The documented test cards (README "Payments (development)"): any future expiry, any 3-digit CVC.
 SUCCEEDS = "4242424242424242"
@@ -105,7 +105,7 @@ class DevProvider:
         return payment
 
     def create_payment(self, *, amount: int, description: str, idempotence_key: str, return_url: str,
-                       receipt: Receipt | None, save_method: bool) -> PaymentState:
+                       receipt: Receipt | None, save_method: bool, method: str = CARD) -> PaymentState:
         payment = self._by_key(idempotence_key) or self._add(DevPayment(
             reference="dev_" + secrets.token_urlsafe(18), idempotence_key=idempotence_key, amount=amount,
             description=description[:200], return_url=return_url[:500], save_method=save_method,
