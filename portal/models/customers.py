@@ -1,5 +1,5 @@
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
@@ -66,6 +66,10 @@ class Account(Base):
     # Cached sum of the ledger entries, in kopecks; changed only with a ledger entry.
     balance: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The last day the billing run billed this account for: a run for an earlier day leaves it alone (the
+    # run bills by the account's state now, which is not that day's), a run for a later day bills the days
+    # missed in between first (portal.domain.billing).
+    billed_through: Mapped[date | None]
 
     customer: Mapped[Customer] = relationship(back_populates="accounts")
     tariff: Mapped["Tariff | None"] = relationship()  # noqa: F821

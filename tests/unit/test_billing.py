@@ -161,3 +161,53 @@ def test_a_run_raises_one_low_balance_alert_per_account_with_the_balance_it_left
     assert run_billing(db_session, day=FIRST, now=NOW).low_balance_alerts == 0
     texts = list(db_session.scalars(select(SmsMessage.text).where(SmsMessage.purpose == "alert")))
     assert len(texts) == 1 and "65.00" in texts[0]  # 600.00 - 500.00 - 30.00 - 5.00
+
+
+def daily_fee_line(db_session, msisdn="+79161234567", status="active"):
+    service = factories.make_service(db_session, monthly_fee=0, daily_fee=150)
+    line = factories.make_line(db_session, msisdn, tariff=factories.make_tariff(db_session, monthly_fee=0),
+                               balance=10000, status=status)
+    factories.make_subscription(db_session, line, service, since=datetime(2026, 10, 1, 10, 0))
+    db_session.commit()
+    return line
+
+
+def daily_fee_days(db_session, account_id):
+    return sorted(stamp.date() for stamp in db_session.scalars(
+        select(LedgerEntry.created_at).where(LedgerEntry.account_id == account_id, LedgerEntry.kind == "service_fee")))
+
+
+def test_a_past_day_run_again_after_a_later_one_bills_nothing_by_todays_state(db_session):
+    line = daily_fee_line(db_session, status="blocked_by_owner")
+    run_billing(db_session, day=date(2026, 12, 2), now=NOW)  # blocked that day: no daily fee
+    line = db_session.get(Account, line.id)
+    line.status = "active"  # unblocked on the 3rd
+    db_session.commit()
+    run_billing(db_session, day=date(2026, 12, 3), now=NOW)
+    again = run_billing(db_session, day=date(2026, 12, 2), now=NOW)  # the 2nd once more, by today's state
+    assert (again.accounts, again.charges, again.billed_later) == (0, 0, 1)
+    assert "already billed for a later day" in str(again)
+    assert daily_fee_days(db_session, line.id) == [date(2026, 12, 3)]
+    assert db_session.get(Account, line.id).billed_through == date(2026, 12, 3)
+
+
+def test_a_run_bills_the_days_an_account_missed_first(db_session):
+    line = daily_fee_line(db_session)
+    run_billing(db_session, day=date(2026, 12, 1), now=NOW)
+    report = run_billing(db_session, day=date(2026, 12, 4), now=NOW + timedelta(days=3))  # the 2nd and 3rd missed
+    assert (report.accounts, report.caught_up, report.charges) == (1, 2, 3)
+    assert "2 missed account-days billed first" in str(report)
+    assert daily_fee_days(db_session, line.id) == [date(2026, 12, d) for d in (1, 2, 3, 4)]
+    assert ledger.verify(db_session) == []
+
+
+def test_the_catch_up_goes_a_week_back_at_most_and_not_before_an_account_was_first_billed(db_session):
+    from portal.domain.billing import CATCH_UP_DAYS
+
+    old = daily_fee_line(db_session)
+    run_billing(db_session, day=date(2026, 11, 1), now=NOW)
+    new = daily_fee_line(db_session, "+79031112233")  # never billed: nothing to catch up
+    run_billing(db_session, day=FIRST, now=NOW)
+    assert len(daily_fee_days(db_session, old.id)) == 1 + CATCH_UP_DAYS + 1
+    assert daily_fee_days(db_session, old.id)[1] == FIRST - timedelta(days=CATCH_UP_DAYS)
+    assert daily_fee_days(db_session, new.id) == [FIRST]

@@ -9,10 +9,17 @@ from the current period's first day (portal.domain.home.billing_period, the same
 The run bills the accounts in batches by id range (``batches``), each one transaction of a few set-based
 statements (portal.domain.billing.batch); the Celery jobs run the batches in parallel on the ``billing``
 queue and each batch then queues the auto-payments due among its accounts (portal.jobs).
+
+Each account remembers the last day it was billed for (``Account.billed_through``). The rules read the
+account's state now (its pause, its status, its services), so a run only bills forward: a day earlier than
+an account's last is left alone for it (run again after later days, it would charge a pause that has ended
+since or a daily fee for a line that was blocked that day), and a run finds the days an account missed
+since its last (a batch that failed, a night the workers were down) and bills them first, oldest first, up
+to CATCH_UP_DAYS back.
 """
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -61,11 +68,13 @@ class RunReport:
     paused: int = 0  # home contracts paused on their period start (charged the reduced fee)
     suspended: list[int] = field(default_factory=list)
     low_balance_alerts: int = 0
+    caught_up: int = 0  # account-days billed for days missed before this one
+    billed_later: int = 0  # accounts already billed for a later day, left alone
 
     def add(self, other: "RunReport") -> None:
         """Add a batch's figures to the run's."""
         for name in ("accounts", "autopaid", "autopay_failed", "points", "charges", "charged", "allowances",
-                     "tariff_changes", "paused", "low_balance_alerts"):
+                     "tariff_changes", "paused", "low_balance_alerts", "caught_up", "billed_later"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.suspended.extend(other.suspended)
 
@@ -75,12 +84,18 @@ class RunReport:
                 f"{len(self.suspended)} suspended for an unpaid promised payment, "
                 f"{self.autopaid} auto-payments made, {self.autopay_failed} failed, {self.points} bonus points, "
                 f"{self.tariff_changes} scheduled tariff changes, {self.paused} paused contracts at the pause fee, "
-                f"{self.low_balance_alerts} low-balance alerts.")
+                f"{self.low_balance_alerts} low-balance alerts."
+                + (f" {self.caught_up} missed account-days billed first." if self.caught_up else "")
+                + (f" {self.billed_later} accounts left alone: already billed for a later day."
+                   if self.billed_later else ""))
 
 
 __all__ = ["AutopaySettings", "BILLED", "RunReport", "batches", "bill_range", "billed_at", "run_billing"]
 
 BATCH_SIZE = 2000  # accounts per batch (an id range): one transaction, a few statements per rule
+# How far back a run bills the days an account missed; older gaps are the operator's (`flask billing run
+# --date`, oldest day first).
+CATCH_UP_DAYS = 7
 
 
 def batches(session: Session, size: int = BATCH_SIZE) -> list[tuple[int, int]]:
@@ -91,14 +106,38 @@ def batches(session: Session, size: int = BATCH_SIZE) -> list[tuple[int, int]]:
     return [(first, min(first + size - 1, high)) for first in range(low, high + 1, size)]
 
 
+def missed_days(session: Session, *, first_id: int, last_id: int, day: date) -> list[date]:
+    """The days before ``day`` that some account of the range was not billed for since its last billed day
+    (at most CATCH_UP_DAYS back), oldest first."""
+    behind = session.scalar(select(func.min(Account.billed_through)).where(
+        Account.id.between(first_id, last_id), Account.status.in_(BILLED),
+        Account.billed_through < day - timedelta(days=1)))
+    if behind is None:
+        return []
+    first = max(behind + timedelta(days=1), day - timedelta(days=CATCH_UP_DAYS))
+    return [first + timedelta(days=n) for n in range((day - first).days)]
+
+
 def bill_range(session: Session, *, first_id: int, last_id: int, day: date, now: datetime,
                kopecks_per_point: int | None = None, lines: Lines | None = None) -> RunReport:
-    """Bill one batch of accounts (one transaction); safe to run again, or at the same time as another batch."""
+    """Bill one batch of accounts for the days they missed, then for ``day`` (a transaction each); safe to run
+    again, or at the same time as another batch."""
+    report = RunReport(day)
+    for missed in missed_days(session, first_id=first_id, last_id=last_id, day=day):
+        done = bill_batch(session, first_id=first_id, last_id=last_id, day=missed, now=now, billed=BILLED,
+                          lines=lines, kopecks_per_point=kopecks_per_point, catch_up=True)
+        report.add(_report(missed, done))
+    report.caught_up, report.accounts = report.accounts, 0
     done = bill_batch(session, first_id=first_id, last_id=last_id, day=day, now=now, billed=BILLED, lines=lines,
                       kopecks_per_point=kopecks_per_point)
+    report.add(_report(day, done))
+    return report
+
+
+def _report(day: date, done) -> RunReport:
     return RunReport(day, accounts=done.accounts, points=done.points, charges=done.charges, charged=done.charged,
                      allowances=done.allowances, tariff_changes=done.tariff_changes, paused=done.paused,
-                     suspended=done.suspended, low_balance_alerts=done.alerts)
+                     suspended=done.suspended, low_balance_alerts=done.alerts, billed_later=done.billed_later)
 
 
 def run_billing(session: Session, *, day: date, now: datetime, autopay: AutopaySettings | None = None,

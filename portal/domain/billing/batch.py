@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, case, select, text, update
+from sqlalchemy import bindparam, case, func, or_, select, text, update
 from sqlalchemy.orm import Session
-from sqlalchemy.types import DateTime
+from sqlalchemy.types import Date, DateTime
 
 from portal.domain import alerts, ledger, statement
 from portal.domain.audit import SYSTEM, record
@@ -45,6 +45,7 @@ from portal.models import (
 ACTIVE, SUSPENDED = AccountStatus.active.value, AccountStatus.suspended.value
 # How the statements' parameters are bound: lists expand, times are stored as the ORM stores them.
 _BINDS = {"billed": {"expanding": True}, "charges": {"expanding": True}, "created": {"type_": DateTime()},
+          "through": {"type_": Date()},
           "period_end": {"type_": DateTime()}, "previous": {"type_": DateTime()}, "start": {"type_": DateTime()}}
 
 
@@ -91,6 +92,7 @@ class BatchResult:
     points: int = 0
     alerts: int = 0
     suspended: list[int] | None = None
+    billed_later: int = 0  # accounts of the range already billed for a later day: left alone
 
 
 def _month_before(day: date) -> date:
@@ -137,24 +139,44 @@ class _Sql:
 PERIOD_START = ("(CASE WHEN hc.account_id IS NULL THEN 1 WHEN hc.billing_day > 28 THEN 28 "
                 "ELSE hc.billing_day END) = :day_of_month")
 PAUSED_NOW = "EXISTS (SELECT 1 FROM home_pause p WHERE p.account_id = a.id AND p.status = 'active')"
-BILLED_IN_RANGE = "a.id BETWEEN :first_id AND :last_id AND a.status IN :billed"
+# The accounts a batch bills: in its id range, in a billed state, and not billed for a later day yet (see
+# _not_billed_later).
+BILLED_IN_RANGE = ("a.id BETWEEN :first_id AND :last_id AND a.status IN :billed "
+                   "AND (a.billed_through <= :through OR (a.billed_through IS NULL AND :new_too))")
+
+
+def _not_billed_later(common: dict):
+    """The watermark: a run bills by the account's state now, so it bills a day only for the accounts not
+    billed for a later day yet (a past day run again after later ones would charge a pause that has ended,
+    a line unblocked since). A catch-up day (a day missed between two runs) bills only the accounts billed
+    before it, not those never billed."""
+    billed_by_then = Account.billed_through <= common["through"]
+    return or_(billed_by_then, Account.billed_through.is_(None)) if common["new_too"] else billed_by_then
 
 
 def bill_batch(session: Session, *, first_id: int, last_id: int, day: date, now: datetime, billed: tuple,
-               lines: Lines | None = None, kopecks_per_point: int | None = None) -> BatchResult:
-    """Bill the accounts with ids in [first_id, last_id] for ``day`` (one transaction; commits)."""
+               lines: Lines | None = None, kopecks_per_point: int | None = None,
+               catch_up: bool = False) -> BatchResult:
+    """Bill the accounts with ids in [first_id, last_id] for ``day`` (one transaction; commits).
+
+    Only accounts not billed for a later day yet; with ``catch_up`` (a day missed before the one being run)
+    only those billed before ``day``."""
     sql = _Sql(session)
     lines = lines or Lines.of(session)
     result = BatchResult(suspended=[])
     start = billed_at(day)
-    ids = session.scalars(select(Account.id).where(Account.id.between(first_id, last_id), Account.status.in_(billed))
+    common = {"first_id": first_id, "last_id": last_id, "billed": list(billed), "day_of_month": day.day,
+              "created": start, "through": day - timedelta(days=1) if catch_up else day, "new_too": not catch_up}
+    in_range = (Account.id.between(first_id, last_id), Account.status.in_(billed))
+    ids = session.scalars(select(Account.id).where(*in_range, _not_billed_later(common))
                           .order_by(Account.id).with_for_update(key_share=True)).all()
     result.accounts = len(ids)
+    if not catch_up:
+        result.billed_later = session.scalar(select(func.count()).select_from(Account)
+                                             .where(*in_range, Account.billed_through > day))
     if not ids:
         session.rollback()
         return result
-    common = {"first_id": first_id, "last_id": last_id, "billed": list(billed), "day_of_month": day.day,
-              "created": start}
     starts_today = day.day <= 28
     deltas: dict[int, int] = {}
 
@@ -163,7 +185,7 @@ def bill_batch(session: Session, *, first_id: int, last_id: int, day: date, now:
     for account_id in session.scalars(
             select(HomePause.account_id).distinct().join(Account, Account.id == HomePause.account_id)
             .join(HomeContract, HomeContract.account_id == Account.id)
-            .where(Account.id.between(first_id, last_id), Account.status.in_(billed), HomePause.status.in_(OPEN))
+            .where(*in_range, _not_billed_later(common), HomePause.status.in_(OPEN))
             .order_by(HomePause.account_id)).all():
         pause = advance_pauses(session, session.get(Account, account_id), day=day)
         if pause is not None:
@@ -174,7 +196,7 @@ def bill_batch(session: Session, *, first_id: int, last_id: int, day: date, now:
                 select(ScheduledTariffChange.account_id).distinct()
                 .join(Account, Account.id == ScheduledTariffChange.account_id)
                 .join(HomeContract, HomeContract.account_id == Account.id)
-                .where(Account.id.between(first_id, last_id), Account.status.in_(billed), period_start,
+                .where(*in_range, _not_billed_later(common), period_start,
                        ScheduledTariffChange.status == "scheduled", ScheduledTariffChange.effective_on <= day)
                 .order_by(ScheduledTariffChange.account_id)).all():
             result.tariff_changes += apply_scheduled_changes(session, session.get(Account, account_id), day=day,
@@ -251,6 +273,8 @@ def bill_batch(session: Session, *, first_id: int, last_id: int, day: date, now:
             f"WHERE account.id = {sql.int('d.id')}"), delta_params)
     _expire_promises(session, common, day, result)
     result.alerts = _low_balance_alerts(session, first_id, last_id, deltas, now)
+    session.execute(update(Account).where(Account.id.in_(ids)).values(billed_through=day)
+                    .execution_options(synchronize_session=False))
     session.commit()
     return result
 
@@ -298,7 +322,8 @@ def _expire_promises(session: Session, common: dict, day: date, result: BatchRes
     """Open promises due by the end of ``day`` become overdue; an active account with one is suspended."""
     end_of_day = billed_at(day + timedelta(days=1))
     in_batch = (select(Account.id).where(Account.id.between(common["first_id"], common["last_id"]),
-                                         Account.status.in_(common["billed"])).scalar_subquery())
+                                         Account.status.in_(common["billed"]), _not_billed_later(common))
+                .scalar_subquery())
     overdue = session.execute(
         update(PromisedPayment).where(PromisedPayment.account_id.in_(in_batch), PromisedPayment.status == "open",
                                       PromisedPayment.due_at < end_of_day)
