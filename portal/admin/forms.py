@@ -12,7 +12,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from portal.domain.bounds import db_int
 from portal.domain.catalog import CONNECTION_TYPES, MAX_DESCRIPTION, MAX_PACKAGE, MAX_SPEED
@@ -34,6 +34,13 @@ class CustomerSearchForm(PortalForm):
 
     q = SearchField(_l("Number, contract or name"), validators=[Length(max=100)],
                     render_kw={"maxlength": 100, "autocomplete": "off"})
+
+    def validate_q(self, field):
+        # A part of a number is looked for from 4 digits (fewer match half the base): say so rather than
+        # answer "nobody found".
+        written = (field.data or "").strip().lstrip("+").replace(" ", "").replace("-", "")
+        if written.isdigit() and len(written) < 4:
+            raise ValidationError(_l("Type at least 4 digits of the number."))
 
 
 class SmsOutboxFilterForm(PortalForm):

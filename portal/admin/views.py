@@ -66,7 +66,7 @@ def home():
     if form.q.data and form.validate():
         customers = staff.search_customers(db.session, form.q.data,
                                            region=current_app.config["PHONE_DEFAULT_REGION"])
-    return render("admin/home.html", "admin/_results.html", form=form, customers=customers)
+    return render("admin/home.html", "admin/_results.html", form=form, customers=customers, status=form.status)
 
 
 @bp.get("/sms")

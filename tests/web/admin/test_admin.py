@@ -110,6 +110,19 @@ def test_search_with_htmx_returns_the_results_fragment(client, db_session, agent
     assert response.text.lstrip().startswith('<section id="results"')
 
 
+@pytest.mark.parametrize("query", ["916", "+7 9", "12"])
+def test_too_few_digits_of_a_number_are_asked_for_more_not_answered_nobody(client, db_session, agent, query):
+    factories.make_line(db_session, "+79161234567")
+    db_session.commit()
+    staff_sign_in(client)
+    page = client.get("/admin/", query_string={"q": query})
+    assert page.status_code == 422 and "at least 4 digits" in page.text and "Nobody found" not in page.text
+    assert page.text.count("at least 4 digits") == 1  # next to the field only
+    fragment = client.get("/admin/", query_string={"q": query}, headers={"HX-Request": "true"})
+    assert fragment.status_code == 422 and fragment.text.lstrip().startswith('<section id="results"')
+    assert "at least 4 digits" in fragment.text
+
+
 def test_search_finds_nothing_politely(client, agent):
     staff_sign_in(client)
     assert "Nobody found" in client.get("/admin/?q=zzz").text
