@@ -1,16 +1,21 @@
-from flask import Response, request, stream_with_context
+from datetime import timezone
+from zoneinfo import ZoneInfo
+
+from flask import Response, abort, current_app, request, stream_with_context
 from flask_babel import to_user_timezone
 from flask_login import current_user
 
 from portal.account import bp
-from portal.domain import archive
+from portal.domain import archive, documents
 from portal.domain.bounds import db_int
+from portal.domain.documents import pdf as document_pdf
+from portal.domain.errors import NotFound
 from portal.domain.home import home_overview
 from portal.domain.overview import account_overview
 from portal.extensions import db
 from portal.forms import period_filter
 from portal.models import utcnow
-from portal.web import account_in_focus, customer_required, is_htmx_partial, render, select_timezone
+from portal.web import account_in_focus, customer_required, is_htmx_partial, render, select_locale, select_timezone
 
 # Dashboard blocks htmx can refresh alone: /?block=<name> renders account/_<name>.html.
 BLOCKS = ("summary", "allowances", "services", "subscriptions")
@@ -57,4 +62,39 @@ def archive_csv():
     response = Response(stream_with_context(archive.csv_lines(db.session, current_user.id, period, group)),
                         mimetype="text/csv")
     response.headers["Content-Disposition"] = f"attachment; filename=archive-{period.start}-{period.end}.csv"
+    return response
+
+
+def _operator_now():
+    """Documents follow the operator's calendar (the same month for every reader), not the reader's time zone."""
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return utcnow().replace(tzinfo=timezone.utc).astimezone(zone)
+
+
+@bp.get("/documents")
+@customer_required
+def documents_page():
+    """The account's monthly documents: a line's statements, a home contract's invoices and acts."""
+    account = account_in_focus()
+    tz, today = current_app.config["BABEL_DEFAULT_TIMEZONE"], _operator_now().date()
+    months = [documents.build(db.session, account, documents.kinds_for(account)[0], month, today=today, tz=tz)
+              for month in documents.months_available(db.session, account, today=today, tz=tz)]
+    return render("account/documents.html", account=account, months=months, kinds=documents.kinds_for(account),
+                  titles=documents.TITLES)
+
+
+@bp.get("/documents/<any(statement, invoice, act):kind>-<month>.pdf")
+@customer_required
+def document_pdf_file(kind: str, month: str):
+    account = account_in_focus()
+    try:
+        document = documents.build(db.session, account, kind, documents.parse_month(month),
+                                   today=_operator_now().date(), tz=current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    except NotFound:
+        abort(404)
+    body = document_pdf.render(document, brand=current_app.config["BRAND"], locale=str(select_locale()),
+                               now=_operator_now())
+    response = Response(body, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f"attachment; filename={document.number}.pdf"
+    response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -23,7 +23,7 @@ from tests.helpers import captcha_token
 
 PUBLIC = ["/auth/login", "/auth/password", "/auth/password/sent?phone=%2B79161234567", "/admin/login",
           "/no-such-page"]
-CUSTOMER = ["/", "/?block=allowances", "/archive", "/numbers/", "/numbers/link", "/numbers/{linked}/unlink",
+CUSTOMER = ["/", "/?block=allowances", "/archive", "/documents", "/numbers/", "/numbers/link", "/numbers/{linked}/unlink",
             "/numbers/home", "/numbers/details", "/numbers/details/orders/{order}",
             "/settings/", "/settings/password", "/settings/preferences", "/settings/sessions", "/settings/contracts",
             "/settings/close", "/settings/alerts", "/settings/forwarding", "/settings/blacklist", "/settings/voicemail",
@@ -44,7 +44,7 @@ CUSTOMER = ["/", "/?block=allowances", "/archive", "/numbers/", "/numbers/link",
             "/home/tv/{service}/connect", "/home/extras/{service}/connect",
             "/home/extras/subscriptions/{subscription}/disconnect"]
 # Pages of a home contract in focus (a mobile line gets 404 there): a contract with a busy month of sessions.
-HOME = ["/numbers/traffic", "/numbers/traffic/sessions"]
+HOME = ["/numbers/traffic", "/numbers/traffic/sessions", "/documents"]
 STAFF = ["/admin/", "/admin/?q=Customer", "/admin/links", "/admin/links/{link}", "/admin/sms",
          "/admin/provisioning", "/admin/vouchers",
          "/admin/customers/{customer}", "/admin/accounts/{linked}/terminate",
@@ -132,6 +132,7 @@ def test_every_get_route_is_covered(app):
         covered.add(url)
     skip = {"/static/<path:filename>", "/favicon.ico", "/payments/history.csv", "/archive.csv",
             "/numbers/details.csv", "/numbers/details.pdf",
+            "/documents/<any(statement, invoice, act):kind>-<month>.pdf",
             "/numbers/traffic/sessions.csv", "/settings/ringback/melodies/<int:melody_id>.wav",
             "/auth/captcha", "/auth/captcha/<token>.<ext>", "/dev/sms",
             "/numbers/home/confirm"}  # redirects to /numbers/home unless a code was just sent (test_links.py)
