@@ -95,7 +95,8 @@ def retry_after(response: requests.Response) -> float | None:
 def _error_of(response: requests.Response) -> tuple[str | None, str | None]:
     try:
         body = response.json()
-        return str(body.get("code")), str(body.get("description") or body.get("parameter") or "")
+        parameter = f" (parameter {body['parameter']})" if body.get("parameter") else ""
+        return str(body.get("code")), f"{body.get('description') or ''}{parameter}"
     except (ValueError, AttributeError):
         return None, None
 
