@@ -27,6 +27,13 @@ from tests.fake_yookassa import SECRET_KEY, SHOP_ID, Fake
 RECEIPT = Receipt(phone="+79161234567", item="Оплата услуг связи", amount=12345)
 
 
+@pytest.fixture(autouse=True)
+def provider_log(monkeypatch):
+    """The provider's logger, as in production (the test database's migrations ran Alembic's fileConfig, which
+    turns off the loggers that existed then)."""
+    monkeypatch.setattr(logging.getLogger("portal.payment_gateway.yookassa"), "disabled", False)
+
+
 def state_of(answer: dict):
     return _state_of(PaymentResponse({"amount": {"value": "1.00", "currency": "RUB"}, **answer}))
 
