@@ -33,6 +33,7 @@ class Fake:
     require_receipt: bool = True
     slow: float = 0.0  # seconds every answer waits
     lose_answers: int = 0  # the next N payments are made, then the connection is dropped before the answer
+    saved_pending: bool = False  # a saved method's charge answers pending first (the bank decides later)
     failures: list[Failure] = field(default_factory=list)
     payments: dict[str, dict] = field(default_factory=dict)
     by_key: dict[str, str] = field(default_factory=dict)
@@ -50,6 +51,9 @@ class Fake:
         """The customer paid on YooKassa's page (a card, or СБП in the bank's app)."""
         with self.lock:
             payment = self.payments[payment_id]
+            if payment.get("payment_method", {}).get("saved"):  # a saved method's charge: the same method
+                payment.update(status="succeeded", paid=True)
+                return payment
             saved = payment.pop("_save", False) and method == "bank_card"
             payment_method = {"type": method, "id": payment_id, "saved": saved,
                               "title": f"Bank card *{last4}" if method == "bank_card" else "СБП"}
@@ -175,6 +179,8 @@ class Fake:
                                          "card": {"first6": "555555", "last4": method["last4"],
                                                   "expiry_month": "07", "expiry_year": "2030",
                                                   "card_type": "MasterCard"}}
+            if self.saved_pending:
+                return payment
             if method["declines"]:
                 payment.update(status="canceled", cancellation_details={"party": "issuer",
                                                                         "reason": "permission_revoked"})

@@ -154,9 +154,10 @@ class Client(ApiClient):
         status = response.status_code
         code, description = _error_of(response)
         if status in (401, 403):
-            log.error("YooKassa refused the shop's credentials (%s %s: %s %s). Check YOOKASSA_SHOP_ID and "
-                      "YOOKASSA_SECRET_KEY (a test shop's key starts with test_, a live one's with live_).",
-                      method, path, status, code)
+            log.error("YooKassa refused the shop's credentials or rights (%s %s: %s %s %s). Check YOOKASSA_SHOP_ID "
+                      "and YOOKASSA_SECRET_KEY (a test shop's key starts with test_, a live one's with live_), and "
+                      "that the shop may do this (saving methods, СБП) in YooKassa's account.",
+                      method, path, status, code, description)
             return ProviderUnavailable(f"YooKassa: {status} (credentials)")
         if status in (400, 404):
             log.error("YooKassa refused %s %s: %s %s %s", method, path, status, code, description)

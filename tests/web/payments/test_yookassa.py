@@ -277,6 +277,29 @@ def key_from_saved_form(page: str) -> str:
     return re.search(r'<input[^>]*name="saved-idempotency_key"[^>]*value="([^"]+)"', page).group(1)
 
 
+def test_a_saved_method_charge_left_pending_is_decided_by_the_webhook(signed_in, client, fake, db_session,
+                                                                      account):
+    fake.save_method("pm-slow-bank", last4="7777")
+    fake.saved_pending = True
+    login_id = db_session.scalar(select(Login.id))
+    card = CardToken(login_id=login_id, gateway_token="pm-slow-bank", last4="7777", expiry="")
+    db_session.add(card)
+    db_session.commit()
+    response = signed_in.post("/payments/topup/saved", data={
+        "saved-csrf_token": signed_in.csrf_token(),
+        "saved-idempotency_key": key_from_saved_form(signed_in.get("/payments/topup").text),
+        "saved-amount": "300", "saved-card": str(card.id)})
+    assert response.status_code == 303
+    payment = the_payment(db_session)
+    assert payment.status == "pending" and payment.gateway_ref == fake.only()["id"]
+    assert "being processed" in signed_in.get(response.location).text and balance(db_session, account) == 10000
+    fake.succeed(payment.gateway_ref)
+    for _ in range(2):
+        assert notify(client, fake.notification(payment.gateway_ref)).status_code == 200
+    assert the_payment(db_session).status == "confirmed" and balance(db_session, account) == 40000
+    assert topups(db_session) == 1
+
+
 def test_a_saved_method_yookassa_refuses_is_declined(signed_in, fake, db_session, account):
     fake.save_method("pm-revoked", last4="0005", declines=True)
     login_id = db_session.scalar(select(Login.id))
