@@ -90,6 +90,44 @@ def load_config(app: Flask, config: dict | None) -> None:
     check_config(app)
 
 
+def _number(cfg, name: str, least: float, most: float | None = None, *, optional: bool = False) -> None:
+    value = cfg[name]
+    if optional and value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < least \
+            or (most is not None and value > most):
+        limits = f"from {least} to {most}" if most is not None else f"{least} or more"
+        raise ConfigError(f"{name} must be a number {limits}{' (or unset)' if optional else ''}, not {value!r}.")
+
+
+def check_payment_config(cfg) -> None:
+    """The payment provider's settings (README "Payments: YooKassa")."""
+    provider = cfg["PAYMENT_PROVIDER"]
+    if provider == "yookassa":
+        from portal.payment_gateway import yookassa
+
+        if not (cfg["YOOKASSA_SHOP_ID"] and cfg["YOOKASSA_SECRET_KEY"]):
+            raise ConfigError("PAYMENT_PROVIDER=yookassa needs YOOKASSA_SHOP_ID and YOOKASSA_SECRET_KEY (the shop's "
+                              "id and secret key from YooKassa's account: Integration → API keys).")
+        if not str(cfg["YOOKASSA_API_URL"]).startswith("https://") and not (cfg["DEBUG"] or cfg["TESTING"]):
+            raise ConfigError(f"YOOKASSA_API_URL must be https://, not {cfg['YOOKASSA_API_URL']!r}.")
+        if not cfg["PAYMENT_PAGE_ORIGINS"]:
+            cfg["PAYMENT_PAGE_ORIGINS"] = (yookassa.PAGE_ORIGIN,)
+        if cfg["PAYMENT_WEBHOOK_ALLOWED_NETS"] is None:
+            cfg["PAYMENT_WEBHOOK_ALLOWED_NETS"] = yookassa.NETWORKS
+    nets = cfg["PAYMENT_WEBHOOK_ALLOWED_NETS"] or ()
+    if isinstance(nets, str):
+        nets = [n.strip() for n in nets.split(",") if n.strip()]
+    try:
+        cfg["PAYMENT_WEBHOOK_ALLOWED_NETS"] = tuple(str(ipaddress.ip_network(n, strict=False)) for n in nets)
+    except (TypeError, ValueError):
+        raise ConfigError(f"PAYMENT_WEBHOOK_ALLOWED_NETS are networks like 185.71.76.0/27, not {nets!r}.") from None
+    _number(cfg, "YOOKASSA_TIMEOUT", 1, 30)
+    _number(cfg, "YOOKASSA_RETRY_WAIT_MAX", 0, 10)
+    _number(cfg, "PAYMENT_VAT_CODE", 1, 12)
+    _number(cfg, "PAYMENT_TAX_SYSTEM", 1, 6, optional=True)
+
+
 def check_config(app: Flask) -> None:
     from portal.domain.details import MAX_MONTHS
 
@@ -105,8 +143,10 @@ def check_config(app: Flask) -> None:
         cfg["SECRET_KEY"] = "dev-only-" + app.name  # debug/testing only, never in production
     if cfg["PAYMENT_PROVIDER"] is None:
         cfg["PAYMENT_PROVIDER"] = "dev" if cfg["DEBUG"] or cfg["TESTING"] else ""
-    if cfg["PAYMENT_PROVIDER"] not in ("", "dev"):
-        raise ConfigError(f"PAYMENT_PROVIDER must be 'dev' (development) or empty, not {cfg['PAYMENT_PROVIDER']!r}.")
+    if cfg["PAYMENT_PROVIDER"] not in ("", "dev", "yookassa"):
+        raise ConfigError(f"PAYMENT_PROVIDER must be 'yookassa', 'dev' (development) or empty, not "
+                          f"{cfg['PAYMENT_PROVIDER']!r}.")
+    check_payment_config(cfg)
     if cfg["PAYMENT_PROVIDER"] == "dev" and not (cfg["DEBUG"] or cfg["TESTING"]):
         raise ConfigError("PAYMENT_PROVIDER=dev is the development provider: it takes test cards and moves no real "
                           "money. It runs only in debug mode or tests; configure a real provider.")

@@ -141,8 +141,9 @@ MSISDN_HEADER = "X-Msisdn"
 PASSWORD_MIN_LENGTH = 8
 
 # Card payments through a provider's hosted page (README "Payments").
-# "dev": the development provider's page under /dev (debug and tests only; the default there). Outside debug it
-# must be a real provider: with none set, top-ups by card say they are unavailable.
+# "dev": the development provider's page under /dev (debug and tests only; the default there); "yookassa": YooKassa
+# (the YOOKASSA_* settings below). Outside debug it must be a real provider: with none set, top-ups by card say
+# they are unavailable.
 PAYMENT_PROVIDER = None
 # The one item of the fiscal receipt (54-FZ) the provider sends on for a top-up; the customer's phone goes with it.
 PAYMENT_RECEIPT_ITEM = "Оплата услуг связи"
@@ -152,6 +153,25 @@ TOPUP_MIN = 1000  # kopecks: 10 roubles
 TOPUP_MAX = 1500000  # kopecks: 15 000 roubles
 # Seconds after which a payment still undecided is asked of the provider (`flask payments reconcile`, beat).
 PAYMENT_RECONCILE_AFTER = 300
+# The receipt's data (54-FZ) goes with every payment when the provider makes the receipts (YooKassa's 54-FZ
+# solution): the VAT code of the item (1: без НДС … see the provider's list) and the tax system (1..6; None: the
+# shop has only one and the provider knows it). False: the operator fiscalises the payments elsewhere.
+PAYMENT_RECEIPTS = True
+PAYMENT_VAT_CODE = 1
+PAYMENT_TAX_SYSTEM = None
+# Webhook senders (CIDRs; PORTAL_PAYMENT_WEBHOOK_ALLOWED_NETS as JSON or comma-separated): a notification from
+# elsewhere is answered 403. None: the provider's published ranges (YooKassa's), no check for "dev"; [] no check.
+PAYMENT_WEBHOOK_ALLOWED_NETS = None
+
+# YooKassa (PAYMENT_PROVIDER = "yookassa"; README "Payments: YooKassa").
+YOOKASSA_SHOP_ID = None
+YOOKASSA_SECRET_KEY = None
+YOOKASSA_API_URL = "https://api.yookassa.ru/v3"
+# Seconds one call to the API may take in all (connecting, the answer, one short wait when it answers 429): a slow
+# provider holds a web worker no longer than this.
+YOOKASSA_TIMEOUT = 8
+# A 429 asking to wait at most this many seconds is waited for once; a longer wait: "not answering, try again".
+YOOKASSA_RETRY_WAIT_MAX = 2
 
 # Transfers between our numbers (kopecks).
 TRANSFER_MIN = 100

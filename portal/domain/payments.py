@@ -86,7 +86,7 @@ def start_topup(session: Session, provider: PaymentProvider, *, account_id: int,
     # Not at the provider yet (or its answer was lost): ask it, with the same key, and no transaction open.
     payment_id, token, amount, save = existing.id, existing.token, existing.amount, existing.save_card
     account = session.get(Account, existing.account_id)
-    receipt = Receipt(phone=account.line.msisdn if account.line else None, item=receipt_item, amount=amount)
+    receipt = Receipt(phone=receipt_phone(account), item=receipt_item, amount=amount)
     session.rollback()
     try:
         state = provider.create_payment(amount=amount, description=f"Top-up {token}", idempotence_key=idempotency_key,
@@ -98,6 +98,13 @@ def start_topup(session: Session, provider: PaymentProvider, *, account_id: int,
     if state.status != "pending":
         return apply_state(session, payment_id=payment_id, state=state, actor=actor, now=now)
     return session.get(CardPayment, payment_id, populate_existing=True)
+
+
+def receipt_phone(account: Account) -> str | None:
+    """The phone the fiscal receipt goes to: the line's number, else a home contract's contact phone."""
+    if account.line is not None:
+        return account.line.msisdn
+    return account.home_contract.contact_phone if account.home_contract is not None else None
 
 
 def _remember(session: Session, payment_id: int, state: PaymentState) -> None:
@@ -148,9 +155,12 @@ def _charge_saved(session: Session, provider: PaymentProvider, payment_id: int, 
     card = session.get(CardToken, payment.card_token_id)
     amount, key, token, description = payment.amount, payment.idempotency_key, card.gateway_token, \
         f"{purpose} {payment.token}"
+    # The receipt's item is the provider's configured one (PAYMENT_RECEIPT_ITEM).
+    receipt = Receipt(phone=receipt_phone(session.get(Account, payment.account_id)), item="", amount=amount)
     session.rollback()
     try:
-        state = provider.charge_saved(amount=amount, token=token, description=description, idempotence_key=key)
+        state = provider.charge_saved(amount=amount, token=token, description=description, idempotence_key=key,
+                                      receipt=receipt)
     except ProviderUnavailable:
         return session.get(CardPayment, payment_id, populate_existing=True)
     _remember(session, payment_id, state)
@@ -223,6 +233,12 @@ def provider_notification(session: Session, provider: PaymentProvider, *, body: 
     if payment is None:
         raise NotFound("payment")
     return refresh(session, provider, payment_id=payment.id, actor=actor, now=now)
+
+
+def refuse_notification(session: Session, *, actor: Actor, detail: str) -> None:
+    """A notification from outside the provider's networks: nothing in it is applied, it is only recorded."""
+    record(session, actor, "payment_webhook_refused", detail=detail[:200])
+    session.commit()
 
 
 def repaid_by(session: Session, payment: CardPayment) -> int:

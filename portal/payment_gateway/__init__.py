@@ -4,6 +4,7 @@ The portal never sees a card number. It creates a payment at the provider and se
 provider's page (or shows a QR payload); the provider's webhook and a status request confirm it. A saved method
 (the provider's token) pays without the customer: auto-payments and one-tap top-ups.
 """
+import ipaddress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -47,7 +48,13 @@ class PaymentState:
 
 
 class ProviderUnavailable(Exception):
-    """The provider did not answer (timeout, outage, an error answer): ask again later with the same key."""
+    """The provider did not answer (timeout, outage, an error answer): ask again later with the same key.
+
+    ``retry_after``: the seconds the provider asked us to wait (a 429's Retry-After), when it said."""
+
+    def __init__(self, message: str = "", *, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class PaymentProvider(Protocol):
@@ -61,8 +68,11 @@ class PaymentProvider(Protocol):
     def status(self, reference: str) -> PaymentState:
         """The provider's current word on a payment. Raises ProviderUnavailable when it cannot say."""
 
-    def charge_saved(self, *, amount: int, token: str, description: str, idempotence_key: str) -> PaymentState:
-        """Charge a saved method with no customer present. The same key again answers the same payment."""
+    def charge_saved(self, *, amount: int, token: str, description: str, idempotence_key: str,
+                     receipt: Receipt | None = None) -> PaymentState:
+        """Charge a saved method with no customer present. The same key again answers the same payment.
+        ``receipt``: the fiscal receipt's data as for create_payment (its ``item`` may be empty: the provider's
+        configured item)."""
 
     def notified_reference(self, body: bytes) -> str | None:
         """The payment a webhook body names (nothing else in it is believed: the caller asks status())."""
@@ -79,6 +89,21 @@ def provider_from_config(config, session) -> PaymentProvider:
         from portal.payment_gateway.dev import DevProvider
 
         return DevProvider(session)
+    if name == "yookassa":
+        from portal.payment_gateway.yookassa import YooKassaProvider
+
+        return YooKassaProvider.from_config(config)
     if not name:
         raise ProviderNotConfigured()
     raise RuntimeError(f"Unknown PAYMENT_PROVIDER {name!r}")
+
+
+def sender_allowed(address: str | None, networks) -> bool:
+    """Whether a webhook's sender is in the provider's networks (PAYMENT_WEBHOOK_ALLOWED_NETS; none: no check)."""
+    if not networks:
+        return True
+    try:
+        sender = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    return any(sender in ipaddress.ip_network(net, strict=False) for net in networks)

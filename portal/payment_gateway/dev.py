@@ -119,7 +119,8 @@ class DevProvider:
         expire(self.session, payment, now=utcnow())
         return _state(payment)
 
-    def charge_saved(self, *, amount: int, token: str, description: str, idempotence_key: str) -> PaymentState:
+    def charge_saved(self, *, amount: int, token: str, description: str, idempotence_key: str,
+                     receipt: Receipt | None = None) -> PaymentState:
         payment = self._by_key(idempotence_key)
         if payment is None:
             method = self.session.scalar(select(DevMethod).where(DevMethod.token == token))

@@ -11,7 +11,7 @@ from portal.domain.money import BadAmount, parse_rubles
 from portal.extensions import csrf, db, limiter
 from portal.forms import PortalForm, period_filter
 from portal.models import utcnow
-from portal.payment_gateway import ProviderUnavailable, provider_from_config
+from portal.payment_gateway import ProviderUnavailable, provider_from_config, sender_allowed
 from portal.payments import bp
 from portal.payments.forms import (
     AutoPaymentForm,
@@ -27,6 +27,7 @@ from portal.payments.forms import (
 from portal.web import (
     account_in_focus,
     body_limit,
+    client_ip,
     current_actor,
     customer_required,
     is_htmx_partial,
@@ -163,6 +164,11 @@ def webhook():
     """The provider's notification that a payment changed: the provider is asked what became of it."""
     if not card_payments_on():
         abort(404)
+    if not sender_allowed(client_ip(), current_app.config["PAYMENT_WEBHOOK_ALLOWED_NETS"]):
+        # Not from the provider's networks (PAYMENT_WEBHOOK_ALLOWED_NETS): not even its reference is looked at.
+        current_app.logger.warning("Payment notification from %s refused: not a provider's address", client_ip())
+        payments.refuse_notification(db.session, actor=current_actor(), detail=f"sender {client_ip()}")
+        abort(403)
     return receive_notification(request.get_data(), actor=current_actor())
 
 
@@ -174,8 +180,9 @@ def receive_notification(body: bytes, *, actor):
         abort(400)
     except NotFound:
         abort(404)
-    except ProviderUnavailable:
-        abort(503)  # the provider sends its notification again later
+    except ProviderUnavailable as down:
+        # The provider sends its notification again later.
+        return {"ok": False}, 503, {"Retry-After": str(max(1, round(down.retry_after or 60)))}
     return {"ok": True}
 
 

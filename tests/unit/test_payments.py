@@ -52,8 +52,9 @@ class FakeProvider:
         self._called("status")
         return self.states[reference]
 
-    def charge_saved(self, *, amount, token, description, idempotence_key):
+    def charge_saved(self, *, amount, token, description, idempotence_key, receipt=None):
         self._called("charge_saved")
+        assert receipt is not None and receipt.amount == amount and receipt.phone == "+79161234567"
         reference = self.created.setdefault(idempotence_key, f"saved-{len(self.created) + 1}")
         self.states.setdefault(reference, PaymentState(reference, "succeeded", method_title="card *4417",
                                                        card_last4="4417"))
