@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, HiddenField, IntegerField
-from wtforms.validators import InputRequired
+from wtforms import DateField, HiddenField, IntegerField, StringField
+from wtforms.validators import InputRequired, Length
 
 from portal.domain.home_pause import MAX_DAYS, MIN_DAYS
 from portal.forms import IdempotentForm, PortalForm
@@ -19,3 +19,16 @@ class PauseForm(IdempotentForm):
 
 class EndPauseForm(PortalForm):
     """Resume early or cancel a pause not yet started: the pause comes from the URL."""
+
+
+class DocumentCodeForm(PortalForm):
+    """Send a code to accept this version of a document (the version read is in the form)."""
+
+    document_id = HiddenField()
+
+
+class AcceptDocumentForm(PortalForm):
+    document_id = HiddenField()
+    code = StringField(_l("Code from the SMS"), validators=[InputRequired(_l("Type the code from the SMS.")),
+                                                            Length(max=12)],
+                       render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 12})

@@ -1,21 +1,35 @@
 from datetime import timezone
 from zoneinfo import ZoneInfo
 
-from flask import Response, abort, current_app, request, stream_with_context
+from flask import Response, abort, current_app, flash, request, session, stream_with_context
+from flask_babel import gettext as _
 from flask_babel import to_user_timezone
 from flask_login import current_user
 
 from portal.account import bp
-from portal.domain import archive, documents
+from portal.account.forms import AcceptDocumentForm, DocumentCodeForm
+from portal.domain import archive, documents, sms_codes
 from portal.domain.bounds import db_int
+from portal.domain.documents import consent
 from portal.domain.documents import pdf as document_pdf
-from portal.domain.errors import NotFound
+from portal.domain.errors import DomainError, NotFound
 from portal.domain.home import home_overview
 from portal.domain.overview import account_overview
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.forms import period_filter
 from portal.models import utcnow
-from portal.web import account_in_focus, customer_required, is_htmx_partial, render, select_locale, select_timezone
+from portal.web import (
+    account_in_focus,
+    auth_policy,
+    client_ip,
+    current_actor,
+    customer_required,
+    is_htmx_partial,
+    render,
+    see_other,
+    select_locale,
+    select_timezone,
+)
 
 # Dashboard blocks htmx can refresh alone: /?block=<name> renders account/_<name>.html.
 BLOCKS = ("summary", "allowances", "services", "subscriptions")
@@ -74,13 +88,83 @@ def _operator_now():
 @bp.get("/documents")
 @customer_required
 def documents_page():
-    """The account's monthly documents: a line's statements, a home contract's invoices and acts."""
+    """The account's monthly documents (a line's statements, a home contract's invoices and acts) and the
+    agreements the login accepts."""
     account = account_in_focus()
     tz, today = current_app.config["BABEL_DEFAULT_TIMEZONE"], _operator_now().date()
     months = [documents.build(db.session, account, documents.kinds_for(account)[0], month, today=today, tz=tz)
               for month in documents.months_available(db.session, account, today=today, tz=tz)]
     return render("account/documents.html", account=account, months=months, kinds=documents.kinds_for(account),
-                  titles=documents.TITLES)
+                  titles=documents.TITLES, agreements=consent.current_documents(db.session),
+                  accepted=consent.acceptances_of(db.session, current_user.id))
+
+
+def _form_id(form) -> int:
+    """The document version the form was made for (0, which is no document, for anything else)."""
+    try:
+        return db_int(form.document_id.data)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _agreement_or_404(slug: str):
+    try:
+        return consent.current(db.session, slug)
+    except NotFound:
+        abort(404)
+
+
+def _agreement_page(document, form: AcceptDocumentForm, *, status: int = 200):
+    accepted = consent.acceptances_of(db.session, current_user.id).get(document.id)
+    if form.document_id.data is None:
+        form.document_id.data = document.id
+    return render("account/agreement.html", status=status, document=document, form=form, accepted=accepted,
+                  code_form=DocumentCodeForm(formdata=None, data={"document_id": document.id}),
+                  code_sent=session.get("agreement_code") == document.id,
+                  code_phone=sms_codes.code_phone(current_user))
+
+
+@bp.route("/documents/agreements/<slug>", methods=["GET", "POST"])
+@customer_required
+def agreement(slug: str):
+    """Read a document and accept it with a code sent by SMS."""
+    document = _agreement_or_404(slug)
+    form = AcceptDocumentForm()
+    if form.validate_on_submit():
+        try:
+            consent.accept(db.session, login_id=current_user.id, document_id=_form_id(form),
+                           code=form.code.data, ip=client_ip(), actor=current_actor(), now=utcnow(),
+                           policy=auth_policy())
+        except NotFound:
+            abort(404)
+        except DomainError as err:
+            form.add_domain_error(err)
+        else:
+            session.pop("agreement_code", None)
+            flash(_("Accepted: «%(title)s», version %(version)s.", title=document.title, version=document.version))
+            return see_other(".agreement", slug=document.slug)
+    return _agreement_page(document, form, status=form.status)
+
+
+@bp.post("/documents/agreements/<slug>/code")
+@customer_required
+@limiter.limit("5 per hour")
+def agreement_code(slug: str):
+    document = _agreement_or_404(slug)
+    form = DocumentCodeForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        consent.send_code(db.session, login_id=current_user.id, document_id=_form_id(form),
+                          actor=current_actor(), now=utcnow(), policy=auth_policy())
+    except NotFound:
+        abort(404)
+    except DomainError as err:
+        flash(err.message)
+    else:
+        session["agreement_code"] = document.id
+        flash(_("The code is sent by SMS to your number."))
+    return see_other(".agreement", slug=document.slug)
 
 
 @bp.get("/documents/<any(statement, invoice, act):kind>-<month>.pdf")

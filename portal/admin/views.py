@@ -15,6 +15,7 @@ from portal.admin.forms import (
 from portal.admin.labels import SMS_STATES
 from portal.domain import adjustments, blocking, staff, vouchers
 from portal.domain.bounds import db_int
+from portal.domain.documents import consent
 from portal.domain.errors import DomainError, NotFound
 from portal.extensions import db, limiter
 from portal.forms import PortalForm
@@ -86,8 +87,13 @@ def customer(customer_id: int):
         card = staff.customer_card(db.session, customer_id)
     except NotFound:
         abort(404)
-    return render("admin/customer.html", card=card, kinds=KIND_LABELS, adjust_form=AdjustmentForm(formdata=None),
-                  unblock_form=StaffUnblockForm(formdata=None))
+    return _customer_page(card, adjust_form=AdjustmentForm(formdata=None), unblock_form=StaffUnblockForm(formdata=None))
+
+
+def _customer_page(card, *, status: int = 200, **forms):
+    """The staff page of a customer: accounts, forms (one of them maybe re-shown with its errors), acceptances."""
+    return render("admin/customer.html", status=status, card=card, kinds=KIND_LABELS,
+                  acceptances=consent.acceptances_of_customer(db.session, card.customer.id), **forms)
 
 
 @bp.post("/accounts/<int:account_id>/adjust")
@@ -109,8 +115,8 @@ def adjust(account_id: int):
         except DomainError as err:
             form.add_domain_error(err)
     card = staff.customer_card(db.session, customer_id)
-    return render("admin/customer.html", status=form.status, card=card, kinds=KIND_LABELS, adjust_form=form,
-                  unblock_form=StaffUnblockForm(formdata=None), adjusting=account_id)
+    return _customer_page(card, status=form.status, adjust_form=form, unblock_form=StaffUnblockForm(formdata=None),
+                          adjusting=account_id)
 
 
 @bp.post("/accounts/<int:account_id>/unblock")
@@ -132,8 +138,8 @@ def unblock(account_id: int):
         except DomainError as err:
             form.add_domain_error(err)
     card = staff.customer_card(db.session, customer_id)
-    return render("admin/customer.html", status=form.status, card=card, kinds=KIND_LABELS,
-                  adjust_form=AdjustmentForm(formdata=None), unblock_form=form, unblocking=account_id)
+    return _customer_page(card, status=form.status, adjust_form=AdjustmentForm(formdata=None), unblock_form=form,
+                          unblocking=account_id)
 
 
 @bp.route("/vouchers", methods=["GET", "POST"])

@@ -43,6 +43,7 @@ from portal.models import (
     Login,
     LoginAccount,
     Melody,
+    PolicyDocument,
     Reward,
     Service,
     Subscription,
@@ -63,7 +64,8 @@ LOCAL_OFFSET = timedelta(hours=3)  # Moscow and Saint Petersburg: UTC+3 all year
 SUMMARY_ORDER = ("tariffs", "home tariff rules", "services", "service links", "tv channels", "channel links",
                  "customers", "accounts", "lines", "home contracts", "subscriptions", "antivirus licences",
                  "allowances", "bonus accounts", "ledger entries", "usage records", "vouchers", "rewards",
-                 "voice messages", "melodies", "logins", "saved cards", "auto-payments", "bonus entries")
+                 "voice messages", "melodies", "logins", "saved cards", "auto-payments", "bonus entries",
+                 "agreements")
 
 # ---- the catalog ---------------------------------------------------------------------------------------------
 
@@ -807,6 +809,33 @@ def _seed_rewards(session: Session, added: Counter) -> None:
             added["rewards"] += 1
 
 
+AGREEMENTS = (
+    ("personal-data", "Согласие на обработку персональных данных",
+     "Я даю оператору согласие на обработку моих персональных данных: фамилии, имени, отчества, номера телефона, "
+     "адреса подключения и сведений об оказанных услугах — для заключения и исполнения договора об оказании "
+     "услуг связи, расчётов и обращений в поддержку.\n\n"
+     "Согласие действует до окончания договора и может быть отозвано письменным заявлением.\n\n"
+     "Сведения о звонках и сообщениях не передаются третьим лицам, кроме случаев, предусмотренных законом."),
+    ("terms", "Условия оказания услуг связи",
+     "Оператор оказывает услуги подвижной связи, доступа в интернет и телевидения по выбранному абонентом "
+     "тарифу.\n\nАбонентская плата списывается в начале расчётного периода; услуги сверх пакета — по мере "
+     "потребления. При отрицательном балансе оказание услуг может быть приостановлено.\n\n"
+     "Изменения тарифа и условий публикуются заранее; абонент подтверждает новые условия в личном кабинете."),
+)
+
+
+def _seed_agreements(session: Session, now: datetime, added: Counter) -> None:
+    """The documents customers accept with an SMS code (version 1 of each)."""
+    from portal.domain.documents.consent import body_hash
+
+    have = set(session.scalars(select(PolicyDocument.slug)))
+    for slug, title, body in AGREEMENTS:
+        if slug not in have:
+            session.add(PolicyDocument(slug=slug, version=1, title=title, body=body, body_hash=body_hash(body),
+                                       published_at=now - timedelta(days=30)))
+            added["agreements"] += 1
+
+
 BONUS_MONTHS = 6  # the points were earned over this many past months
 
 
@@ -992,6 +1021,7 @@ def seed_demo(session: Session, *, now: datetime | None = None, voucher_key: str
     _seed_rewards(session, added)
     _seed_voicemail(session, accounts, now, added)
     _seed_melodies(session, added)
+    _seed_agreements(session, now, added)
     if voucher_key:
         _seed_vouchers(session, voucher_key, now, added)
     _settle_balances(session, list(accounts.values()))

@@ -17,6 +17,7 @@ from portal.models.catalog import Allowance, Service, Subscription, Tariff
 from portal.models.customers import Account, AccountKind, AccountStatus, Customer, HomeContract, Line
 from portal.models.details import DetailOrder
 from portal.models.dev_provider import DevMethod, DevPayment
+from portal.models.documents import DocumentAcceptance, PolicyDocument
 from portal.models.home_pause import HomePause, ScheduledTariffChange
 from portal.models.home_tv import AntivirusLicence, Mailbox, ParentalPin, StaticIp, TvChannel, tv_package_channel
 from portal.models.links import LinkRequest, LinkRequestNumber
@@ -35,9 +36,11 @@ from portal.models.websms import WebSms
 __all__ = [
     "Account", "AccountKind", "AccountStatus", "AlertSettings", "Allowance", "AntivirusLicence", "AuditEvent",
     "AutoPayment", "Base", "BlacklistEntry", "BonusAccount", "BonusEntry", "CardPayment", "CardToken", "Challenge",
-    "Customer", "DetailOrder", "DevMethod", "DevPayment", "ForwardingRule", "HeldAlert", "HomeContract", "HomePause",
+    "Customer", "DetailOrder", "DevMethod", "DevPayment", "DocumentAcceptance", "ForwardingRule", "HeldAlert",
+    "HomeContract", "HomePause",
     "LedgerEntry", "Line",
     "LinkRequest", "LinkRequestNumber", "Login", "LoginAccount", "LoginSession", "LoginThrottle", "Mailbox", "Melody",
+    "PolicyDocument",
     "ParentalPin", "PasswordRequest", "ProcessedRequest", "PromisedPayment", "Reward", "RingbackChoice",
     "ScheduledTariffChange", "Service", "SmsMessage", "SmsPart", "SmsReceipt", "Staff", "StaffSession", "StaticIp",
     "Subscription",

@@ -5,14 +5,17 @@ from datetime import date, timedelta
 
 import pytest
 
+from portal.domain.documents import consent
 from portal.models import (
     CardPayment,
     DetailOrder,
     DevPayment,
+    DocumentAcceptance,
     LinkRequest,
     LinkRequestNumber,
     LoginAccount,
     Melody,
+    PolicyDocument,
     Reward,
     Transfer,
     UsageRecord,
@@ -23,7 +26,8 @@ from tests.helpers import captcha_token
 
 PUBLIC = ["/auth/login", "/auth/password", "/auth/password/sent?phone=%2B79161234567", "/admin/login",
           "/no-such-page"]
-CUSTOMER = ["/", "/?block=allowances", "/archive", "/documents", "/numbers/", "/numbers/link", "/numbers/{linked}/unlink",
+CUSTOMER = ["/", "/?block=allowances", "/archive", "/documents", "/documents/agreements/{agreement}",
+            "/numbers/", "/numbers/link", "/numbers/{linked}/unlink",
             "/numbers/home", "/numbers/details", "/numbers/details/orders/{order}",
             "/settings/", "/settings/password", "/settings/preferences", "/settings/sessions", "/settings/contracts",
             "/settings/close", "/settings/alerts", "/settings/forwarding", "/settings/blacklist", "/settings/voicemail",
@@ -45,7 +49,8 @@ CUSTOMER = ["/", "/?block=allowances", "/archive", "/documents", "/numbers/", "/
             "/home/extras/subscriptions/{subscription}/disconnect"]
 # Pages of a home contract in focus (a mobile line gets 404 there): a contract with a busy month of sessions.
 HOME = ["/numbers/traffic", "/numbers/traffic/sessions", "/documents"]
-STAFF = ["/admin/", "/admin/?q=Customer", "/admin/links", "/admin/links/{link}", "/admin/sms",
+STAFF = ["/admin/", "/admin/?q=Customer", "/admin/documents", "/admin/acceptances/{acceptance}",
+         "/admin/links", "/admin/links/{link}", "/admin/sms",
          "/admin/provisioning", "/admin/vouchers",
          "/admin/customers/{customer}", "/admin/accounts/{linked}/terminate",
          "/admin/customers/{customer}/home-contracts/new", "/admin/accounts/{home}/home-status",
@@ -80,14 +85,21 @@ def every_page(client, db_session, app):
                         format="pdf", email="a@example.com", idempotency_key="d" * 24)
     melody = factories.make_service(db_session, category="ringback", monthly_fee=0, daily_fee=50)
     reward = Reward(code="min-100", name="100 minutes", kind="minutes", quantity=100, cost=300)
-    db_session.add_all([payment, *at_provider, transfer, order, link,
+    agreement = PolicyDocument(slug="terms", version=1, title="Terms", body="Text.\n\nMore.",
+                               body_hash=consent.body_hash("Text.\n\nMore."))
+    db_session.add(agreement)
+    db_session.flush()
+    acceptance = DocumentAcceptance(document_id=agreement.id, login_id=login.id, document_hash=agreement.body_hash,
+                                    code_hash="x", phone="+79161234567")
+    db_session.add_all([payment, *at_provider, transfer, order, link, acceptance,
                         LoginAccount(login_id=login.id, account_id=linked.id),
                         Melody(service_id=melody.id, artist="Folk", tune="E5:1"), reward])
     db_session.commit()
     ids = dict(devpay="dev_ref", dev3ds="dev_3ds",
                tariff=tariff.id, service=service.id, subscription=subscription.id, payment=payment.token,
                transfer=transfer.token, customer=account.customer_id, order=order.id, linked=linked.id, link=link.id,
-               line=account.id, melody=melody.id, reward=reward.id)
+               line=account.id, melody=melody.id, reward=reward.id, agreement=agreement.slug,
+               acceptance=acceptance.id)
     for url in CUSTOMER:
         yield url, client.get(url.format(**ids))
     home = factories.make_home_contract(db_session, "HC-100200", customer=account.customer)
@@ -123,7 +135,8 @@ def test_every_get_route_is_covered(app):
                     "{payment}": "<token>", "{customer}": "<int:customer_id>",
                     "{linked}": "<int:account_id>", "{link}": "<int:request_id>", "{order}": "<int:order_id>",
                     "{line}": "<int:account_id>", "{home}": "<int:account_id>", "{melody}": "<int:melody_id>",
-                    "{reward}": "<int:reward_id>", "{devpay}": "<reference>", "{dev3ds}": "<reference>"}
+                    "{reward}": "<int:reward_id>", "{agreement}": "<slug>",
+                    "{acceptance}": "<int:acceptance_id>", "{devpay}": "<reference>", "{dev3ds}": "<reference>"}
     covered = set()
     for url in PUBLIC + CUSTOMER + HOME + STAFF:
         url = re.sub(r"\?.*", "", url)
