@@ -18,7 +18,7 @@ SMS_PURPOSES = {"password": _l("SMS password"), "captcha": _l("captcha"), "alert
                 "notice": _l("notice"), "transfer_code": _l("transfer code"), "close_code": _l("switch-off code"),
                 "home_link_code": _l("home contract code"), "internet_settings": _l("internet settings"),
                 "parental_pin": _l("parental PIN"), "voicemail_pin": _l("voicemail PIN"),
-                "web": _l("SMS from the site")}
+                "web": _l("SMS from the site"), "accept": _l("document acceptance code")}
 ROLES = {"support": _l("support"), "admin": _l("administrator")}
 LABELS = {"ledger_kind": KIND_LABELS, "payment": PAYMENT_STATES, "decline": DECLINE_REASONS, "sms": SMS_STATES,
           "sms_purpose": SMS_PURPOSES, "role": ROLES}

@@ -104,6 +104,16 @@ def test_a_forged_version_is_not_found(signed_in, db_session, document, document
                                {"document_id": document_id}).status_code == 404
 
 
+def test_staff_never_read_the_acceptance_code_in_the_outbox(client, db_session, signed_in, document):
+    signed_in.post_form("/documents/agreements/personal-data/code", {"document_id": str(document.id)})
+    code = sent_code(db_session)
+    signed_in.post_form("/auth/logout")
+    factories.make_staff(db_session)
+    staff_sign_in(client)
+    outbox = client.get("/admin/sms").text
+    assert "document acceptance code" in outbox and code not in outbox
+
+
 def test_an_unknown_document_is_404(signed_in):
     assert signed_in.get("/documents/agreements/no-such").status_code == 404
 
