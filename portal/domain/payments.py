@@ -99,7 +99,7 @@ def start_topup(session: Session, provider: PaymentProvider, *, account_id: int,
     existing = _by_key(session, idempotency_key)
     if existing is None:
         if method not in METHODS:
-            raise BadPaymentMethod(_l("Choose how to pay: by card or through СБП."))
+            raise BadPaymentMethod(_l("Choose how to pay: by card or through SBP."))
         account = _check(session, account_id=account_id, amount=amount, idempotency_key=idempotency_key,
                          limits=limits)
         existing = CardPayment(token=secrets.token_urlsafe(18), account_id=account.id, login_id=login_id,

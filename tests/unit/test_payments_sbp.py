@@ -33,8 +33,9 @@ def provider(db_session):
 
 
 def start_sbp(db_session, provider, account, *, key="s" * 24, amount=50000, save=False, method=SBP, now=None):
-    return payments.start_topup(db_session, provider, account_id=account.id, login_id=account_login(db_session, account),
-                                amount=amount, save_method=save, idempotency_key=key, limits=LIMITS,
+    login_id = account_login(db_session, account)
+    return payments.start_topup(db_session, provider, account_id=account.id, login_id=login_id, amount=amount,
+                                save_method=save, idempotency_key=key, limits=LIMITS,
                                 return_url=lambda token: f"https://portal/payments/{token}", actor=Actor(),
                                 now=now or utcnow(), method=method)
 
