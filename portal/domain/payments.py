@@ -243,12 +243,14 @@ def refresh(session: Session, provider: PaymentProvider, *, payment_id: int, act
     """Ask the provider about an undecided payment and apply its word (the return page, the webhook). One declined
     as expired is asked too: the payer's bank may have paid at the last moment (the provider's word wins)."""
     payment = session.get(CardPayment, payment_id)
-    reference = payment.gateway_ref
+    reference, expires_at = payment.gateway_ref, payment.expires_at
     if payment.status == "confirmed" or (payment.status == "declined" and payment.decline_reason != EXPIRED) \
             or not reference:
         return payment
     session.rollback()
     state = provider.status(reference)  # ProviderUnavailable goes to the caller
+    if state.status == PENDING and (expires_at is None or expires_at > now):
+        return session.get(CardPayment, payment_id)  # nothing to record: no account lock for a waiting page's ask
     return apply_state(session, payment_id=payment_id, state=state, actor=actor, now=now)
 
 

@@ -303,3 +303,14 @@ def test_the_dev_sbp_expiry_is_configurable(signed_in, db_session, account):
     start_sbp(signed_in)
     dev = at_provider(db_session)
     assert dev.expires_at - dev.created_at == timedelta(seconds=1)
+
+
+def test_the_poll_is_cheap_in_queries(signed_in, db_session, account, count_queries):
+    start_sbp(signed_in)
+    url = f"/payments/{the_payment(db_session).token}/sbp"
+    with count_queries() as asking:
+        assert signed_in.get(url, headers=HX).status_code == 204  # the provider asked
+    with count_queries() as not_asking:
+        assert signed_in.get(url, headers=HX).status_code == 204  # within the period: the database only
+    # Signed-in session, accounts, the payment; then the claim of the ask, the provider's own row and a re-read.
+    assert len(not_asking) <= 5 and len(asking) <= 8, (len(not_asking), len(asking))
