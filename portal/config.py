@@ -153,6 +153,11 @@ TOPUP_MIN = 1000  # kopecks: 10 roubles
 TOPUP_MAX = 1500000  # kopecks: 15 000 roubles
 # Seconds after which a payment still undecided is asked of the provider (`flask payments reconcile`, beat).
 PAYMENT_RECONCILE_AFTER = 300
+# A page waiting for a payment (СБП: it polls every 3 s) asks the provider at most once per this many seconds
+# per payment; in between it shows what the webhook has recorded.
+PAYMENT_ASK_EVERY = 5
+# The development provider: seconds an СБП QR code stays payable before it expires.
+PAYMENT_DEV_SBP_SECONDS = 600
 # The receipt's data (54-FZ) goes with every payment when the provider makes the receipts (YooKassa's 54-FZ
 # solution): the VAT code of the item (1: без НДС … see the provider's list) and the tax system (1..6; None: the
 # shop has only one and the provider knows it). False: the operator fiscalises the payments elsewhere.

@@ -212,3 +212,4 @@ def register_filters(jinja_env) -> None:
     jinja_env.filters["number"] = lambda value: number(value)
     jinja_env.filters["date"] = _date_filter
     jinja_env.filters["datetime"] = _datetime_filter
+    jinja_env.filters["time"] = lambda value: time_short(value)

@@ -1,6 +1,6 @@
 """Development helpers, registered only in debug mode and tests: where the "SMS" arrives, and the development
-payment provider's hosted page (the bank's side of a card payment)."""
-from flask import Blueprint, abort, current_app, redirect
+payment provider's hosted page (the bank's side of a card payment) and "bank app" (the payer's side of СБП)."""
+from flask import Blueprint, abort, current_app, redirect, request
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
@@ -8,6 +8,7 @@ from portal.domain.audit import SYSTEM
 from portal.domain.errors import DomainError
 from portal.extensions import db
 from portal.models import SmsMessage, utcnow
+from portal.payment_gateway import SBP
 from portal.payment_gateway import dev as provider
 from portal.web import render
 
@@ -50,6 +51,8 @@ def pay(reference: str):
     from portal.dev.forms import DevCardForm
 
     payment = _payment_or_404(reference)
+    if payment.method == SBP:
+        return redirect(provider.SBP_PAGE + payment.reference, 303)
     if payment.status == provider.WAITING_3DS:
         return redirect(f"{provider.PAGE}{payment.reference}/3ds", 303)
     if payment.status != provider.PENDING:
@@ -96,6 +99,25 @@ def cancel(reference: str):
     if not PortalForm().validate_on_submit():
         abort(400)
     return _finish(provider.cancel(db.session, payment, now=utcnow()))
+
+
+@bp.route("/sbp/<reference>", methods=["GET", "POST"])
+def sbp(reference: str):
+    """The payer's bank app, opened by the QR code or the portal's button (СБП): approve or decline."""
+    from portal.forms import PortalForm
+
+    payment = _payment_or_404(reference)
+    if payment.method != SBP:
+        return redirect(provider.PAGE + payment.reference, 303)
+    if payment.status != provider.PENDING:
+        return render("dev/pay_done.html", payment=payment)
+    form = PortalForm()
+    if form.is_submitted():
+        if not form.validate_on_submit() or request.form.get("answer") not in ("approve", "decline"):
+            abort(400)
+        return _finish(provider.answer_in_bank_app(db.session, payment, approve=request.form["answer"] == "approve",
+                                                   now=utcnow()))
+    return render("dev/sbp.html", form=form, payment=payment)
 
 
 TEST_CARDS = (("4242 4242 4242 4242", "paid"), ("4000 0000 0000 0002", "declined"),

@@ -4,14 +4,19 @@ confirmation makes.
 The portal never sees card data: it creates the payment at the provider, sends the customer to the provider's
 page, and believes only the provider's answer to a status request (the webhook and the return page only make it
 ask). No transaction is open while the provider is asked; each answer is applied in its own short one.
+
+СБП (the Faster Payments System) is the same payment with another confirmation: a QR payload and the bank app's
+link instead of a page, shown by the portal while it waits; such a payment expires within minutes. Past its
+expiry, a provider that still says "pending" (or says canceled) makes it declined as "expired"; a later success
+is still credited: the provider's word wins.
 """
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from portal import formatting
@@ -22,17 +27,37 @@ from portal.domain.errors import DomainError, NotFound
 from portal.domain.money import BadAmount
 from portal.domain.promised import pay_in, repaid_from
 from portal.models import Account, AccountStatus, CardPayment, CardToken
-from portal.payment_gateway import CANCELED, SUCCEEDED, PaymentProvider, PaymentState, ProviderUnavailable, Receipt
+from portal.payment_gateway import (
+    CANCELED,
+    CARD,
+    PENDING,
+    SBP,
+    SUCCEEDED,
+    PaymentProvider,
+    PaymentState,
+    ProviderUnavailable,
+    Receipt,
+)
 
 DECIDED = ("confirmed", "declined")
 # Not decided yet: reconciliation asks the provider about these once they are a few minutes old.
 UNSETTLED = ("created", "pending")
+METHODS = (CARD, SBP)
+EXPIRED = "expired"  # the decline reason of a payment whose time to pay ran out
+# What providers call it when they give up on an unpaid payment (ours, the development provider's; YooKassa's).
+_EXPIRED_REASONS = (EXPIRED, "expired_on_confirmation")
 
 
 class BadMethod(DomainError):
     """Not one of the customer's saved methods."""
 
     field = "card"
+
+
+class BadPaymentMethod(DomainError):
+    """Neither a card nor СБП."""
+
+    field = "method"
 
 
 class ProviderDown(DomainError):
@@ -63,34 +88,40 @@ def _by_key(session: Session, key: str) -> CardPayment | None:
 
 def start_topup(session: Session, provider: PaymentProvider, *, account_id: int, login_id: int | None, amount: int,
                 save_method: bool, idempotency_key: str, limits: TopupLimits, return_url: Callable[[str], str],
-                actor: Actor, now: datetime, receipt_item: str = "Top-up") -> CardPayment:
-    """Create the payment here, then at the provider (pending: its page waits for the customer).
+                actor: Actor, now: datetime, receipt_item: str = "Top-up", method: str = CARD) -> CardPayment:
+    """Create the payment here, then at the provider (pending: its page, or the payer's bank app for СБП, waits).
 
     The form's key is the provider's idempotence key too: a double click or a retry after the provider did not
     answer is the same payment, here and there. ``return_url(token)`` is where the provider sends the customer back;
     ``receipt_item`` names the fiscal receipt's one item (the customer's phone, when the account has a line).
+    ``method`` is CARD or SBP; only a card is saved for next time.
     """
     existing = _by_key(session, idempotency_key)
     if existing is None:
+        if method not in METHODS:
+            raise BadPaymentMethod(_l("Choose how to pay: by card or through SBP."))
         account = _check(session, account_id=account_id, amount=amount, idempotency_key=idempotency_key,
                          limits=limits)
         existing = CardPayment(token=secrets.token_urlsafe(18), account_id=account.id, login_id=login_id,
                                amount=amount, idempotency_key=idempotency_key, provider=provider.name,
-                               save_card=save_method, created_at=now)
+                               save_card=save_method and method == CARD, method=method, created_at=now)
         session.add(existing)
-        record(session, actor, "card_payment_started", obj=existing, account_id=account.id, detail=str(amount))
+        record(session, actor, "card_payment_started", obj=existing, account_id=account.id,
+               detail=str(amount) if method == CARD else f"{amount} by {method}")
         if not idempotency.commit_once(session):  # a twin of this submission got there first
             existing = _by_key(session, idempotency_key)
     if existing.status != "created" or existing.card_token_id is not None:
         return existing
     # Not at the provider yet (or its answer was lost): ask it, with the same key, and no transaction open.
     payment_id, token, amount, save = existing.id, existing.token, existing.amount, existing.save_card
+    chosen = existing.method  # the first submission's, whatever a retry of the same form says
     account = session.get(Account, existing.account_id)
     receipt = Receipt(phone=receipt_phone(account), item=receipt_item, amount=amount)
     session.rollback()
     try:
         state = provider.create_payment(amount=amount, description=f"Top-up {token}", idempotence_key=idempotency_key,
-                                        return_url=return_url(token), receipt=receipt, save_method=save)
+                                        return_url=return_url(token), receipt=receipt, save_method=save,
+                                        method=chosen)
     except ProviderUnavailable:
         raise ProviderDown(_l("The payment service is not answering. Try again in a minute: you will not be "
                               "charged twice.")) from None
@@ -108,10 +139,14 @@ def receipt_phone(account: Account) -> str | None:
 
 
 def _remember(session: Session, payment_id: int, state: PaymentState) -> None:
-    """Keep the provider's reference and page before anything else: a lost answer is found again by it."""
-    url = state.confirmation.url if state.confirmation else None
+    """Keep the provider's reference and page (or QR payload) before anything else: a lost answer is found again
+    by it."""
+    confirmation = state.confirmation
+    url = confirmation.url if confirmation else None
+    payload = confirmation.qr_payload if confirmation and confirmation.kind == "qr" else None
     session.execute(update(CardPayment).where(CardPayment.id == payment_id, CardPayment.gateway_ref.is_(None))
-                    .values(gateway_ref=state.reference, confirmation_url=url))
+                    .values(gateway_ref=state.reference, confirmation_url=url, qr_payload=payload,
+                            expires_at=state.expires_at))
     session.execute(update(CardPayment).where(CardPayment.id == payment_id, CardPayment.status == "created")
                     .values(status="pending"))
     session.commit()
@@ -170,24 +205,31 @@ def _charge_saved(session: Session, provider: PaymentProvider, payment_id: int, 
 def apply_state(session: Session, *, payment_id: int, state: PaymentState, actor: Actor,
                 now: datetime) -> CardPayment:
     """Record the provider's word; a success moves the money once, however often and in whatever order it
-    arrives (webhook, return page, reconciliation)."""
+    arrives (webhook, return page, reconciliation). Past the payment's expiry, "still pending" declines it as
+    expired (and a later success is still credited)."""
     # Locks in the house order, account then payment, so concurrent confirmations queue up.
     account_id = session.scalar(select(CardPayment.account_id).where(CardPayment.id == payment_id))
     account = lock_account(session, account_id)
     payment = session.get(CardPayment, payment_id, with_for_update=True, populate_existing=True)
+    expired_now = state.status == PENDING and payment.status in UNSETTLED and payment.expires_at is not None \
+        and payment.expires_at <= now
     # Confirmed is final. Declined is not, against a later success: the provider's word is what counts, and
     # the entry's key keeps the credit to one.
     if payment.status == "confirmed" or (payment.status == "declined" and state.status != SUCCEEDED) \
-            or state.status not in (SUCCEEDED, CANCELED):
+            or (state.status not in (SUCCEEDED, CANCELED) and not expired_now):
         session.rollback()
         return session.get(CardPayment, payment_id)
     payment.gateway_ref = payment.gateway_ref or state.reference or None
     payment.card_last4 = state.card_last4 or payment.card_last4
     payment.method_title = state.method_title or payment.method_title
-    payment.confirmation_url = None
+    payment.confirmation_url = payment.qr_payload = None
     if state.status == SUCCEEDED:
-        description = _l("Card *%(last4)s", last4=payment.card_last4) if payment.card_last4 else \
-            _l("Paid by %(method)s", method=payment.method_title or payment.provider)
+        if payment.method == SBP:
+            description = _l("Paid through SBP")
+        elif payment.card_last4:
+            description = _l("Card *%(last4)s", last4=payment.card_last4)
+        else:
+            description = _l("Paid by %(method)s", method=payment.method_title or payment.provider)
         pay_in(session, account, amount=payment.amount, kind="card_topup", key=f"card:{payment.id}",
                description=description, now=now)
         payment.status, payment.decided_at, payment.decline_reason = "confirmed", now, None
@@ -198,23 +240,51 @@ def apply_state(session: Session, *, payment_id: int, state: PaymentState, actor
         record(session, actor, "card_topup", obj=payment, account_id=account.id, detail=str(payment.amount))
     else:
         payment.status, payment.decided_at = "declined", now
-        payment.decline_reason = state.cancel_reason
+        payment.decline_reason = EXPIRED if expired_now or state.cancel_reason in _EXPIRED_REASONS \
+            else state.cancel_reason
         record(session, actor, "card_payment_declined", obj=payment, account_id=account.id,
-               detail=state.cancel_reason or "")
+               detail=payment.decline_reason or "")
     idempotency.commit_once(session)
     return payment
 
 
 def refresh(session: Session, provider: PaymentProvider, *, payment_id: int, actor: Actor,
             now: datetime) -> CardPayment:
-    """Ask the provider about an undecided payment and apply its word (the return page, the webhook)."""
+    """Ask the provider about an undecided payment and apply its word (the return page, the webhook). One declined
+    as expired is asked too: the payer's bank may have paid at the last moment (the provider's word wins)."""
     payment = session.get(CardPayment, payment_id)
-    reference = payment.gateway_ref
-    if payment.status in DECIDED or not reference:
+    reference, expires_at = payment.gateway_ref, payment.expires_at
+    if payment.status == "confirmed" or (payment.status == "declined" and payment.decline_reason != EXPIRED) \
+            or not reference:
         return payment
     session.rollback()
     state = provider.status(reference)  # ProviderUnavailable goes to the caller
+    if state.status == PENDING and (expires_at is None or expires_at > now):
+        return session.get(CardPayment, payment_id)  # nothing to record: no account lock for a waiting page's ask
     return apply_state(session, payment_id=payment_id, state=state, actor=actor, now=now)
+
+
+def refresh_if_due(session: Session, provider: PaymentProvider, *, payment_id: int, every: timedelta, actor: Actor,
+                   now: datetime) -> CardPayment:
+    """``refresh``, unless the provider was asked about this payment less than ``every`` ago: a page polling every
+    few seconds (in several tabs, on several workers) asks it once per period and otherwise shows what the webhook
+    recorded."""
+    claimed = session.execute(
+        update(CardPayment)
+        .where(CardPayment.id == payment_id, CardPayment.status.in_(UNSETTLED), CardPayment.gateway_ref.is_not(None),
+               or_(CardPayment.asked_at.is_(None), CardPayment.asked_at <= now - every))
+        .values(asked_at=now)).rowcount
+    session.commit()
+    if not claimed:
+        return session.get(CardPayment, payment_id)
+    return refresh(session, provider, payment_id=payment_id, actor=actor, now=now)
+
+
+def ran_out(payment: CardPayment, now: datetime) -> bool:
+    """The time to pay is over: declined as expired, or past the expiry while the provider has not said so yet."""
+    if payment.status == "declined":
+        return payment.decline_reason == EXPIRED
+    return payment.status in UNSETTLED and payment.expires_at is not None and payment.expires_at <= now
 
 
 class BadNotification(DomainError):

@@ -42,6 +42,7 @@ def _sms_parts(values: dict) -> str:
 LINES = {
     "card_payment": (_l("Card *%(last4)s"), {}),
     "provider_payment": (_l("Paid by %(method)s"), {}),  # the provider's title of a method that is not a card
+    "sbp_payment": (_l("Paid through SBP"), {}),  # the Faster Payments System (СБП)
     "autopay_card_payment": (_l("Auto-payment, card *%(last4)s"), {}),
     "terminal_payment": (_l("Payment at a terminal in a shop"), {}),
     "prepaid_card": (_l("Prepaid card"), {}),

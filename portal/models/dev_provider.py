@@ -8,7 +8,8 @@ from portal.models.base import Base, utcnow
 
 class DevPayment(Base):
     """A payment at the development provider (its own state, as a real provider keeps it on its side):
-    pending → succeeded | canceled, or pending → waiting_3ds → succeeded | canceled.
+    pending → succeeded | canceled, or pending → waiting_3ds → succeeded | canceled; an СБП payment is approved or
+    declined in the simulated bank app.
 
     The card number is never stored here either: the last 4 digits only.
     """
@@ -27,7 +28,9 @@ class DevPayment(Base):
     card_last4: Mapped[str | None] = mapped_column(String(4))
     method_token: Mapped[str | None] = mapped_column(String(80))  # the saved method it made or charged
     three_ds_failures: Mapped[int] = mapped_column(default=0)
+    method: Mapped[str] = mapped_column(String(8), default="card")  # card (its page) | sbp (the "bank app")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None]  # canceled as "expired" when nobody finished it by then
     decided_at: Mapped[datetime | None]
 
 

@@ -7,7 +7,8 @@ from portal.models.base import Base, utcnow
 
 
 class CardPayment(Base):
-    """A top-up through the payment provider: created → pending (on the provider's page) → confirmed | declined.
+    """A top-up through the payment provider: created → pending (on the provider's page, or in the payer's bank app
+    for СБП) → confirmed | declined (``decline_reason`` "expired" when the time to pay ran out).
 
     The balance moves only when it becomes confirmed, once (the ledger entry's key is the payment's). The portal
     never sees a card number: the provider tells the method's title and last 4 digits.
@@ -25,6 +26,12 @@ class CardPayment(Base):
     provider: Mapped[str] = mapped_column(String(20), default="")  # which provider holds gateway_ref
     gateway_ref: Mapped[str | None] = mapped_column(String(80), unique=True)  # the provider's payment id
     confirmation_url: Mapped[str | None] = mapped_column(String(500))  # the provider's page, while pending
+    method: Mapped[str] = mapped_column(String(8), default="card")  # card | sbp (how the customer chose to pay)
+    # СБП while pending: what the QR code says (the bank-app link is confirmation_url), and when the provider
+    # gives up on the payment.
+    qr_payload: Mapped[str | None] = mapped_column(String(1000))
+    expires_at: Mapped[datetime | None]
+    asked_at: Mapped[datetime | None]  # when the provider was last asked for its state by a waiting page
     card_token_id: Mapped[int | None] = mapped_column(ForeignKey("card_token.id"))  # the saved method charged
     card_last4: Mapped[str | None] = mapped_column(String(4))
     method_title: Mapped[str | None] = mapped_column(String(60))  # the provider's words: "card *4242", "SBP"

@@ -86,9 +86,11 @@ def provider_from_config(config, session) -> PaymentProvider:
     """The configured provider; ``session`` is for the development provider's own tables."""
     name = config["PAYMENT_PROVIDER"]
     if name == "dev":
+        from datetime import timedelta
+
         from portal.payment_gateway.dev import DevProvider
 
-        return DevProvider(session)
+        return DevProvider(session, sbp_expires=timedelta(seconds=config["PAYMENT_DEV_SBP_SECONDS"]))
     if name == "yookassa":
         from portal.payment_gateway.yookassa import YooKassaProvider
 

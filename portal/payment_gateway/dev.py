@@ -4,11 +4,16 @@ It behaves as a real provider does: ``create_payment`` answers a reference and t
 to; the customer types a test card there (never on the portal's pages), maybe a 3-D Secure code; the provider
 then decides, notifies the portal's webhook and sends the customer back to the return URL. Its state is its own
 tables (``dev_payment``, ``dev_method``), so every process agrees.
+
+СБП (method SBP): the answer is a QR payload and the bank app's link, both the provider's simulated "bank app"
+page /dev/sbp/<reference> (the payload with the portal's origin, so a phone on the same network can open it),
+where the payer approves or declines; unpaid, it expires after ``sbp_expires`` (10 minutes by default).
 """
 import json
 import re
 import secrets
 from datetime import date, datetime, timedelta
+from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
@@ -18,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from portal.domain.errors import DomainError
 from portal.models import DevMethod, DevPayment, utcnow
-from portal.payment_gateway import CANCELED, CARD, PENDING, SUCCEEDED, Confirmation, PaymentState, Receipt
+from portal.payment_gateway import CANCELED, CARD, PENDING, SBP, SUCCEEDED, Confirmation, PaymentState, Receipt
 
 # The documented test cards (README "Payments (development)"): any future expiry, any 3-digit CVC.
 SUCCEEDS = "4242424242424242"
@@ -28,8 +33,11 @@ FAILS_LATER = "4000000000000341"  # paid and saved now; declined when charged ag
 THREE_DS_CODE = "1234"  # the code the simulated bank page accepts
 THREE_DS_TRIES = 3  # codes the cardholder may type before the payment fails
 PAGE = "/dev/pay/"  # the provider's page for a payment: PAGE + reference
+SBP_PAGE = "/dev/sbp/"  # the simulated bank app where an СБП payment is approved: SBP_PAGE + reference
 WAITING_3DS = "waiting_3ds"
 EXPIRES = timedelta(hours=1)  # a page nobody finished is canceled after this, as real providers do
+SBP_EXPIRES = timedelta(minutes=10)  # an СБП QR code is valid for minutes, not hours
+SBP_TITLE = "SBP"  # the method's title in the provider's answers (the portal shows it in the reader's language)
 
 
 class BadCard(DomainError):
@@ -73,14 +81,34 @@ def check_card(number: str, expiry: str, cvc: str, *, today: date) -> str:
     return digits
 
 
+def _expires_at(payment: DevPayment) -> datetime:
+    """An СБП payment's own expiry; a card page's is an hour after it was made."""
+    return payment.expires_at or payment.created_at + EXPIRES
+
+
+def sbp_payload(payment: DevPayment, origin: str) -> str:
+    """What the QR code says: the "bank app" page, shaped like an NSPK link (type 02: a one-off payment's code)."""
+    return f"{origin}{SBP_PAGE}{payment.reference}?type=02&sum={payment.amount}&cur=RUB"
+
+
+def _confirmation(payment: DevPayment) -> Confirmation:
+    if payment.method != SBP:
+        return Confirmation("redirect", url=PAGE + payment.reference)
+    parts = urlsplit(payment.return_url or "")
+    origin = f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else ""
+    return Confirmation("qr", url=SBP_PAGE + payment.reference, qr_payload=sbp_payload(payment, origin))
+
+
 def _state(payment: DevPayment) -> PaymentState:
     status = {SUCCEEDED: SUCCEEDED, CANCELED: CANCELED}.get(payment.status, PENDING)
     last4 = payment.card_last4
+    title = SBP_TITLE if payment.method == SBP else f"card *{last4}" if last4 else None
     return PaymentState(
         reference=payment.reference, status=status, cancel_reason=payment.cancel_reason,
-        method_title=f"card *{last4}" if last4 else None, card_last4=last4,
+        method_title=title, card_last4=last4,
         saved_token=payment.method_token if status == SUCCEEDED and payment.save_method else None,
-        confirmation=Confirmation("redirect", url=PAGE + payment.reference) if status == PENDING else None)
+        confirmation=_confirmation(payment) if status == PENDING else None,
+        expires_at=_expires_at(payment) if status == PENDING else None)
 
 
 class DevProvider:
@@ -88,8 +116,8 @@ class DevProvider:
 
     name = "dev"
 
-    def __init__(self, session: Session):
-        self.session = session
+    def __init__(self, session: Session, *, sbp_expires: timedelta = SBP_EXPIRES):
+        self.session, self.sbp_expires = session, sbp_expires
 
     def _by_key(self, key: str) -> DevPayment | None:
         return self.session.scalar(select(DevPayment).where(DevPayment.idempotence_key == key))
@@ -106,10 +134,13 @@ class DevProvider:
 
     def create_payment(self, *, amount: int, description: str, idempotence_key: str, return_url: str,
                        receipt: Receipt | None, save_method: bool, method: str = CARD) -> PaymentState:
+        if method not in (CARD, SBP):
+            raise ValueError(f"unknown payment method {method!r}")
+        now = utcnow()
         payment = self._by_key(idempotence_key) or self._add(DevPayment(
             reference="dev_" + secrets.token_urlsafe(18), idempotence_key=idempotence_key, amount=amount,
-            description=description[:200], return_url=return_url[:500], save_method=save_method,
-            created_at=utcnow()))
+            description=description[:200], return_url=return_url[:500], save_method=save_method and method == CARD,
+            method=method, created_at=now, expires_at=now + self.sbp_expires if method == SBP else None))
         return _state(payment)
 
     def status(self, reference: str) -> PaymentState:
@@ -148,7 +179,7 @@ def payment_on_page(session: Session, reference: str) -> DevPayment | None:
 
 
 def expire(session: Session, payment: DevPayment, *, now: datetime) -> None:
-    if payment.status in (PENDING, WAITING_3DS) and payment.created_at < now - EXPIRES:
+    if payment.status in (PENDING, WAITING_3DS) and _expires_at(payment) <= now:
         _decide(payment, CANCELED, "expired", now)
         session.commit()
 
@@ -203,6 +234,17 @@ def confirm_3ds(session: Session, payment: DevPayment, *, code: str, now: dateti
     session.commit()
     if left > 0:
         raise WrongCode(lazy_ngettext("Wrong code. %(num)d try left.", "Wrong code. %(num)d tries left.", left))
+    return payment
+
+
+def answer_in_bank_app(session: Session, payment: DevPayment, *, approve: bool, now: datetime) -> DevPayment:
+    """The payer in their bank's app (СБП): approving pays at once (no card, no code); declining cancels."""
+    if payment.method == SBP and payment.status == PENDING:
+        if approve:
+            _decide(payment, SUCCEEDED, None, now)
+        else:
+            _decide(payment, CANCELED, "canceled_by_customer", now)
+        session.commit()
     return payment
 
 

@@ -7,10 +7,14 @@ from portal.forms import IdempotentForm, PortalForm, phone_field
 
 
 class TopupForm(IdempotentForm):
-    """The amount only: the card is typed on the payment provider's page, never on ours."""
+    """The amount and how to pay (a card on the provider's page, or СБП in the bank app): the card is typed on the
+    payment provider's page, never on ours."""
 
     amount = StringField(_l("Amount, ₽"), validators=[InputRequired(_l("Enter the amount.")), Length(max=20)],
                          render_kw={"inputmode": "decimal", "maxlength": 20, "autocomplete": "off"})
+    method = RadioField(_l("How to pay"), choices=[("card", _l("Bank card")),
+                                                   ("sbp", _l("SBP, the Faster Payments System"))],
+                        default="card", validate_choice=True)  # absent (an older page): a card, as before
     save_card = BooleanField(_l("Remember this card for next time"))
 
 

@@ -1,6 +1,7 @@
 import secrets
+from datetime import timedelta
 
-from flask import Response, abort, current_app, flash, g, request, stream_with_context, url_for
+from flask import Response, abort, current_app, flash, g, make_response, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -11,7 +12,7 @@ from portal.domain.money import BadAmount, parse_rubles
 from portal.extensions import csrf, db, limiter
 from portal.forms import PortalForm, period_filter
 from portal.models import utcnow
-from portal.payment_gateway import ProviderUnavailable, provider_from_config, sender_allowed
+from portal.payment_gateway import SBP, ProviderUnavailable, provider_from_config, sender_allowed
 from portal.payments import bp
 from portal.payments.forms import (
     AutoPaymentForm,
@@ -24,6 +25,7 @@ from portal.payments.forms import (
     TransferForm,
     VoucherForm,
 )
+from portal.qr import qr_svg
 from portal.web import (
     account_in_focus,
     body_limit,
@@ -83,7 +85,10 @@ def _return_url(token: str) -> str:
 
 
 def _to_provider_page(payment):
-    """The provider's page while the payment waits for the customer there, else the payment's own page."""
+    """The provider's page while the payment waits for the customer there (СБП with a QR code: our own waiting
+    page), else the payment's own page."""
+    if payment.status == "pending" and payment.qr_payload:
+        return see_other(".sbp", token=payment.token)
     if payment.status == "pending" and payment.confirmation_url:
         return see_other_url(payment.confirmation_url)
     return see_other(".status", token=payment.token)
@@ -93,11 +98,15 @@ def _to_provider_page(payment):
 @customer_required
 @limiter.limit("20 per hour", exempt_when=lambda: request.method != "POST")
 def topup():
-    """The amount here; the card on the provider's page, where the customer is sent next."""
+    """The amount and the method here; the card on the provider's page, where the customer is sent next (СБП: our
+    page with the QR code and the bank app's button)."""
     account = account_in_focus()
     limits = _topup_limits()
     cards = autopay.saved_cards(db.session, current_user.id)
     form = TopupForm()
+    if not form.is_submitted():  # "Try again" after an expired СБП payment: the same amount and method
+        form.method.data = SBP if request.args.get("method") == SBP else form.method.data
+        form.amount.data = request.args.get("amount", "")[:20] or None
     if not card_payments_on():
         return render("payments/topup.html", status=503 if form.is_submitted() else 200, form=form,
                       account=account, limits=limits, cards=[], saved_form=None, unavailable=True)
@@ -107,7 +116,8 @@ def topup():
                 db.session, provider(), account_id=account.id, login_id=current_user.id,
                 amount=parse_rubles(form.amount.data), save_method=form.save_card.data,
                 idempotency_key=form.idempotency_key.data, limits=limits, return_url=_return_url,
-                actor=current_actor(), now=utcnow(), receipt_item=current_app.config["PAYMENT_RECEIPT_ITEM"])
+                actor=current_actor(), now=utcnow(), receipt_item=current_app.config["PAYMENT_RECEIPT_ITEM"],
+                method=form.method.data)
             return _to_provider_page(payment)
         except DomainError as err:
             form.add_domain_error(err)
@@ -152,8 +162,40 @@ def status(token: str):
                                        now=utcnow())
         except ProviderUnavailable:
             pass  # the page says it is being processed; the webhook or reconciliation decides it
+    if payment.status == "pending" and payment.qr_payload:  # СБП: back from the bank app before it is decided
+        return see_other(".sbp", token=payment.token)
     return render("payments/status.html", payment=payment, account=account_in_focus(),
                   repaid=payments.repaid_by(db.session, payment))
+
+
+@bp.get("/<token>/sbp")
+@customer_required
+def sbp(token: str):
+    """СБП: the bank app's button (first on a phone) and the QR code (first on a wide screen) while the payment
+    waits, then its outcome. htmx polls the small waiting line every 3 s (without JS the page refreshes itself);
+    the provider is asked at most every PAYMENT_ASK_EVERY seconds, in between the webhook's word is shown."""
+    payment = own_payment_or_404(token)
+    now = utcnow()
+    if payment.status not in payments.DECIDED and payment.gateway_ref and card_payments_on():
+        try:
+            payment = payments.refresh_if_due(
+                db.session, provider(), payment_id=payment.id, actor=current_actor(), now=now,
+                every=timedelta(seconds=current_app.config["PAYMENT_ASK_EVERY"]))
+        except ProviderUnavailable:
+            pass  # the page keeps waiting; the webhook or reconciliation decides it
+    expired = payments.ran_out(payment, now)
+    waiting = payment.status == "pending" and payment.qr_payload and not expired
+    if payment.method != SBP or (payment.status not in payments.DECIDED and not waiting and not expired):
+        return see_other(".status", token=payment.token)  # a card, or the provider's page instead of a QR code
+    if is_htmx_partial() and waiting:  # the poll: nothing changed, nothing to send
+        response = make_response("", 204)
+        response.vary.add("HX-Request")
+        return response
+    response = render("payments/sbp.html", "payments/_sbp.html", payment=payment, account=account_in_focus(),
+                      waiting=waiting, expired=expired, repaid=payments.repaid_by(db.session, payment), qr_svg=qr_svg)
+    if is_htmx_partial():  # the poll's answer when it ended: the outcome replaces the whole block
+        response.headers["HX-Retarget"], response.headers["HX-Reswap"] = "#sbp-payment", "outerHTML"
+    return response
 
 
 @bp.post("/webhook")

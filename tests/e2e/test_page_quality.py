@@ -94,6 +94,15 @@ def test_every_page_passes_axe_and_the_html_checker(checked_page, live_server, d
     page.locator("main form button[type=submit]").first.click()
     expect(page).to_have_url(re.compile(r"/3ds$"))
     audit.visit(page, "/dev/pay/<reference>/3ds", page.goto(page.url))
+    # СБП: the portal's waiting page (the QR code, the bank app's button) and the provider's bank app page.
+    page.goto("/payments/topup")
+    page.locator("#topup-form input[name=amount]").fill("100")
+    page.locator("#topup-form input[name=method][value=sbp]").check()
+    page.locator("#topup-form button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/payments/[\w-]+/sbp$"))
+    audit.visit(page, "/payments/<token>/sbp", page.goto(page.url))
+    bank_app = page.locator("#sbp-payment .sbp-app a.button").get_attribute("href")
+    audit.visit(page, "/dev/sbp/<reference>", page.goto(bank_app))
 
     page.context.clear_cookies()
     page.goto("/admin/login")

@@ -10,7 +10,7 @@ from portal.domain import ledger, payments
 from portal.domain.audit import SYSTEM, Actor
 from portal.domain.errors import DomainError, NotFound
 from portal.models import Account, AuditEvent, CardPayment, CardToken, DevPayment, LedgerEntry, utcnow
-from portal.payment_gateway import Confirmation, PaymentState, ProviderUnavailable, Receipt
+from portal.payment_gateway import CARD, SBP, Confirmation, PaymentState, ProviderUnavailable, Receipt
 from portal.payment_gateway import dev as dev_provider
 from portal.payment_gateway.dev import SUCCEEDS, DevProvider, check_card, luhn_ok
 from tests import factories
@@ -28,7 +28,7 @@ class FakeProvider:
 
     def __init__(self, session):
         self.session, self.states, self.created, self.down = session, {}, {}, False
-        self.calls = []
+        self.calls, self.expires_at = [], None
 
     def _called(self, what):
         assert not self.session().in_transaction(), f"{what} asked with a transaction open"
@@ -36,15 +36,21 @@ class FakeProvider:
         if self.down:
             raise ProviderUnavailable("timed out")
 
-    def create_payment(self, *, amount, description, idempotence_key, return_url, receipt, save_method):
+    def create_payment(self, *, amount, description, idempotence_key, return_url, receipt, save_method, method=CARD):
         self._called("create")
         assert isinstance(receipt, Receipt) and receipt.amount == amount and receipt.phone == "+79161234567"
-        self.receipt = receipt
+        self.receipt, self.method, self.save_method = receipt, method, save_method
         if idempotence_key not in self.created:  # the same key answers the same payment
             reference = f"ref-{len(self.created) + 1}"
             self.created[idempotence_key] = reference
-            self.states[reference] = PaymentState(reference, "pending",
-                                                  confirmation=Confirmation("redirect", url=f"https://pay/{reference}"))
+            if method == SBP:  # a QR payload and the bank app's link, valid for 10 minutes
+                self.states[reference] = PaymentState(
+                    reference, "pending", expires_at=self.expires_at or utcnow() + timedelta(minutes=10),
+                    confirmation=Confirmation("qr", url=f"https://qr.nspk.example/{reference}",
+                                              qr_payload=f"https://qr.nspk.example/{reference}?sum={amount}"))
+            else:
+                self.states[reference] = PaymentState(
+                    reference, "pending", confirmation=Confirmation("redirect", url=f"https://pay/{reference}"))
         self.return_url = return_url
         return self.states[self.created[idempotence_key]]
 

@@ -39,8 +39,9 @@ CUSTOMER = ["/", "/?block=allowances", "/archive", "/documents", "/documents/agr
             "/services/subscriptions/{subscription}/disconnect", "/payments/", "/payments/topup", "/payments/history",
             "/payments/transfer", "/payments/voucher", "/payments/promised", "/payments/auto", "/payments/bonus",
             "/payments/bonus/rewards/{reward}",
-            "/payments/{payment}",
-            "/dev/pay/{devpay}", "/dev/pay/{dev3ds}/3ds", "/payments/transfer/{transfer}", "/numbers/{line}/",
+            "/payments/{payment}", "/payments/{sbp}/sbp",
+            "/dev/pay/{devpay}", "/dev/pay/{dev3ds}/3ds", "/dev/sbp/{devsbp}", "/payments/transfer/{transfer}",
+            "/numbers/{line}/",
             "/numbers/{line}/block?reason=lost", "/numbers/{line}/unblock", "/numbers/sms",
             "/home/pause",  # a home contract's page (404 for this mobile login; tests/web/account/test_home_pause.py)
             # a mobile line gets 404 on /home pages; tests/web/home weighs them for a home contract
@@ -74,7 +75,15 @@ def every_page(client, db_session, app):
     at_provider = [DevPayment(reference="dev_ref", idempotence_key="p" * 24, amount=50000, description="Top-up",
                               return_url="http://localhost/payments/" + "t" * 24),
                    DevPayment(reference="dev_3ds", idempotence_key="3" * 24, amount=50000, description="Top-up",
-                              status="waiting_3ds", card_last4="3220")]
+                              status="waiting_3ds", card_last4="3220"),
+                   DevPayment(reference="dev_sbp", idempotence_key="b" * 24, amount=1500000, description="Top-up",
+                              method="sbp", return_url="http://localhost/payments/" + "s" * 24,
+                              expires_at=utcnow() + timedelta(minutes=10))]
+    # An СБП payment waiting with its QR code (the largest amount: the longest payload).
+    sbp = CardPayment(token="s" * 24, account_id=account.id, amount=1500000, idempotency_key="b" * 24,
+                      status="pending", provider="dev", gateway_ref="dev_sbp", method="sbp",
+                      confirmation_url="/dev/sbp/dev_sbp", expires_at=utcnow() + timedelta(minutes=10),
+                      qr_payload="http://localhost/dev/sbp/dev_sbp" + "x" * 24 + "?type=02&sum=1500000&cur=RUB")
     other = factories.make_line(db_session, "+79031112233")
     transfer = Transfer(token="r" * 24, from_account_id=account.id, to_account_id=other.id, amount=150000,
                         status="pending_code", idempotency_key="q" * 24)
@@ -91,11 +100,11 @@ def every_page(client, db_session, app):
     db_session.flush()
     acceptance = DocumentAcceptance(document_id=agreement.id, login_id=login.id, document_hash=agreement.body_hash,
                                     code_hash="x", phone="+79161234567")
-    db_session.add_all([payment, *at_provider, transfer, order, link, acceptance,
+    db_session.add_all([payment, sbp, *at_provider, transfer, order, link, acceptance,
                         LoginAccount(login_id=login.id, account_id=linked.id),
                         Melody(service_id=melody.id, artist="Folk", tune="E5:1"), reward])
     db_session.commit()
-    ids = dict(devpay="dev_ref", dev3ds="dev_3ds",
+    ids = dict(devpay="dev_ref", dev3ds="dev_3ds", devsbp="dev_sbp", sbp=sbp.token,
                tariff=tariff.id, service=service.id, subscription=subscription.id, payment=payment.token,
                transfer=transfer.token, customer=account.customer_id, order=order.id, linked=linked.id, link=link.id,
                line=account.id, melody=melody.id, reward=reward.id, agreement=agreement.slug,
@@ -136,7 +145,8 @@ def test_every_get_route_is_covered(app):
                     "{linked}": "<int:account_id>", "{link}": "<int:request_id>", "{order}": "<int:order_id>",
                     "{line}": "<int:account_id>", "{home}": "<int:account_id>", "{melody}": "<int:melody_id>",
                     "{reward}": "<int:reward_id>", "{agreement}": "<slug>",
-                    "{acceptance}": "<int:acceptance_id>", "{devpay}": "<reference>", "{dev3ds}": "<reference>"}
+                    "{acceptance}": "<int:acceptance_id>", "{devpay}": "<reference>", "{dev3ds}": "<reference>",
+                    "{sbp}": "<token>", "{devsbp}": "<reference>"}
     covered = set()
     for url in PUBLIC + CUSTOMER + HOME + STAFF:
         url = re.sub(r"\?.*", "", url)
