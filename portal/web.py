@@ -410,8 +410,11 @@ NAV_SECTIONS = {"account": "home", "home": "home", "payments": "payments", "tari
 
 
 def nav_section() -> str | None:
-    if (request.endpoint or "").startswith("account.archive"):
+    endpoint = request.endpoint or ""
+    if endpoint.startswith("account.archive"):
         return "more"
+    if endpoint.startswith(("account.document", "account.agreement")):
+        return "payments"  # reached from the payments page
     return NAV_SECTIONS.get(request.blueprint)
 
 

@@ -104,3 +104,9 @@ def test_documents_need_a_sign_in(client):
 
 def test_the_payments_page_leads_to_the_documents(line_signed_in):
     assert 'href="/documents"' in line_signed_in.get("/payments/").text
+
+
+def test_the_documents_pages_sit_under_payments_in_the_tab_bar(line_signed_in):
+    page = line_signed_in.get("/documents").text
+    current = page[page.index('aria-current="page"') - 200:page.index('aria-current="page"') + 10]
+    assert 'href="/payments/"' in current
