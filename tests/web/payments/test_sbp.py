@@ -18,20 +18,6 @@ HX = {"HX-Request": "true"}
 SBP_PAGE = re.compile(r"^/payments/([\w-]{24})/sbp$")
 
 
-@pytest.fixture
-def account(db_session):
-    account = factories.make_line(db_session, "+79161234567", balance=10000)
-    factories.make_login(db_session, account)
-    db_session.commit()
-    return account
-
-
-@pytest.fixture
-def signed_in(client, account):
-    client.post_form("/auth/login", {"phone": "+79161234567", "password": factories.PASSWORD})
-    return client
-
-
 def the_payment(db_session) -> CardPayment:
     db_session.expire_all()
     return db_session.scalars(select(CardPayment)).one()

@@ -13,20 +13,6 @@ from tests import factories
 from tests.helpers import pay_on_provider_page, saved_dev_card, start_topup, top_up
 
 
-@pytest.fixture
-def account(db_session):
-    account = factories.make_line(db_session, "+79161234567", balance=10000)
-    factories.make_login(db_session, account)
-    db_session.commit()
-    return account
-
-
-@pytest.fixture
-def signed_in(client, account):
-    client.post_form("/auth/login", {"phone": "+79161234567", "password": factories.PASSWORD})
-    return client
-
-
 def pay(client, card=SUCCEEDS, amount="500", headers=None, **fields):
     """Kept for the other money tests: a whole top-up with ``card`` on the provider's page."""
     return top_up(client, card, amount, **fields)

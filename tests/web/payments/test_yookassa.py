@@ -32,20 +32,6 @@ def config_overrides(fake, extra_config):
     return fake.config(**extra_config)
 
 
-@pytest.fixture
-def account(db_session):
-    account = factories.make_line(db_session, "+79161234567", balance=10000)
-    factories.make_login(db_session, account)
-    db_session.commit()
-    return account
-
-
-@pytest.fixture
-def signed_in(client, account):
-    client.post_form("/auth/login", {"phone": "+79161234567", "password": factories.PASSWORD})
-    return client
-
-
 def balance(db_session, account):
     db_session.expire_all()
     return db_session.get(Account, account.id).balance
