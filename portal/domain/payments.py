@@ -175,6 +175,7 @@ def apply_state(session: Session, *, payment_id: int, state: PaymentState, actor
     payment.card_last4 = state.card_last4 or payment.card_last4
     payment.method_title = state.method_title or payment.method_title
     payment.confirmation_url = None
+    _keep_fiscal(payment, getattr(state, "fiscal", None))
     if state.status == SUCCEEDED:
         description = _l("Card *%(last4)s", last4=payment.card_last4) if payment.card_last4 else \
             _l("Paid by %(method)s", method=payment.method_title or payment.provider)
@@ -193,6 +194,48 @@ def apply_state(session: Session, *, payment_id: int, state: PaymentState, actor
                detail=state.cancel_reason or "")
     idempotency.commit_once(session)
     return payment
+
+
+@dataclass(frozen=True)
+class FiscalReceipt:
+    """The fiscal receipt (54-FZ) the provider registered for a payment, when it tells: the fiscal drive's number
+    (ФН), the fiscal document's number (ФД), its fiscal sign (ФПД), and where the receipt can be read. A provider's
+    state may carry one as ``fiscal``; it often comes later than the payment, by ``record_fiscal_receipt``."""
+
+    fn: str | None = None
+    fd: str | None = None
+    fpd: str | None = None
+    url: str | None = None
+
+
+def _keep_fiscal(payment: CardPayment, fiscal: FiscalReceipt | None) -> bool:
+    """Copy what the provider said about the fiscal receipt (only what it said; a link only if it is a web page)."""
+    if fiscal is None:
+        return False
+    changed = False
+    for column, value, size in (("fiscal_fn", fiscal.fn, 20), ("fiscal_fd", fiscal.fd, 12),
+                                ("fiscal_fpd", fiscal.fpd, 12), ("fiscal_url", fiscal.url, 500)):
+        value = str(value).strip()[:size] if value else None
+        if column == "fiscal_url" and value and not value.lower().startswith(("https://", "http://")):
+            value = None
+        if value and value != getattr(payment, column):
+            setattr(payment, column, value)
+            changed = True
+    return changed
+
+
+def record_fiscal_receipt(session: Session, *, payment_id: int, fiscal: FiscalReceipt, actor: Actor) -> CardPayment:
+    """The provider's fiscal receipt of a confirmed payment, shown on its receipt page and PDF."""
+    payment = session.get(CardPayment, payment_id, with_for_update=True, populate_existing=True)
+    if payment is None:
+        raise NotFound("payment")
+    if payment.status == "confirmed" and _keep_fiscal(payment, fiscal):
+        record(session, actor, "fiscal_receipt_recorded", obj=payment, account_id=payment.account_id,
+               detail=f"FN {payment.fiscal_fn or '-'} FD {payment.fiscal_fd or '-'}")
+        session.commit()
+    else:
+        session.rollback()
+    return session.get(CardPayment, payment_id)
 
 
 def refresh(session: Session, provider: PaymentProvider, *, payment_id: int, actor: Actor,
