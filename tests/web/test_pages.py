@@ -9,6 +9,7 @@ from portal.models import (
     CardPayment,
     DetailOrder,
     DevPayment,
+    LedgerEntry,
     LinkRequest,
     LinkRequestNumber,
     LoginAccount,
@@ -35,7 +36,7 @@ CUSTOMER = ["/", "/?block=allowances", "/archive", "/numbers/", "/numbers/link",
             "/services/subscriptions/{subscription}/disconnect", "/payments/", "/payments/topup", "/payments/history",
             "/payments/transfer", "/payments/voucher", "/payments/promised", "/payments/auto", "/payments/bonus",
             "/payments/bonus/rewards/{reward}",
-            "/payments/{payment}",
+            "/payments/{payment}", "/payments/receipts/{receipt}", "/payments/find", "/payments/find?code={receipt}",
             "/dev/pay/{devpay}", "/dev/pay/{dev3ds}/3ds", "/payments/transfer/{transfer}", "/numbers/{line}/",
             "/numbers/{line}/block?reason=lost", "/numbers/{line}/unblock", "/numbers/sms",
             "/home/pause",  # a home contract's page (404 for this mobile login; tests/web/account/test_home_pause.py)
@@ -45,7 +46,7 @@ CUSTOMER = ["/", "/?block=allowances", "/archive", "/numbers/", "/numbers/link",
             "/home/extras/subscriptions/{subscription}/disconnect"]
 # Pages of a home contract in focus (a mobile line gets 404 there): a contract with a busy month of sessions.
 HOME = ["/numbers/traffic", "/numbers/traffic/sessions"]
-STAFF = ["/admin/", "/admin/?q=Customer", "/admin/links", "/admin/links/{link}", "/admin/sms",
+STAFF = ["/admin/", "/admin/?q=Customer", "/admin/?q={receipt}", "/admin/links", "/admin/links/{link}", "/admin/sms",
          "/admin/provisioning", "/admin/vouchers",
          "/admin/customers/{customer}", "/admin/accounts/{linked}/terminate",
          "/admin/customers/{customer}/home-contracts/new", "/admin/accounts/{home}/home-status",
@@ -80,14 +81,16 @@ def every_page(client, db_session, app):
                         format="pdf", email="a@example.com", idempotency_key="d" * 24)
     melody = factories.make_service(db_session, category="ringback", monthly_fee=0, daily_fee=50)
     reward = Reward(code="min-100", name="100 minutes", kind="minutes", quantity=100, cost=300)
-    db_session.add_all([payment, *at_provider, transfer, order, link,
+    receipt = LedgerEntry(account_id=account.id, amount=50000, kind="card_topup", code="RECPT234",
+                          description="Card *4242")
+    db_session.add_all([payment, *at_provider, transfer, order, link, receipt,
                         LoginAccount(login_id=login.id, account_id=linked.id),
                         Melody(service_id=melody.id, artist="Folk", tune="E5:1"), reward])
     db_session.commit()
     ids = dict(devpay="dev_ref", dev3ds="dev_3ds",
                tariff=tariff.id, service=service.id, subscription=subscription.id, payment=payment.token,
                transfer=transfer.token, customer=account.customer_id, order=order.id, linked=linked.id, link=link.id,
-               line=account.id, melody=melody.id, reward=reward.id)
+               line=account.id, melody=melody.id, reward=reward.id, receipt=receipt.code)
     for url in CUSTOMER:
         yield url, client.get(url.format(**ids))
     home = factories.make_home_contract(db_session, "HC-100200", customer=account.customer)
@@ -123,7 +126,8 @@ def test_every_get_route_is_covered(app):
                     "{payment}": "<token>", "{customer}": "<int:customer_id>",
                     "{linked}": "<int:account_id>", "{link}": "<int:request_id>", "{order}": "<int:order_id>",
                     "{line}": "<int:account_id>", "{home}": "<int:account_id>", "{melody}": "<int:melody_id>",
-                    "{reward}": "<int:reward_id>", "{devpay}": "<reference>", "{dev3ds}": "<reference>"}
+                    "{reward}": "<int:reward_id>", "{devpay}": "<reference>", "{dev3ds}": "<reference>",
+                    "{receipt}": "<code>"}
     covered = set()
     for url in PUBLIC + CUSTOMER + HOME + STAFF:
         url = re.sub(r"\?.*", "", url)
@@ -131,7 +135,7 @@ def test_every_get_route_is_covered(app):
             url = url.replace(placeholder, rule)
         covered.add(url)
     skip = {"/static/<path:filename>", "/favicon.ico", "/payments/history.csv", "/archive.csv",
-            "/numbers/details.csv", "/numbers/details.pdf",
+            "/numbers/details.csv", "/numbers/details.pdf", "/payments/receipts/<code>.pdf",
             "/numbers/traffic/sessions.csv", "/settings/ringback/melodies/<int:melody_id>.wav",
             "/auth/captcha", "/auth/captcha/<token>.<ext>", "/dev/sms",
             "/numbers/home/confirm"}  # redirects to /numbers/home unless a code was just sent (test_links.py)
