@@ -214,7 +214,7 @@ def history_csv():
     if form.errors:
         return render("payments/history.html", status=422, form=form, account=account, entries=[],
                       next_before=None, before=None, labels=history.KIND_LABELS, income=0, expenses=0, months=[],
-                      spending_labels=history.SPENDING_LABELS)
+                      spending_labels=history.SPENDING_LABELS, find_form=FindOperationForm(formdata=None))
     lines = history.csv_lines(db.session, account.id, period, kinds)
     response = Response(stream_with_context(lines), mimetype="text/csv")
     response.headers["Content-Disposition"] = (

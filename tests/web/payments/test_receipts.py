@@ -146,6 +146,14 @@ def test_a_promised_payment_links_its_receipt(signed_in, db_session):
     assert "Repay by" in signed_in.get(f"/payments/receipts/{code}").text
 
 
+def test_the_receipt_and_the_finder_run_few_queries(signed_in, db_session, count_queries):
+    _, _, code = paid(signed_in, db_session)
+    for url in (f"/payments/receipts/{code}", f"/payments/find?code={code}", "/payments/history"):
+        with count_queries() as statements:
+            assert signed_in.get(url).status_code == 200
+        assert len(statements) <= 10, (url, statements)
+
+
 # ---- find by code -------------------------------------------------------------------------------------------------
 
 def test_the_payments_page_has_the_find_form_that_works_without_js(signed_in):
