@@ -115,6 +115,8 @@ RATELIMIT_SMS_REQUEST_NET = "100 per hour"
 RATELIMIT_LOGIN = "30 per 10 minutes;200 per day"
 RATELIMIT_LOGIN_NET = "300 per hour"
 RATELIMIT_STAFF_LOGIN = "10 per 10 minutes;50 per day"
+# "Find an operation by its code" (per IP): codes are not guessable, and only one's own numbers are searched anyway.
+RATELIMIT_OPERATION_LOOKUP = "20 per 10 minutes;100 per day"
 RATELIMIT_HEADERS_ENABLED = True
 # Said explicitly: Flask-Limiter keeps the last app's value on its shared object otherwise.
 RATELIMIT_ENABLED = True

@@ -37,6 +37,7 @@ from portal.domain.auth import AuthPolicy
 from portal.domain.bounds import DB_INT_MAX
 from portal.domain.phones import format_msisdn, mask_msisdn
 from portal.domain.provisioning import STATE_LABELS
+from portal.domain.receipts.codes import grouped as grouped_code
 from portal.extensions import db, login_manager
 from portal.models import Login, Staff, utcnow
 
@@ -463,6 +464,7 @@ def init_app(app: Flask) -> None:
     install_template_gettext(app.jinja_env)
     app.jinja_env.filters["statement_line"] = lambda entry: statement.text_of(entry.params, entry.description)
     app.jinja_env.filters["phone"] = format_msisdn
+    app.jinja_env.filters["operation_code"] = grouped_code  # K7QM4XPD → K7QM-4XPD
     # Inside a sentence: a number never breaks across lines.
     app.jinja_env.filters["phone_html"] = lambda msisdn: Markup('<span class="phone">%s</span>') % format_msisdn(msisdn)
     app.jinja_env.filters["masked_phone"] = mask_msisdn

@@ -32,7 +32,7 @@ class CustomerSearchForm(PortalForm):
     class Meta:
         csrf = False  # a GET search changes nothing
 
-    q = SearchField(_l("Number, contract or name"), validators=[Length(max=100)],
+    q = SearchField(_l("Number, contract, name or operation code"), validators=[Length(max=100)],
                     render_kw={"maxlength": 100, "autocomplete": "off"})
 
     def validate_q(self, field):

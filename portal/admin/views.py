@@ -17,6 +17,7 @@ from portal.domain import adjustments, blocking, staff, vouchers
 from portal.domain.bounds import db_int
 from portal.domain.documents import consent
 from portal.domain.errors import DomainError, NotFound
+from portal.domain.receipts import receipt
 from portal.extensions import db, limiter
 from portal.forms import PortalForm
 from portal.models import Staff, utcnow
@@ -63,11 +64,13 @@ def logout():
 @staff_required
 def home():
     form = CustomerSearchForm(request.args)
-    customers = []
+    customers, operation = [], None
     if form.q.data and form.validate():
+        operation = receipt.find_for_staff(db.session, form.q.data)  # an operation code read out by a customer
         customers = staff.search_customers(db.session, form.q.data,
                                            region=current_app.config["PHONE_DEFAULT_REGION"])
-    return render("admin/home.html", "admin/_results.html", form=form, customers=customers, status=form.status)
+    return render("admin/home.html", "admin/_results.html", form=form, customers=customers, operation=operation,
+                  status=form.status)
 
 
 @bp.get("/sms")

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from portal.domain import statement
 from portal.domain.passwords import hash_secret
+from portal.domain.receipts import codes as operation_codes
 from portal.models import (
     Account,
     Allowance,
@@ -759,7 +760,8 @@ def _store_ledger(session: Session, account: Account, plan: list[tuple], added: 
         if key not in have:
             session.add(LedgerEntry(account_id=account.id, amount=amount, kind=kind, idempotency_key=key,
                                     description=statement.in_operator_language(description),
-                                    params=statement.params_of(description), created_at=created_at))
+                                    params=statement.params_of(description), created_at=created_at,
+                                    code=operation_codes.generate() if kind in operation_codes.CODED_KINDS else None))
             added["ledger entries"] += 1
 
 

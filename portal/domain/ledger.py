@@ -9,38 +9,47 @@ from sqlalchemy.orm import Session
 
 from portal import formatting
 from portal.domain import alerts, statement
+from portal.domain.receipts import codes
 from portal.models import Account, LedgerEntry
 
 
 def post(session: Session, account: Account, *, amount: int, kind: str, key: str | None, description,
          now: datetime, related_entry_id: int | None = None, dated: datetime | None = None,
-         payment_alert: bool = True) -> LedgerEntry:
+         payment_alert: bool = True, coded: bool | None = None) -> LedgerEntry:
     """Add an entry and move the cached balance with it. The caller holds the account's row lock.
 
     ``dated`` stamps the entry with the moment it belongs to when that is not ``now`` (a billed day).
     ``payment_alert=False``: the caller moves more money first (a promised payment repaid from it)
     and sends the "payment received" alert itself, with the balance after it all.
+    ``coded``: whether the entry gets an operation code; by default the kinds a customer makes
+    (``receipts.codes.CODED_KINDS``), and a customer's own tariff change or service asks for one.
     """
     if not isinstance(amount, int) or isinstance(amount, bool):
         raise TypeError("ledger amounts are integer kopecks")
     entry = LedgerEntry(account_id=account.id, amount=amount, kind=kind, idempotency_key=key,
                         description=statement.in_operator_language(description)[:200],
                         params=statement.params_of(description), created_at=dated or now,
-                        related_entry_id=related_entry_id)
+                        related_entry_id=related_entry_id,
+                        code=codes.new_code(session) if (kind in codes.CODED_KINDS if coded is None else coded)
+                        else None)
     session.add(entry)
     before = account.balance
     account.balance += amount
     alerts.balance_moved(session, account=account, before=before, after=account.balance, now=now)
     if kind in alerts.PAYMENT_KINDS and payment_alert:
-        alert_payment(session, account, amount=amount, repaid=0, now=now)
+        alert_payment(session, account, amount=amount, repaid=0, now=now, code=entry.code)
     return entry
 
 
-def alert_payment(session: Session, account: Account, *, amount: int, repaid: int, now: datetime) -> None:
-    """The "payment received" alert with the balance as it is now, saying what repaid a promised payment.
+def alert_payment(session: Session, account: Account, *, amount: int, repaid: int, now: datetime,
+                  code: str | None = None) -> None:
+    """The "payment received" alert with the balance as it is now, saying what repaid a promised payment, and the
+    operation's code (to find it again, or to read out to the operator's support).
 
     The amounts are formatted when the alert is written, in its reader's language."""
-    if repaid:
+    if code:
+        _alert_coded_payment(session, account, amount=amount, repaid=repaid, now=now, code=codes.grouped(code))
+    elif repaid:
         alerts.notify(session, account=account, event="payment", now=now, amount=partial(formatting.money, amount),
                       repaid=partial(formatting.money, repaid), balance=partial(formatting.money, account.balance),
                       message=_l("%(amount)s received, %(repaid)s of them repaid the promised payment; "
@@ -49,6 +58,18 @@ def alert_payment(session: Session, account: Account, *, amount: int, repaid: in
         alerts.notify(session, account=account, event="payment", now=now, amount=partial(formatting.money, amount),
                       balance=partial(formatting.money, account.balance),
                       message=_l("%(amount)s received, the balance is %(balance)s."))
+
+
+def _alert_coded_payment(session: Session, account: Account, *, amount: int, repaid: int, now: datetime,
+                         code: str) -> None:
+    money = dict(amount=partial(formatting.money, amount), balance=partial(formatting.money, account.balance))
+    if repaid:
+        alerts.notify(session, account=account, event="payment", now=now, repaid=partial(formatting.money, repaid),
+                      code=code, message=_l("%(amount)s received, %(repaid)s of them repaid the promised payment; "
+                                            "the balance is %(balance)s. Operation %(code)s."), **money)
+    else:
+        alerts.notify(session, account=account, event="payment", now=now, code=code,
+                      message=_l("%(amount)s received, the balance is %(balance)s. Operation %(code)s."), **money)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from portal.payment_gateway import (
     PENDING,
     SBP,
     SUCCEEDED,
+    FiscalReceipt,
     PaymentProvider,
     PaymentState,
     ProviderUnavailable,
@@ -223,6 +224,7 @@ def apply_state(session: Session, *, payment_id: int, state: PaymentState, actor
     payment.card_last4 = state.card_last4 or payment.card_last4
     payment.method_title = state.method_title or payment.method_title
     payment.confirmation_url = payment.qr_payload = None
+    _keep_fiscal(payment, state.fiscal)
     if state.status == SUCCEEDED:
         if payment.method == SBP:
             description = _l("Paid through SBP")
@@ -246,6 +248,36 @@ def apply_state(session: Session, *, payment_id: int, state: PaymentState, actor
                detail=payment.decline_reason or "")
     idempotency.commit_once(session)
     return payment
+
+
+def _keep_fiscal(payment: CardPayment, fiscal: FiscalReceipt | None) -> bool:
+    """Copy what the provider said about the fiscal receipt (only what it said; a link only if it is a web page)."""
+    if fiscal is None:
+        return False
+    changed = False
+    for column, value, size in (("fiscal_fn", fiscal.fn, 20), ("fiscal_fd", fiscal.fd, 12),
+                                ("fiscal_fpd", fiscal.fpd, 12), ("fiscal_url", fiscal.url, 500)):
+        value = str(value).strip()[:size] if value else None
+        if column == "fiscal_url" and value and not value.lower().startswith(("https://", "http://")):
+            value = None
+        if value and value != getattr(payment, column):
+            setattr(payment, column, value)
+            changed = True
+    return changed
+
+
+def record_fiscal_receipt(session: Session, *, payment_id: int, fiscal: FiscalReceipt, actor: Actor) -> CardPayment:
+    """The provider's fiscal receipt of a confirmed payment, shown on its receipt page and PDF."""
+    payment = session.get(CardPayment, payment_id, with_for_update=True, populate_existing=True)
+    if payment is None:
+        raise NotFound("payment")
+    if payment.status == "confirmed" and _keep_fiscal(payment, fiscal):
+        record(session, actor, "fiscal_receipt_recorded", obj=payment, account_id=payment.account_id,
+               detail=f"FN {payment.fiscal_fn or '-'} FD {payment.fiscal_fd or '-'}")
+        session.commit()
+    else:
+        session.rollback()
+    return session.get(CardPayment, payment_id)
 
 
 def refresh(session: Session, provider: PaymentProvider, *, payment_id: int, actor: Actor,

@@ -107,10 +107,10 @@ def pay_in(session: Session, account: Account, *, amount: int, kind: str, key: s
 
     Returns the part that repaid the promise. The caller holds the account lock and commits.
     """
-    ledger.post(session, account, amount=amount, kind=kind, key=key, description=description, now=now,
-                related_entry_id=related_entry_id, payment_alert=False)
+    entry = ledger.post(session, account, amount=amount, kind=kind, key=key, description=description, now=now,
+                        related_entry_id=related_entry_id, payment_alert=False)
     repaid = repay_from_credit(session, account, credited=amount, key=key, now=now)
-    ledger.alert_payment(session, account, amount=amount, repaid=repaid, now=now)
+    ledger.alert_payment(session, account, amount=amount, repaid=repaid, now=now, code=entry.code)
     return repaid
 
 

@@ -155,7 +155,7 @@ def subscribe(session: Session, account: Account, service: Service, *, key: str,
     for suffix, amount, description in charges:
         if amount:
             ledger.post(session, account, amount=-amount, kind="service_fee", key=f"svc:{key}:{suffix}",
-                        description=description, now=now)
+                        description=description, now=now, coded=True)
     subscription = Subscription(account_id=account.id, service_id=service.id, status="active", since=now,
                                 service=service)
     session.add(subscription)

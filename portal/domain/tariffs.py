@@ -183,7 +183,7 @@ def change_tariff(session: Session, *, account_id: int, tariff_id: int, idempote
         return change
     if quote.fee:
         ledger.post(session, account, amount=-quote.fee, kind="tariff_fee", key=f"tariff:{idempotency_key}",
-                    description=_l("Tariff changed to %(name)s", name=tariff.name), now=now)
+                    description=_l("Tariff changed to %(name)s", name=tariff.name), now=now, coded=True)
     _replace_package(session, account, quote, now)
     account.tariff_id = tariff.id
     alerts.notify(session, account=account, event="change", now=now, name=tariff.name,

@@ -194,7 +194,7 @@ def send_web_sms(session: Session, *, account_id: int, to: str, text: str, idemp
     if charge.cost:
         ledger.post(session, account, amount=-charge.cost, kind="usage", key=f"websms:{idempotency_key}",
                     description=statement.web_sms_line(format_msisdn(to), parts),
-                    now=now)
+                    now=now, coded=True)
     session.add(UsageRecord(account_id=account.id, started_at=now, kind="sms", counterpart=to, quantity=parts,
                             cost=charge.cost))
     message = queue_sms(session, to=to, text=text, purpose="web", sender=account.line.msisdn)

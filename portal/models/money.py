@@ -19,6 +19,9 @@ class LedgerEntry(Base):
     # A retried request carries the same key and finds the entry already made.
     idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
     related_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entry.id"))
+    # The operation code a person reads out over the phone (portal.domain.receipts.codes): 8 characters of an
+    # unambiguous alphabet, random; set for what a customer does (top-ups, transfers…), null for billing charges.
+    code: Mapped[str | None] = mapped_column(String(8), unique=True)
     description: Mapped[str] = mapped_column(String(200), default="")  # in the operator's language
     # The line's kind and values (portal.domain.statement), to show it in the reader's language.
     params: Mapped[dict | None] = mapped_column(JSON)

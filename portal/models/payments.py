@@ -39,6 +39,12 @@ class CardPayment(Base):
     decline_reason: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None]
+    # The fiscal receipt (54-FZ) the provider had registered, when it tells: the fiscal drive's number (ФН), the
+    # document's number (ФД), its fiscal sign (ФПД) and where the receipt can be read.
+    fiscal_fn: Mapped[str | None] = mapped_column(String(20))
+    fiscal_fd: Mapped[str | None] = mapped_column(String(12))
+    fiscal_fpd: Mapped[str | None] = mapped_column(String(12))
+    fiscal_url: Mapped[str | None] = mapped_column(String(500))
 
 
 class CardToken(Base):

@@ -34,6 +34,18 @@ class Receipt:
 
 
 @dataclass(frozen=True)
+class FiscalReceipt:
+    """The fiscal receipt (54-FZ) the provider registered for a payment, when it tells: the fiscal drive's number
+    (ФН), the fiscal document's number (ФД), its fiscal sign (ФПД), and where the receipt can be read. It often
+    comes later than the payment (portal.domain.payments.record_fiscal_receipt)."""
+
+    fn: str | None = None
+    fd: str | None = None
+    fpd: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
 class PaymentState:
     """The provider's word on one payment."""
 
@@ -45,6 +57,7 @@ class PaymentState:
     saved_token: str | None = None  # when saving the method was asked and granted
     confirmation: Confirmation | None = None  # while pending: where the customer confirms it
     expires_at: datetime | None = None  # while pending: when the provider gives up on it (naive UTC)
+    fiscal: FiscalReceipt | None = None  # the fiscal receipt, when the provider tells it with the payment
 
 
 class ProviderUnavailable(Exception):

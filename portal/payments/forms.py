@@ -75,3 +75,14 @@ class PointsTransferForm(IdempotentForm):
     points = IntegerField(_l("Points"), validators=[InputRequired(_l("Enter the number of points.")),
                                                     NumberRange(1, 10**6, _l("A whole number of points."))],
                           render_kw={"inputmode": "numeric", "min": 1})
+
+
+class FindOperationForm(PortalForm):
+    """An operation by its code (from the SMS or a receipt): a GET lookup on the customer's own numbers."""
+
+    class Meta:
+        csrf = False  # a lookup changes nothing
+
+    code = StringField(_l("Operation code"), validators=[InputRequired(_l("Enter the code.")), Length(max=40)],
+                       render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false",
+                                  "maxlength": 40, "placeholder": "K7QM-4XPD"})

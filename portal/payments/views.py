@@ -2,6 +2,7 @@ import secrets
 from datetime import timedelta
 
 from flask import Response, abort, current_app, flash, g, make_response, request, stream_with_context, url_for
+from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -9,6 +10,8 @@ from portal.domain import autopay, bonus, history, payments, promised, transfers
 from portal.domain.bounds import db_int
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.money import BadAmount, parse_rubles
+from portal.domain.receipts import codes, receipt
+from portal.domain.receipts.pdf import build_pdf as receipt_pdf
 from portal.extensions import csrf, db, limiter
 from portal.forms import PortalForm, period_filter
 from portal.models import utcnow
@@ -17,6 +20,7 @@ from portal.payments import bp
 from portal.payments.forms import (
     AutoPaymentForm,
     CodeForm,
+    FindOperationForm,
     PointsTransferForm,
     PromisedForm,
     RewardForm,
@@ -63,7 +67,7 @@ def own_payment_or_404(token: str):
 @customer_required
 def index():
     """Every way to pay and what was paid, in one list."""
-    return render("payments/index.html", account=account_in_focus())
+    return render("payments/index.html", account=account_in_focus(), find_form=FindOperationForm(formdata=None))
 
 
 def _topup_limits() -> payments.TopupLimits:
@@ -165,7 +169,12 @@ def status(token: str):
     if payment.status == "pending" and payment.qr_payload:  # СБП: back from the bank app before it is decided
         return see_other(".sbp", token=payment.token)
     return render("payments/status.html", payment=payment, account=account_in_focus(),
-                  repaid=payments.repaid_by(db.session, payment))
+                  repaid=payments.repaid_by(db.session, payment), code=_receipt_code(payment))
+
+
+def _receipt_code(payment) -> str | None:
+    """The operation code of a confirmed payment (its receipt's number)."""
+    return receipt.code_of(db.session, f"card:{payment.id}") if payment.status == "confirmed" else None
 
 
 @bp.get("/<token>/sbp")
@@ -192,7 +201,8 @@ def sbp(token: str):
         response.vary.add("HX-Request")
         return response
     response = render("payments/sbp.html", "payments/_sbp.html", payment=payment, account=account_in_focus(),
-                      waiting=waiting, expired=expired, repaid=payments.repaid_by(db.session, payment), qr_svg=qr_svg)
+                      waiting=waiting, expired=expired, repaid=payments.repaid_by(db.session, payment), qr_svg=qr_svg,
+                      code=_receipt_code(payment))
     if is_htmx_partial():  # the poll's answer when it ended: the outcome replaces the whole block
         response.headers["HX-Retarget"], response.headers["HX-Reswap"] = "#sbp-payment", "outerHTML"
     return response
@@ -241,7 +251,7 @@ def history_page():
     before = request.args.get("before", type=db_int)
     entries, next_before = history.entries_page(db.session, account.id, period, kinds, before_id=before)
     context = dict(form=form, account=account, entries=entries, next_before=next_before, before=before,
-                   labels=history.KIND_LABELS)
+                   labels=history.KIND_LABELS, find_form=FindOperationForm(formdata=None))
     if before and is_htmx_partial():  # the "more" button: only the next rows
         return render("payments/history.html", "payments/_history_rows.html", status=form.status, **context)
     income, expenses = history.totals(db.session, account.id, period, kinds)
@@ -258,12 +268,56 @@ def history_csv():
     if form.errors:
         return render("payments/history.html", status=422, form=form, account=account, entries=[],
                       next_before=None, before=None, labels=history.KIND_LABELS, income=0, expenses=0, months=[],
-                      spending_labels=history.SPENDING_LABELS)
+                      spending_labels=history.SPENDING_LABELS, find_form=FindOperationForm(formdata=None))
     lines = history.csv_lines(db.session, account.id, period, kinds)
     response = Response(stream_with_context(lines), mimetype="text/csv")
     response.headers["Content-Disposition"] = (
         f"attachment; filename=account-{account.id}-{period.start}-{period.end}.csv")
     return response
+
+
+def _own_receipt_or_404(code: str) -> receipt.Receipt:
+    try:
+        return receipt.receipt(db.session, code=code, account_ids=[a.id for a in managed_accounts()])
+    except NotFound:
+        abort(404)
+
+
+@bp.get("/receipts/<code>")
+@customer_required
+def receipt_page(code: str):
+    """A money operation's receipt (any of the login's numbers): the page, and its PDF."""
+    found = _own_receipt_or_404(code)
+    return render("payments/receipt.html", receipt=found, facts=receipt.facts(found))
+
+
+@bp.get("/receipts/<code>.pdf")
+@customer_required
+def receipt_download(code: str):
+    found = _own_receipt_or_404(code)
+    pdf = receipt_pdf(found, brand=current_app.config["BRAND"], locale=str(get_locale()), tz=str(get_timezone()),
+                      now=utcnow())
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f"attachment; filename=receipt-{found.code}.pdf"
+    return response
+
+
+@bp.get("/find")
+@customer_required
+@limiter.limit(lambda: current_app.config["RATELIMIT_OPERATION_LOOKUP"], exempt_when=lambda: "code" not in request.args)
+def find_operation():
+    """"Did it go through?": an operation by its code, searched on the login's own numbers only."""
+    form = FindOperationForm(request.args)
+    found = None
+    if "code" in request.args and form.validate():
+        accounts = {a.id: a for a in managed_accounts()}
+        try:
+            entry = receipt.find(db.session, typed=form.code.data, account_ids=list(accounts))
+            found = (entry, accounts[entry.account_id])
+        except DomainError as err:
+            form.add_domain_error(err)
+    return render("payments/find.html", "payments/_find.html", status=form.status, find_form=form, found=found,
+                  labels=history.KIND_LABELS)
 
 
 @bp.route("/transfer", methods=["GET", "POST"])
@@ -309,7 +363,9 @@ def transfer_status(token: str):
             return see_other(".transfer_status", token=sent.token)
         except DomainError as err:
             form.add_domain_error(err)
-    return render("payments/transfer_status.html", status=form.status, form=form, transfer=sent, account=account)
+    code = receipt.code_of(db.session, f"transfer:{sent.token}:out") if sent.status == "done" else None
+    return render("payments/transfer_status.html", status=form.status, form=form, transfer=sent, account=account,
+                  code=code)
 
 
 @bp.route("/voucher", methods=["GET", "POST"])
@@ -326,7 +382,9 @@ def voucher():
                                            key=cfg["VOUCHER_KEY"] or cfg["SECRET_KEY"],
                                            max_failures=cfg["VOUCHER_FAILURES_PER_HOUR"], actor=current_actor(),
                                            now=utcnow())
-            flash(_("%(amount)s from the prepaid card is on your balance.", amount=money(used.amount)))
+            flash(_("%(amount)s from the prepaid card is on your balance. Operation %(code)s.",
+                    amount=money(used.amount),
+                    code=codes.grouped(receipt.code_of(db.session, f"voucher:{used.id}"))))
             return see_other("account.dashboard")
         except DomainError as err:
             form.add_domain_error(err)
@@ -344,16 +402,19 @@ def promised_payment():
     form = PromisedForm()
     if form.validate_on_submit():
         try:
-            promised.take_promised_payment(db.session, account_id=account.id, amount=parse_rubles(form.amount.data),
-                                           idempotency_key=form.idempotency_key.data, rules=rules,
-                                           actor=current_actor(), now=utcnow())
-            flash(_("The promised payment is on your balance."))
+            promise = promised.take_promised_payment(
+                db.session, account_id=account.id, amount=parse_rubles(form.amount.data),
+                idempotency_key=form.idempotency_key.data, rules=rules, actor=current_actor(), now=utcnow())
+            code = receipt.code_of(db.session, f"promised:{promise.idempotency_key}") if promise else None
+            flash(_("The promised payment is on your balance. Operation %(code)s.", code=codes.grouped(code))
+                  if code else _("The promised payment is on your balance."))
             return see_other(".promised_payment")
         except DomainError as err:
             form.add_domain_error(err)
     terms = promised.offer(db.session, account, rules, now=utcnow())
+    code = receipt.code_of(db.session, f"promised:{terms.open.idempotency_key}") if terms.open else None
     return render("payments/promised.html", status=form.status, form=form, account=account, terms=terms,
-                  now=utcnow())
+                  now=utcnow(), code=code)
 
 
 @bp.route("/auto", methods=["GET", "POST"])

@@ -8,6 +8,12 @@ from urllib.parse import urlsplit
 
 SKIP_SUFFIXES = (".csv", ".pdf", ".wav", ".png")
 MAX_PAGES = 150
+# Pages of one template, one per item of a long list (a receipt per payment): the first one found stands for all.
+SAMPLED = ("/payments/receipts/",)
+
+
+def _seen_as(path: str) -> str:
+    return next((prefix for prefix in SAMPLED if path.startswith(prefix)), path)
 
 
 def _is_page(href: str, area: str) -> bool:
@@ -25,7 +31,7 @@ def crawl(page, visit, *, start: str = "/", area: str = "/") -> list[str]:
     seen, queue = [], [start]
     while queue and len(seen) < MAX_PAGES:
         href = queue.pop(0)
-        path = urlsplit(href).path
+        path = _seen_as(urlsplit(href).path)
         if path in seen:
             continue
         seen.append(path)
@@ -33,5 +39,5 @@ def crawl(page, visit, *, start: str = "/", area: str = "/") -> list[str]:
         assert response.status < 500, f"{href} answered {response.status}"
         visit(page, href, response)
         links = page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
-        queue.extend(link for link in links if _is_page(link, area) and urlsplit(link).path not in seen)
+        queue.extend(link for link in links if _is_page(link, area) and _seen_as(urlsplit(link).path) not in seen)
     return seen

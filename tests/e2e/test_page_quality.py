@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
+from portal.models import LedgerEntry
 from portal.payment_gateway.dev import NEEDS_3DS
 from tests import factories, services
 from tests.e2e.conftest import TIMEOUT_MS
@@ -77,6 +79,13 @@ def test_every_page_passes_axe_and_the_html_checker(checked_page, live_server, d
     sign_in(page, "8 916 123-45-67", factories.PASSWORD)
     expect(page).to_have_url(url_path_is("/"))
     customer_pages = crawl(page, audit.visit)
+    assert any(href.startswith("/payments/receipts/") for href in customer_pages)  # a history row's receipt
+    # "Find an operation by its code" is a GET form, not a link: found, and not found (its error next to the field).
+    with live_server.app_context() as session:
+        code = session.scalar(select(LedgerEntry.code).where(LedgerEntry.account_id == demo_family["head"],
+                                                             LedgerEntry.code.is_not(None)))
+    for href in (f"/payments/find?code={code}", "/payments/find?code=ABCD-EFGH"):
+        audit.visit(page, href, page.goto(href))
     page.goto("/")
     page.locator("#switch-account").select_option(str(demo_family["home"]))
     expect(page.locator("main")).to_contain_text("HC-100200")
@@ -112,6 +121,7 @@ def test_every_page_passes_axe_and_the_html_checker(checked_page, live_server, d
     page.locator("main form[action='/admin/login'] button[type=submit]").click()
     expect(page).to_have_url(url_path_is("/admin/"))
     staff_pages = crawl(page, audit.visit, start="/admin/?q=916", area="/admin")  # the search links the customers
+    audit.visit(page, f"/admin/?q={code}", page.goto(f"/admin/?q={code}"))  # an operation by its code
 
     assert len(customer_pages) > 25 and len(home_pages) > 10 and len(staff_pages) > 5
     assert not audit.violations, "axe-core found serious or critical violations:\n" + "\n".join(audit.violations)

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from portal.domain import alerts, ledger
 from portal.domain.audit import SYSTEM
-from portal.models import AlertSettings, HeldAlert, SmsMessage
+from portal.models import AlertSettings, HeldAlert, LedgerEntry, SmsMessage
 from tests import factories
 
 MOSCOW_NOON = datetime(2026, 11, 20, 9, 0)  # UTC; 12:00 in Moscow
@@ -35,7 +35,9 @@ def test_a_payment_sends_an_alert_by_default(db_session, account):
     ledger.post(db_session, account, amount=30_000, kind="card_topup", key="k1", description="top-up",
                 now=MOSCOW_NOON)
     db_session.commit()
-    assert alert_texts(db_session) == ["TestTel: ₽300.00 received, the balance is ₽800.00."]
+    code = db_session.scalar(select(LedgerEntry.code).where(LedgerEntry.idempotency_key == "k1"))
+    assert alert_texts(db_session) == [f"TestTel: ₽300.00 received, the balance is ₽800.00. "
+                                       f"Operation {code[:4]}-{code[4:]}."]
 
 
 def test_switched_off_events_send_nothing(db_session, account):

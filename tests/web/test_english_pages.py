@@ -67,6 +67,9 @@ def ids(db_session):
                         _l("Monthly fee while paused until %(date)s", date=date(2027, 1, 31)),
                         _l("Card *%(last4)s", last4="4417")):
         ledger.post(db_session, line, amount=-100, kind="service_fee", key=None, description=description, now=now)
+    # A top-up with its operation code: its receipt and "find by code" are pages too.
+    topup = ledger.post(db_session, line, amount=30000, kind="card_topup", key="card:english",
+                        description=_l("Card *%(last4)s", last4="4417"), now=now)
     db_session.add_all([BonusAccount(account_id=line.id, points=10),
                         BonusEntry(account_id=line.id, points=10, kind="earned", description="За 11.2026",
                                    params={"kind": "bonus_for_month", "month": "2026-11-01"}, created_at=now)])
@@ -96,7 +99,7 @@ def ids(db_session):
     db_session.commit()
     return dict(tariff_id=other_tariff.id, service_id=service.id, subscription_id=subscription.id,
                 payment=payment.token, transfer=transfer.token, order_id=order.id, melody_id=melody.id,
-                mobile=line.id, linked=linked.id, home=home.id, reward_id=reward.id)
+                mobile=line.id, linked=linked.id, home=home.id, reward_id=reward.id, code=topup.code)
 
 
 def operator_data(db_session) -> list[str]:

@@ -11,6 +11,7 @@ from portal.models import (
     DetailOrder,
     DevPayment,
     DocumentAcceptance,
+    LedgerEntry,
     LinkRequest,
     LinkRequestNumber,
     LoginAccount,
@@ -39,7 +40,8 @@ CUSTOMER = ["/", "/?block=allowances", "/archive", "/documents", "/documents/agr
             "/services/subscriptions/{subscription}/disconnect", "/payments/", "/payments/topup", "/payments/history",
             "/payments/transfer", "/payments/voucher", "/payments/promised", "/payments/auto", "/payments/bonus",
             "/payments/bonus/rewards/{reward}",
-            "/payments/{payment}", "/payments/{sbp}/sbp",
+            "/payments/{payment}", "/payments/{sbp}/sbp", "/payments/receipts/{receipt}", "/payments/find",
+            "/payments/find?code={receipt}",
             "/dev/pay/{devpay}", "/dev/pay/{dev3ds}/3ds", "/dev/sbp/{devsbp}", "/payments/transfer/{transfer}",
             "/numbers/{line}/",
             "/numbers/{line}/block?reason=lost", "/numbers/{line}/unblock", "/numbers/sms",
@@ -50,7 +52,7 @@ CUSTOMER = ["/", "/?block=allowances", "/archive", "/documents", "/documents/agr
             "/home/extras/subscriptions/{subscription}/disconnect"]
 # Pages of a home contract in focus (a mobile line gets 404 there): a contract with a busy month of sessions.
 HOME = ["/numbers/traffic", "/numbers/traffic/sessions", "/documents"]
-STAFF = ["/admin/", "/admin/?q=Customer", "/admin/documents", "/admin/acceptances/{acceptance}",
+STAFF = ["/admin/", "/admin/?q=Customer", "/admin/?q={receipt}", "/admin/documents", "/admin/acceptances/{acceptance}",
          "/admin/links", "/admin/links/{link}", "/admin/sms",
          "/admin/provisioning", "/admin/vouchers",
          "/admin/customers/{customer}", "/admin/accounts/{linked}/terminate",
@@ -100,7 +102,9 @@ def every_page(client, db_session, app):
     db_session.flush()
     acceptance = DocumentAcceptance(document_id=agreement.id, login_id=login.id, document_hash=agreement.body_hash,
                                     code_hash="x", phone="+79161234567")
-    db_session.add_all([payment, sbp, *at_provider, transfer, order, link, acceptance,
+    receipt = LedgerEntry(account_id=account.id, amount=50000, kind="card_topup", code="RECPT234",
+                          description="Card *4242")
+    db_session.add_all([payment, sbp, *at_provider, transfer, order, link, acceptance, receipt,
                         LoginAccount(login_id=login.id, account_id=linked.id),
                         Melody(service_id=melody.id, artist="Folk", tune="E5:1"), reward])
     db_session.commit()
@@ -108,7 +112,7 @@ def every_page(client, db_session, app):
                tariff=tariff.id, service=service.id, subscription=subscription.id, payment=payment.token,
                transfer=transfer.token, customer=account.customer_id, order=order.id, linked=linked.id, link=link.id,
                line=account.id, melody=melody.id, reward=reward.id, agreement=agreement.slug,
-               acceptance=acceptance.id)
+               acceptance=acceptance.id, receipt=receipt.code)
     for url in CUSTOMER:
         yield url, client.get(url.format(**ids))
     home = factories.make_home_contract(db_session, "HC-100200", customer=account.customer)
@@ -146,7 +150,7 @@ def test_every_get_route_is_covered(app):
                     "{line}": "<int:account_id>", "{home}": "<int:account_id>", "{melody}": "<int:melody_id>",
                     "{reward}": "<int:reward_id>", "{agreement}": "<slug>",
                     "{acceptance}": "<int:acceptance_id>", "{devpay}": "<reference>", "{dev3ds}": "<reference>",
-                    "{sbp}": "<token>", "{devsbp}": "<reference>"}
+                    "{sbp}": "<token>", "{devsbp}": "<reference>", "{receipt}": "<code>"}
     covered = set()
     for url in PUBLIC + CUSTOMER + HOME + STAFF:
         url = re.sub(r"\?.*", "", url)
@@ -154,7 +158,7 @@ def test_every_get_route_is_covered(app):
             url = url.replace(placeholder, rule)
         covered.add(url)
     skip = {"/static/<path:filename>", "/favicon.ico", "/payments/history.csv", "/archive.csv",
-            "/numbers/details.csv", "/numbers/details.pdf",
+            "/numbers/details.csv", "/numbers/details.pdf", "/payments/receipts/<code>.pdf",
             "/documents/<any(statement, invoice, act):kind>-<month>.pdf",
             "/numbers/traffic/sessions.csv", "/settings/ringback/melodies/<int:melody_id>.wav",
             "/auth/captcha", "/auth/captcha/<token>.<ext>", "/dev/sms",

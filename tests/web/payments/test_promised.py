@@ -169,8 +169,9 @@ def test_a_top_up_that_repays_a_promise_says_so_with_the_true_balance(signed_in,
     result = signed_in.get(response.location).text
     assert "150.00" in result and "repaid your promised payment" in result and "475.00" in result
     texts = db_session.scalars(select(SmsMessage.text).where(SmsMessage.purpose == "alert")).all()
+    code = db_session.scalar(select(LedgerEntry.code).where(LedgerEntry.kind == "card_topup"))
     assert texts == ["TestTel: ₽500.00 received, ₽150.00 of them repaid the promised payment; "
-                     "the balance is ₽475.00."]
+                     f"the balance is ₽475.00. Operation {code[:4]}-{code[4:]}."]
     assert balance(db_session, account) == 47500
 
 
@@ -179,5 +180,6 @@ def test_a_prepaid_card_that_repays_a_promise_alerts_the_true_balance(signed_in,
     issued = vouchers.issue_vouchers(db_session, count=1, amount=50000, key=SECRET, actor=SYSTEM, now=utcnow())[0]
     signed_in.post_form("/payments/voucher", {"code": issued.code, "pin": issued.pin})
     texts = db_session.scalars(select(SmsMessage.text).where(SmsMessage.purpose == "alert")).all()
+    code = db_session.scalar(select(LedgerEntry.code).where(LedgerEntry.kind == "voucher"))
     assert texts == ["TestTel: ₽500.00 received, ₽150.00 of them repaid the promised payment; "
-                     "the balance is ₽475.00."]
+                     f"the balance is ₽475.00. Operation {code[:4]}-{code[4:]}."]
