@@ -3,7 +3,7 @@ from flask_babel import to_user_timezone
 from flask_login import current_user
 
 from portal.account import bp
-from portal.domain import archive
+from portal.domain import archive, notices
 from portal.domain.bounds import db_int
 from portal.domain.home import home_overview
 from portal.domain.overview import account_overview
@@ -20,13 +20,14 @@ BLOCKS = ("summary", "allowances", "services", "subscriptions")
 @customer_required
 def dashboard():
     account = account_in_focus()
+    affecting = notices.notices_for(db.session, account, now=utcnow())
     if account.home_contract is not None:
-        return render("account/home_dashboard.html", account=account,
+        return render("account/home_dashboard.html", account=account, notices=affecting,
                       home=home_overview(db.session, account, today=to_user_timezone(utcnow()).date(), now=utcnow(),
                                          tz=select_timezone()))
     block = request.args.get("block")
     return render("account/dashboard.html", f"account/_{block}.html" if block in BLOCKS else None,
-                  account=account, overview=account_overview(db.session, account, now=utcnow(),
+                  account=account, notices=affecting, overview=account_overview(db.session, account, now=utcnow(),
                                                              today=to_user_timezone(utcnow()).date()))
 
 
