@@ -14,6 +14,8 @@ from portal.models import (
     LoginAccount,
     Melody,
     Reward,
+    ServiceNotice,
+    ServiceNoticeUpdate,
     Transfer,
     UsageRecord,
     utcnow,
@@ -22,7 +24,7 @@ from tests import factories
 from tests.helpers import captcha_token
 
 PUBLIC = ["/auth/login", "/auth/password", "/auth/password/sent?phone=%2B79161234567", "/admin/login",
-          "/no-such-page"]
+          "/no-such-page", "/status", "/status?lang=ru", "/status/{notice}"]
 CUSTOMER = ["/", "/?block=allowances", "/archive", "/numbers/", "/numbers/link", "/numbers/{linked}/unlink",
             "/numbers/home", "/numbers/details", "/numbers/details/orders/{order}",
             "/settings/", "/settings/password", "/settings/preferences", "/settings/sessions", "/settings/contracts",
@@ -51,14 +53,21 @@ STAFF = ["/admin/", "/admin/?q=Customer", "/admin/links", "/admin/links/{link}",
          "/admin/customers/{customer}/home-contracts/new", "/admin/accounts/{home}/home-status",
          "/admin/catalog",
          "/admin/catalog/tariffs/new", "/admin/catalog/tariffs/{tariff}", "/admin/catalog/services/new",
-         "/admin/catalog/services/{service}"]
+         "/admin/catalog/services/{service}", "/admin/notices", "/admin/notices/new", "/admin/notices/{notice}"]
 BUDGET = 14 * 1024
 
 
 def every_page(client, db_session, app):
     """Yield (url, response) for each page a customer, a visitor and staff can open."""
+    notice = ServiceNotice(kind="outage", title="No internet in the building", text="A cable is cut.",
+                           scope="address", scope_value="Moscow, Tverskaya 1", starts_at=utcnow(),
+                           expected_end=utcnow() + timedelta(hours=2), state="fixing")
+    db_session.add(notice)
+    db_session.flush()
+    db_session.add(ServiceNoticeUpdate(notice_id=notice.id, text="The crew is on site.", state_to="fixing"))
+    db_session.commit()
     for url in PUBLIC:
-        yield url, client.get(url)
+        yield url, client.get(url.format(notice=notice.id))
     client.post_form("/auth/login", {"phone": "+79161234567", "password": factories.PASSWORD})
     tariff = factories.make_tariff(db_session, name="Other")
     service = factories.make_service(db_session)
@@ -87,7 +96,7 @@ def every_page(client, db_session, app):
     ids = dict(devpay="dev_ref", dev3ds="dev_3ds",
                tariff=tariff.id, service=service.id, subscription=subscription.id, payment=payment.token,
                transfer=transfer.token, customer=account.customer_id, order=order.id, linked=linked.id, link=link.id,
-               line=account.id, melody=melody.id, reward=reward.id)
+               line=account.id, melody=melody.id, reward=reward.id, notice=notice.id)
     for url in CUSTOMER:
         yield url, client.get(url.format(**ids))
     home = factories.make_home_contract(db_session, "HC-100200", customer=account.customer)
@@ -123,7 +132,8 @@ def test_every_get_route_is_covered(app):
                     "{payment}": "<token>", "{customer}": "<int:customer_id>",
                     "{linked}": "<int:account_id>", "{link}": "<int:request_id>", "{order}": "<int:order_id>",
                     "{line}": "<int:account_id>", "{home}": "<int:account_id>", "{melody}": "<int:melody_id>",
-                    "{reward}": "<int:reward_id>", "{devpay}": "<reference>", "{dev3ds}": "<reference>"}
+                    "{reward}": "<int:reward_id>", "{notice}": "<int:notice_id>",
+                    "{devpay}": "<reference>", "{dev3ds}": "<reference>"}
     covered = set()
     for url in PUBLIC + CUSTOMER + HOME + STAFF:
         url = re.sub(r"\?.*", "", url)
@@ -160,7 +170,9 @@ def test_every_response_carries_the_security_headers(pages):
         assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["Referrer-Policy"] == "same-origin"
-        assert response.headers["Cache-Control"] == "no-store"
+        # The public status pages hold nothing of the reader's: anyone may cache them a minute (portal.status).
+        public = url.startswith("/status") and response.status_code == 200
+        assert response.headers["Cache-Control"] == ("public, max-age=60" if public else "no-store"), url
 
 
 def test_static_files_are_fingerprinted_and_immutable(client):
