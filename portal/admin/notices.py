@@ -131,7 +131,9 @@ def edit_form(notice, **kwargs) -> NoticeForm:
 
 
 def notice_detail(notice, *, form=None, update_form=None, resolve_form=None, status: int = 200):
-    return render("admin/notice.html", status=status, notice=notice, form=form or edit_form(notice, formdata=None),
+    """The notice's page; the edit form alone when htmx posted it (the other two forms are plain posts)."""
+    return render("admin/notice.html", "admin/_notice_form.html" if form is not None else None, status=status,
+                  notice=notice, form=form or edit_form(notice, formdata=None),
                   update_form=update_form or UpdateForm(kind=notice.kind, formdata=None),
                   resolve_form=resolve_form or ResolveForm(formdata=None),
                   regions=catalog.known_regions(db.session), buildings=notices.building_suggestions(db.session))

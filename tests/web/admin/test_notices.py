@@ -109,3 +109,13 @@ def test_the_update_form_offers_only_the_states_of_the_kind(support, db_session)
     page = support.get(f"/admin/notices/{notice.id}").text
     states = re.findall(r'<option value="([a-z_]+)"', page.split('id="update-form"')[1].split("</form>")[0])
     assert states == ["scheduled", "in_progress", "done"]
+
+
+def test_with_htmx_an_invalid_edit_answers_with_the_form_alone(support, db_session):
+    assert support.post_form("/admin/notices/new", notice_form()).status_code == 303
+    notice = db_session.scalar(select(ServiceNotice))
+    response = support.post_form(f"/admin/notices/{notice.id}", notice_form(title=""), headers={"HX-Request": "true"})
+    assert response.status_code == 422
+    assert response.text.lstrip().startswith('<form id="notice-form"') and error_of(response.text, "title")
+    db_session.refresh(notice)
+    assert notice.title == "No internet in the building"
