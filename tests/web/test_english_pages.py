@@ -26,6 +26,8 @@ from portal.models import (
     Melody,
     Reward,
     Service,
+    ServiceNotice,
+    ServiceNoticeUpdate,
     Tariff,
     Transfer,
     TvChannel,
@@ -93,17 +95,24 @@ def ids(db_session):
     db_session.add_all([UsageRecord(account_id=home.id, started_at=now - timedelta(hours=7 * i), kind="data",
                                     quantity=1024 * (900 + i), ended_at=now - timedelta(hours=7 * i - 3),
                                     ip="100.64.123.45") for i in range(1, 30)])
+    notice = ServiceNotice(kind="works", title="Замена оборудования", text="Интернет не будет работать ночью.",
+                           scope="address", scope_value="Москва, Тверская улица, 1", starts_at=now,
+                           expected_end=now + timedelta(hours=3), state="in_progress")
+    db_session.add(notice)
+    db_session.flush()
+    db_session.add(ServiceNoticeUpdate(notice_id=notice.id, text="Работы идут.", state_to="in_progress"))
     db_session.commit()
     return dict(tariff_id=other_tariff.id, service_id=service.id, subscription_id=subscription.id,
                 payment=payment.token, transfer=transfer.token, order_id=order.id, melody_id=melody.id,
-                mobile=line.id, linked=linked.id, home=home.id, reward_id=reward.id)
+                mobile=line.id, linked=linked.id, home=home.id, reward_id=reward.id, notice_id=notice.id)
 
 
 def operator_data(db_session) -> list[str]:
     """Texts the operator writes in its own language: allowed in any interface language."""
     texts = [*ALWAYS_ALLOWED]
     for column in (Tariff.name, Tariff.description, Service.name, Service.description, Customer.name,
-                   Customer.region, HomeContract.address, Melody.artist, TvChannel.name, Reward.name):
+                   Customer.region, HomeContract.address, Melody.artist, TvChannel.name, Reward.name,
+                   ServiceNotice.title, ServiceNotice.text, ServiceNotice.scope_value, ServiceNoticeUpdate.text):
         texts += [t for t in db_session.scalars(select(column)) if t]
     return sorted(set(texts), key=len, reverse=True)
 
@@ -122,7 +131,10 @@ def customer_urls(app, ids: dict, account_id: int) -> list[str]:
                 values[argument] = ids["linked"] if "unlink" in rule.rule else account_id
             else:
                 values[argument] = ids[argument]
-        urls.append(rule.rule if not values else re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m[1]]), rule.rule))
+        url = rule.rule if not values else re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m[1]]), rule.rule)
+        # The public status pages are in their URL's language (one page for every reader): the dashboard links
+        # them with the reader's.
+        urls.append(url + "?lang=en" if url.startswith("/status") else url)
     return sorted(set(urls))
 
 
@@ -190,7 +202,8 @@ def test_staff_pages_show_states_in_words(app, db_session, ids):
     db_session.commit()
     customer_id = db_session.get(Account, ids["mobile"]).customer_id
     values = {"customer_id": customer_id, "account_id": ids["home"], "tariff_id": ids["tariff_id"],
-              "service_id": ids["service_id"], "request_id": db_session.scalar(select(LinkRequest.id))}
+              "service_id": ids["service_id"], "request_id": db_session.scalar(select(LinkRequest.id)),
+              "notice_id": ids["notice_id"]}
     staff = app.test_client()
     assert staff.post_form("/admin/login", {"email": "agent@example.com",
                                             "password": factories.PASSWORD}).status_code == 303
