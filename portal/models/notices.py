@@ -31,7 +31,7 @@ class ServiceNotice(Base):
     starts_at: Mapped[datetime]
     expected_end: Mapped[datetime | None]
     # outage: investigating → fixing → resolved; works: scheduled → in_progress → done
-    state: Mapped[str] = mapped_column(String(12))
+    state: Mapped[str] = mapped_column(String(16))
     open: Mapped[bool] = mapped_column(default=True)  # False once resolved or done
     ended_at: Mapped[datetime | None]
     published_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
@@ -53,8 +53,8 @@ class ServiceNoticeUpdate(Base):
     notice_id: Mapped[int] = mapped_column(ForeignKey("service_notice.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     text: Mapped[str] = mapped_column(String(1000), default="")
-    state_from: Mapped[str | None] = mapped_column(String(12))
-    state_to: Mapped[str | None] = mapped_column(String(12))
+    state_from: Mapped[str | None] = mapped_column(String(16))
+    state_to: Mapped[str | None] = mapped_column(String(16))
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
 
     notice: Mapped[ServiceNotice] = relationship(back_populates="updates")
