@@ -22,8 +22,8 @@ from portal.models import Account, AlertSettings, NoticeSms, ServiceNotice
 
 BATCH = 500
 TEXTS = {
-    ("outage", "start"): _l("outage: %(title)s. We are fixing it. Expected back: %(end)s."),
-    ("works", "start"): _l("planned works: %(title)s. The service may stop. Expected end: %(end)s."),
+    ("outage", "start"): _l("outage: %(title)s. We are fixing it. Expected back: %(end)s"),
+    ("works", "start"): _l("planned works: %(title)s. The service may stop. Expected end: %(end)s"),
     ("outage", "end"): _l("the outage is over: %(title)s. Sorry for the trouble."),
     ("works", "end"): _l("planned works are finished: %(title)s."),
 }
