@@ -36,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.numbers import bp as numbers_bp
     from portal.payments import bp as payments_bp
     from portal.settings import bp as settings_bp
+    from portal.status import bp as status_bp
     from portal.tariffs import bp as tariffs_bp
 
     app.register_blueprint(auth_bp)
@@ -46,6 +47,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(tariffs_bp)
     app.register_blueprint(home_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(status_bp)
     if app.debug or app.testing:
         from portal.dev import bp as dev_bp
 

@@ -204,6 +204,8 @@ AUTOPAY_MAX_FAILURES = 3  # failed auto-payments in a row before the rule turns 
 BONUS_KOPECKS_PER_POINT = 1000  # 1 point per 10 roubles
 # The billing run bills accounts in batches of this many ids (one transaction and one job each).
 BILLING_BATCH_SIZE = 2000
+# Outage and works SMS go to the affected accounts in batches of this many (a short transaction each).
+NOTICE_SMS_BATCH = 500
 BONUS_TRANSFER_MIN = 10
 
 # Several numbers under one login: staff review a link request within this many working days.

@@ -91,11 +91,12 @@ def init_celery(app: Flask) -> None:
 def _after_commit_jobs():
     """What a committed transaction hands on: (session.info key, task) pairs."""
     from portal.domain.auth import PASSWORD_PENDING_KEY
+    from portal.domain.notices import PENDING_KEY as NOTICE_PENDING
     from portal.domain.provisioning import PENDING_KEY as SWITCH_PENDING
     from portal.domain.sms import PENDING_KEY as SMS_PENDING
 
     return ((SMS_PENDING, deliver_sms), (SWITCH_PENDING, apply_switch_command),
-            (PASSWORD_PENDING_KEY, send_sms_password))
+            (PASSWORD_PENDING_KEY, send_sms_password), (NOTICE_PENDING, notice_sms))
 
 
 @event.listens_for(Session, "after_commit")
@@ -231,6 +232,16 @@ def release_alerts() -> int:
         return release_due(session, now=utcnow())
 
 
+@celery.task(name="portal.notice_sms")
+def notice_sms(notice_id: int) -> int:
+    """The SMS of a notice's current phase to the affected customers who asked (batches; idempotent)."""
+    from portal.domain.notices.sms import send_phase
+
+    # Its own session: in eager mode this runs inside the caller's after_commit hook.
+    with Session(db.engine) as session:
+        return send_phase(session, notice_id, now=utcnow(), batch=current_app.config["NOTICE_SMS_BATCH"])
+
+
 @celery.task(name="portal.usage_rollup")
 def usage_rollup() -> int:
     from datetime import timedelta
@@ -294,6 +305,7 @@ def sweep(*, now) -> dict[str, int]:
     SMS-password requests no job took go again after a minute, while their password would still be of use."""
     from portal.details_jobs import send_detail_order
     from portal.domain import auth, details, provisioning, sms
+    from portal.domain.notices.sms import unsent_ids
 
     cfg = current_app.config
     older_than = now - timedelta(seconds=cfg["JOBS_SWEEP_AFTER"])
@@ -303,6 +315,7 @@ def sweep(*, now) -> dict[str, int]:
         found = ((deliver_sms, stuck_sms),
                  (apply_switch_command, provisioning.pending_ids(session, older_than=older_than, now=now)),
                  (send_detail_order, details.stuck_order_ids(session, older_than=older_than, now=now)),
+                 (notice_sms, unsent_ids(session, older_than=older_than, now=now)),
                  (send_sms_password, auth.unhandled_password_requests(session, now=now,
                                                                       within=cfg["TEMP_PASSWORD_TTL"],
                                                                       waited=PASSWORD_REQUEST_SWEEP_AFTER)))

@@ -258,6 +258,8 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str:
+    if has_request_context() and g.get("public_page"):
+        return current_app.config["BABEL_DEFAULT_TIMEZONE"]  # one page for every reader (portal.status)
     login = _signed_in_login()
     return (login.timezone if login else None) or current_app.config["BABEL_DEFAULT_TIMEZONE"]
 

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from portal.account import bp
 from portal.account.forms import AcceptDocumentForm, DocumentCodeForm
-from portal.domain import archive, documents, sms_codes
+from portal.domain import archive, documents, notices, sms_codes
 from portal.domain.bounds import db_int
 from portal.domain.documents import consent
 from portal.domain.documents import pdf as document_pdf
@@ -39,13 +39,14 @@ BLOCKS = ("summary", "allowances", "services", "subscriptions")
 @customer_required
 def dashboard():
     account = account_in_focus()
+    affecting = notices.notices_for(db.session, account, now=utcnow())
     if account.home_contract is not None:
-        return render("account/home_dashboard.html", account=account,
+        return render("account/home_dashboard.html", account=account, notices=affecting,
                       home=home_overview(db.session, account, today=to_user_timezone(utcnow()).date(), now=utcnow(),
                                          tz=select_timezone()))
     block = request.args.get("block")
     return render("account/dashboard.html", f"account/_{block}.html" if block in BLOCKS else None,
-                  account=account, overview=account_overview(db.session, account, now=utcnow(),
+                  account=account, notices=affecting, overview=account_overview(db.session, account, now=utcnow(),
                                                              today=to_user_timezone(utcnow()).date()))
 
 

@@ -2,4 +2,14 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from portal.admin import catalog, contracts, documents, home, labels, links, provisioning, views  # noqa: E402,F401
+from portal.admin import (  # noqa: E402,F401
+    catalog,
+    contracts,
+    documents,
+    home,
+    labels,
+    links,
+    notices,
+    provisioning,
+    views,
+)

@@ -21,7 +21,7 @@ from portal.domain.errors import DomainError
 from portal.domain.sms import queue_sms
 from portal.models import Account, AlertSettings, HeldAlert, Login
 
-EVENTS = ("low_balance", "payment", "change", "new_device", "login")
+EVENTS = ("low_balance", "payment", "change", "new_device", "login", "outage")
 # Money coming in: the "payment received" alert.
 PAYMENT_KINDS = frozenset({"card_topup", "voucher", "transfer_in"})
 
@@ -49,13 +49,13 @@ def settings_of(session: Session, account_id: int) -> AlertSettings:
     """The account's settings, or the defaults (not added to the session)."""
     return session.get(AlertSettings, account_id) or AlertSettings(
         account_id=account_id, low_balance_below=None, on_payment=True, on_change=True, on_new_device=True,
-        on_every_login=False, quiet_from=None, quiet_to=None)
+        on_every_login=False, on_outages=False, quiet_from=None, quiet_to=None)
 
 
 def wanted(settings: AlertSettings, event: str) -> bool:
     return {"low_balance": settings.low_balance_below is not None, "payment": settings.on_payment,
             "change": settings.on_change, "new_device": settings.on_new_device,
-            "login": settings.on_every_login}[event]
+            "login": settings.on_every_login, "outage": settings.on_outages}[event]
 
 
 def quiet_until(settings: AlertSettings, now: datetime, zone: str) -> datetime | None:
@@ -138,7 +138,7 @@ def release_due(session: Session, *, now: datetime) -> int:
 
 def save_settings(session: Session, *, account_id: int, low_balance_below: int | None, on_payment: bool,
                   on_change: bool, on_new_device: bool, on_every_login: bool, quiet_from: int | None,
-                  quiet_to: int | None, actor: Actor, now: datetime) -> None:
+                  quiet_to: int | None, actor: Actor, now: datetime, on_outages: bool = False) -> None:
     if low_balance_below is not None and not 0 <= low_balance_below <= 10_000_00:
         raise InvalidAlertSettings(_l("Choose an amount from %(min)s to %(max)s.", min=formatting.money(0, whole=True),
                                       max=formatting.money(10_000_00, whole=True)), field="low_balance_below")
@@ -154,6 +154,7 @@ def save_settings(session: Session, *, account_id: int, low_balance_below: int |
         session.add(settings)
     settings.low_balance_below, settings.on_payment, settings.on_change = low_balance_below, on_payment, on_change
     settings.on_new_device, settings.on_every_login = on_new_device, on_every_login
+    settings.on_outages = on_outages
     settings.quiet_from, settings.quiet_to, settings.updated_at = quiet_from, quiet_to, now
     record(session, actor, "alerts_changed", account_id=account_id, object_type="account", object_id=str(account_id))
     session.commit()

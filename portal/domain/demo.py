@@ -47,6 +47,8 @@ from portal.models import (
     PolicyDocument,
     Reward,
     Service,
+    ServiceNotice,
+    ServiceNoticeUpdate,
     Subscription,
     Tariff,
     TvChannel,
@@ -66,7 +68,7 @@ SUMMARY_ORDER = ("tariffs", "home tariff rules", "services", "service links", "t
                  "customers", "accounts", "lines", "home contracts", "subscriptions", "antivirus licences",
                  "allowances", "bonus accounts", "ledger entries", "usage records", "vouchers", "rewards",
                  "voice messages", "melodies", "logins", "saved cards", "auto-payments", "bonus entries",
-                 "agreements")
+                 "agreements", "notices")
 
 # ---- the catalog ---------------------------------------------------------------------------------------------
 
@@ -953,6 +955,27 @@ def _seed_melodies(session: Session, added: Counter) -> None:
         added["melodies"] += 1
 
 
+# Planned works in the home contract's building, so its dashboard and the status page show a notice.
+DEMO_NOTICE = dict(kind="works", title="Замена оборудования в доме",
+                   text="Меняем узел доступа в подъезде: интернет и ТВ не будут работать до трёх часов ночью.",
+                   scope="address", scope_value="Москва, ул. Профсоюзная, д. 65, корп. 2")
+
+
+def _seed_notice(session: Session, now: datetime, added: Counter) -> None:
+    if session.scalar(select(ServiceNotice.id).where(ServiceNotice.title == DEMO_NOTICE["title"])):
+        return
+    # The coming night, 01:00–04:00 Moscow time (UTC+3).
+    start = datetime.combine(now.date(), time(22))
+    if start <= now:
+        start += timedelta(days=1)
+    notice = ServiceNotice(**DEMO_NOTICE, starts_at=start, expected_end=start + timedelta(hours=3),
+                           state="scheduled", open=True, created_at=now, updated_at=now, sms_done=None)
+    session.add(notice)
+    session.flush()
+    session.add(ServiceNoticeUpdate(notice_id=notice.id, created_at=now, text="", state_to="scheduled"))
+    added["notices"] += 1
+
+
 # Messages on the family head's voicemail: (days ago, hour, minute, caller or None for a hidden number, seconds).
 VOICE_MESSAGES = ((0, 9, 12, "+79031112233", 24), (1, 18, 40, None, 8), (3, 13, 5, "+74951234567", 41),
                   (9, 20, 17, "+79161234568", 15))
@@ -1024,6 +1047,7 @@ def seed_demo(session: Session, *, now: datetime | None = None, voucher_key: str
     _seed_voicemail(session, accounts, now, added)
     _seed_melodies(session, added)
     _seed_agreements(session, now, added)
+    _seed_notice(session, now, added)
     if voucher_key:
         _seed_vouchers(session, voucher_key, now, added)
     _settle_balances(session, list(accounts.values()))

@@ -22,6 +22,7 @@ from portal.models.home_pause import HomePause, ScheduledTariffChange
 from portal.models.home_tv import AntivirusLicence, Mailbox, ParentalPin, StaticIp, TvChannel, tv_package_channel
 from portal.models.links import LinkRequest, LinkRequestNumber
 from portal.models.money import LedgerEntry
+from portal.models.notices import NoticeSms, ServiceNotice, ServiceNoticeUpdate
 from portal.models.payments import AutoPayment, CardPayment, CardToken
 from portal.models.promised import PromisedPayment
 from portal.models.requests import ProcessedRequest
@@ -40,9 +41,10 @@ __all__ = [
     "HomeContract", "HomePause",
     "LedgerEntry", "Line",
     "LinkRequest", "LinkRequestNumber", "Login", "LoginAccount", "LoginSession", "LoginThrottle", "Mailbox", "Melody",
-    "PolicyDocument",
+    "NoticeSms", "PolicyDocument",
     "ParentalPin", "PasswordRequest", "ProcessedRequest", "PromisedPayment", "Reward", "RingbackChoice",
-    "ScheduledTariffChange", "Service", "SmsMessage", "SmsPart", "SmsReceipt", "Staff", "StaffSession", "StaticIp",
+    "ScheduledTariffChange", "Service", "ServiceNotice", "ServiceNoticeUpdate",
+    "SmsMessage", "SmsPart", "SmsReceipt", "Staff", "StaffSession", "StaticIp",
     "Subscription",
     "SwitchCommand", "Tariff", "Transfer", "tv_package_channel", "TvChannel", "UsageDay", "UsageRecord",
     "UsageRollup", "utcnow", "VoicemailBox", "VoiceMessage", "Voucher", "WebSms",

@@ -17,6 +17,7 @@ class AlertSettings(Base):
     on_change: Mapped[bool] = mapped_column(default=True)  # tariff or service changed
     on_new_device: Mapped[bool] = mapped_column(default=True)
     on_every_login: Mapped[bool] = mapped_column(default=False)
+    on_outages: Mapped[bool] = mapped_column(default=False)  # outages and works that affect the account
     # Minutes after local midnight; both None: no quiet hours. May wrap midnight (23:00–08:00).
     quiet_from: Mapped[int | None]
     quiet_to: Mapped[int | None]

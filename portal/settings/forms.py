@@ -66,6 +66,7 @@ class AlertsForm(PortalForm):
     on_change = BooleanField(_l("The tariff or a service is changed"))
     on_new_device = BooleanField(_l("Someone signs in from a new device"))
     on_every_login = BooleanField(_l("Every sign-in"))
+    on_outages = BooleanField(_l("Notify me about outages and works"))
     quiet_from = TimeField(_l("Quiet from"), validators=[Optional()])
     quiet_to = TimeField(_l("until"), validators=[Optional()])
 

@@ -199,7 +199,7 @@ def alerts_page():
     form = AlertsForm(data={
         "low_balance": saved.low_balance_below is not None, "low_balance_below": saved.low_balance_below,
         "on_payment": saved.on_payment, "on_change": saved.on_change, "on_new_device": saved.on_new_device,
-        "on_every_login": saved.on_every_login, "quiet_from": _clock(saved.quiet_from),
+        "on_every_login": saved.on_every_login, "on_outages": saved.on_outages, "quiet_from": _clock(saved.quiet_from),
         "quiet_to": _clock(saved.quiet_to)})
     if form.validate_on_submit():
         if form.low_balance.data and form.low_balance_below.data is None:
@@ -211,6 +211,7 @@ def alerts_page():
                     low_balance_below=form.low_balance_below.data if form.low_balance.data else None,
                     on_payment=form.on_payment.data, on_change=form.on_change.data,
                     on_new_device=form.on_new_device.data, on_every_login=form.on_every_login.data,
+                    on_outages=form.on_outages.data,
                     quiet_from=_minutes(form.quiet_from.data), quiet_to=_minutes(form.quiet_to.data),
                     actor=current_actor(), now=utcnow())
                 flash(_("Alerts saved."))

@@ -90,6 +90,9 @@ def test_every_page_passes_axe_and_the_html_checker(checked_page, live_server, d
     page.locator("#switch-account").select_option(str(demo_family["home"]))
     expect(page.locator("main")).to_contain_text("HC-100200")
     home_pages = crawl(page, audit.visit)
+    # The public status pages (the home dashboard links the demo's notice; the crawl stays under "/").
+    for href in ("/status", "/status?lang=en"):
+        audit.visit(page, href, page.goto(href))
     # The development provider's pages (the crawl leaves /dev out): its card page and its 3-D Secure page.
     page.goto("/payments/topup")
     page.locator("#topup-form input[name=amount]").fill("100")

@@ -49,7 +49,8 @@ def test_the_sweep_leaves_fresh_jobs_alone_and_hands_out_those_older_than_a_few_
     message_id, command_id, order_id = lost_jobs(db_session)
     assert app.config["JOBS_SWEEP_AFTER"] == 300
     assert jobs.sweep(now=T0 + timedelta(minutes=4)) == {"portal.deliver_sms": 0, "portal.apply_switch_command": 0,
-                                                         "portal.send_detail_order": 0, "portal.send_sms_password": 0}
+                                                         "portal.send_detail_order": 0, "portal.notice_sms": 0,
+                                                         "portal.send_sms_password": 0}
     assert handed == []
     jobs.sweep(now=T0 + timedelta(minutes=6))
     assert handed == [("portal.deliver_sms", message_id), ("portal.apply_switch_command", command_id),

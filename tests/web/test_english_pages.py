@@ -13,19 +13,25 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.domain import ledger
+from portal.domain.audit import SYSTEM
+from portal.domain.documents import consent
 from portal.models import (
     BonusAccount,
     BonusEntry,
     CardPayment,
     Customer,
     DetailOrder,
+    DocumentAcceptance,
     HomeContract,
     LinkRequest,
     LinkRequestNumber,
     LoginAccount,
     Melody,
+    PolicyDocument,
     Reward,
     Service,
+    ServiceNotice,
+    ServiceNoticeUpdate,
     Tariff,
     Transfer,
     TvChannel,
@@ -96,18 +102,31 @@ def ids(db_session):
     db_session.add_all([UsageRecord(account_id=home.id, started_at=now - timedelta(hours=7 * i), kind="data",
                                     quantity=1024 * (900 + i), ended_at=now - timedelta(hours=7 * i - 3),
                                     ip="100.64.123.45") for i in range(1, 30)])
+    notice = ServiceNotice(kind="works", title="Замена оборудования", text="Интернет не будет работать ночью.",
+                           scope="address", scope_value="Москва, Тверская улица, 1", starts_at=now,
+                           expected_end=now + timedelta(hours=3), state="in_progress")
+    db_session.add(notice)
+    db_session.flush()
+    db_session.add(ServiceNoticeUpdate(notice_id=notice.id, text="Работы идут.", state_to="in_progress"))
+    consent.publish(db_session, slug="terms", title="Условия оказания услуг", body="Текст условий.\n\nЕщё пункт.",
+                    actor=SYSTEM, now=now)
     db_session.commit()
     return dict(tariff_id=other_tariff.id, service_id=service.id, subscription_id=subscription.id,
                 payment=payment.token, transfer=transfer.token, order_id=order.id, melody_id=melody.id,
-                mobile=line.id, linked=linked.id, home=home.id, reward_id=reward.id, code=topup.code)
+                mobile=line.id, linked=linked.id, home=home.id, reward_id=reward.id, code=topup.code,
+                notice_id=notice.id, slug="terms")
 
 
 def operator_data(db_session) -> list[str]:
     """Texts the operator writes in its own language: allowed in any interface language."""
     texts = [*ALWAYS_ALLOWED]
     for column in (Tariff.name, Tariff.description, Service.name, Service.description, Customer.name,
-                   Customer.region, HomeContract.address, Melody.artist, TvChannel.name, Reward.name):
+                   Customer.region, HomeContract.address, Melody.artist, TvChannel.name, Reward.name,
+                   ServiceNotice.title, ServiceNotice.text, ServiceNotice.scope_value, ServiceNoticeUpdate.text,
+                   PolicyDocument.title):
         texts += [t for t in db_session.scalars(select(column)) if t]
+    for body in db_session.scalars(select(PolicyDocument.body)):  # shown a paragraph at a time
+        texts += body.split("\n\n")
     return sorted(set(texts), key=len, reverse=True)
 
 
@@ -125,7 +144,10 @@ def customer_urls(app, ids: dict, account_id: int) -> list[str]:
                 values[argument] = ids["linked"] if "unlink" in rule.rule else account_id
             else:
                 values[argument] = ids[argument]
-        urls.append(rule.rule if not values else re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m[1]]), rule.rule))
+        url = rule.rule if not values else re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m[1]]), rule.rule)
+        # The public status pages are in their URL's language (one page for every reader): the dashboard links
+        # them with the reader's.
+        urls.append(url + "?lang=en" if url.startswith("/status") else url)
     return sorted(set(urls))
 
 
@@ -190,10 +212,16 @@ def test_staff_pages_show_states_in_words(app, db_session, ids):
     db_session.add_all([CardPayment(token="d" * 24, account_id=ids["mobile"], amount=100, idempotency_key="e" * 24,
                                     card_last4="1111", status="declined", decline_reason="3ds_failed"),
                         SmsMessage(to="+79161234567", text="x", purpose="transfer_code", status="queued")])
+    terms = consent.current(db_session, ids["slug"])
+    login_id = factories.ensure_login(db_session, "+79161234567").id
+    acceptance = DocumentAcceptance(document_id=terms.id, login_id=login_id, document_hash=terms.body_hash,
+                                    code_hash="x", phone="+79161234567")
+    db_session.add(acceptance)
     db_session.commit()
     customer_id = db_session.get(Account, ids["mobile"]).customer_id
     values = {"customer_id": customer_id, "account_id": ids["home"], "tariff_id": ids["tariff_id"],
-              "service_id": ids["service_id"], "request_id": db_session.scalar(select(LinkRequest.id))}
+              "service_id": ids["service_id"], "request_id": db_session.scalar(select(LinkRequest.id)),
+              "notice_id": ids["notice_id"], "acceptance_id": acceptance.id}
     staff = app.test_client()
     assert staff.post_form("/admin/login", {"email": "agent@example.com",
                                             "password": factories.PASSWORD}).status_code == 303

@@ -18,6 +18,8 @@ from portal.models import (
     Melody,
     PolicyDocument,
     Reward,
+    ServiceNotice,
+    ServiceNoticeUpdate,
     Transfer,
     UsageRecord,
     utcnow,
@@ -26,7 +28,7 @@ from tests import factories
 from tests.helpers import captcha_token
 
 PUBLIC = ["/auth/login", "/auth/password", "/auth/password/sent?phone=%2B79161234567", "/admin/login",
-          "/no-such-page"]
+          "/no-such-page", "/status", "/status?lang=ru", "/status/{notice}"]
 CUSTOMER = ["/", "/?block=allowances", "/archive", "/documents", "/documents/agreements/{agreement}",
             "/numbers/", "/numbers/link", "/numbers/{linked}/unlink",
             "/numbers/home", "/numbers/details", "/numbers/details/orders/{order}",
@@ -59,14 +61,21 @@ STAFF = ["/admin/", "/admin/?q=Customer", "/admin/?q={receipt}", "/admin/documen
          "/admin/customers/{customer}/home-contracts/new", "/admin/accounts/{home}/home-status",
          "/admin/catalog",
          "/admin/catalog/tariffs/new", "/admin/catalog/tariffs/{tariff}", "/admin/catalog/services/new",
-         "/admin/catalog/services/{service}"]
+         "/admin/catalog/services/{service}", "/admin/notices", "/admin/notices/new", "/admin/notices/{notice}"]
 BUDGET = 14 * 1024
 
 
 def every_page(client, db_session, app):
     """Yield (url, response) for each page a customer, a visitor and staff can open."""
+    notice = ServiceNotice(kind="outage", title="No internet in the building", text="A cable is cut.",
+                           scope="address", scope_value="Moscow, Tverskaya 1", starts_at=utcnow(),
+                           expected_end=utcnow() + timedelta(hours=2), state="fixing")
+    db_session.add(notice)
+    db_session.flush()
+    db_session.add(ServiceNoticeUpdate(notice_id=notice.id, text="The crew is on site.", state_to="fixing"))
+    db_session.commit()
     for url in PUBLIC:
-        yield url, client.get(url)
+        yield url, client.get(url.format(notice=notice.id))
     client.post_form("/auth/login", {"phone": "+79161234567", "password": factories.PASSWORD})
     tariff = factories.make_tariff(db_session, name="Other")
     service = factories.make_service(db_session)
@@ -112,7 +121,7 @@ def every_page(client, db_session, app):
                tariff=tariff.id, service=service.id, subscription=subscription.id, payment=payment.token,
                transfer=transfer.token, customer=account.customer_id, order=order.id, linked=linked.id, link=link.id,
                line=account.id, melody=melody.id, reward=reward.id, agreement=agreement.slug,
-               acceptance=acceptance.id, receipt=receipt.code)
+               acceptance=acceptance.id, receipt=receipt.code, notice=notice.id)
     for url in CUSTOMER:
         yield url, client.get(url.format(**ids))
     home = factories.make_home_contract(db_session, "HC-100200", customer=account.customer)
@@ -150,7 +159,8 @@ def test_every_get_route_is_covered(app):
                     "{line}": "<int:account_id>", "{home}": "<int:account_id>", "{melody}": "<int:melody_id>",
                     "{reward}": "<int:reward_id>", "{agreement}": "<slug>",
                     "{acceptance}": "<int:acceptance_id>", "{devpay}": "<reference>", "{dev3ds}": "<reference>",
-                    "{sbp}": "<token>", "{devsbp}": "<reference>", "{receipt}": "<code>"}
+                    "{sbp}": "<token>", "{devsbp}": "<reference>", "{receipt}": "<code>",
+                    "{notice}": "<int:notice_id>"}
     covered = set()
     for url in PUBLIC + CUSTOMER + HOME + STAFF:
         url = re.sub(r"\?.*", "", url)
@@ -188,7 +198,9 @@ def test_every_response_carries_the_security_headers(pages):
         assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["Referrer-Policy"] == "same-origin"
-        assert response.headers["Cache-Control"] == "no-store"
+        # The public status pages hold nothing of the reader's: anyone may cache them a minute (portal.status).
+        public = url.startswith("/status") and response.status_code == 200
+        assert response.headers["Cache-Control"] == ("public, max-age=60" if public else "no-store"), url
 
 
 def test_static_files_are_fingerprinted_and_immutable(client):
@@ -243,3 +255,10 @@ def test_no_placeholder_shows_the_customers_own_number(pages):
     for url, response in pages:
         for placeholder in re.findall(r'placeholder="([^"]*)"', response.text):
             assert placeholder not in own, url
+
+
+def test_every_title_is_plain_text(pages):
+    for url, response in pages:
+        if "<title>" in response.text:
+            title = response.text.split("<title>", 1)[1].split("</title>", 1)[0]
+            assert "<" not in title and ">" not in title and title.strip(), (url, title)
