@@ -36,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.numbers import bp as numbers_bp
     from portal.payments import bp as payments_bp
     from portal.settings import bp as settings_bp
+    from portal.support import bp as support_bp
     from portal.tariffs import bp as tariffs_bp
 
     app.register_blueprint(auth_bp)
@@ -45,6 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(settings_bp)
     app.register_blueprint(tariffs_bp)
     app.register_blueprint(home_bp)
+    app.register_blueprint(support_bp)
     app.register_blueprint(admin_bp)
     if app.debug or app.testing:
         from portal.dev import bp as dev_bp
