@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import BooleanField, SelectField, TextAreaField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import DataRequired, Length
 
 from portal.admin import bp
 from portal.domain.errors import DomainError, NotFound
@@ -14,6 +14,7 @@ from portal.domain.support import requests as support
 from portal.extensions import db
 from portal.forms import IdempotentForm, PortalForm
 from portal.models import utcnow
+from portal.support.forms import strip
 from portal.web import current_actor, render, see_other, staff_required
 
 VIEWS = {"open": _l("open"), "new": _l("new"), "mine": _l("mine"), "waiting": _l("waiting for the customer"),
@@ -29,7 +30,7 @@ class QueueFilterForm(PortalForm):
 
 
 class StaffReplyForm(IdempotentForm):
-    text = TextAreaField(_l("Answer"), validators=[InputRequired(_l("Type your message.")),
+    text = TextAreaField(_l("Answer"), filters=[strip], validators=[DataRequired(_l("Type your message.")),
                                                    Length(max=support.MAX_TEXT)],
                          render_kw={"rows": 5, "maxlength": support.MAX_TEXT})
     internal = BooleanField(_l("Internal note (the customer does not see it, no SMS)"))

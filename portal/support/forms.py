@@ -1,14 +1,18 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import RadioField, SelectField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from portal.domain.support import CATEGORIES
 from portal.domain.support.requests import MAX_TEXT
 from portal.forms import IdempotentForm, PortalForm
 
 
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
 def text_field(label):
-    return TextAreaField(label, validators=[InputRequired(_l("Type your message.")),
+    return TextAreaField(label, filters=[strip], validators=[DataRequired(_l("Type your message.")),
                                             Length(max=MAX_TEXT, message=_l("At most %(max)d characters."))],
                          render_kw={"rows": 5, "maxlength": MAX_TEXT})
 
