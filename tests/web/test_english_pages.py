@@ -24,8 +24,11 @@ from portal.models import (
     LinkRequestNumber,
     LoginAccount,
     Melody,
+    PolicyDocument,
     Reward,
     Service,
+    SupportMessage,
+    SupportRequest,
     Tariff,
     Transfer,
     TvChannel,
@@ -86,6 +89,14 @@ def ids(db_session):
                                     quantity=quantity, cost=100)
                         for i, (kind, quantity) in enumerate([("call_out", 75), ("sms", 1), ("data", 7_379_149)])])
 
+    request = SupportRequest(account_id=line.id, login_id=login.id, category="quality", subject="Slow internet",
+                             state="waiting")
+    db_session.add(request)
+    db_session.flush()
+    db_session.add_all([SupportMessage(request_id=request.id, login_id=login.id, text="Slow internet")])
+
+    db_session.add(PolicyDocument(slug="terms", version=1, title="Terms", body="Text.", body_hash="0" * 64))
+
     home = home_fixtures.make_home(db_session, contract_no="HC-100200", customer=customer)
     db_session.get(HomeContract, home.id).address = "Москва, Тверская улица, 1, кв. 2"
     home_fixtures.make_catalog(db_session)
@@ -96,7 +107,8 @@ def ids(db_session):
     db_session.commit()
     return dict(tariff_id=other_tariff.id, service_id=service.id, subscription_id=subscription.id,
                 payment=payment.token, transfer=transfer.token, order_id=order.id, melody_id=melody.id,
-                mobile=line.id, linked=linked.id, home=home.id, reward_id=reward.id)
+                mobile=line.id, linked=linked.id, home=home.id, reward_id=reward.id, request_id=request.id,
+                slug="terms")
 
 
 def operator_data(db_session) -> list[str]:
@@ -181,16 +193,23 @@ def visible_text(html: str) -> str:
 
 
 def test_staff_pages_show_states_in_words(app, db_session, ids):
-    from portal.models import Account, LinkRequest, SmsMessage
+    from portal.models import Account, DocumentAcceptance, LinkRequest, Login, SmsMessage
 
     factories.make_staff(db_session, role="admin")
     db_session.add_all([CardPayment(token="d" * 24, account_id=ids["mobile"], amount=100, idempotency_key="e" * 24,
                                     card_last4="1111", status="declined", decline_reason="3ds_failed"),
                         SmsMessage(to="+79161234567", text="x", purpose="transfer_code", status="queued")])
+    document = db_session.scalar(select(PolicyDocument))
+    acceptance = DocumentAcceptance(document_id=document.id, document_hash=document.body_hash, code_hash="x",
+                                    phone="+79161234567",
+                                    login_id=db_session.scalar(select(Login.id).where(
+                                        Login.primary_account_id == ids["mobile"])))
+    db_session.add(acceptance)
     db_session.commit()
     customer_id = db_session.get(Account, ids["mobile"]).customer_id
     values = {"customer_id": customer_id, "account_id": ids["home"], "tariff_id": ids["tariff_id"],
-              "service_id": ids["service_id"], "request_id": db_session.scalar(select(LinkRequest.id))}
+              "service_id": ids["service_id"], "request_id": db_session.scalar(select(LinkRequest.id)),
+              "acceptance_id": acceptance.id}
     staff = app.test_client()
     assert staff.post_form("/admin/login", {"email": "agent@example.com",
                                             "password": factories.PASSWORD}).status_code == 303
@@ -198,7 +217,8 @@ def test_staff_pages_show_states_in_words(app, db_session, ids):
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/admin") or "GET" not in rule.methods:
             continue
-        url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m[1]]), rule.rule)
+        route_values = {**values, "request_id": ids["request_id"]} if "/support" in rule.rule else values
+        url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(route_values[m[1]]), rule.rule)
         response = staff.get(url)
         assert response.status_code in (200, 302, 303), (url, response.status_code)
         found = set(CODE.findall(visible_text(response.get_data(as_text=True))))
