@@ -182,3 +182,14 @@ def test_the_customer_page_lists_the_customers_requests(app, request_id, db_sess
     staff = staff_client(app, db_session)
     page = staff.get(f"/admin/customers/{request.account.customer_id}").text
     assert re.search(rf'href="/admin/support/{request_id}">#{request_id} The internet is slow', page)
+
+
+def test_the_archive_shows_the_customers_own_steps_not_staffs(app, customer, request_id, db_session):
+    staff = staff_client(app, db_session)
+    page = staff.get(f"/admin/support/{request_id}").text
+    staff.post_form(f"/admin/support/{request_id}/reply",
+                    {"idempotency_key": key_of(page), "text": "Note.", "internal": "y"})
+    customer.post_form(f"/support/{request_id}/close")
+    archive = customer.get("/archive").text
+    assert "Support request opened" in archive and "Support request closed" in archive
+    assert "support_note_added" not in archive and "support_assigned" not in archive
