@@ -37,6 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.payments import bp as payments_bp
     from portal.settings import bp as settings_bp
     from portal.status import bp as status_bp
+    from portal.support import bp as support_bp
     from portal.tariffs import bp as tariffs_bp
 
     app.register_blueprint(auth_bp)
@@ -46,6 +47,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(settings_bp)
     app.register_blueprint(tariffs_bp)
     app.register_blueprint(home_bp)
+    app.register_blueprint(support_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(status_bp)
     if app.debug or app.testing:

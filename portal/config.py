@@ -234,6 +234,8 @@ VOICEMAIL_PIN_SMS_PER_DAY = 3
 BLACKLIST_LIMIT = 300
 
 # ---- Call details (numbers/details) ----
+SUPPORT_REQUESTS_PER_DAY = 10  # support requests a login may open a day (portal.domain.support)
+SUPPORT_RESPONSE_HOURS = 24  # a request is overdue this long after the customer's last unanswered message
 DETAILS_ORDERS_PER_DAY = 10  # e-mail orders per login a day: the address is typed freely, so keep it small
 MAIL_BACKEND = "console"  # console (prints the message) | smtp
 MAIL_SERVER = "localhost"

@@ -409,7 +409,7 @@ STATUS_LABELS = {
 
 # The main navigation's sections by blueprint; the archive sits with the settings ("More").
 NAV_SECTIONS = {"account": "home", "home": "home", "payments": "payments", "tariffs": "services",
-                "numbers": "numbers", "settings": "more"}
+                "numbers": "numbers", "settings": "more", "support": "more"}
 
 
 def nav_section() -> str | None:

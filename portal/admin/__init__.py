@@ -11,5 +11,6 @@ from portal.admin import (  # noqa: E402,F401
     links,
     notices,
     provisioning,
+    support,
     views,
 )

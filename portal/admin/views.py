@@ -18,6 +18,8 @@ from portal.domain.bounds import db_int
 from portal.domain.documents import consent
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.receipts import receipt
+from portal.domain.support import STAFF_STATES
+from portal.domain.support import requests as support
 from portal.extensions import db, limiter
 from portal.forms import PortalForm
 from portal.models import Staff, utcnow
@@ -96,7 +98,9 @@ def customer(customer_id: int):
 def _customer_page(card, *, status: int = 200, **forms):
     """The staff page of a customer: accounts, forms (one of them maybe re-shown with its errors), acceptances."""
     return render("admin/customer.html", status=status, card=card, kinds=KIND_LABELS,
-                  acceptances=consent.acceptances_of_customer(db.session, card.customer.id), **forms)
+                  acceptances=consent.acceptances_of_customer(db.session, card.customer.id),
+                  support_requests=support.requests_of_customer(db.session, card.customer.id),
+                  support_states=STAFF_STATES, **forms)
 
 
 @bp.post("/accounts/<int:account_id>/adjust")

@@ -53,6 +53,8 @@ def settings_of(session: Session, account_id: int) -> AlertSettings:
 
 
 def wanted(settings: AlertSettings, event: str) -> bool:
+    if event == "support":
+        return True  # staff answered the customer's own request: always sent (quiet hours still hold it)
     return {"low_balance": settings.low_balance_below is not None, "payment": settings.on_payment,
             "change": settings.on_change, "new_device": settings.on_new_device,
             "login": settings.on_every_login, "outage": settings.on_outages}[event]

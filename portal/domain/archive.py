@@ -63,7 +63,11 @@ GROUPS = OrderedDict([
         "parental_pin_set": _l("Parental PIN set"), "parental_pin_changed": _l("Parental PIN changed"),
         "parental_pin_reset": _l("New parental PIN sent by SMS")})),
     ("messages", (_l("Messages"), {"web_sms_sent": _l("SMS sent from the site"),
-                                   "details_ordered": _l("Call details ordered by e-mail")})),
+                                   "details_ordered": _l("Call details ordered by e-mail"),
+                                   "support_opened": _l("Support request opened"),
+                                   "support_customer_replied": _l("Reply to support"),
+                                   "support_closed": _l("Support request closed"),
+                                   "support_rated": _l("Support answer rated")})),
 ])
 LABELS = {action: label for _, (_, actions) in GROUPS.items() for action, label in actions.items()}
 PAGE_SIZE = 30

@@ -67,11 +67,28 @@ def checked_page(browser, live_server):
     context.close()
 
 
+def add_support_thread(session, *, account_id: int, staff_id: int) -> None:
+    """A request of the head's with an answer and an internal note: the crawler opens its page, staff theirs."""
+    from sqlalchemy import select
+
+    from portal.models import Login, SupportMessage, SupportRequest
+
+    login_id = session.scalar(select(Login.id).where(Login.primary_account_id == account_id))
+    request = SupportRequest(account_id=account_id, login_id=login_id, category="quality", subject="No signal",
+                             state="waiting", assigned_staff_id=staff_id)
+    session.add(request)
+    session.flush()
+    session.add_all([SupportMessage(request_id=request.id, login_id=login_id, text="No signal at home."),
+                     SupportMessage(request_id=request.id, staff_id=staff_id, text="Tower work.", internal=True),
+                     SupportMessage(request_id=request.id, staff_id=staff_id, text="Fixed now.")])
+    session.commit()
+
+
 def test_every_page_passes_axe_and_the_html_checker(checked_page, live_server, demo_family, tmp_path):
     page, audit = checked_page, Audit(tmp_path)
     with live_server.app_context() as session:
-        factories.make_staff(session, email=STAFF_EMAIL, role="admin")
-        session.commit()
+        staff = factories.make_staff(session, email=STAFF_EMAIL, role="admin")
+        add_support_thread(session, account_id=demo_family["head"], staff_id=staff.id)
 
     for href in ("/auth/password", "/auth/login"):
         audit.visit(page, href, page.goto(href))

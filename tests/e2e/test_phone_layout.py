@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from tests import factories
 from tests.e2e.crawl import crawl
+from tests.e2e.test_page_quality import add_support_thread
 from tests.e2e.test_sms_login_journey import sign_in, url_path_is
 
 PHONE = {"width": 360, "height": 740}
@@ -31,6 +32,9 @@ def too_wide_pages(page) -> dict[str, int]:
 
 
 def test_no_customer_page_scrolls_sideways_on_a_phone(page_factory, live_server, demo_family):
+    with live_server.app_context() as session:
+        add_support_thread(session, account_id=demo_family["head"],
+                           staff_id=factories.make_staff(session, email="layout@example.com").id)
     page = page_factory(True)
     page.set_viewport_size(PHONE)
     page.goto("/auth/login")

@@ -32,6 +32,8 @@ from portal.models import (
     Service,
     ServiceNotice,
     ServiceNoticeUpdate,
+    SupportMessage,
+    SupportRequest,
     Tariff,
     Transfer,
     TvChannel,
@@ -95,6 +97,12 @@ def ids(db_session):
                                     quantity=quantity, cost=100)
                         for i, (kind, quantity) in enumerate([("call_out", 75), ("sms", 1), ("data", 7_379_149)])])
 
+    request = SupportRequest(account_id=line.id, login_id=login.id, category="quality", subject="Slow internet",
+                             state="waiting")
+    db_session.add(request)
+    db_session.flush()
+    db_session.add_all([SupportMessage(request_id=request.id, login_id=login.id, text="Slow internet")])
+
     home = home_fixtures.make_home(db_session, contract_no="HC-100200", customer=customer)
     db_session.get(HomeContract, home.id).address = "Москва, Тверская улица, 1, кв. 2"
     home_fixtures.make_catalog(db_session)
@@ -114,7 +122,7 @@ def ids(db_session):
     return dict(tariff_id=other_tariff.id, service_id=service.id, subscription_id=subscription.id,
                 payment=payment.token, transfer=transfer.token, order_id=order.id, melody_id=melody.id,
                 mobile=line.id, linked=linked.id, home=home.id, reward_id=reward.id, code=topup.code,
-                notice_id=notice.id, slug="terms")
+                notice_id=notice.id, request_id=request.id, slug="terms")
 
 
 def operator_data(db_session) -> list[str]:
@@ -229,7 +237,8 @@ def test_staff_pages_show_states_in_words(app, db_session, ids):
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/admin") or "GET" not in rule.methods:
             continue
-        url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m[1]]), rule.rule)
+        route_values = {**values, "request_id": ids["request_id"]} if "/support" in rule.rule else values
+        url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(route_values[m[1]]), rule.rule)
         response = staff.get(url)
         assert response.status_code in (200, 302, 303), (url, response.status_code)
         found = set(CODE.findall(visible_text(response.get_data(as_text=True))))

@@ -4,6 +4,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from portal.domain.documents import consent
 from portal.models import (
@@ -20,6 +21,9 @@ from portal.models import (
     Reward,
     ServiceNotice,
     ServiceNoticeUpdate,
+    Staff,
+    SupportMessage,
+    SupportRequest,
     Transfer,
     UsageRecord,
     utcnow,
@@ -51,7 +55,8 @@ CUSTOMER = ["/", "/?block=allowances", "/archive", "/documents", "/documents/agr
             # a mobile line gets 404 on /home pages; tests/web/home weighs them for a home contract
             "/home/tv", "/home/tv/pin", "/home/extras", "/home/tv/subscriptions/{subscription}/disconnect",
             "/home/tv/{service}/connect", "/home/extras/{service}/connect",
-            "/home/extras/subscriptions/{subscription}/disconnect"]
+            "/home/extras/subscriptions/{subscription}/disconnect",
+            "/support/", "/support/{support}"]
 # Pages of a home contract in focus (a mobile line gets 404 there): a contract with a busy month of sessions.
 HOME = ["/numbers/traffic", "/numbers/traffic/sessions", "/documents"]
 STAFF = ["/admin/", "/admin/?q=Customer", "/admin/?q={receipt}", "/admin/documents", "/admin/acceptances/{acceptance}",
@@ -61,7 +66,8 @@ STAFF = ["/admin/", "/admin/?q=Customer", "/admin/?q={receipt}", "/admin/documen
          "/admin/customers/{customer}/home-contracts/new", "/admin/accounts/{home}/home-status",
          "/admin/catalog",
          "/admin/catalog/tariffs/new", "/admin/catalog/tariffs/{tariff}", "/admin/catalog/services/new",
-         "/admin/catalog/services/{service}", "/admin/notices", "/admin/notices/new", "/admin/notices/{notice}"]
+         "/admin/catalog/services/{service}", "/admin/notices", "/admin/notices/new", "/admin/notices/{notice}",
+         "/admin/support", "/admin/support?view=overdue&category=money", "/admin/support/{support}"]
 BUDGET = 14 * 1024
 
 
@@ -104,6 +110,7 @@ def every_page(client, db_session, app):
     order = DetailOrder(account_id=account.id, login_id=login.id, period_start=date.today(), period_end=date.today(),
                         format="pdf", email="a@example.com", idempotency_key="d" * 24)
     melody = factories.make_service(db_session, category="ringback", monthly_fee=0, daily_fee=50)
+    staff_id = db_session.scalar(select(Staff.id))
     reward = Reward(code="min-100", name="100 minutes", kind="minutes", quantity=100, cost=300)
     agreement = PolicyDocument(slug="terms", version=1, title="Terms", body="Text.\n\nMore.",
                                body_hash=consent.body_hash("Text.\n\nMore."))
@@ -116,8 +123,17 @@ def every_page(client, db_session, app):
     db_session.add_all([payment, sbp, *at_provider, transfer, order, link, acceptance, receipt,
                         LoginAccount(login_id=login.id, account_id=linked.id),
                         Melody(service_id=melody.id, artist="Folk", tune="E5:1"), reward])
+    db_session.flush()
+    # A long thread: the longest text each side may write, an internal note among them.
+    support = SupportRequest(account_id=account.id, login_id=login.id, category="money", subject="Where is my money?",
+                             state="in_progress", awaiting_since=utcnow(), assigned_staff_id=None)
+    db_session.add(support)
+    db_session.flush()
+    db_session.add_all([SupportMessage(request_id=support.id, login_id=login.id if i % 2 == 0 else None,
+                                       staff_id=None if i % 2 == 0 else staff_id, internal=i == 3,
+                                       text="Слово " * 150) for i in range(6)])
     db_session.commit()
-    ids = dict(devpay="dev_ref", dev3ds="dev_3ds", devsbp="dev_sbp", sbp=sbp.token,
+    ids = dict(support=support.id, devpay="dev_ref", dev3ds="dev_3ds", devsbp="dev_sbp", sbp=sbp.token,
                tariff=tariff.id, service=service.id, subscription=subscription.id, payment=payment.token,
                transfer=transfer.token, customer=account.customer_id, order=order.id, linked=linked.id, link=link.id,
                line=account.id, melody=melody.id, reward=reward.id, agreement=agreement.slug,
@@ -160,7 +176,7 @@ def test_every_get_route_is_covered(app):
                     "{reward}": "<int:reward_id>", "{agreement}": "<slug>",
                     "{acceptance}": "<int:acceptance_id>", "{devpay}": "<reference>", "{dev3ds}": "<reference>",
                     "{sbp}": "<token>", "{devsbp}": "<reference>", "{receipt}": "<code>",
-                    "{notice}": "<int:notice_id>"}
+                    "{notice}": "<int:notice_id>", "{support}": "<int:request_id>"}
     covered = set()
     for url in PUBLIC + CUSTOMER + HOME + STAFF:
         url = re.sub(r"\?.*", "", url)
