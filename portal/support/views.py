@@ -3,6 +3,7 @@ from flask import abort, current_app, flash
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal.domain import notices
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.support import CATEGORIES, STATES
 from portal.domain.support import requests as support
@@ -15,9 +16,12 @@ from portal.web import account_in_focus, current_actor, customer_required, rende
 
 
 def _list_page(form: NewRequestForm):
-    return render("support/index.html", status=form.status, form=form, account=account_in_focus(),
+    """The requests and the new-request form; an outage or works on the service in focus shows above the form
+    (the answer may already be there)."""
+    account = account_in_focus()
+    return render("support/index.html", status=form.status, form=form, account=account,
                   requests=support.requests_of_login(db.session, current_user.id), categories=CATEGORIES,
-                  states=STATES)
+                  states=STATES, notices=notices.notices_for(db.session, account, now=utcnow()))
 
 
 @bp.get("/")

@@ -193,3 +193,15 @@ def test_the_archive_shows_the_customers_own_steps_not_staffs(app, customer, req
     archive = customer.get("/archive").text
     assert "Support request opened" in archive and "Support request closed" in archive
     assert "support_note_added" not in archive and "support_assigned" not in archive
+
+
+def test_an_outage_on_the_service_shows_before_the_customer_writes(customer, db_session):
+    from portal.models import ServiceNotice, utcnow
+
+    assert 'id="notices-lead"' not in customer.get("/support/").text
+    db_session.add(ServiceNotice(kind="outage", title="No mobile data in Moscow", text="", scope="mobile",
+                                 scope_value="", starts_at=utcnow(), state="investigating"))
+    db_session.commit()
+    page = customer.get("/support/").text
+    assert 'id="notices-lead"' in page and "No mobile data in Moscow" in page
+    assert page.index("No mobile data in Moscow") < page.index('id="new-request"')
