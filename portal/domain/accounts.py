@@ -1,5 +1,7 @@
 """What a login may see and act on."""
-from sqlalchemy import select
+from functools import cache
+
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from portal.domain.errors import NotFound
@@ -20,17 +22,21 @@ def account_of_login(session: Session, *, login_id: int, account_id: int) -> Acc
     return account
 
 
+@cache
+def _accounts_of_login_statement():
+    """Built once: every customer's page runs it (the switcher and the account in focus)."""
+    return (select(Account)
+            .join(LoginAccount, LoginAccount.account_id == Account.id)
+            .join(Login, Login.id == LoginAccount.login_id)
+            .where(LoginAccount.login_id == bindparam("login_id"))
+            .order_by((Account.id != Login.primary_account_id), LoginAccount.created_at, Account.id)
+            .options(joinedload(Account.customer), joinedload(Account.line), joinedload(Account.tariff),
+                     joinedload(Account.home_contract)))
+
+
 def accounts_of_login(session: Session, login_id: int) -> list[Account]:
     """Every account this login manages, the primary one first, then in the order they were added."""
-    return list(session.scalars(
-        select(Account)
-        .join(LoginAccount, LoginAccount.account_id == Account.id)
-        .join(Login, Login.id == LoginAccount.login_id)
-        .where(LoginAccount.login_id == login_id)
-        .order_by((Account.id != Login.primary_account_id), LoginAccount.created_at, Account.id)
-        .options(joinedload(Account.customer), joinedload(Account.line), joinedload(Account.tariff),
-                 joinedload(Account.home_contract))
-    ))
+    return list(session.scalars(_accounts_of_login_statement(), {"login_id": login_id}))
 
 
 # FOR NO KEY UPDATE: a change of balance or status never touches the key, so rows that merely refer to the
