@@ -19,6 +19,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     from portal import compression, extensions, jobs, web
 
+    app.jinja_environment = web.PortalEnvironment  # before anything asks for app.jinja_env
+
     extensions.db.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=str(Path(__file__).parent.parent / "migrations"))
     extensions.csrf.init_app(app)
