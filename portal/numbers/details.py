@@ -82,9 +82,11 @@ def _page(form, period, group, order_form, *, status=None):
     partial = "numbers/_details_rows.html" if before and is_htmx_partial() else None
     if order_form.errors and is_htmx_partial():
         partial = "numbers/_details_order_form.html"
+    locale = str(get_locale())
     return render("numbers/details.html", partial, status=status or form.status, form=form, account=account,
-                  records=records, next_before=details.encode_cursor(cursor), before=before, totals=total,
-                  order_form=order_form, d=details, shown=period is not None, locale=str(get_locale()),
+                  records=records, rows=details.shown_records(records, locale=locale, tz=select_timezone()),
+                  next_before=details.encode_cursor(cursor), before=before, totals=total,
+                  order_form=order_form, d=details, shown=period is not None, locale=locale,
                   number=details.line_label(account),
                   earliest=details.earliest_start(today()))
 
