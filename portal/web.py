@@ -108,19 +108,30 @@ def focused_account_id() -> int:
     return session.get("focus") or current_user.primary_account_id
 
 
-def account_in_focus():
-    """The account the customer's pages act on: the chosen number, or the primary one.
+def card_in_focus():
+    """The account the customer's pages act on, as its card (``accounts.account_cards``): the chosen number, or
+    the primary one.
 
     A choice that no longer holds (the number was unlinked since) falls back to the
     primary account; an account the login does not manage is never returned. It is one
     of the login's accounts, which the header's switcher lists anyway: one query for both.
     """
-    accounts = {account.id: account for account in managed_accounts()}
+    cards = {card.id: card for card in account_cards()}
     for account_id in dict.fromkeys((focused_account_id(), current_user.primary_account_id)):
-        if account_id in accounts:
-            return accounts[account_id]
+        if account_id in cards:
+            return cards[account_id]
         session.pop("focus", None)
     abort(404)
+
+
+def account_in_focus():
+    """The account in focus (``card_in_focus``) as the ORM object, with its customer, line, tariff and home
+    contract: for the pages that hand it to the domain (the dashboard reads only the card)."""
+    if "account_in_focus" not in g:
+        from portal.domain.accounts import account_with_details
+
+        g.account_in_focus = account_with_details(db.session, card_in_focus().id)
+    return g.account_in_focus
 
 
 def tab_bar() -> Markup:
@@ -133,9 +144,18 @@ def tab_bar() -> Markup:
     return bars[key]
 
 
+def account_cards():
+    """The signed-in login's accounts as cards (plain rows: ``accounts.account_cards``), for the header's switcher,
+    the account in focus and the dashboard (one query per request)."""
+    from portal.domain.accounts import account_cards as cards_of_login
+
+    if "account_cards" not in g:
+        g.account_cards = cards_of_login(db.session, current_user.id) if isinstance(current_user, Login) else []
+    return g.account_cards
+
+
 def managed_accounts():
-    """The accounts of the signed-in login, for the header's switcher and the account in focus (one query per
-    request)."""
+    """The signed-in login's accounts as ORM objects with their lines and contracts (one query, when asked)."""
     from portal.domain.accounts import accounts_of_login
 
     if "managed_accounts" not in g:
@@ -271,7 +291,32 @@ def static_url(filename: str) -> str:
     digests = current_app.extensions.setdefault("static_digests", {})
     if filename not in digests or current_app.debug:
         digests[filename] = sha256((STATIC_DIR / filename).read_bytes()).hexdigest()[:12]
-    return url_for("static", filename=filename, v=digests[filename])
+    return template_url_for("static", filename=filename, v=digests[filename])
+
+
+URLS_KEPT = 4096  # built URLs kept by template_url_for; past that the memo starts afresh
+
+
+def template_url_for(endpoint: str, **values) -> str:
+    """``url_for`` for templates: a page's URL depends only on its endpoint, its values and where the app is
+    mounted, and a page builds a dozen or more (≈ 10 µs each), so each one is built once per process.
+
+    Blueprint-relative endpoints, ``_external``/``_anchor``/``_method``, and unhashable values go to
+    ``url_for`` every time."""
+    if endpoint.startswith(".") or any(name.startswith("_") for name in values):
+        return url_for(endpoint, **values)
+    urls = current_app.extensions["portal_urls"]
+    key = (endpoint, request.script_root, *values.items())
+    try:
+        url = urls.get(key)
+    except TypeError:  # a list of values for a repeated query argument
+        return url_for(endpoint, **values)
+    if url is None:
+        url = url_for(endpoint, **values)
+        if len(urls) >= URLS_KEPT:
+            urls.clear()
+        urls[key] = url
+    return url
 
 
 def safe_next(value: str | None) -> str | None:
@@ -388,7 +433,7 @@ def handle_http_error(error: HTTPException):
     if status >= 500:
         # The database may be what failed: draw the page for an anonymous visitor, with no query at all.
         g._login_user = login_manager.anonymous_user()
-        g.managed_accounts = []
+        g.account_cards = g.managed_accounts = []
     try:
         return render("errors/error.html", status=status, code=status, error=error)
     except Exception:  # the page itself failed (its templates, the database): a few bare words still help
@@ -478,12 +523,14 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["masked_phone"] = mask_msisdn
     app.jinja_env.filters["timedelta"] = lambda value: format_timedelta(value, add_direction=False)
     app.jinja_env.globals["static_url"] = static_url
+    app.extensions["portal_urls"] = {}
+    app.jinja_env.globals["url_for"] = template_url_for
     app.jinja_env.globals["new_key"] = lambda: secrets.token_urlsafe(24)  # an idempotency key per rendered form
     app.jinja_env.globals["switch_labels"] = STATE_LABELS
     app.jinja_env.globals["status_label"] = lambda status: STATUS_LABELS.get(status, status)
     app.jinja_env.globals["brand"] = lambda: app.config["BRAND"]
     app.jinja_env.globals["is_customer"] = lambda: isinstance(current_user._get_current_object(), Login)
-    app.jinja_env.globals["managed_accounts"] = managed_accounts
+    app.jinja_env.globals["account_cards"] = account_cards
     app.jinja_env.globals["nav_section"] = nav_section
     app.jinja_env.globals["tab_bar"] = tab_bar
     app.jinja_env.globals["focused_account_id"] = focused_account_id

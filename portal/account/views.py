@@ -10,7 +10,7 @@ from portal.domain.overview import account_overview
 from portal.extensions import db
 from portal.forms import period_filter
 from portal.models import utcnow
-from portal.web import account_in_focus, customer_required, is_htmx_partial, render, select_timezone
+from portal.web import account_in_focus, card_in_focus, customer_required, is_htmx_partial, render, select_timezone
 
 # Dashboard blocks htmx can refresh alone: /?block=<name> renders account/_<name>.html.
 BLOCKS = ("summary", "allowances", "services", "subscriptions")
@@ -19,15 +19,16 @@ BLOCKS = ("summary", "allowances", "services", "subscriptions")
 @bp.get("/")
 @customer_required
 def dashboard():
-    account = account_in_focus()
-    if account.home_contract is not None:
+    card = card_in_focus()  # the mobile dashboard shows the card's columns: no ORM objects
+    if card.kind == "home":
+        account = account_in_focus()
         return render("account/home_dashboard.html", account=account,
                       home=home_overview(db.session, account, today=to_user_timezone(utcnow()).date(), now=utcnow(),
                                          tz=select_timezone()))
     block = request.args.get("block")
     return render("account/dashboard.html", f"account/_{block}.html" if block in BLOCKS else None,
-                  account=account, overview=account_overview(db.session, account, now=utcnow(),
-                                                             today=to_user_timezone(utcnow()).date()))
+                  account=card, overview=account_overview(db.session, card, tariff_fee=card.tariff_fee or 0,
+                                                          now=utcnow(), today=to_user_timezone(utcnow()).date()))
 
 
 def _archive_filter():

@@ -66,11 +66,13 @@ def _statements():
     }
 
 
-def account_overview(session: Session, account, *, now: datetime, today: date | None = None) -> Overview:
-    """``today`` is the customer's day; with it the overview carries the balance forecast."""
+def account_overview(session: Session, account, *, tariff_fee: int, now: datetime,
+                     today: date | None = None) -> Overview:
+    """``account``: its id and balance (the dashboard gives its card); ``tariff_fee``: the tariff's monthly fee.
+
+    ``today`` is the customer's day; with it the overview carries the balance forecast."""
     statements, params = _statements(), {"account_id": account.id, "now": now}
     active = session.execute(statements["subscriptions"], params).all()
-    tariff_fee = account.tariff.monthly_fee if account.tariff else 0
     next_charge = tariff_fee + sum(s.monthly_fee for s in active)
     return Overview(
         allowance=session.execute(statements["allowance"], params).first(),
