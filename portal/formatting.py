@@ -18,6 +18,7 @@ from babel import Locale
 from babel.dates import format_date as babel_date
 from babel.dates import format_time as babel_time
 from babel.numbers import format_currency, format_decimal
+from flask_babel import Domain
 
 DEFAULT_LOCALE = "ru"
 DEFAULT_TIMEZONE = "Europe/Moscow"
@@ -75,23 +76,34 @@ def _short_date_pattern(locale: str) -> str:
 
 
 def reader_catalog():
-    """The reader's catalog, looked up once per request and language rather than for every text.
-
-    Flask-Babel resolves the domain, the locale and its catalog on each gettext (≈ 20 µs; a page has
-    dozens). ``babel_translations`` on its request context is the slot it clears itself whenever the
-    language changes: ``force_locale`` (an SMS in the owner's language) and ``refresh()``.
-    """
+    """The reader's catalog: Flask-Babel's for this request and language, looked up once (``CatalogPerRequest``)."""
     from flask import g
     from flask_babel import get_translations
 
-    context = g.get("_flask_babel")
-    translations = getattr(context, "babel_translations", None)
-    if translations is None:
-        translations = get_translations()
-        context = g.get("_flask_babel")
-        if context is not None:
-            context.babel_translations = translations
-    return translations
+    translations = getattr(g.get("_flask_babel"), "babel_translations", None)
+    return translations if translations is not None else get_translations()
+
+
+class CatalogPerRequest(Domain):
+    """Flask-Babel's message domain, whose catalog is looked up once per request and language.
+
+    Flask-Babel resolves the context, the locale and its catalog on every gettext (≈ 20 µs, and a page has
+    dozens: form labels, choices, the domain's messages). ``babel_translations`` on its request context is the
+    slot it clears itself whenever the language changes: ``force_locale`` (an SMS in the owner's language) and
+    ``refresh()``.
+    """
+
+    def get_translations(self):
+        from flask import g, has_app_context
+
+        context = g.get("_flask_babel") if has_app_context() else None
+        translations = getattr(context, "babel_translations", None)
+        if translations is None:
+            translations = super().get_translations()
+            context = g.get("_flask_babel") if has_app_context() else None
+            if context is not None:
+                context.babel_translations = translations
+        return translations
 
 
 def _translated(message: str, locale: str, **params) -> str:
