@@ -17,13 +17,16 @@ def create_app(config: dict | None = None) -> Flask:
     load_config(app, config)
     apply_proxy_fix(app)
 
-    from portal import compression, extensions, jobs, web
+    from portal import compression, extensions, formatting, jobs, web
+
+    app.jinja_environment = web.PortalEnvironment  # before anything asks for app.jinja_env
 
     extensions.db.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=str(Path(__file__).parent.parent / "migrations"))
     extensions.csrf.init_app(app)
     init_limiter(app)
     extensions.babel.init_app(app, locale_selector=web.select_locale, timezone_selector=web.select_timezone)
+    extensions.babel.domain_instance = formatting.CatalogPerRequest(domain=app.config.get("BABEL_DOMAIN", "messages"))
     web.init_login(app)
     jobs.init_celery(app)
     web.init_app(app)

@@ -21,6 +21,7 @@ from portal.models import utcnow
 from portal.web import (
     account_in_focus,
     auth_policy,
+    card_in_focus,
     client_ip,
     current_actor,
     customer_required,
@@ -38,16 +39,18 @@ BLOCKS = ("summary", "allowances", "services", "subscriptions")
 @bp.get("/")
 @customer_required
 def dashboard():
-    account = account_in_focus()
-    affecting = notices.notices_for(db.session, account, now=utcnow())
-    if account.home_contract is not None:
-        return render("account/home_dashboard.html", account=account, notices=affecting,
+    card = card_in_focus()  # the mobile dashboard shows the card's columns: no ORM objects
+    if card.kind == "home":
+        account = account_in_focus()
+        return render("account/home_dashboard.html", account=account,
+                      notices=notices.notices_for(db.session, account, now=utcnow()),
                       home=home_overview(db.session, account, today=to_user_timezone(utcnow()).date(), now=utcnow(),
                                          tz=select_timezone()))
     block = request.args.get("block")
     return render("account/dashboard.html", f"account/_{block}.html" if block in BLOCKS else None,
-                  account=account, notices=affecting, overview=account_overview(db.session, account, now=utcnow(),
-                                                             today=to_user_timezone(utcnow()).date()))
+                  account=card, notices=notices.notices_for(db.session, card, now=utcnow()),
+                  overview=account_overview(db.session, card, tariff_fee=card.tariff_fee or 0, now=utcnow(),
+                                            today=to_user_timezone(utcnow()).date()))
 
 
 def _archive_filter():

@@ -6,10 +6,11 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import bindparam, delete, func, select, text, update
 from sqlalchemy.orm import Session, joinedload
 
 from portal.domain import alerts, captcha
@@ -509,11 +510,15 @@ class SessionLifetime:
         return now - row.last_seen_at > self.idle or now - row.created_at > self.absolute
 
 
+@cache
+def _session_statement():
+    """Built once: every request runs it, and building a statement costs more than SQLite takes to run it."""
+    return (select(LoginSession).where(LoginSession.token == bindparam("token"), LoginSession.revoked_at.is_(None))
+            .options(joinedload(LoginSession.login)))  # one query for both on every request
+
+
 def load_session(session: Session, token: str, *, now: datetime, lifetime: SessionLifetime) -> LoginSession | None:
-    web_session = session.scalar(
-        select(LoginSession).where(LoginSession.token == token, LoginSession.revoked_at.is_(None))
-        .options(joinedload(LoginSession.login))  # one query for both on every request
-    )
+    web_session = session.scalar(_session_statement(), {"token": token})
     if web_session is None or not web_session.login.enabled or lifetime.expired(web_session, now):
         return None
     if now - web_session.last_seen_at > timedelta(minutes=5):  # a write per request would be waste

@@ -10,14 +10,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from email.message import EmailMessage
+from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime as babel_datetime
 from babel.numbers import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, Row, and_, case, delete, func, insert, or_, select
+from sqlalchemy import Date, Row, and_, bindparam, case, delete, func, insert, or_, select
 from sqlalchemy import literal as sa_literal
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -139,16 +141,40 @@ PAGE_COLUMNS = (UsageRecord.id, UsageRecord.account_id, UsageRecord.started_at, 
                 UsageRecord.counterpart, UsageRecord.quantity, UsageRecord.cost, UsageRecord.ip)
 
 
+def _of_account(table, *, time_column, with_kinds: bool) -> list:
+    """The conditions of the page and the totals, as bind parameters (account_id, start, end, kinds)."""
+    conditions = [table.c.account_id == bindparam("account_id"), time_column >= bindparam("start"),
+                  time_column < bindparam("end")]
+    if with_kinds:
+        conditions.append(table.c.kind.in_(bindparam("kinds", expanding=True)))
+    return conditions
+
+
+# The page's statements are built once per shape (with or without kinds, first or later page): building one
+# costs more than the database takes to answer it, and the page is asked far more often than exported.
+@cache
+def _page_statement(with_kinds: bool, with_before: bool):
+    record = UsageRecord.__table__
+    stmt = select(*(record.c[column.key] for column in PAGE_COLUMNS)).where(
+        *_of_account(record, time_column=record.c.started_at, with_kinds=with_kinds))
+    if with_before:
+        started, ident = bindparam("before_started"), bindparam("before_id")
+        stmt = stmt.where(record.c.started_at <= started,
+                          or_(record.c.started_at < started, and_(record.c.started_at == started, record.c.id < ident)))
+    return stmt.order_by(record.c.started_at.desc(), record.c.id.desc()).limit(bindparam("size"))
+
+
 def records_page(session: Session, account_id: int, period: Period, kinds: tuple[str, ...], *,
                  before: Cursor | None = None, size: int = PAGE_SIZE) -> tuple[list[Row], Cursor | None]:
     """Newest first, ``size`` at a time; returns the records and the cursor of the next (older) page, if any.
 
     The records are plain rows with the columns a table shows, not ORM objects: cheaper for a page of 50.
     """
-    stmt = select(*PAGE_COLUMNS).where(*_conditions(account_id, period, kinds))
+    start, end = period.bounds
+    params = {"account_id": account_id, "start": start, "end": end, "kinds": list(kinds), "size": size + 1}
     if before:
-        stmt = stmt.where(*_before(before))
-    rows = list(session.execute(stmt.order_by(*NEWEST_FIRST).limit(size + 1)))
+        params.update(before_started=before[0], before_id=before[1])
+    rows = session.execute(_page_statement(bool(kinds), bool(before)), params).all()
     last = rows[size - 1] if len(rows) > size else None
     return rows[:size], ((last.started_at, last.id) if last else None)
 
@@ -161,35 +187,43 @@ class Totals:
     cost: int = 0  # kopecks
 
 
+@cache
+def _totals_statement(table_name: str, with_kinds: bool):
+    """Count, call seconds, data KB and cost: of the records (``usage_record``) or of the daily roll-up."""
+    if table_name == "usage_record":
+        table = UsageRecord.__table__
+        count, time_column = func.count(table.c.id), table.c.started_at
+    else:
+        table = UsageDay.__table__
+        count, time_column = func.coalesce(func.sum(table.c.count), 0), table.c.day
+    return select(count,
+                  func.coalesce(func.sum(case((table.c.kind.in_(CALL_KINDS), table.c.quantity), else_=0)), 0),
+                  func.coalesce(func.sum(case((table.c.kind == "data", table.c.quantity), else_=0)), 0),
+                  func.coalesce(func.sum(table.c.cost), 0)) \
+        .where(*_of_account(table, time_column=time_column, with_kinds=with_kinds))
+
+
+def _totals_of(session: Session, table_name: str, account_id: int, start, end, kinds: tuple[str, ...]) -> Totals:
+    count, seconds, kb, cost = session.execute(
+        _totals_statement(table_name, bool(kinds)),
+        {"account_id": account_id, "start": start, "end": end, "kinds": list(kinds)}).one()
+    return Totals(int(count), int(seconds), int(kb), int(cost))
+
+
 def _raw_totals(session: Session, account_id: int, start: datetime, end: datetime,
                 kinds: tuple[str, ...]) -> Totals:
     if start >= end:
         return Totals()
-    conditions = [UsageRecord.account_id == account_id, UsageRecord.started_at >= start, UsageRecord.started_at < end]
-    if kinds:
-        conditions.append(UsageRecord.kind.in_(kinds))
-    count, seconds, kb, cost = session.execute(
-        select(func.count(UsageRecord.id),
-               func.coalesce(func.sum(case((UsageRecord.kind.in_(CALL_KINDS), UsageRecord.quantity), else_=0)), 0),
-               func.coalesce(func.sum(case((UsageRecord.kind == "data", UsageRecord.quantity), else_=0)), 0),
-               func.coalesce(func.sum(UsageRecord.cost), 0))
-        .where(*conditions)
-    ).one()
-    return Totals(int(count), int(seconds), int(kb), int(cost))
+    return _totals_of(session, "usage_record", account_id, start, end, kinds)
 
 
 def _day_totals(session: Session, account_id: int, first: date, stop: date, kinds: tuple[str, ...]) -> Totals:
-    conditions = [UsageDay.account_id == account_id, UsageDay.day >= first, UsageDay.day < stop]
-    if kinds:
-        conditions.append(UsageDay.kind.in_(kinds))
-    count, seconds, kb, cost = session.execute(
-        select(func.coalesce(func.sum(UsageDay.count), 0),
-               func.coalesce(func.sum(case((UsageDay.kind.in_(CALL_KINDS), UsageDay.quantity), else_=0)), 0),
-               func.coalesce(func.sum(case((UsageDay.kind == "data", UsageDay.quantity), else_=0)), 0),
-               func.coalesce(func.sum(UsageDay.cost), 0))
-        .where(*conditions)
-    ).one()
-    return Totals(int(count), int(seconds), int(kb), int(cost))
+    return _totals_of(session, "usage_day", account_id, first, stop, kinds)
+
+
+@cache
+def _rolled_up_statement():
+    return select(UsageRollup.__table__.c.through).where(UsageRollup.__table__.c.id == 1)
 
 
 def _add(*parts: Totals) -> Totals:
@@ -202,7 +236,7 @@ def totals(session: Session, account_id: int, period: Period, kinds: tuple[str, 
     A six-month period of a busy line is then ~180 small rows plus two partial days, not a million records.
     """
     start, end = period.bounds
-    rolled = session.scalar(select(UsageRollup.through).where(UsageRollup.id == 1))
+    rolled = session.scalar(_rolled_up_statement())
     first = (start + timedelta(days=1)).date() if start.time() != datetime.min.time() else start.date()
     stop = min(end.date(), rolled + timedelta(days=1)) if rolled else first
     if first >= stop:
@@ -326,6 +360,26 @@ def format_counterpart(counterpart: str) -> str:
     if counterpart.startswith("+") and counterpart[1:].isdigit():
         return format_msisdn(counterpart)
     return counterpart
+
+
+class ShownRecord(NamedTuple):
+    """A record as the page's table shows it."""
+
+    time: str
+    kind: str
+    counterpart: str
+    amount: str
+    cost: str
+
+
+def shown_records(records: list[Row], *, locale: str, tz: str) -> list[ShownRecord]:
+    """A page of records formatted for the table with the reader's language and zone, given once here: a
+    template filter looks both up again for every value (four a row, fifty rows)."""
+    labels, zone, internet = kind_labels(), ZoneInfo(tz), _("Internet")
+    return [ShownRecord(formatting.datetime_short(r.started_at, locale, zone), labels.get(r.kind, r.kind),
+                        internet if r.counterpart == "internet" else format_counterpart(r.counterpart),
+                        format_amount(r.kind, r.quantity, locale), formatting.money(r.cost, locale))
+            for r in records]
 
 
 def format_roubles(kopecks: int, locale: str = "en") -> str:

@@ -11,12 +11,14 @@ from wtforms.validators import InputRequired, Length, Optional, Regexp
 from portal import details_jobs  # noqa: F401 - registers the e-mail task and its after_commit hook
 from portal.domain import details
 from portal.domain.errors import DomainError, NotFound
+from portal.domain.phones import format_msisdn
 from portal.extensions import db
 from portal.forms import IdempotentForm, PeriodForm
 from portal.models import utcnow
 from portal.numbers import bp
 from portal.web import (
     account_in_focus,
+    card_in_focus,
     current_actor,
     customer_required,
     is_htmx_partial,
@@ -72,27 +74,29 @@ def _filter():
 
 
 def _page(form, period, group, order_form, *, status=None):
-    account = account_in_focus()
+    card = card_in_focus()  # the page needs the account's id and number only: no ORM object
     records, cursor, before, total = [], None, None, None
     if period is not None:
         before = details.decode_cursor(request.args.get("before"))
         kinds = details.kinds_of(group)
-        records, cursor = details.records_page(db.session, account.id, period, kinds, before=before)
-        total = details.totals(db.session, account.id, period, kinds) if not before else None
+        records, cursor = details.records_page(db.session, card.id, period, kinds, before=before)
+        total = details.totals(db.session, card.id, period, kinds) if not before else None
     partial = "numbers/_details_rows.html" if before and is_htmx_partial() else None
     if order_form.errors and is_htmx_partial():
         partial = "numbers/_details_order_form.html"
-    return render("numbers/details.html", partial, status=status or form.status, form=form, account=account,
-                  records=records, next_before=details.encode_cursor(cursor), before=before, totals=total,
-                  order_form=order_form, d=details, shown=period is not None, locale=str(get_locale()),
-                  number=details.line_label(account),
+    locale = str(get_locale())
+    return render("numbers/details.html", partial, status=status or form.status, form=form,
+                  records=records, rows=details.shown_records(records, locale=locale, tz=select_timezone()),
+                  next_before=details.encode_cursor(cursor), before=before, totals=total,
+                  order_form=order_form, d=details, shown=period is not None, locale=locale,
+                  number=format_msisdn(card.msisdn) if card.msisdn else card.contract_no,
                   earliest=details.earliest_start(today()))
 
 
 @bp.get("/details")
 @customer_required
 def details_page():
-    if account_in_focus().home_contract is not None:
+    if card_in_focus().kind == "home":
         return see_other(".traffic")  # a home contract's "details" are its traffic and sessions
     form, period, group = _filter()
     order_form = OrderForm(formdata=None, start=form.start.data, end=form.end.data, kind=form.kind.data)

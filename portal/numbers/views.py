@@ -18,11 +18,11 @@ from portal.forms import PortalForm
 from portal.models import utcnow
 from portal.numbers import bp
 from portal.web import (
+    account_cards,
     account_in_focus,
     auth_policy,
     current_actor,
     customer_required,
-    managed_accounts,
     render,
     safe_next,
     see_other,
@@ -65,9 +65,9 @@ def link_policy() -> links.LinkPolicy:
 @bp.get("/")
 @customer_required
 def index():
-    accounts = managed_accounts()
+    accounts = account_cards()
     return render("numbers/index.html", accounts=accounts, focused=account_in_focus(),
-                  paused_until=home_pause.paused_until(db.session, [a.id for a in accounts if a.home_contract]),
+                  paused_until=home_pause.paused_until(db.session, [a.id for a in accounts if a.contract_no]),
                   requests=links.requests_of_login(db.session, current_user.id), link_status=links.STATUS_LABELS.get)
 
 

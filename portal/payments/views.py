@@ -33,6 +33,7 @@ from portal.qr import qr_svg
 from portal.web import (
     account_in_focus,
     body_limit,
+    card_in_focus,
     client_ip,
     current_actor,
     customer_required,
@@ -58,7 +59,7 @@ def card_payments_on() -> bool:
 
 def own_payment_or_404(token: str):
     try:
-        return payments.payment_of_login(db.session, token=token, account_ids=[account_in_focus().id])
+        return payments.payment_of_login(db.session, token=token, account_ids=[card_in_focus().id])
     except NotFound:
         abort(404)
 

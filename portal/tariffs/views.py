@@ -10,7 +10,7 @@ from portal.extensions import db
 from portal.models import utcnow
 from portal.tariffs import bp
 from portal.tariffs.forms import CancelChangeForm, CompareForm, ServiceForm, SwitchTariffForm
-from portal.web import account_in_focus, current_actor, customer_required, render, see_other
+from portal.web import account_in_focus, card_in_focus, current_actor, customer_required, render, see_other
 
 
 def offered_or_404(account, tariff_id: int):
@@ -150,6 +150,6 @@ def disconnect(subscription_id: int):
 @customer_required
 def subscriptions():
     """My paid content subscriptions, with cancel."""
-    account = account_in_focus()
+    card = card_in_focus()
     return render("tariffs/subscriptions.html",
-                  overview=account_overview(db.session, account, now=utcnow()))
+                  overview=account_overview(db.session, card, tariff_fee=card.tariff_fee or 0, now=utcnow()))

@@ -4,6 +4,7 @@ import io
 from datetime import date, datetime, timedelta
 
 import pytest
+from flask_babel import force_locale
 
 from portal.domain import details
 from portal.domain.history import Period
@@ -65,6 +66,23 @@ def test_formatting_helpers(app):
         assert details.format_counterpart("internet") == "Internet"
         assert details.format_roubles(123456) == "1,234.56"
         assert details.format_roubles(5, "ru") == "0,05"
+
+
+def test_shown_records_write_each_column_in_the_language_and_zone_given(app):
+    from types import SimpleNamespace
+
+    rows = [SimpleNamespace(started_at=datetime(2026, 11, 27, 22, 5), kind="call_out", counterpart="+79161234567",
+                            quantity=75, cost=12345),
+            SimpleNamespace(started_at=datetime(2026, 11, 27, 20, 0), kind="data", counterpart="internet",
+                            quantity=1536, cost=0)]
+    with app.test_request_context():
+        english = details.shown_records(rows, locale="en", tz="UTC")
+    assert english == [("11/27/2026, 10:05\u202fPM", "Outgoing call", "+7 916 123-45-67", "1:15", "₽123.45"),
+                       ("11/27/2026, 8:00\u202fPM", "Internet session", "Internet", "1.5 MB", "₽0.00")]
+    with app.test_request_context(), force_locale("ru"):
+        russian = details.shown_records(rows, locale="ru", tz="Europe/Moscow")
+    assert russian[0] == ("28.11.2026, 01:05", "Исходящий звонок", "+7 916 123-45-67", "1:15", "123,45\xa0₽")
+    assert russian[1][1:4] == ("Интернет-сессия", "Интернет", "1,5 МБ")
 
 
 def add_usage(session, account_id, n, *, start=None, kind="call_out", quantity=60, cost=100, step=timedelta(minutes=7)):

@@ -9,8 +9,9 @@ money, not spending it.
 """
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from portal.models import Account, LedgerEntry
@@ -29,15 +30,20 @@ class Forecast:
     next_charge_on: date
 
 
+@cache
+def _spent_statement():
+    """Built once: the dashboard asks on every request (plain columns, no ORM work)."""
+    entry = LedgerEntry.__table__
+    return (select(func.coalesce(func.sum(-entry.c.amount), 0))
+            .where(entry.c.account_id == bindparam("account_id"), entry.c.amount < 0,
+                   entry.c.created_at >= bindparam("since"),
+                   or_(entry.c.kind == "usage",
+                       (entry.c.kind == "service_fee") & entry.c.idempotency_key.like(DAILY_FEE_KEY))))
+
+
 def everyday_spend(session: Session, account_id: int, *, now: datetime) -> int:
     """Average kopecks a day of usage and daily fees over the last 30 days (rounded up)."""
-    spent = session.scalar(
-        select(func.coalesce(func.sum(-LedgerEntry.amount), 0))
-        .where(LedgerEntry.account_id == account_id, LedgerEntry.amount < 0,
-               LedgerEntry.created_at >= now - timedelta(days=WINDOW_DAYS),
-               or_(LedgerEntry.kind == "usage",
-                   (LedgerEntry.kind == "service_fee") & LedgerEntry.idempotency_key.like(DAILY_FEE_KEY)))
-    )
+    spent = session.scalar(_spent_statement(), {"account_id": account_id, "since": now - timedelta(days=WINDOW_DAYS)})
     return -(-int(spent) // WINDOW_DAYS)
 
 

@@ -38,14 +38,15 @@ def address_in(address: str | None, building: str) -> bool:
 
 
 def affects(notice: ServiceNotice, account: Account) -> bool:
-    """The notice is about a service of ``account`` (its line or home contract loaded)."""
+    """The notice is about a service of ``account``: an Account (its home contract loaded), or a mobile line's card
+    (portal.domain.accounts.account_cards: kind and region are all a line's notices need)."""
     if notice.scope == "mobile":
         return account.kind == "mobile"
     if notice.scope == "region":
         return account.region == notice.scope_value
-    contract = account.home_contract
-    if contract is None:
+    if account.kind != "home" or account.home_contract is None:
         return False
+    contract = account.home_contract
     if notice.scope == "connection":
         return contract.connection_type == notice.scope_value
     return address_in(contract.address, notice.scope_value)
