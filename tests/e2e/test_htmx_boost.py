@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import factories
+from tests.e2e.conftest import wait_for_htmx
 from tests.e2e.test_sms_login_journey import MSISDN, sign_in, url_path_is
 
 
@@ -31,6 +32,7 @@ def test_htmx_csrf_header_still_valid_after_a_boosted_sign_in(page_factory, live
     page.goto("/auth/login")
     sign_in(page, MSISDN, factories.PASSWORD)
     expect(page).to_have_url(url_path_is("/"))
+    wait_for_htmx(page)  # the dashboard is a whole-page load: htmx comes after its first paint
     # An htmx POST that carries the token only in the X-CSRFToken header (no form field),
     # as a future hx-post button would: the footer's language switch, without its hidden field.
     status = page.evaluate("""() => new Promise(resolve => {
