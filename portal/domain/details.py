@@ -503,13 +503,9 @@ def build_pdf(session: Session, account: Account, period: Period, group: str | N
             self.ln()
             self.set_font("mono", size=8)
 
-    pdf = Form(format="A4")
-    pdf.set_title(_("Call details"))
-    pdf.set_creator(brand)
-    pdf.add_font("mono", fname=str(font_path()))
-    pdf.set_margins(12, 12, 12)
-    pdf.set_auto_page_break(True, margin=15)
-    pdf.add_page()
+    from portal.domain.pdf import begin
+
+    pdf = begin(Form(format="A4"), title=_("Call details"), brand=brand, margin=12, bottom=15)
     pdf.set_font("mono", size=13)
     pdf.cell(0, 8, f"{brand} — {_('Call details')}", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("mono", size=9)

@@ -4,8 +4,9 @@ from datetime import datetime
 from flask_babel import gettext as _
 
 from portal import formatting
-from portal.domain.details import PDF_SPACES, font_path, format_roubles
+from portal.domain.details import PDF_SPACES, format_roubles
 from portal.domain.documents import ACT, INVOICE, STATEMENT, MonthDocument, issued_at
+from portal.domain.pdf import begin
 
 LINE_CHARS = 76  # what 140 mm hold at 9 pt
 
@@ -17,13 +18,7 @@ def _money(kopecks: int, locale: str) -> str:
 def render(document: MonthDocument, *, brand: str, locale: str, now: datetime) -> bytes:
     from fpdf import FPDF
 
-    pdf = FPDF(format="A4")
-    pdf.set_title(f"{document.title} {document.number}")
-    pdf.set_creator(brand)
-    pdf.add_font("mono", fname=str(font_path()))
-    pdf.set_margins(15, 15, 15)
-    pdf.set_auto_page_break(True, margin=15)
-    pdf.add_page()
+    pdf = begin(FPDF(format="A4"), title=f"{document.title} {document.number}", brand=brand, margin=15, bottom=15)
 
     def row(name: str, value: str, *, size: int = 9) -> None:
         pdf.set_font("mono", size=size)

@@ -4,7 +4,8 @@ from datetime import datetime
 from flask_babel import gettext as _
 
 from portal import formatting
-from portal.domain.details import PDF_SPACES, font_path
+from portal.domain.details import PDF_SPACES
+from portal.domain.pdf import begin
 from portal.domain.receipts import codes
 from portal.domain.receipts.receipt import Receipt, facts
 
@@ -21,15 +22,9 @@ def build_pdf(r: Receipt, *, brand: str, locale: str, tz: str, now: datetime) ->
     """One A6 page (more if the lines run over): the operator, the code, then each line of the receipt."""
     from fpdf import FPDF
 
-    pdf = FPDF(format=A6)
     title = _("Receipt %(code)s", code=codes.grouped(r.code))
-    pdf.set_title(title)
+    pdf = begin(FPDF(format=A6), title=title, brand=brand, margin=8, bottom=8)
     pdf.set_subject(codes.grouped(r.code))  # in plain ASCII in the file: a search finds the receipt by its code
-    pdf.set_creator(brand)
-    pdf.add_font("mono", fname=str(font_path()))
-    pdf.set_margins(8, 8, 8)
-    pdf.set_auto_page_break(True, margin=8)
-    pdf.add_page()
     pdf.set_font("mono", size=11)
     pdf.multi_cell(0, 5.5, _printable(brand), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("mono", size=10)
