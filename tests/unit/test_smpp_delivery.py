@@ -281,14 +281,15 @@ def test_a_long_message_cut_after_its_first_part_sends_only_what_was_not_accepte
 
 
 def test_a_slow_smsc_is_given_up_after_the_timeout_and_the_message_sent_again(app, db_session, smsc, process):
-    smsc.resp_delay = 3  # SMPP_TIMEOUT is 1 s
+    smsc.resp_delay = 8  # SMPP_TIMEOUT is 1 s
     message_id = queue(db_session)
     with running(process):
         smsc.wait_for(lambda: smsc.submits)
         smsc.resp_delay = 0
         started = time.monotonic()
         message = wait_until(db_session, message_id, "delivered")
-    assert time.monotonic() - started < 3  # it did not wait for the slow answer
+    # It did not wait for the slow answer (8 s); the margin is for a busy machine, not a measure of speed.
+    assert time.monotonic() - started < 6
     assert smsc.connections == 2 and len(smsc.submits) == 2 and message.attempts == 2
 
 
