@@ -106,6 +106,18 @@ def test_the_status_page_speaks_russian_and_english_and_a_signed_in_reader_gets_
     assert "HC-100200" not in signed_in.text
 
 
+def test_a_reader_who_chose_another_language_is_sent_to_its_page(client, world):
+    assert client.get("/status").status_code == 200  # the default language: no redirect
+    assert client.get("/status").headers["Vary"].count("Cookie") == 1
+    client.post_form("/auth/language", {"lang": "ru"})  # the tests' default is English
+    chosen = client.get("/status")
+    assert chosen.status_code == 302 and chosen.headers["Location"].endswith("/status?lang=ru")
+    assert "private" in chosen.headers["Cache-Control"]
+    notice = client.get(f"/status/{world['building'].id}")
+    assert notice.headers["Location"].endswith(f"/status/{world['building'].id}?lang=ru")
+    assert client.get("/status?lang=en").status_code == 200  # a link to another language is followed
+
+
 def test_a_notice_page_shows_its_updates_and_an_unknown_one_is_404(client, db_session, world):
     notices.post_update(db_session, notice_id=world["building"].id, text="The crew is on site.", state="fixing",
                         actor=STAFF, now=utcnow())
