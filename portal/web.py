@@ -42,6 +42,7 @@ from portal.domain.provisioning import STATE_LABELS
 from portal.domain.receipts.codes import grouped as grouped_code
 from portal.extensions import db, login_manager
 from portal.models import Login, Staff, utcnow
+from portal.models.catalog import in_readers_language
 
 STATIC_DIR = Path(__file__).parent / "static"
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's error code when lock_timeout runs out
@@ -538,6 +539,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["brand"] = lambda: app.config["BRAND"]
     app.jinja_env.globals["is_customer"] = lambda: isinstance(current_user._get_current_object(), Login)
     app.jinja_env.globals["account_cards"] = account_cards
+    app.jinja_env.globals["in_readers_language"] = in_readers_language  # a catalog name of a plain row
     app.jinja_env.globals["nav_section"] = nav_section
     app.jinja_env.globals["tab_bar"] = tab_bar
     app.jinja_env.globals["focused_account_id"] = focused_account_id

@@ -104,9 +104,14 @@ def count_field(label):
                       render_kw={"inputmode": "numeric", "maxlength": 9})
 
 
-def description_field():
-    return TextAreaField(_l("Description"), validators=[Length(max=MAX_DESCRIPTION)],
+def description_field(label=_l("Description")):
+    return TextAreaField(label, validators=[Length(max=MAX_DESCRIPTION)],
                          render_kw={"maxlength": MAX_DESCRIPTION, "rows": 3})
+
+
+def name_en_field():
+    return StringField(_l("Name in English"), validators=[Length(max=100)], render_kw={"maxlength": 100},
+                       description=_l("Empty: the name reads the same in English."))
 
 
 class OptionalMoneyField(MoneyField):
@@ -152,6 +157,8 @@ class TariffForm(CatalogForm):
     pause_monthly_fee = OptionalMoneyField(_l("Monthly fee while paused, ₽"),
                                            render_kw={"inputmode": "decimal", "maxlength": 16})
     description = description_field()
+    name_en = name_en_field()
+    description_en = description_field(_l("Description in English"))
 
 
 class ServiceForm(CatalogForm):
@@ -172,6 +179,8 @@ class ServiceForm(CatalogForm):
     conflict_ids = SelectMultipleField(_l("Cannot work together with"), coerce=db_int,
                                        invalid_value_message=CHOOSE, invalid_choice_message=CHOOSE)
     description = description_field()
+    name_en = name_en_field()
+    description_en = description_field(_l("Description in English"))
 
     def set_choices(self, tariffs, services, *, own_id=None, linked=()):
         """Non-archived tariffs (and any archived one already linked) by kind; every other service."""

@@ -46,6 +46,7 @@ def _cards_statement():
     return (select(account.c.id, account.c.kind, account.c.status, account.c.region, account.c.balance,
                    customer.c.name.label("owner"),
                    line.c.msisdn, home.c.contract_no, tariff.c.name.label("tariff_name"),
+                   tariff.c.name_en.label("tariff_name_en"),
                    tariff.c.monthly_fee.label("tariff_fee"), tariff.c.unlimited_data)
             .select_from(link.join(account, account.c.id == link.c.account_id)
                          .join(login, login.c.id == link.c.login_id)
@@ -60,7 +61,7 @@ def _cards_statement():
 def account_cards(session: Session, login_id: int) -> list[Row]:
     """Every account this login manages, in the order of ``accounts_of_login``, as plain rows of what the header's
     switcher and the dashboard show: id, kind, status, region, balance, owner (the customer's name), msisdn or
-    contract_no, tariff_name, tariff_fee, unlimited_data (None without a tariff).
+    contract_no, tariff_name, tariff_name_en, tariff_fee, unlimited_data (None without a tariff).
 
     No ORM objects: every customer's page asks for these, and the ORM's work per object costs more than the
     query."""

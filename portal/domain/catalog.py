@@ -129,7 +129,7 @@ def _code(session: Session, model, code: str | None, *, own_id: int | None) -> s
 
 def _tariff_values(session: Session, *, own_id: int | None, code, name, kind, region, monthly_fee, switch_fee,
                    minutes, sms, mms, data_mb, unlimited_data, description, speed_mbps=None, connection_types=(),
-                   change_effective="now", pause_monthly_fee=None) -> dict:
+                   change_effective="now", pause_monthly_fee=None, name_en=None, description_en=None) -> dict:
     if kind not in TARIFF_KINDS:
         raise CatalogRefused(_l("Choose mobile or home."), field="kind")
     types = connection_types.split(",") if isinstance(connection_types, str) else list(connection_types or ())
@@ -150,6 +150,7 @@ def _tariff_values(session: Session, *, own_id: int | None, code, name, kind, re
         switch_fee=_fee(switch_fee, "switch_fee"),
         unlimited_data=bool(unlimited_data),
         description=_text(description, "description", limit=MAX_DESCRIPTION, required=False),
+        **_english(name_en, description_en),
         speed_mbps=speed_mbps,
         connection_types=",".join(t for t in CONNECTION_TYPES if t in types),
         change_effective=change_effective,
@@ -161,7 +162,7 @@ def _tariff_values(session: Session, *, own_id: int | None, code, name, kind, re
 
 
 def _service_values(session: Session, *, own_id: int | None, code, name, category, kind, connection_fee,
-                    monthly_fee, refund_unused, description, daily_fee=0) -> dict:
+                    monthly_fee, refund_unused, description, daily_fee=0, name_en=None, description_en=None) -> dict:
     if kind not in SERVICE_KINDS:
         raise CatalogRefused(_l("Choose mobile, home or TV."), field="kind")
     if category not in CATEGORIES:
@@ -176,7 +177,14 @@ def _service_values(session: Session, *, own_id: int | None, code, name, categor
         daily_fee=_fee(daily_fee or 0, "daily_fee"),
         refund_unused=bool(refund_unused),
         description=_text(description, "description", limit=MAX_DESCRIPTION, required=False),
+        **_english(name_en, description_en),
     )
+
+
+def _english(name_en, description_en) -> dict:
+    """The name and description for readers of English; empty: the reader sees the operator's own."""
+    return dict(name_en=_text(name_en, "name_en", limit=100, required=False) or None,
+                description_en=_text(description_en, "description_en", limit=MAX_DESCRIPTION, required=False) or None)
 
 
 def _compatible_tariffs(session: Session, tariff_ids, *, kind: str, linked: set[int]) -> list[Tariff]:
@@ -217,7 +225,7 @@ def _changes(obj, values: dict) -> list[str]:
     for name, new in values.items():
         old = getattr(obj, name)
         if old != new:
-            changed.append(name if name == "description" else f"{name} {old!r} -> {new!r}")
+            changed.append(name if name in ("description", "description_en") else f"{name} {old!r} -> {new!r}")
     return changed
 
 

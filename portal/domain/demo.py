@@ -64,8 +64,9 @@ KEY_PREFIX = "demo:"
 USAGE_DAYS = 183           # about six months of usage per account
 BATCH = 2000               # usage rows per INSERT
 LOCAL_OFFSET = timedelta(hours=3)  # Moscow and Saint Petersburg: UTC+3 all year
-SUMMARY_ORDER = ("tariffs", "home tariff rules", "services", "service links", "tv channels", "channel links",
-                 "customers", "accounts", "lines", "home contracts", "subscriptions", "antivirus licences",
+SUMMARY_ORDER = ("tariffs", "home tariff rules", "services", "service links", "English names", "tv channels",
+                 "channel links", "customers", "accounts", "lines", "home contracts", "subscriptions",
+                 "antivirus licences",
                  "allowances", "bonus accounts", "ledger entries", "usage records", "vouchers", "rewards",
                  "voice messages", "melodies", "logins", "saved cards", "auto-payments", "bonus entries",
                  "agreements", "notices")
@@ -187,6 +188,59 @@ SERVICES: list[dict] = [
          monthly_fee=15000, tariffs=HOME_TARIFFS,
          description="Постоянный внешний IP-адрес: для домашнего сервера, камер или удалённого доступа."),
 ]
+
+# The catalog for readers of English: code → (name, description); None: the name reads the same in English.
+ENGLISH: dict[str, tuple[str | None, str]] = {
+    "smart-mini": (None, "The essentials: 300 minutes to any number in Russia, 100 SMS, 50 MMS and 5 GB a month."),
+    "smart": (None, "600 minutes, 300 SMS, 100 MMS and 20 GB a month. Unused gigabytes carry over to the next "
+                    "month."),
+    "smart-unlimited": (None, "Unlimited mobile internet at full speed, 1,500 minutes, 1,000 SMS and 300 MMS a "
+                              "month. Tethering: 10 GB a month."),
+    "senior": (None, "For pensioners: 400 minutes, 100 SMS and 2 GB a month; calls to landlines use the package's "
+                     "minutes."),
+    "kids": (None, "For a child's phone: 200 minutes, 200 SMS, 3 GB; paid content is barred, parental control and "
+                   "“Family locator” are available."),
+    "smart-2019": (None, "Closed to new customers; kept by those on it."),
+    "home-100": ("Home internet 100", "Home internet up to 100 Mbit/s over fibre, unlimited traffic, a Wi-Fi "
+                                      "router included."),
+    "home-500": ("Home internet 500", "Home internet up to 500 Mbit/s over fibre, unlimited traffic, a dual-band "
+                                      "Wi-Fi router included."),
+    "home-500-tv": ("Home internet 500 + TV", "Home internet at 500 Mbit/s and 20 TV channels on a set-top box "
+                                              "(rental included), pause and rewind for 3 days."),
+    "who-called": ("Who called", "An SMS about every missed call while the phone was off or out of reach."),
+    "hidden-number": ("Hidden number", "The people you call do not see your number."),
+    "extra-5gb": ("5 GB more", "5 GB beyond the package until the end of the month, at once."),
+    "unlimited-messengers": ("Unlimited messengers", "Messages, photos and calls in popular messengers do not use "
+                                                     "the internet package."),
+    "data-autoextend": ("Internet auto-top-up", "When the package runs out, 1 GB is added for ₽150, up to five "
+                                                "times a month."),
+    "roaming-russia": ("Across Russia", "Calls, SMS and internet all over Russia at home-region prices."),
+    "roaming-abroad": ("Abroad", "500 MB a day abroad for ₽390, only on the days you use the internet."),
+    "ringback-tone": ("Ringback tone", "Callers hear the tune you chose instead of the ringing tone; each tune has "
+                                      "its own daily price."),
+    "sms-horoscope": ("Horoscope by SMS", "The day's horoscope by SMS every morning."),
+    "blacklist": ("Blacklist", "Calls and SMS from the numbers on your list are rejected; up to 300 numbers."),
+    "spam-filter": ("Spam protection", "Calls from numbers seen spamming or defrauding are rejected; a daily "
+                                       "report by SMS."),
+    "parental-control": ("Parental control", "Bars paid content and adult sites on a child's number; limits on "
+                                             "calls and internet."),
+    "family-locator": ("Family locator", "Where your family's numbers are on a map, with their consent."),
+    "number-management": ("Number management", "Several numbers in one personal account: the balance, payments "
+                                               "and services of each."),
+    "music-stream": ("Music", "Millions of tracks without ads; listening does not use the internet package."),
+    "online-cinema": ("Online cinema", "Films and series on your phone, TV and computer; up to 5 profiles."),
+    "audiobooks": ("Audiobooks", "Audiobooks and podcasts, to listen to without the internet too."),
+    "tv-basic": ("TV: Basic, 20 channels", "20 national and entertainment channels; part of the internet + TV "
+                                           "tariff."),
+    "tv-cinema": ("TV: Cinema", "6 film channels without ads and a video library on the set-top box."),
+    "tv-kids": ("TV: Kids", "5 channels of cartoons and educational programmes."),
+    "tv-sport": ("TV: Sport", "Football, hockey and motor sport live, 6 HD channels."),
+    "tv-night": ("TV: Night 18+", "Adult channels; they open on the set-top box with the parental-control PIN."),
+    "home-mailbox": ("Mailbox", "An e-mail address on the operator's domain, 10 GB."),
+    "home-antivirus": ("Antivirus for 3 devices", "Protection for three of your family's computers or phones."),
+    "home-static-ip": ("Static IP address", "A permanent public IP address: for a home server, cameras or remote "
+                                            "access."),
+}
 
 # (number, name, adult, package codes): the channel lists of the TV packages (a sample of each).
 CHANNELS: list[tuple[int, str, bool, tuple[str, ...]]] = [
@@ -430,6 +484,11 @@ def _seed_catalog(session: Session, added: Counter) -> tuple[dict[str, Tariff], 
             if tariff not in service.tariffs:
                 service.tariffs.append(tariff)
                 added["service links"] += 1
+    for entry in (*tariffs.values(), *services.values()):
+        if entry.code in ENGLISH and entry.name_en is None and entry.description_en is None:
+            # New, or seeded before the catalog had English: filled once (staff edits stay).
+            entry.name_en, entry.description_en = ENGLISH[entry.code]
+            added["English names"] += entry not in session.new
     session.flush()
     return tariffs, services
 
@@ -1005,6 +1064,11 @@ def seed_catalog(session: Session) -> tuple[dict[str, Tariff], dict[str, Service
     _seed_conflicts(services)
     _seed_channels(session, services, added)
     _seed_melodies(session, added)
+    for entry in (*tariffs.values(), *services.values()):
+        if entry.code in ENGLISH and entry.name_en is None and entry.description_en is None:
+            # New, or seeded before the catalog had English: filled once (staff edits stay).
+            entry.name_en, entry.description_en = ENGLISH[entry.code]
+            added["English names"] += entry not in session.new
     session.flush()
     return tariffs, services
 

@@ -57,8 +57,8 @@ def _statements():
     return {
         "allowance": select(allowance).where(allowance.c.account_id == account_id,
                                              allowance.c.period_start <= now, allowance.c.period_end > now),
-        "subscriptions": select(subscription.c.id, subscription.c.since, service.c.name, service.c.category,
-                                service.c.monthly_fee, service.c.daily_fee)
+        "subscriptions": select(subscription.c.id, subscription.c.since, service.c.name, service.c.name_en,
+                                service.c.category, service.c.monthly_fee, service.c.daily_fee)
         .join(service, service.c.id == subscription.c.service_id)
         .where(subscription.c.account_id == account_id, subscription.c.status == "active")
         .order_by(subscription.c.since),

@@ -122,13 +122,13 @@ def _home_refusal(session: Session, account: Account, tariff: Tariff):
     if account.status == AccountStatus.blocked_by_owner.value:
         return _l("The contract is paused: resume it first, then change the tariff.")
     if not tariff.carries(contract.connection_type):
-        return _l("%(name)s works only over %(needed)s; the line at your address is %(have)s.", name=tariff.name,
+        return _l("%(name)s works only over %(needed)s; the line at your address is %(have)s.", name=tariff.title,
                   needed=" / ".join(CONNECTION_LABELS.get(t, t.upper()) for t in tariff.connection_type_list),
                   have=CONNECTION_LABELS.get(contract.connection_type, contract.connection_type.upper()))
     pending = pending_change(session, account.id)
     if pending is not None:
         return _l("A change to %(name)s is already scheduled for %(date)s. Cancel it on the home page first.",
-                  name=pending.tariff.name, date=formatting.date_long(pending.effective_on))
+                  name=pending.tariff.title, date=formatting.date_long(pending.effective_on))
     return None
 
 

@@ -54,7 +54,7 @@ def extra_connect(service_id: int):
         try:
             services.connect_service(db.session, account_id=account.id, service_id=service.id, idempotency_key=key,
                                      actor=current_actor(), now=utcnow(), setup=setup)
-            flash(_("“%(name)s” is connected.", name=service.name))
+            flash(_("“%(name)s” is connected.", name=service.title))
             if kind == "antivirus":
                 flash(_("Your licence key: %(key)s. Write it down now: it is shown only once.", key=setup.licence_key))
             return see_other(".extras")

@@ -68,7 +68,7 @@ def tv_connect(service_id: int):
         try:
             services.connect_service(db.session, account_id=account.id, service_id=service.id,
                                      idempotency_key=form.idempotency_key.data, actor=current_actor(), now=utcnow())
-            flash(_("“%(name)s” is connected.", name=service.name))
+            flash(_("“%(name)s” is connected.", name=service.title))
             return see_other(".tv")
         except DomainError as err:
             form.add_domain_error(err)
@@ -93,7 +93,7 @@ def disconnect(subscription_id: int, *, kind: str, back: str):
             services.disconnect_service(db.session, account_id=account.id, subscription_id=subscription.id,
                                         idempotency_key=form.idempotency_key.data, actor=current_actor(),
                                         now=utcnow())
-            flash(_("“%(name)s” is disconnected.", name=subscription.service.name))
+            flash(_("“%(name)s” is disconnected.", name=subscription.service.title))
             return see_other(back)
         except NotFound:
             abort(404)

@@ -1,5 +1,6 @@
 from datetime import datetime
 
+from flask_babel import get_locale
 from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -22,7 +23,30 @@ service_conflict = Table(
 )
 
 
-class Tariff(Base):
+def in_readers_language(text: str, english: str | None) -> str:
+    """The operator's text (Russian, the default language), or the English one the operator gave for a reader of
+    English: the request's language, or the one an SMS job forces for its reader, or the app's default."""
+    if english:
+        locale = get_locale()
+        if locale is not None and locale.language == "en":
+            return english
+    return text
+
+
+class InReadersLanguage:
+    """A catalog entry's name and description as the reader reads them (``title``, ``about``); ``name`` and
+    ``description`` stay the operator's own, for sorting, staff pages and the ledger."""
+
+    @property
+    def title(self) -> str:
+        return in_readers_language(self.name, self.name_en)
+
+    @property
+    def about(self) -> str:
+        return in_readers_language(self.description, self.description_en)
+
+
+class Tariff(InReadersLanguage, Base):
     __tablename__ = "tariff"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -47,6 +71,8 @@ class Tariff(Base):
     # Kopecks per SMS part beyond the package (SMS from the web); None: the operator's WEB_SMS_PRICE.
     sms_price: Mapped[int | None]
     description: Mapped[str] = mapped_column(Text, default="")
+    name_en: Mapped[str | None] = mapped_column(String(100))  # None: the name is the same in English
+    description_en: Mapped[str | None] = mapped_column(Text)
     archived: Mapped[bool] = mapped_column(default=False)
 
     @property
@@ -58,7 +84,7 @@ class Tariff(Base):
         return not self.connection_type_list or connection_type in self.connection_type_list
 
 
-class Service(Base):
+class Service(InReadersLanguage, Base):
     __tablename__ = "service"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -71,6 +97,8 @@ class Service(Base):
     # Charged every day by the billing run (blacklist, ringback tones); most services have none.
     daily_fee: Mapped[int] = mapped_column(default=0, server_default="0")
     description: Mapped[str] = mapped_column(Text, default="")
+    name_en: Mapped[str | None] = mapped_column(String(100))  # None: the name is the same in English
+    description_en: Mapped[str | None] = mapped_column(Text)
     archived: Mapped[bool] = mapped_column(default=False)
     # The unused part of the month's fee comes back on disconnection (most services: no).
     refund_unused: Mapped[bool] = mapped_column(default=False)

@@ -472,7 +472,7 @@ def voicemail_pin():
 
 def _ringback_form(melodies, form=None, melody_id=None):
     form = form or RingbackForm(formdata=None, data={"melody": melody_id})
-    form.melody.choices = [(m.service_id, _("%(title)s — %(artist)s, %(price)s a day", title=m.service.name,
+    form.melody.choices = [(m.service_id, _("%(title)s — %(artist)s, %(price)s a day", title=m.service.title,
                                             artist=m.artist, price=money(m.service.daily_fee))) for m in melodies]
     return form
 

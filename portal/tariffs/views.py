@@ -30,7 +30,7 @@ def catalog():
 
 def _compare_form(listed, formdata=None) -> CompareForm:
     form = CompareForm(formdata=formdata)
-    form.a.choices = form.b.choices = [(t.id, t.name) for t in listed]
+    form.a.choices = form.b.choices = [(t.id, t.title) for t in listed]
     if formdata is None and len(listed) > 1:
         form.a.data, form.b.data = listed[0].id, listed[1].id
     return form
@@ -64,10 +64,10 @@ def switch(tariff_id: int):
                                               idempotency_key=form.idempotency_key.data, actor=current_actor(),
                                               now=utcnow(), today=today)
             if scheduled:
-                flash(_("Your tariff changes to %(name)s on %(date)s.", name=tariff.name,
+                flash(_("Your tariff changes to %(name)s on %(date)s.", name=tariff.title,
                         date=formatting.date_long(scheduled.effective_on)))
             else:
-                flash(_("Your tariff is now %(name)s.", name=tariff.name))
+                flash(_("Your tariff is now %(name)s.", name=tariff.title))
             return see_other("account.dashboard")
         except DomainError as err:
             form.add_domain_error(err)
@@ -116,7 +116,7 @@ def connect(service_id: int):
         try:
             services.connect_service(db.session, account_id=account.id, service_id=service.id,
                                      idempotency_key=form.idempotency_key.data, actor=current_actor(), now=utcnow())
-            flash(_("“%(name)s” is connected.", name=service.name))
+            flash(_("“%(name)s” is connected.", name=service.title))
             return see_other(".services_catalog")
         except DomainError as err:
             form.add_domain_error(err)

@@ -141,6 +141,22 @@ def test_the_edit_form_shows_roubles_and_saves_the_change(admin, db_session, cat
     assert action == "tariff_updated" and detail.startswith("smart:") and "monthly_fee 55000 -> 60010" in detail
 
 
+def test_an_admin_gives_the_english_name_and_an_empty_one_means_the_same(admin, db_session, catalog):
+    url = f"/admin/catalog/services/{catalog['who'].id}"
+    response = admin.post_form(url, service_form(code="who", name="Кто звонил", name_en=" Who called ",
+                                                 description_en="An SMS about missed calls."))
+    assert response.status_code == 303
+    db_session.expire_all()
+    service = db_session.get(Service, catalog["who"].id)
+    assert (service.name_en, service.description_en) == ("Who called", "An SMS about missed calls.")
+    assert 'value="Who called"' in admin.get(url).text
+    admin.post_form(url, service_form(code="who", name="Кто звонил", name_en="", description_en=""))
+    db_session.expire_all()
+    assert db_session.get(Service, catalog["who"].id).name_en is None
+    too_long = admin.post_form(url, service_form(code="who", name_en="x" * 101))
+    assert too_long.status_code == 422 and error_of(too_long.text, "name_en")
+
+
 HUGE = "9" * 10_000
 
 
