@@ -35,6 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.account import bp as account_bp
     from portal.admin import bp as admin_bp
     from portal.auth import bp as auth_bp
+    from portal.feed import bp as feed_bp
     from portal.home import bp as home_bp
     from portal.numbers import bp as numbers_bp
     from portal.payments import bp as payments_bp
@@ -53,6 +54,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(support_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(status_bp)
+    app.register_blueprint(feed_bp)
     if app.debug or app.testing:
         from portal.dev import bp as dev_bp
 

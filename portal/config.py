@@ -117,6 +117,9 @@ RATELIMIT_LOGIN_NET = "300 per hour"
 RATELIMIT_STAFF_LOGIN = "10 per 10 minutes;50 per day"
 # "Find an operation by its code" (per IP): codes are not guessable, and only one's own numbers are searched anyway.
 RATELIMIT_OPERATION_LOOKUP = "20 per 10 minutes;100 per day"
+RATELIMIT_FEED = "60 per hour;500 per day"  # per balance-feed key: a widget reads every few minutes
+RATELIMIT_FEED_NET = "600 per hour"  # per /24: guessing keys is hopeless anyway (256 bits), this keeps it quiet
+FEED_REFRESH_S = 600  # the balance page reloads itself this often
 RATELIMIT_HEADERS_ENABLED = True
 # Said explicitly: Flask-Limiter keeps the last app's value on its shared object otherwise.
 RATELIMIT_ENABLED = True

@@ -388,7 +388,7 @@ def security_headers(response):
     response.headers["Content-Security-Policy"] = \
         CSP.replace("form-action 'self'", "form-action 'self' " + " ".join(origins)) if origins else CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers.setdefault("Referrer-Policy", "same-origin")  # the balance feed asks for none
     response.headers["X-Frame-Options"] = "DENY"
     if request.is_secure and current_app.config["HSTS_MAX_AGE"]:
         response.headers["Strict-Transport-Security"] = f"max-age={current_app.config['HSTS_MAX_AGE']}"

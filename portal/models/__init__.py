@@ -18,6 +18,7 @@ from portal.models.customers import Account, AccountKind, AccountStatus, Custome
 from portal.models.details import DetailOrder
 from portal.models.dev_provider import DevMethod, DevPayment
 from portal.models.documents import DocumentAcceptance, PolicyDocument
+from portal.models.feed import FeedToken
 from portal.models.home_pause import HomePause, ScheduledTariffChange
 from portal.models.home_tv import AntivirusLicence, Mailbox, ParentalPin, StaticIp, TvChannel, tv_package_channel
 from portal.models.links import LinkRequest, LinkRequestNumber
@@ -38,7 +39,8 @@ from portal.models.websms import WebSms
 __all__ = [
     "Account", "AccountKind", "AccountStatus", "AlertSettings", "Allowance", "AntivirusLicence", "AuditEvent",
     "AutoPayment", "Base", "BlacklistEntry", "BonusAccount", "BonusEntry", "CardPayment", "CardToken", "Challenge",
-    "Customer", "DetailOrder", "DevMethod", "DevPayment", "DocumentAcceptance", "ForwardingRule", "HeldAlert",
+    "Customer", "DetailOrder", "DevMethod", "DevPayment", "DocumentAcceptance", "FeedToken", "ForwardingRule",
+    "HeldAlert",
     "HomeContract", "HomePause",
     "LedgerEntry", "Line",
     "LinkRequest", "LinkRequestNumber", "Login", "LoginAccount", "LoginSession", "LoginThrottle", "Mailbox", "Melody",

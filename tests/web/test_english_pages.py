@@ -12,7 +12,7 @@ import pytest
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from portal.domain import ledger
+from portal.domain import feed, ledger
 from portal.domain.audit import SYSTEM
 from portal.domain.documents import consent
 from portal.models import (
@@ -45,7 +45,7 @@ from tests import factories, home_fixtures
 CYRILLIC = re.compile(r"[А-Яа-яЁё][А-Яа-яЁё\w .,:;«»()\-]*")
 # Besides the operator's data: each language's name in itself on the switch.
 ALWAYS_ALLOWED = ("Русский",)
-NOT_PAGES = re.compile(r"^/(admin|static|dev)\b|\.(csv|pdf|wav|png|ico)$|\.<|^/auth/captcha")
+NOT_PAGES = re.compile(r"^/(admin|static|dev)\b|\.(csv|pdf|wav|png|ico|json)$|\.<|^/auth/captcha")
 
 
 @pytest.fixture
@@ -122,7 +122,8 @@ def ids(db_session):
     return dict(tariff_id=other_tariff.id, service_id=service.id, subscription_id=subscription.id,
                 payment=payment.token, transfer=transfer.token, order_id=order.id, melody_id=melody.id,
                 mobile=line.id, linked=linked.id, home=home.id, reward_id=reward.id, code=topup.code,
-                notice_id=notice.id, request_id=request.id, slug="terms")
+                notice_id=notice.id, request_id=request.id, slug="terms",
+                key=feed.make_key(db_session, login_id=login.id, name="Widget", actor=SYSTEM, now=now).secret)
 
 
 def operator_data(db_session) -> list[str]:

@@ -6,6 +6,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from portal.domain import feed
+from portal.domain.audit import SYSTEM
 from portal.domain.documents import consent
 from portal.models import (
     CardPayment,
@@ -39,7 +41,7 @@ CUSTOMER = ["/", "/?block=allowances", "/archive", "/documents", "/documents/agr
             "/settings/", "/settings/password", "/settings/preferences", "/settings/sessions", "/settings/contracts",
             "/settings/close", "/settings/alerts", "/settings/forwarding", "/settings/blacklist", "/settings/voicemail",
             "/settings/ringback", "/settings/ringback/melodies/{melody}",
-            "/settings/missed-calls", "/settings/internet",
+            "/settings/missed-calls", "/settings/internet", "/settings/feed",
             "/tariffs/", "/tariffs/compare",
             "/tariffs/{tariff}",
             "/services/", "/services/{service}", "/services/subscriptions",
@@ -68,6 +70,8 @@ STAFF = ["/admin/", "/admin/?q=Customer", "/admin/?q={receipt}", "/admin/documen
          "/admin/catalog/tariffs/new", "/admin/catalog/tariffs/{tariff}", "/admin/catalog/services/new",
          "/admin/catalog/services/{service}", "/admin/notices", "/admin/notices/new", "/admin/notices/{notice}",
          "/admin/support", "/admin/support?view=overdue&category=money", "/admin/support/{support}"]
+# The balance feed, read with a key (no session): the widget's page and the JSON, by header and in the URL.
+FEED = ["/feed/{feed}", "/feed/{feed}.json", "/feed.json"]
 BUDGET = 14 * 1024
 
 
@@ -140,6 +144,9 @@ def every_page(client, db_session, app):
                acceptance=acceptance.id, receipt=receipt.code, notice=notice.id)
     for url in CUSTOMER:
         yield url, client.get(url.format(**ids))
+    key = feed.make_key(db_session, login_id=login.id, name="Widget", actor=SYSTEM, now=utcnow()).secret
+    for url in FEED:
+        yield url, app.test_client().get(url.format(feed=key), headers={"Authorization": f"Bearer {key}"})
     home = factories.make_home_contract(db_session, "HC-100200", customer=account.customer)
     factories.make_login(db_session, home)
     now = utcnow()
@@ -176,9 +183,9 @@ def test_every_get_route_is_covered(app):
                     "{reward}": "<int:reward_id>", "{agreement}": "<slug>",
                     "{acceptance}": "<int:acceptance_id>", "{devpay}": "<reference>", "{dev3ds}": "<reference>",
                     "{sbp}": "<token>", "{devsbp}": "<reference>", "{receipt}": "<code>",
-                    "{notice}": "<int:notice_id>", "{support}": "<int:request_id>"}
+                    "{notice}": "<int:notice_id>", "{support}": "<int:request_id>", "{feed}": "<key>"}
     covered = set()
-    for url in PUBLIC + CUSTOMER + HOME + STAFF:
+    for url in PUBLIC + CUSTOMER + FEED + HOME + STAFF:
         url = re.sub(r"\?.*", "", url)
         for placeholder, rule in placeholders.items():
             url = url.replace(placeholder, rule)
@@ -213,10 +220,13 @@ def test_every_response_carries_the_security_headers(pages):
         csp = response.headers["Content-Security-Policy"]
         assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
         assert response.headers["X-Content-Type-Options"] == "nosniff"
-        assert response.headers["Referrer-Policy"] == "same-origin"
         # The public status pages hold nothing of the reader's: anyone may cache them a minute (portal.status).
+        # The balance feed may carry its key in the URL: no referrer at all, and a balance is never cached.
         public = url.startswith("/status") and response.status_code == 200
-        assert response.headers["Cache-Control"] == ("public, max-age=60" if public else "no-store"), url
+        keyed = url.startswith("/feed")
+        assert response.headers["Referrer-Policy"] == ("no-referrer" if keyed else "same-origin"), url
+        assert response.headers["Cache-Control"] == ("public, max-age=60" if public else
+                                                     "private, no-store" if keyed else "no-store"), url
 
 
 def test_static_files_are_fingerprinted_and_immutable(client):
