@@ -95,10 +95,12 @@ def add_topic(session: Session, *, code: str, name_ru: str | None, name_en: str 
     if not CODE.match(code):
         raise InvalidTopic(_l("2–20 latin letters, digits, - or _, starting with a letter."), field="code")
     name_ru, name_en = _names(name_ru, name_en)
-    if session.scalar(select(SupportTopic.id).where(SupportTopic.code == code)):
-        raise InvalidTopic(_l("A topic with this code exists."), field="code")
+    # The key first: a double click finds its own topic's code taken, and that is not an error.
     if not _claimed(session, idempotency_key, "support_topic_add"):
         return Created(0, False)
+    if session.scalar(select(SupportTopic.id).where(SupportTopic.code == code)):
+        session.rollback()
+        raise InvalidTopic(_l("A topic with this code exists."), field="code")
     position = (session.scalar(select(func.max(SupportTopic.position))) or 0) + 1
     topic = SupportTopic(code=code, name_ru=name_ru, name_en=name_en, position=position, active=True)
     session.add(topic)
