@@ -183,3 +183,14 @@ def test_answers_of_the_requests_topic_come_first(db_session):
                           actor=ADMIN, now=NOW)
     assert [t for _id, t in topics.answer_choices(db_session, "quality")] == ["C quality", "B any", "A money"]
     assert [t for _id, t in topics.answer_choices(db_session, "money")] == ["A money", "B any", "C quality"]
+
+
+def test_the_tests_put_back_the_same_topics_the_migration_inserts():
+    import importlib.util
+    from pathlib import Path
+
+    path = next((Path(__file__).parents[2] / "migrations" / "versions").glob("*_a7c4e2f19b03_*.py"))
+    spec = importlib.util.spec_from_file_location("topics_migration", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    assert [(t["code"], t["name_ru"], t["name_en"]) for t in factories.DEFAULT_TOPICS] == migration.TOPICS
