@@ -8,6 +8,7 @@ from wtforms import BooleanField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from portal.admin import bp
+from portal.domain.bounds import db_int
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.support import STAFF_STATES, topics
 from portal.domain.support import requests as support
@@ -120,7 +121,7 @@ def support_insert_answer(request_id: int):
         abort(400)
     status = 200
     try:
-        text = topics.answer_for_request(db.session, answer_id=int(form.answer.data or 0), request_id=req.id)
+        text = topics.answer_for_request(db.session, answer_id=db_int(form.answer.data or 0), request_id=req.id)
     except (ValueError, NotFound):
         form.answer.errors = [_("Choose a saved answer.")]
         status = 422

@@ -239,6 +239,7 @@ def test_inserting_needs_the_csrf_token_and_a_real_request(admin, request_id):
     assert admin.post(f"/admin/support/{request_id}/insert", data={"answer": "1"}).status_code == 400
     assert admin.post_form("/admin/support/999/insert", {"answer": "1"}).status_code == 404
     assert admin.post_form(f"/admin/support/{request_id}/insert", {"answer": "999"}).status_code == 422
+    assert admin.post_form(f"/admin/support/{request_id}/insert", {"answer": "9" * 20}).status_code == 422
 
 
 def test_readers_see_the_name_in_their_language_else_the_other(admin, customer, db_session):
