@@ -16,6 +16,7 @@ from itsdangerous import URLSafeTimedSerializer
 
 from portal import create_app
 from portal.extensions import db, limiter
+from portal.models import SupportTopic
 from tests import factories, services
 
 SECRET = "test-secret-key"
@@ -81,6 +82,7 @@ def database_url(tmp_path_factory) -> str:
 
 
 def empty_tables() -> None:
+    """Empty every table, then put back the rows the migrations insert (the support topics)."""
     tables = [t.name for t in reversed(db.metadata.sorted_tables)] + ["alembic_version"]
     tables.remove("alembic_version")
     with db.engine.begin() as conn:
@@ -89,6 +91,7 @@ def empty_tables() -> None:
         else:
             for table in tables:
                 conn.execute(sa.text(f'delete from "{table}"'))
+        conn.execute(sa.insert(SupportTopic.__table__), factories.DEFAULT_TOPICS)
 
 
 @pytest.fixture(autouse=True)

@@ -22,6 +22,17 @@ from portal.models import (
 )
 
 PASSWORD = "correct-horse-42"
+# The topics the migration inserts (20261207_a7c4e2f19b03); tests/conftest.py puts them back after each test.
+DEFAULT_TOPICS = [
+    {"code": code, "name_ru": ru, "name_en": en, "position": i, "active": True}
+    for i, (code, ru, en) in enumerate([
+        ("money", "Деньги и платежи", "Money and payments"),
+        ("tariff", "Тариф и услуги", "Tariff and services"),
+        ("quality", "Качество связи", "Connection quality"),
+        ("home", "Домашний интернет и ТВ", "Home internet and TV"),
+        ("other", "Прочее", "Other"),
+    ], start=1)
+]
 _seq = count(1)
 _hashes: dict[str, str] = {}
 

@@ -8,13 +8,14 @@ from wtforms import BooleanField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from portal.admin import bp
+from portal.domain.bounds import db_int
 from portal.domain.errors import DomainError, NotFound
-from portal.domain.support import CATEGORIES, STAFF_STATES
+from portal.domain.support import STAFF_STATES, topics
 from portal.domain.support import requests as support
 from portal.extensions import db
 from portal.forms import IdempotentForm, PortalForm
 from portal.models import utcnow
-from portal.support.forms import strip
+from portal.support.forms import current_topics, strip, topic_names
 from portal.web import current_actor, render, see_other, staff_required
 
 VIEWS = {"open": _l("open"), "new": _l("new"), "mine": _l("mine"), "waiting": _l("waiting for the customer"),
@@ -26,7 +27,12 @@ class QueueFilterForm(PortalForm):
         csrf = False  # a GET filter changes nothing
 
     view = SelectField(_l("Show"), choices=list(VIEWS.items()), default="open")
-    category = SelectField(_l("Topic"), choices=[("", _l("all")), *CATEGORIES.items()], default="")
+    category = SelectField(_l("Topic"), choices=[], default="")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        names = topic_names()
+        self.category.choices = [("", _l("all")), *((t.code, names[t.code]) for t in current_topics())]
 
 
 class StaffReplyForm(IdempotentForm):
@@ -34,6 +40,8 @@ class StaffReplyForm(IdempotentForm):
                                                    Length(max=support.MAX_TEXT)],
                          render_kw={"rows": 5, "maxlength": support.MAX_TEXT})
     internal = BooleanField(_l("Internal note (the customer does not see it, no SMS)"))
+    # Only the Insert button reads it; Send ignores it (so it never blocks an answer).
+    answer = SelectField(_l("Saved answer"), choices=[], validate_choice=False)
 
 
 class StateForm(PortalForm):
@@ -54,7 +62,7 @@ def support_queue():
                              category=(form.category.data or None) if valid else None, staff_id=current_user.id,
                              now=now, response_hours=_hours())
     return render("admin/support.html", status=form.status, form=form, requests=requests, now=now, hours=_hours(),
-                  overdue=support.is_overdue, categories=CATEGORIES, states=STAFF_STATES,
+                  overdue=support.is_overdue, categories=topic_names(), states=STAFF_STATES,
                   counts=support.queue_counts(db.session))
 
 
@@ -65,13 +73,15 @@ def _request_or_404(request_id: int):
         abort(404)
 
 
-def _page(req, *, status: int = 200, reply_form=None, state_form=None):
+def _page(req, *, status: int = 200, reply_form=None, state_form=None, partial=None):
     now = utcnow()
-    return render("admin/support_request.html", status=status, req=req, categories=CATEGORIES, states=STAFF_STATES,
-                  messages=support.thread(db.session, req.id, with_notes=True), staff_view=True,
-                  is_overdue=support.is_overdue(req, now=now, response_hours=_hours()),
-                  reply_form=reply_form or StaffReplyForm(formdata=None),
-                  state_form=state_form or StateForm(formdata=None, state=req.state))
+    reply_form = reply_form or StaffReplyForm(formdata=None)
+    reply_form.answer.choices = [("", _l("Choose…")), *((str(id_), title) for id_, title
+                                                         in topics.answer_choices(db.session, req.category))]
+    return render("admin/support_request.html", partial, status=status, req=req, categories=topic_names(),
+                  states=STAFF_STATES, messages=support.thread(db.session, req.id, with_notes=True),
+                  staff_view=True, is_overdue=support.is_overdue(req, now=now, response_hours=_hours()),
+                  reply_form=reply_form, state_form=state_form or StateForm(formdata=None, state=req.state))
 
 
 @bp.get("/support/<int:request_id>")
@@ -98,6 +108,28 @@ def support_reply(request_id: int):
             flash(_("The note is saved.") if form.internal.data else _("The answer is sent; the customer gets an SMS."))
             return see_other(".support_request", request_id=req.id)
     return _page(_request_or_404(request_id), status=form.status, reply_form=form)
+
+
+@bp.post("/support/<int:request_id>/insert")
+@staff_required
+def support_insert_answer(request_id: int):
+    """A saved answer's text, filled for this request, added to the answer box; nothing is sent. Without JS the
+    page comes back with the box filled; htmx swaps only the box."""
+    req = _request_or_404(request_id)
+    form = StaffReplyForm()
+    if not PortalForm().validate_on_submit():
+        abort(400)
+    status = 200
+    try:
+        text = topics.answer_for_request(db.session, answer_id=db_int(form.answer.data or 0), request_id=req.id)
+    except (ValueError, NotFound):
+        form.answer.errors = [_("Choose a saved answer.")]
+        status = 422
+    else:
+        typed = (form.text.data or "").rstrip()
+        form.text.data = f"{typed}\n\n{text}" if typed else text
+        form.answer.data = ""
+    return _page(req, status=status, reply_form=form, partial="admin/_reply_text.html")
 
 
 @bp.post("/support/<int:request_id>/assign")

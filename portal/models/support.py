@@ -8,6 +8,34 @@ from portal.models.base import Base, utcnow
 from portal.models.customers import Account
 
 
+class SupportTopic(Base):
+    """A topic a customer chooses for a request (admins manage them). ``code`` never changes: requests keep it
+    in ``category``; a retired topic (``active`` false) leaves the new-request form, its requests keep its name."""
+
+    __tablename__ = "support_topic"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name_ru: Mapped[str] = mapped_column(String(80))
+    name_en: Mapped[str] = mapped_column(String(80))
+    position: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class SavedAnswer(Base):
+    """A text staff insert into an answer (admins manage them); {number} and {name} are filled on inserting."""
+
+    __tablename__ = "saved_answer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(120))
+    text: Mapped[str] = mapped_column(Text)
+    topic_id: Mapped[int | None] = mapped_column(ForeignKey("support_topic.id"), index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    topic: Mapped[SupportTopic | None] = relationship()
+
+
 class SupportRequest(Base):
     """A customer's request to support about one account (the number or contract in focus when opened).
 
@@ -25,7 +53,7 @@ class SupportRequest(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
     login_id: Mapped[int] = mapped_column(ForeignKey("login.id"))
-    category: Mapped[str] = mapped_column(String(20))
+    category: Mapped[str] = mapped_column(ForeignKey("support_topic.code"))  # the topic's code
     subject: Mapped[str] = mapped_column(String(120))
     state: Mapped[str] = mapped_column(String(12), default="new", index=True)
     assigned_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)

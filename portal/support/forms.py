@@ -1,10 +1,26 @@
+from flask import g
 from flask_babel import lazy_gettext as _l
 from wtforms import RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from portal.domain.support import CATEGORIES
+from portal.domain.support import topics
 from portal.domain.support.requests import MAX_TEXT
+from portal.extensions import db
+from portal.formatting import reader_locale
 from portal.forms import IdempotentForm, PortalForm
+
+
+def current_topics() -> list[topics.Topic]:
+    """Every topic, read once per request: the form, the list and the names share them."""
+    if "support_topics" not in g:
+        g.support_topics = topics.all_topics(db.session)
+    return g.support_topics
+
+
+def topic_names() -> dict[str, str]:
+    """code → the topic's name in the reader's language (retired topics too: old requests show theirs)."""
+    language = reader_locale()
+    return {t.code: t.name(language) for t in current_topics()}
 
 
 def strip(value):
@@ -23,10 +39,12 @@ class NewRequestForm(IdempotentForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.category.choices = [("", _l("Choose…")), *CATEGORIES.items()]
+        language = reader_locale()
+        self.category.choices = [("", _l("Choose…")),
+                                 *((t.code, t.name(language)) for t in current_topics() if t.active)]
 
     def validate_category(self, field):
-        if field.data not in CATEGORIES:
+        if field.data not in {code for code, _name in self.category.choices[1:]}:
             raise ValidationError(_l("Choose the topic."))
 
 

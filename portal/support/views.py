@@ -5,13 +5,13 @@ from flask_login import current_user
 
 from portal.domain import notices
 from portal.domain.errors import DomainError, NotFound
-from portal.domain.support import CATEGORIES, STATES
+from portal.domain.support import STATES
 from portal.domain.support import requests as support
 from portal.extensions import db
 from portal.forms import PortalForm
 from portal.models import utcnow
 from portal.support import bp
-from portal.support.forms import NewRequestForm, RateForm, ReplyForm
+from portal.support.forms import NewRequestForm, RateForm, ReplyForm, topic_names
 from portal.web import account_in_focus, current_actor, customer_required, render, see_other
 
 
@@ -20,7 +20,7 @@ def _list_page(form: NewRequestForm):
     (the answer may already be there)."""
     account = account_in_focus()
     return render("support/index.html", status=form.status, form=form, account=account,
-                  requests=support.requests_of_login(db.session, current_user.id), categories=CATEGORIES,
+                  requests=support.requests_of_login(db.session, current_user.id), categories=topic_names(),
                   states=STATES, notices=notices.notices_for(db.session, account, now=utcnow()))
 
 
@@ -59,7 +59,7 @@ def _own(request_id: int):
 
 
 def _thread_page(request, *, status: int = 200, reply_form=None, rate_form=None):
-    return render("support/request.html", status=status, req=request, categories=CATEGORIES, states=STATES,
+    return render("support/request.html", status=status, req=request, categories=topic_names(), states=STATES,
                   messages=support.thread(db.session, request.id, with_notes=False),
                   reply_form=reply_form or ReplyForm(formdata=None), rate_form=rate_form or RateForm(formdata=None))
 

@@ -68,10 +68,11 @@ def checked_page(browser, live_server):
 
 
 def add_support_thread(session, *, account_id: int, staff_id: int) -> None:
-    """A request of the head's with an answer and an internal note: the crawler opens its page, staff theirs."""
+    """A request of the head's with an answer and an internal note: the crawler opens its page, staff theirs (with
+    a saved answer to insert, whose page the crawler opens too)."""
     from sqlalchemy import select
 
-    from portal.models import Login, SupportMessage, SupportRequest
+    from portal.models import Login, SavedAnswer, SupportMessage, SupportRequest
 
     login_id = session.scalar(select(Login.id).where(Login.primary_account_id == account_id))
     request = SupportRequest(account_id=account_id, login_id=login_id, category="quality", subject="No signal",
@@ -80,7 +81,8 @@ def add_support_thread(session, *, account_id: int, staff_id: int) -> None:
     session.flush()
     session.add_all([SupportMessage(request_id=request.id, login_id=login_id, text="No signal at home."),
                      SupportMessage(request_id=request.id, staff_id=staff_id, text="Tower work.", internal=True),
-                     SupportMessage(request_id=request.id, staff_id=staff_id, text="Fixed now.")])
+                     SupportMessage(request_id=request.id, staff_id=staff_id, text="Fixed now."),
+                     SavedAnswer(title="Tower works again", text="Hello {name}, {number} works again.")])
     session.commit()
 
 

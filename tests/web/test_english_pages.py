@@ -215,7 +215,7 @@ def visible_text(html: str) -> str:
 
 
 def test_staff_pages_show_states_in_words(app, db_session, ids):
-    from portal.models import Account, LinkRequest, SmsMessage
+    from portal.models import Account, LinkRequest, SavedAnswer, SmsMessage, SupportTopic
 
     factories.make_staff(db_session, role="admin")
     db_session.add_all([CardPayment(token="d" * 24, account_id=ids["mobile"], amount=100, idempotency_key="e" * 24,
@@ -225,12 +225,14 @@ def test_staff_pages_show_states_in_words(app, db_session, ids):
     login_id = factories.ensure_login(db_session, "+79161234567").id
     acceptance = DocumentAcceptance(document_id=terms.id, login_id=login_id, document_hash=terms.body_hash,
                                     code_hash="x", phone="+79161234567")
-    db_session.add(acceptance)
+    answer = SavedAnswer(title="Late payment", text="Hello {name}", topic_id=db_session.scalar(select(SupportTopic.id)))
+    db_session.add_all([acceptance, answer])
     db_session.commit()
     customer_id = db_session.get(Account, ids["mobile"]).customer_id
     values = {"customer_id": customer_id, "account_id": ids["home"], "tariff_id": ids["tariff_id"],
               "service_id": ids["service_id"], "request_id": db_session.scalar(select(LinkRequest.id)),
-              "notice_id": ids["notice_id"], "acceptance_id": acceptance.id}
+              "notice_id": ids["notice_id"], "acceptance_id": acceptance.id,
+              "topic_id": answer.topic_id, "answer_id": answer.id}
     staff = app.test_client()
     assert staff.post_form("/admin/login", {"email": "agent@example.com",
                                             "password": factories.PASSWORD}).status_code == 303

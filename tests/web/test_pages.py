@@ -21,11 +21,13 @@ from portal.models import (
     Melody,
     PolicyDocument,
     Reward,
+    SavedAnswer,
     ServiceNotice,
     ServiceNoticeUpdate,
     Staff,
     SupportMessage,
     SupportRequest,
+    SupportTopic,
     Transfer,
     UsageRecord,
     utcnow,
@@ -69,7 +71,9 @@ STAFF = ["/admin/", "/admin/?q=Customer", "/admin/?q={receipt}", "/admin/documen
          "/admin/catalog",
          "/admin/catalog/tariffs/new", "/admin/catalog/tariffs/{tariff}", "/admin/catalog/services/new",
          "/admin/catalog/services/{service}", "/admin/notices", "/admin/notices/new", "/admin/notices/{notice}",
-         "/admin/support", "/admin/support?view=overdue&category=money", "/admin/support/{support}"]
+         "/admin/support", "/admin/support?view=overdue&category=money", "/admin/support/{support}",
+         "/admin/support/topics", "/admin/support/topics/{topic}", "/admin/support/answers",
+         "/admin/support/answers/{answer}"]
 # The balance feed, read with a key (no session): the widget's page and the JSON, by header and in the URL.
 FEED = ["/feed/{feed}", "/feed/{feed}.json", "/feed.json"]
 BUDGET = 14 * 1024
@@ -136,12 +140,17 @@ def every_page(client, db_session, app):
     db_session.add_all([SupportMessage(request_id=support.id, login_id=login.id if i % 2 == 0 else None,
                                        staff_id=None if i % 2 == 0 else staff_id, internal=i == 3,
                                        text="Слово " * 150) for i in range(6)])
+    topic = db_session.scalar(select(SupportTopic).where(SupportTopic.code == "money"))
+    # Saved answers of the longest title and text: the request page lists them, their own page shows one.
+    answers = [SavedAnswer(title=f"{i} " + "Ответ " * 19, text="Слово " * 666, topic_id=topic.id) for i in range(20)]
+    db_session.add_all(answers)
     db_session.commit()
     ids = dict(support=support.id, devpay="dev_ref", dev3ds="dev_3ds", devsbp="dev_sbp", sbp=sbp.token,
                tariff=tariff.id, service=service.id, subscription=subscription.id, payment=payment.token,
                transfer=transfer.token, customer=account.customer_id, order=order.id, linked=linked.id, link=link.id,
                line=account.id, melody=melody.id, reward=reward.id, agreement=agreement.slug,
-               acceptance=acceptance.id, receipt=receipt.code, notice=notice.id)
+               acceptance=acceptance.id, receipt=receipt.code, notice=notice.id, topic=topic.id,
+               answer=answers[0].id)
     for url in CUSTOMER:
         yield url, client.get(url.format(**ids))
     key = feed.make_key(db_session, login_id=login.id, name="Widget", actor=SYSTEM, now=utcnow()).secret
@@ -183,7 +192,8 @@ def test_every_get_route_is_covered(app):
                     "{reward}": "<int:reward_id>", "{agreement}": "<slug>",
                     "{acceptance}": "<int:acceptance_id>", "{devpay}": "<reference>", "{dev3ds}": "<reference>",
                     "{sbp}": "<token>", "{devsbp}": "<reference>", "{receipt}": "<code>",
-                    "{notice}": "<int:notice_id>", "{support}": "<int:request_id>", "{feed}": "<key>"}
+                    "{notice}": "<int:notice_id>", "{support}": "<int:request_id>", "{feed}": "<key>",
+                    "{topic}": "<int:topic_id>", "{answer}": "<int:answer_id>"}
     covered = set()
     for url in PUBLIC + CUSTOMER + FEED + HOME + STAFF:
         url = re.sub(r"\?.*", "", url)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 from portal.domain import alerts, idempotency
 from portal.domain.audit import Actor, record
 from portal.domain.errors import DomainError, NotFound
-from portal.domain.support import CATEGORIES, STATES
+from portal.domain.support import STATES, topics
 from portal.models import Account, SupportMessage, SupportRequest
 
 MAX_TEXT = 4000
@@ -71,7 +71,7 @@ def open_request(session: Session, *, login_id: int, account_id: int, category: 
                  idempotency_key: str | None, actor: Actor, now: datetime, per_day: int) -> Outcome:
     """A new request about ``account_id`` (one of the login's), with its first message; at most ``per_day`` a
     day per login."""
-    if category not in CATEGORIES:
+    if not topics.is_open_topic(session, category):
         raise InvalidRequest(_l("Choose from the list."), field="category")
     text = _clean_text(text)
     opened = session.scalars(select(SupportRequest.created_at).where(
