@@ -12,5 +12,6 @@ from portal.admin import (  # noqa: E402,F401
     notices,
     provisioning,
     support,
+    support_pictures,
     views,
 )
