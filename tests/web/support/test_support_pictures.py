@@ -57,7 +57,7 @@ def test_a_request_opens_with_a_photo_and_the_thread_shows_its_preview(customer,
     attachment = db_session.get(SupportAttachment, picture_id)
     request_id = db_session.scalar(select(SupportRequest.id))
     thread = customer.get(f"/support/{request_id}").text
-    link = re.search(rf'<a class="picture" href="/support/pictures/{picture_id}"><img src="([^"]+)" '
+    link = re.search(rf'<a class="picture" hx-boost="false" href="/support/pictures/{picture_id}"><img src="([^"]+)" '
                      rf'width="(\d+)" height="(\d+)" loading="lazy" alt="Photo: IMG_0001.jpg"></a>', thread)
     assert link and link.group(1) == f"/support/pictures/{picture_id}/preview"
     assert (int(link.group(2)), int(link.group(3))) == (attachment.thumb_width, attachment.thumb_height)
@@ -73,6 +73,7 @@ def test_the_owner_gets_the_picture_private_inline_and_without_exif(customer, pi
     assert response.headers["Cache-Control"] == "private, max-age=3600"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Content-Disposition"] == "inline"
+    assert response.headers["Content-Security-Policy"].endswith("sandbox")  # the browser's viewer, nothing else
     assert not pictures.opened(response.data).getexif() and b"PhoneMaker" not in response.data
     preview = customer.get(f"/support/pictures/{picture_id}/preview")
     assert preview.status_code == 200 and preview.mimetype == "image/jpeg"
