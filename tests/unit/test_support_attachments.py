@@ -187,3 +187,24 @@ def test_only_the_owner_reaches_a_picture_and_never_on_an_internal_note(db_sessi
     with pytest.raises(support.NotFound):
         support.attachment_of_login(db_session, attachment.id + 1, login.id)
     assert support.staff_attachment(db_session, attachment.id) == attachment
+
+
+def test_the_folder_is_in_the_instance_folder_unless_configured(app, database_url, tmp_path):
+    from pathlib import Path
+
+    from portal import create_app
+    from tests.conftest import base_config
+
+    assert app.config["SUPPORT_ATTACHMENTS_DIR"] == str(Path(app.instance_path) / "support_attachments")
+    configured = create_app({**base_config(database_url), "SUPPORT_ATTACHMENTS_DIR": str(tmp_path)})
+    assert configured.config["SUPPORT_ATTACHMENTS_DIR"] == str(tmp_path)
+
+
+@pytest.mark.parametrize("name", ["SUPPORT_ATTACHMENT_MAX_BYTES", "SUPPORT_ATTACHMENT_MAX_PIXELS",
+                                  "SUPPORT_UPLOAD_MAX_BODY"])
+def test_a_limit_that_is_not_a_number_stops_the_start(database_url, name):
+    from portal import ConfigError, create_app
+    from tests.conftest import base_config
+
+    with pytest.raises(ConfigError, match=name):
+        create_app({**base_config(database_url), name: "2MB"})

@@ -7,6 +7,7 @@ and commits, then ``Staged.publish`` renames them (or ``Staged.discard`` removes
 commit). A crash between the two leaves only ``*.part`` files, never a row without its file.
 """
 import io
+import math
 import os
 import secrets
 from dataclasses import dataclass
@@ -85,7 +86,9 @@ def process(data: bytes, *, name: str | None, max_bytes: int, max_pixels: int) -
         with Image.open(io.BytesIO(data), formats=tuple(FORMATS)) as image:
             _check_pixels(image, max_pixels)
             kind = image.format
-            image.draft("RGB", (MAX_SIDE, MAX_SIDE))  # JPEG: decode at 1/2, 1/4 … when that is still enough
+            scale = MAX_SIDE / max(image.size)
+            if scale < 1:  # a JPEG decodes straight at 1/2, 1/4 or 1/8 when that is still ≥ MAX_SIDE: much faster
+                image.draft("RGB", (math.ceil(image.width * scale), math.ceil(image.height * scale)))
             image.load()
             return _encode(image, kind, clean_name(name))
     except Image.DecompressionBombError:
