@@ -23,8 +23,15 @@ class PhotoForm(IdempotentForm):
     """A message with an optional photo or screenshot; once validated, ``picture`` holds it checked and
     re-encoded (portal.domain.support.attachments), or None."""
 
-    photo = FileField(_l("Photo or screenshot (optional)"), render_kw={"accept": "image/jpeg,image/png"})
+    photo = FileField(_l("Photo or screenshot (optional)"))
     picture: attachments.Picture | None = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # With JavaScript, a file over the limit is refused as it is chosen: not sent over a slow link first.
+        max_bytes = current_app.config["SUPPORT_ATTACHMENT_MAX_BYTES"]
+        self.photo.render_kw = {"accept": "image/jpeg,image/png", "data-max-bytes": max_bytes,
+                                "data-too-large": attachments.too_large(max_bytes).message}
 
     def validate_photo(self, field):
         self.picture = None
@@ -44,7 +51,7 @@ class PhotoForm(IdempotentForm):
         if self.photo.data and not self.photo.errors and self.errors:
             return _l("Choose the photo again: the page came back without it.")
         return _l("JPEG or PNG, up to %(mb)s MB.",
-                  mb=f"{current_app.config['SUPPORT_ATTACHMENT_MAX_BYTES'] / 1024 / 1024:g}")
+                  mb=attachments.megabytes(current_app.config["SUPPORT_ATTACHMENT_MAX_BYTES"]))
 
 
 class NewRequestForm(PhotoForm):

@@ -45,6 +45,12 @@ def test_a_request_with_a_photo_is_answered_replied_closed_and_rated(page_factor
     form = page.locator("#new-request")
     form.locator("select[name=category]").select_option("quality")
     form.locator("textarea[name=text]").fill(TEXT)
+    if js:  # a file over 2 MB is refused as it is chosen, before it goes over the line
+        form.locator("input[name=photo]").set_input_files(file("big.jpg", b"\xff" * (2 * 1024 * 1024 + 1),
+                                                              "image/jpeg"))
+        expect(page.locator("#photo-hint")).to_have_text("At most 2 MB.")
+        expect(form.locator("input[name=photo]")).to_have_value("")
+        assert posts == []
     form.locator("input[name=photo]").set_input_files(file("photo.jpg", b"#!/bin/sh\nnot a photo\n", "image/jpeg"))
     form.locator("button[type=submit]").click()
     expect(page.locator("#photo-error")).to_have_text("Only JPEG or PNG photos.")

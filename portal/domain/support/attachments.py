@@ -53,8 +53,13 @@ class Picture:
     name: str
 
 
+def megabytes(size: int) -> str:
+    """2097152 → "2" (a limit as people read it)."""
+    return f"{size / 1024 / 1024:g}"
+
+
 def too_large(max_bytes: int) -> InvalidPicture:
-    return InvalidPicture(_l("At most %(mb)s MB.", mb=f"{max_bytes / 1024 / 1024:g}"))
+    return InvalidPicture(_l("At most %(mb)s MB.", mb=megabytes(max_bytes)))
 
 
 def read_upload(stream: BinaryIO, max_bytes: int) -> bytes:

@@ -49,7 +49,10 @@ def test_the_forms_post_multipart_with_a_photo_field(customer, db_session):
     page = customer.get("/support/").text
     form = re.search(r'<form[^>]+id="new-request"[^>]*>', page).group(0)
     assert 'enctype="multipart/form-data"' in form
-    assert re.search(r'<input accept="image/jpeg,image/png"[^>]+name="photo" type="file"', page)
+    photo = re.search(r'<input [^>]*name="photo" type="file"[^>]*>', page).group(0)
+    assert 'accept="image/jpeg,image/png"' in photo and 'aria-describedby="photo-hint"' in photo
+    # static/portal.js refuses a larger file as it is chosen
+    assert 'data-max-bytes="2097152" data-too-large="At most 2 MB."' in photo
     assert "JPEG or PNG, up to 2 MB." in page
 
 
