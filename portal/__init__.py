@@ -188,9 +188,13 @@ def check_config(app: Flask) -> None:
             raise ConfigError(f"STATIC_IP_POOL must be a network like 198.51.100.0/28, not {cfg['STATIC_IP_POOL']!r}.")
     for name, least in (("PROXY_COUNT", 0), ("HSTS_MAX_AGE", 0), ("MAX_CONTENT_LENGTH", 1),
                         ("PAYMENT_CALLBACK_MAX_BYTES", 1), ("USAGE_RETENTION_MONTHS", MAX_MONTHS),
-                        ("PAYMENT_ASK_EVERY", 0), ("PAYMENT_DEV_SBP_SECONDS", 1)):
+                        ("PAYMENT_ASK_EVERY", 0), ("PAYMENT_DEV_SBP_SECONDS", 1),
+                        ("SUPPORT_ATTACHMENT_MAX_BYTES", 1), ("SUPPORT_ATTACHMENT_MAX_PIXELS", 1),
+                        ("SUPPORT_UPLOAD_MAX_BODY", 1)):
         if isinstance(cfg[name], bool) or not isinstance(cfg[name], int) or cfg[name] < least:
             raise ConfigError(f"{name} must be a whole number, {least} or more, not {cfg[name]!r}.")
+    cfg["SUPPORT_ATTACHMENTS_DIR"] = str(cfg["SUPPORT_ATTACHMENTS_DIR"]
+                                         or Path(app.instance_path) / "support_attachments")
     uri = cfg["SQLALCHEMY_DATABASE_URI"]
     if not uri:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)

@@ -239,6 +239,14 @@ BLACKLIST_LIMIT = 300
 # ---- Call details (numbers/details) ----
 SUPPORT_REQUESTS_PER_DAY = 10  # support requests a login may open a day (portal.domain.support)
 SUPPORT_RESPONSE_HOURS = 24  # a request is overdue this long after the customer's last unanswered message
+# Photos and screenshots on support messages (portal.domain.support.attachments): files under this folder (None:
+# support_attachments/ in the instance folder), never under static; back it up with the database.
+SUPPORT_ATTACHMENTS_DIR = None
+SUPPORT_ATTACHMENT_MAX_BYTES = 2 * 1024 * 1024  # the file as sent
+SUPPORT_ATTACHMENT_MAX_PIXELS = 50_000_000  # width × height: a small PNG may unpack to gigabytes (a "bomb")
+# A form with a photo may be this large, so a photo over the limit is refused next to its field (with the text
+# kept) rather than by the 413 page; above this, the 413 page.
+SUPPORT_UPLOAD_MAX_BODY = 10 * 1024 * 1024
 DETAILS_ORDERS_PER_DAY = 10  # e-mail orders per login a day: the address is typed freely, so keep it small
 MAIL_BACKEND = "console"  # console (prints the message) | smtp
 MAIL_SERVER = "localhost"

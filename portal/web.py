@@ -379,14 +379,21 @@ class BoundedIntConverter(IntegerConverter):
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; "
        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+# A picture opened on its own (a support attachment): the browser's image viewer styles it inline; nothing in it
+# can run (sandbox) or load anything but itself.
+PICTURE_TYPES = ("image/jpeg", "image/png")
+PICTURE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'; sandbox"
 
 
 def security_headers(response):
     origins = current_app.config["PAYMENT_PAGE_ORIGINS"]
     # A form posted to the portal may be sent on (303) to the payment provider's page: browsers check that
     # redirect against form-action too.
-    response.headers["Content-Security-Policy"] = \
-        CSP.replace("form-action 'self'", "form-action 'self' " + " ".join(origins)) if origins else CSP
+    if response.mimetype in PICTURE_TYPES:
+        response.headers["Content-Security-Policy"] = PICTURE_CSP
+    else:
+        response.headers["Content-Security-Policy"] = \
+            CSP.replace("form-action 'self'", "form-action 'self' " + " ".join(origins)) if origins else CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers.setdefault("Referrer-Policy", "same-origin")  # the balance feed asks for none
     response.headers["X-Frame-Options"] = "DENY"

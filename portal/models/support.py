@@ -88,3 +88,32 @@ class SupportMessage(Base):
 
     request: Mapped[SupportRequest] = relationship(back_populates="messages")
     staff: Mapped[Staff | None] = relationship()
+    attachments: Mapped[list["SupportAttachment"]] = relationship(back_populates="message",
+                                                                  order_by="SupportAttachment.id")
+
+
+class SupportAttachment(Base):
+    """A photo or screenshot on a message, re-encoded without metadata (portal.domain.support.attachments).
+
+    The file lives outside the static files, under SUPPORT_ATTACHMENTS_DIR, named by ``stored_name`` (random, so
+    a file name tells nothing), with a small JPEG preview beside it for the thread.
+    """
+
+    __tablename__ = "support_attachment"
+    __table_args__ = (
+        CheckConstraint("content_type in ('image/jpeg', 'image/png')", name="content_type"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("support_message.id"), index=True)
+    stored_name: Mapped[str] = mapped_column(String(40), unique=True)
+    original_name: Mapped[str] = mapped_column(String(100))  # as the customer's device named it, cleaned
+    content_type: Mapped[str] = mapped_column(String(20))
+    size: Mapped[int]  # bytes of the stored picture
+    width: Mapped[int]
+    height: Mapped[int]
+    thumb_width: Mapped[int]
+    thumb_height: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    message: Mapped[SupportMessage] = relationship(back_populates="attachments")

@@ -24,10 +24,20 @@
   }
   window.addEventListener("load", function () { loaded = true; loadHtmx(); });
   // The number switcher submits as soon as a number is chosen (without JS a button does it).
+  // A file over its field's limit is refused as it is chosen (the server checks again).
   document.addEventListener("change", function (event) {
     var field = event.target;
     if (field.matches && field.matches("select[data-autosubmit]") && field.form) {
       field.form.requestSubmit ? field.form.requestSubmit() : field.form.submit();
+    } else if (field.matches && field.matches("input[type=file][data-max-bytes]") && field.files && field.files[0]
+               && field.files[0].size > +field.getAttribute("data-max-bytes")) {
+      field.value = "";
+      var hint = document.getElementById(field.id + "-hint");
+      if (hint) {
+        hint.setAttribute("role", "alert");
+        hint.className = "hint error";
+        hint.textContent = field.getAttribute("data-too-large");
+      }
     }
   });
   // Blocks marked hx-trigger="portal:back from:body" refresh when the tab comes back after a while.

@@ -1,18 +1,19 @@
-"""The customer's support requests: the list and a new request, a request's thread, reply, close, rate."""
-from flask import abort, current_app, flash
+"""The customer's support requests: the list and a new request, a request's thread, reply, close, rate, and the
+pictures on it."""
+from flask import abort, current_app, flash, send_file
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.domain import notices
 from portal.domain.errors import DomainError, NotFound
-from portal.domain.support import STATES
+from portal.domain.support import STATES, attachments
 from portal.domain.support import requests as support
 from portal.extensions import db
 from portal.forms import PortalForm
 from portal.models import utcnow
 from portal.support import bp
 from portal.support.forms import NewRequestForm, RateForm, ReplyForm, topic_names
-from portal.web import account_in_focus, current_actor, customer_required, render, see_other
+from portal.web import account_in_focus, body_limit, current_actor, customer_required, render, see_other
 
 
 def _list_page(form: NewRequestForm):
@@ -31,6 +32,7 @@ def index():
 
 
 @bp.post("/")
+@body_limit("SUPPORT_UPLOAD_MAX_BODY")
 @customer_required
 def open_request():
     """A new request about the number or contract in focus."""
@@ -40,7 +42,8 @@ def open_request():
             outcome = support.open_request(
                 db.session, login_id=current_user.id, account_id=account_in_focus().id,
                 category=form.category.data, text=form.text.data, idempotency_key=form.idempotency_key.data,
-                actor=current_actor(), now=utcnow(), per_day=current_app.config["SUPPORT_REQUESTS_PER_DAY"])
+                actor=current_actor(), now=utcnow(), per_day=current_app.config["SUPPORT_REQUESTS_PER_DAY"],
+                picture=form.picture, files_dir=current_app.config["SUPPORT_ATTACHMENTS_DIR"])
         except DomainError as err:
             form.add_domain_error(err)
         else:
@@ -71,6 +74,7 @@ def show(request_id: int):
 
 
 @bp.post("/<int:request_id>/reply")
+@body_limit("SUPPORT_UPLOAD_MAX_BODY")
 @customer_required
 def reply(request_id: int):
     request = _own(request_id)
@@ -79,7 +83,8 @@ def reply(request_id: int):
         try:
             support.reply_as_customer(db.session, request_id=request.id, login_id=current_user.id,
                                       text=form.text.data, idempotency_key=form.idempotency_key.data,
-                                      actor=current_actor(), now=utcnow())
+                                      actor=current_actor(), now=utcnow(), picture=form.picture,
+                                      files_dir=current_app.config["SUPPORT_ATTACHMENTS_DIR"])
         except DomainError as err:
             db.session.rollback()
             form.add_domain_error(err)
@@ -116,3 +121,29 @@ def rate(request_id: int):
             flash(_("Thank you for the rating."))
             return see_other(".show", request_id=request.id)
     return _thread_page(_own(request_id), status=form.status, rate_form=form)
+
+
+def send_picture(attachment, *, thumb: bool):
+    """The picture (or its preview) to someone allowed to see it: never cached by a shared cache, never
+    sniffed as anything but its stored type, shown rather than downloaded."""
+    path = attachments.path_of(current_app.config["SUPPORT_ATTACHMENTS_DIR"], attachment, thumb=thumb)
+    if not path.is_file():  # the row committed but its file was lost (a disk restored without it)
+        abort(404)
+    response = send_file(path, mimetype="image/jpeg" if thumb else attachment.content_type, conditional=True,
+                         etag=True, max_age=3600)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Disposition"] = "inline"
+    return response
+
+
+@bp.get("/pictures/<int:attachment_id>")
+@bp.get("/pictures/<int:attachment_id>/preview", endpoint="picture_preview", defaults={"thumb": True})
+@customer_required
+def picture(attachment_id: int, thumb: bool = False):
+    """A picture on the customer's own request; anyone else's is not found."""
+    try:
+        attachment = support.attachment_of_login(db.session, attachment_id, current_user.id)
+    except NotFound:
+        abort(404)
+    return send_picture(attachment, thumb=thumb)

@@ -6,7 +6,7 @@ on each page once (by path). Files (CSV, PDF, audio, pictures), the sign-in area
 """
 from urllib.parse import urlsplit
 
-SKIP_SUFFIXES = (".csv", ".pdf", ".wav", ".png")
+SKIP_SUFFIXES = (".csv", ".pdf", ".wav", ".png")  # and support pictures (/pictures/ in the path)
 MAX_PAGES = 150
 # Pages of one template, one per item of a long list (a receipt per payment): the first one found stands for all.
 SAMPLED = ("/payments/receipts/",)
@@ -20,7 +20,7 @@ def _is_page(href: str, area: str) -> bool:
     parts = urlsplit(href)
     if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.endswith(SKIP_SUFFIXES):
         return False
-    if parts.path.startswith(("/auth/", "/dev/", "/static/")) or "before=" in parts.query:
+    if parts.path.startswith(("/auth/", "/dev/", "/static/")) or "/pictures/" in parts.path or "before=" in parts.query:
         return False
     if parts.path.endswith("/logout"):
         return False

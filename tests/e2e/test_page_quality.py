@@ -67,30 +67,39 @@ def checked_page(browser, live_server):
     context.close()
 
 
-def add_support_thread(session, *, account_id: int, staff_id: int) -> None:
-    """A request of the head's with an answer and an internal note: the crawler opens its page, staff theirs (with
-    a saved answer to insert, whose page the crawler opens too)."""
+def add_support_thread(session, *, account_id: int, staff_id: int, files_dir: str) -> None:
+    """A request of the head's with a photo, an answer and an internal note: the crawler opens its page, staff
+    theirs (with a saved answer to insert, whose page the crawler opens too)."""
     from sqlalchemy import select
 
+    from portal.domain.support import attachments
     from portal.models import Login, SavedAnswer, SupportMessage, SupportRequest
+    from tests import pictures
 
     login_id = session.scalar(select(Login.id).where(Login.primary_account_id == account_id))
     request = SupportRequest(account_id=account_id, login_id=login_id, category="quality", subject="No signal",
                              state="waiting", assigned_staff_id=staff_id)
     session.add(request)
     session.flush()
-    session.add_all([SupportMessage(request_id=request.id, login_id=login_id, text="No signal at home."),
+    first = SupportMessage(request_id=request.id, login_id=login_id, text="No signal at home.")
+    session.add_all([first,
                      SupportMessage(request_id=request.id, staff_id=staff_id, text="Tower work.", internal=True),
                      SupportMessage(request_id=request.id, staff_id=staff_id, text="Fixed now."),
                      SavedAnswer(title="Tower works again", text="Hello {name}, {number} works again.")])
+    session.flush()
+    picture = attachments.process(pictures.jpeg(), name="IMG_0001.jpg", max_bytes=2 << 20, max_pixels=10 ** 7)
+    _attachment, staged = attachments.attach(session, message_id=first.id, picture=picture, directory=files_dir,
+                                             now=request.created_at)
     session.commit()
+    staged.publish()
 
 
 def test_every_page_passes_axe_and_the_html_checker(checked_page, live_server, demo_family, tmp_path):
     page, audit = checked_page, Audit(tmp_path)
     with live_server.app_context() as session:
         staff = factories.make_staff(session, email=STAFF_EMAIL, role="admin")
-        add_support_thread(session, account_id=demo_family["head"], staff_id=staff.id)
+        add_support_thread(session, account_id=demo_family["head"], staff_id=staff.id,
+                           files_dir=live_server.app.config["SUPPORT_ATTACHMENTS_DIR"])
 
     for href in ("/auth/password", "/auth/login"):
         audit.visit(page, href, page.goto(href))

@@ -25,6 +25,7 @@ from portal.models import (
     ServiceNotice,
     ServiceNoticeUpdate,
     Staff,
+    SupportAttachment,
     SupportMessage,
     SupportRequest,
     SupportTopic,
@@ -137,9 +138,15 @@ def every_page(client, db_session, app):
                              state="in_progress", awaiting_since=utcnow(), assigned_staff_id=None)
     db_session.add(support)
     db_session.flush()
-    db_session.add_all([SupportMessage(request_id=support.id, login_id=login.id if i % 2 == 0 else None,
-                                       staff_id=None if i % 2 == 0 else staff_id, internal=i == 3,
-                                       text="Слово " * 150) for i in range(6)])
+    messages = [SupportMessage(request_id=support.id, login_id=login.id if i % 2 == 0 else None,
+                               staff_id=None if i % 2 == 0 else staff_id, internal=i == 3,
+                               text="Слово " * 150) for i in range(6)]
+    db_session.add_all(messages)
+    db_session.flush()
+    # A photo on each of the customer's messages (the rows are enough for the page; the files are not read).
+    db_session.add_all([SupportAttachment(message_id=m.id, stored_name=f"{m.id:032x}", original_name="IMG_0001.jpg",
+                                          content_type="image/jpeg", size=150_000, width=1500, height=2000,
+                                          thumb_width=240, thumb_height=320) for m in messages if m.login_id])
     topic = db_session.scalar(select(SupportTopic).where(SupportTopic.code == "money"))
     # Saved answers of the longest title and text: the request page lists them, their own page shows one.
     answers = [SavedAnswer(title=f"{i} " + "Ответ " * 19, text="Слово " * 666, topic_id=topic.id) for i in range(20)]
@@ -205,7 +212,10 @@ def test_every_get_route_is_covered(app):
             "/documents/<any(statement, invoice, act):kind>-<month>.pdf",
             "/numbers/traffic/sessions.csv", "/settings/ringback/melodies/<int:melody_id>.wav",
             "/auth/captcha", "/auth/captcha/<token>.<ext>", "/dev/sms",
-            "/numbers/home/confirm"}  # redirects to /numbers/home unless a code was just sent (test_links.py)
+            "/numbers/home/confirm",  # redirects to /numbers/home unless a code was just sent (test_links.py)
+            # pictures, not pages (tests/web/support/test_support_pictures.py)
+            "/support/pictures/<int:attachment_id>", "/support/pictures/<int:attachment_id>/preview",
+            "/admin/support/pictures/<int:attachment_id>", "/admin/support/pictures/<int:attachment_id>/preview"}
     routes = {rule.rule for rule in app.url_map.iter_rules() if "GET" in rule.methods}
     assert routes - skip <= covered | {"/auth/captcha/<token>.<any(png, wav):ext>"}, routes - skip - covered
 

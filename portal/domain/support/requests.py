@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session, selectinload
 from portal.domain import alerts, idempotency
 from portal.domain.audit import Actor, record
 from portal.domain.errors import DomainError, NotFound
-from portal.domain.support import STATES, topics
-from portal.models import Account, SupportMessage, SupportRequest
+from portal.domain.support import STATES, attachments, topics
+from portal.models import Account, SupportAttachment, SupportMessage, SupportRequest
 
 MAX_TEXT = 4000
 SUBJECT_LENGTH = 80  # the first words of the first message name the request in lists
@@ -68,9 +68,10 @@ def _claim(session: Session, key: str | None, *, action: str, account_id: int) -
 
 
 def open_request(session: Session, *, login_id: int, account_id: int, category: str, text: str,
-                 idempotency_key: str | None, actor: Actor, now: datetime, per_day: int) -> Outcome:
-    """A new request about ``account_id`` (one of the login's), with its first message; at most ``per_day`` a
-    day per login."""
+                 idempotency_key: str | None, actor: Actor, now: datetime, per_day: int,
+                 picture: attachments.Picture | None = None, files_dir: str | None = None) -> Outcome:
+    """A new request about ``account_id`` (one of the login's), with its first message (and its photo, stored
+    under ``files_dir``); at most ``per_day`` a day per login."""
     if not topics.is_open_topic(session, category):
         raise InvalidRequest(_l("Choose from the list."), field="category")
     text = _clean_text(text)
@@ -87,9 +88,35 @@ def open_request(session: Session, *, login_id: int, account_id: int, category: 
                              state="new", created_at=now, updated_at=now, awaiting_since=now)
     session.add(request)
     session.flush()
-    session.add(SupportMessage(request_id=request.id, login_id=login_id, text=text, created_at=now))
-    record(session, actor, "support_opened", obj=request, detail=category)
-    return Outcome(request.id, idempotency.commit_once(session))
+    message = SupportMessage(request_id=request.id, login_id=login_id, text=text, created_at=now)
+    session.add(message)
+    return Outcome(request.id, _commit_message(session, message, picture, files_dir, now=now, actor=actor,
+                                               action="support_opened", obj=request, detail=category))
+
+
+def _commit_message(session: Session, message: SupportMessage, picture: attachments.Picture | None,
+                    files_dir: str | None, *, now: datetime, actor: Actor, action: str, obj: SupportRequest,
+                    detail: str) -> bool:
+    """Store the message's picture, write the audit event (naming the picture) and commit: the picture's files
+    appear when the rows do, and are removed when they do not."""
+    staged = None
+    try:
+        if picture is not None:
+            if not files_dir:
+                raise ValueError("a picture needs the attachments folder")
+            session.flush()
+            attachment, staged = attachments.attach(session, message_id=message.id, picture=picture,
+                                                    directory=files_dir, now=now)
+            detail = " · ".join(filter(None, (detail, attachments.audit_note(attachment))))
+        record(session, actor, action, obj=obj, detail=detail)
+        done = idempotency.commit_once(session)
+    except BaseException:
+        if staged is not None:
+            staged.discard()
+        raise
+    if staged is not None:
+        staged.publish() if done else staged.discard()
+    return done
 
 
 def request_of_login(session: Session, request_id: int, login_id: int) -> SupportRequest:
@@ -110,7 +137,7 @@ def requests_of_login(session: Session, login_id: int) -> list[SupportRequest]:
 def thread(session: Session, request_id: int, *, with_notes: bool) -> list[SupportMessage]:
     """The messages of a request, oldest first; internal notes only for staff."""
     stmt = select(SupportMessage).where(SupportMessage.request_id == request_id).options(
-        selectinload(SupportMessage.staff)).order_by(SupportMessage.id)
+        selectinload(SupportMessage.staff), selectinload(SupportMessage.attachments)).order_by(SupportMessage.id)
     if not with_notes:
         stmt = stmt.where(SupportMessage.internal.is_(False))
     return list(session.scalars(stmt))
@@ -124,8 +151,10 @@ def _locked(session: Session, request_id: int) -> SupportRequest:
 
 
 def reply_as_customer(session: Session, *, request_id: int, login_id: int, text: str, idempotency_key: str | None,
-                      actor: Actor, now: datetime) -> Outcome:
-    """The customer's message: the request waits for staff again (the overdue clock starts if it was stopped)."""
+                      actor: Actor, now: datetime, picture: attachments.Picture | None = None,
+                      files_dir: str | None = None) -> Outcome:
+    """The customer's message (and its photo): the request waits for staff again (the overdue clock starts if it
+    was stopped)."""
     text = _clean_text(text)
     request = _locked(session, request_id)
     if request.login_id != login_id:
@@ -135,13 +164,14 @@ def reply_as_customer(session: Session, *, request_id: int, login_id: int, text:
     if not _claim(session, idempotency_key, action="support_reply", account_id=request.account_id):
         session.rollback()
         return Outcome(request_id, False)
-    session.add(SupportMessage(request_id=request.id, login_id=login_id, text=text, created_at=now))
+    message = SupportMessage(request_id=request.id, login_id=login_id, text=text, created_at=now)
+    session.add(message)
     if request.state == "waiting":
         request.state = "in_progress"
     request.awaiting_since = request.awaiting_since or now
     request.updated_at = now
-    record(session, actor, "support_customer_replied", obj=request)
-    return Outcome(request_id, idempotency.commit_once(session))
+    return Outcome(request_id, _commit_message(session, message, picture, files_dir, now=now, actor=actor,
+                                               action="support_customer_replied", obj=request, detail=""))
 
 
 def close_by_customer(session: Session, *, request_id: int, login_id: int, actor: Actor, now: datetime) -> None:
@@ -219,6 +249,26 @@ def requests_of_customer(session: Session, customer_id: int) -> list[SupportRequ
     return list(session.scalars(select(SupportRequest).join(Account, Account.id == SupportRequest.account_id)
                                 .where(Account.customer_id == customer_id)
                                 .order_by(SupportRequest.id.desc()).limit(QUEUE_LIMIT)))
+
+
+def attachment_of_login(session: Session, attachment_id: int, login_id: int) -> SupportAttachment:
+    """A picture on one of the login's own requests (not on an internal note), or NotFound: another customer who
+    guesses the number gets the same answer as for none."""
+    attachment = session.scalar(
+        select(SupportAttachment).join(SupportMessage, SupportMessage.id == SupportAttachment.message_id)
+        .join(SupportRequest, SupportRequest.id == SupportMessage.request_id)
+        .where(SupportAttachment.id == attachment_id, SupportRequest.login_id == login_id,
+               SupportMessage.internal.is_(False)))
+    if attachment is None:
+        raise NotFound(_l("No such picture."))
+    return attachment
+
+
+def staff_attachment(session: Session, attachment_id: int) -> SupportAttachment:
+    attachment = session.get(SupportAttachment, attachment_id)
+    if attachment is None:
+        raise NotFound(_l("No such picture."))
+    return attachment
 
 
 def staff_request(session: Session, request_id: int) -> SupportRequest:
