@@ -239,6 +239,7 @@ BLACKLIST_LIMIT = 300
 # ---- Call details (numbers/details) ----
 SUPPORT_REQUESTS_PER_DAY = 10  # support requests a login may open a day (portal.domain.support)
 SUPPORT_RESPONSE_HOURS = 24  # a request is overdue this long after the customer's last unanswered message
+SUPPORT_THREAD_POLL_S = 20  # an open thread asks for news this often (204 while there is none: ~100 bytes)
 # Photos and screenshots on support messages (portal.domain.support.attachments): files under this folder (None:
 # support_attachments/ in the instance folder), never under static; back it up with the database.
 SUPPORT_ATTACHMENTS_DIR = None

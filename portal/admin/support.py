@@ -16,6 +16,7 @@ from portal.extensions import db
 from portal.forms import IdempotentForm, PortalForm
 from portal.models import utcnow
 from portal.support.forms import current_topics, strip, topic_names
+from portal.support.views import live_thread_answer
 from portal.web import current_actor, render, see_other, staff_required
 
 VIEWS = {"open": _l("open"), "new": _l("new"), "mine": _l("mine"), "waiting": _l("waiting for the customer"),
@@ -79,6 +80,8 @@ def _page(req, *, status: int = 200, reply_form=None, state_form=None, partial=N
     reply_form.answer.choices = [("", _l("Choose…")), *((str(id_), title) for id_, title
                                                          in topics.answer_choices(db.session, req.category))]
     return render("admin/support_request.html", partial, status=status, req=req, categories=topic_names(),
+                  live_endpoint="admin.support_live_thread",
+                  version=support.thread_version(db.session, req, with_notes=True),
                   states=STAFF_STATES, messages=support.thread(db.session, req.id, with_notes=True),
                   staff_view=True, is_overdue=support.is_overdue(req, now=now, response_hours=_hours()),
                   reply_form=reply_form, state_form=state_form or StateForm(formdata=None, state=req.state))
@@ -88,6 +91,14 @@ def _page(req, *, status: int = 200, reply_form=None, state_form=None, partial=N
 @staff_required
 def support_request(request_id: int):
     return _page(_request_or_404(request_id))
+
+
+@bp.get("/support/<int:request_id>/thread")
+@staff_required
+def support_live_thread(request_id: int):
+    """The open request page asks every few seconds: the customer's reply shows without a reload."""
+    return live_thread_answer(_request_or_404(request_id), with_notes=True, live_endpoint="admin.support_live_thread",
+                              staff_view=True, page_endpoint="admin.support_request")
 
 
 @bp.post("/support/<int:request_id>/reply")

@@ -1,6 +1,7 @@
 """The customer's support requests: the list and a new request, a request's thread, reply, close, rate, and the
 pictures on it."""
 from flask import abort, current_app, flash, send_file
+from flask import request as http_request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,7 +14,15 @@ from portal.forms import PortalForm
 from portal.models import utcnow
 from portal.support import bp
 from portal.support.forms import NewRequestForm, RateForm, ReplyForm, topic_names
-from portal.web import account_in_focus, body_limit, current_actor, customer_required, render, see_other
+from portal.web import (
+    account_in_focus,
+    body_limit,
+    current_actor,
+    customer_required,
+    is_htmx_partial,
+    render,
+    see_other,
+)
 
 
 def _list_page(form: NewRequestForm):
@@ -54,6 +63,21 @@ def open_request():
     return _list_page(form)
 
 
+def live_thread_answer(req, *, with_notes: bool, live_endpoint: str, staff_view: bool, page_endpoint: str):
+    """204 while the thread is as the page shows it; the thread when messages came; a reload of the whole page
+    when the state changed (its forms change with it). Opened as a page (no htmx), it is the request's page."""
+    if not is_htmx_partial():
+        return see_other(page_endpoint, request_id=req.id)
+    version = support.thread_version(db.session, req, with_notes=with_notes)
+    seen = http_request.args.get("seen", "")
+    if seen == version:
+        return "", 204
+    if seen.partition(".")[0] != req.state:
+        return "", 204, {"HX-Refresh": "true"}
+    return render("support/_live_thread.html", req=req, version=version, live_endpoint=live_endpoint,
+                  staff_view=staff_view, messages=support.thread(db.session, req.id, with_notes=with_notes))
+
+
 def _own(request_id: int):
     try:
         return support.request_of_login(db.session, request_id, current_user.id)
@@ -62,7 +86,9 @@ def _own(request_id: int):
 
 
 def _thread_page(request, *, status: int = 200, reply_form=None, rate_form=None):
-    return render("support/request.html", status=status, req=request, categories=topic_names(), states=STATES,
+    return render("support/request.html", status=status, req=request, live_endpoint="support.live_thread",
+                  version=support.thread_version(db.session, request, with_notes=False), categories=topic_names(),
+                  states=STATES,
                   messages=support.thread(db.session, request.id, with_notes=False),
                   reply_form=reply_form or ReplyForm(formdata=None), rate_form=rate_form or RateForm(formdata=None))
 
@@ -71,6 +97,15 @@ def _thread_page(request, *, status: int = 200, reply_form=None, rate_form=None)
 @customer_required
 def show(request_id: int):
     return _thread_page(_own(request_id))
+
+
+@bp.get("/<int:request_id>/thread")
+@customer_required
+def live_thread(request_id: int):
+    """What the open thread asks every few seconds (htmx): see ``live_thread_answer``."""
+    request = _own(request_id)
+    return live_thread_answer(request, with_notes=False, live_endpoint="support.live_thread", staff_view=False,
+                              page_endpoint="support.show")
 
 
 @bp.post("/<int:request_id>/reply")

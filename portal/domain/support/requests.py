@@ -143,6 +143,15 @@ def thread(session: Session, request_id: int, *, with_notes: bool) -> list[Suppo
     return list(session.scalars(stmt))
 
 
+def thread_version(session: Session, request: SupportRequest, *, with_notes: bool) -> str:
+    """What a reader of the thread has seen: its state and its newest message (a new message or a state change
+    makes another version; the page asks with the version it shows and gets nothing back while it holds)."""
+    stmt = select(func.max(SupportMessage.id)).where(SupportMessage.request_id == request.id)
+    if not with_notes:
+        stmt = stmt.where(SupportMessage.internal.is_(False))
+    return f"{request.state}.{session.scalar(stmt) or 0}"
+
+
 def _locked(session: Session, request_id: int) -> SupportRequest:
     request = session.get(SupportRequest, request_id, with_for_update=True, populate_existing=True)
     if request is None:
