@@ -48,7 +48,8 @@ def too_wide_pages(page) -> dict[str, int]:
 def test_no_customer_page_scrolls_sideways_on_a_phone(page_factory, live_server, demo_family):
     with live_server.app_context() as session:
         add_support_thread(session, account_id=demo_family["head"],
-                           staff_id=factories.make_staff(session, email="layout@example.com").id)
+                           staff_id=factories.make_staff(session, email="layout@example.com").id,
+                           files_dir=live_server.app.config["SUPPORT_ATTACHMENTS_DIR"])
     page = page_factory(True)
     page.set_viewport_size(PHONE)
     page.goto("/auth/login")
