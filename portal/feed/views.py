@@ -81,11 +81,13 @@ def as_json(key: str | None = None):
 @limiter.limit(_limit("RATELIMIT_FEED"), key_func=_per_key)
 @limiter.limit(_limit("RATELIMIT_FEED_NET"), key_func=_per_network)
 def widget(key: str):
-    """The same in a page small enough for a home-screen shortcut: the key owner's language, refreshed every
-    few minutes."""
+    """The same in a page small enough for a home-screen shortcut, refreshed every few minutes: in the URL's
+    language (the settings page links it in the language it was read in), else the owner's saved one."""
     login, entries = _entries()
-    lang = login.language if login.language in current_app.config["LOCALES"] else None
-    with force_locale(lang or current_app.config["BABEL_DEFAULT_LOCALE"]):
+    locales = current_app.config["LOCALES"]
+    lang = next((lang for lang in (request.args.get("lang"), login.language) if lang in locales),
+                current_app.config["BABEL_DEFAULT_LOCALE"])
+    with force_locale(lang):
         response = render("feed/widget.html", entries=entries, now=utcnow(),
                           refresh=current_app.config["FEED_REFRESH_S"])
     return _no_store(response)

@@ -86,6 +86,13 @@ def test_the_page_for_a_widget_speaks_the_owners_language(client, db_session, ow
     assert page.status_code == 200 and "Set-Cookie" not in page.headers
     assert "936,00" in page.text and "HC-100200" in page.text and 'http-equiv="refresh"' in page.text
     assert "csrf" not in page.text and "Баланс" in page.text
+    assert "Balance" in client.get(f"/feed/{secret}?lang=en").text  # the language the settings page linked
+
+
+def test_the_widget_link_carries_the_language_it_was_made_in(client, db_session, owner):
+    form = client.get("/settings/feed").text
+    made = client.post_form("/settings/feed", {"name": "W", "idempotency_key": key_of(form)}).text
+    assert re.search(r'href="/feed/bf_[^"?]+\?lang=en"', made)
 
 
 @pytest.mark.parametrize("how", ["header", "url", "page", "none", "basic"])
