@@ -36,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.admin import bp as admin_bp
     from portal.auth import bp as auth_bp
     from portal.feed import bp as feed_bp
+    from portal.gateway import bp as gateway_bp
     from portal.home import bp as home_bp
     from portal.numbers import bp as numbers_bp
     from portal.payments import bp as payments_bp
@@ -55,6 +56,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(admin_bp)
     app.register_blueprint(status_bp)
     app.register_blueprint(feed_bp)
+    app.register_blueprint(gateway_bp)
     if app.debug or app.testing:
         from portal.dev import bp as dev_bp
 
@@ -208,8 +210,9 @@ def check_config(app: Flask) -> None:
         cfg["PAYMENT_PAGE_ORIGINS"] = tuple(o.strip() for o in cfg["PAYMENT_PAGE_ORIGINS"].split(",") if o.strip())
     if any(not o.startswith("https://") or any(c in o for c in " ;'") for o in cfg["PAYMENT_PAGE_ORIGINS"]):
         raise ConfigError(f"PAYMENT_PAGE_ORIGINS are https:// origins, not {cfg['PAYMENT_PAGE_ORIGINS']!r}.")
-    if isinstance(cfg["TRUSTED_GATEWAYS"], str):
-        cfg["TRUSTED_GATEWAYS"] = tuple(a.strip() for a in cfg["TRUSTED_GATEWAYS"].split(",") if a.strip())
+    for name in ("TRUSTED_GATEWAYS", "CONTENT_GATEWAY_NETS"):
+        if isinstance(cfg[name], str):
+            cfg[name] = tuple(a.strip() for a in cfg[name].split(",") if a.strip())
     cfg["RATELIMIT_STORAGE_URI"] = cfg["REDIS_URL"] or "memory://"
     if cfg["PREFERRED_URL_SCHEME"] == "https":
         cfg["SESSION_COOKIE_SECURE"] = True

@@ -119,7 +119,13 @@ RATELIMIT_STAFF_LOGIN = "10 per 10 minutes;50 per day"
 RATELIMIT_OPERATION_LOOKUP = "20 per 10 minutes;100 per day"
 RATELIMIT_FEED = "60 per hour;500 per day"  # per balance-feed key: a widget reads every few minutes
 RATELIMIT_FEED_NET = "600 per hour"  # per /24: guessing keys is hopeless anyway (256 bits), this keeps it quiet
-FEED_REFRESH_S = 600  # the balance page reloads itself this often
+FEED_REFRESH_S = 600
+# The content gateway (portal.gateway): its shared key (None: the endpoint does not exist) and, where set, the
+# networks it calls from (CIDRs, comma-separated in PORTAL_CONTENT_GATEWAY_NETS).
+CONTENT_GATEWAY_TOKEN = None
+CONTENT_GATEWAY_NETS = ()
+CONTENT_GATEWAY_MAX_BYTES = 4096
+RATELIMIT_CONTENT_GATEWAY = "600 per minute"  # the balance page reloads itself this often
 RATELIMIT_HEADERS_ENABLED = True
 # Said explicitly: Flask-Limiter keeps the last app's value on its shared object otherwise.
 RATELIMIT_ENABLED = True

@@ -27,6 +27,8 @@ from portal.domain.phones import InvalidPhone, parse_msisdn
 from portal.models import (
     Account,
     CardPayment,
+    ContentBan,
+    ContentRefusal,
     Customer,
     HomeContract,
     LedgerEntry,
@@ -186,6 +188,8 @@ class AccountCard:
     ledger: list[LedgerEntry]  # the latest first
     payments: list[CardPayment]  # the latest card payments, with their states
     traffic: PeriodTraffic | None = None  # a home contract's traffic in its current billing period
+    content_ban_since: datetime | None = None  # the line refuses providers' paid subscriptions since then
+    content_refused: int = 0  # attempts it refused
 
 
 @dataclass(frozen=True)
@@ -196,7 +200,8 @@ class CustomerCard:
 
 def customer_card(session: Session, customer_id: int, *, ledger_limit: int = 20,
                   today: date | None = None) -> CustomerCard:
-    """A customer with every account's tariff, services, latest ledger entries and home traffic, in five queries."""
+    """A customer with every account's tariff, services, latest ledger entries, home traffic and content ban, in
+    six queries."""
     customer = session.scalar(
         select(Customer).where(Customer.id == customer_id)
         .options(selectinload(Customer.accounts).joinedload(Account.line),
@@ -223,6 +228,12 @@ def customer_card(session: Session, customer_id: int, *, ledger_limit: int = 20,
         select(CardPayment).where(CardPayment.account_id.in_(ids)).order_by(CardPayment.id.desc()).limit(50)
     )) if ids else []
     traffic = period_traffic(session, customer.accounts, today=today or utcnow().date())
+    # The content ban of each line and the attempts it refused, in one query.
+    content = {row.id: row for row in session.execute(
+        select(Account.id, ContentBan.since, func.count(ContentRefusal.id).label("refused"))
+        .outerjoin(ContentBan, ContentBan.account_id == Account.id)
+        .outerjoin(ContentRefusal, ContentRefusal.account_id == Account.id)
+        .where(Account.id.in_(ids)).group_by(Account.id, ContentBan.since))} if ids else {}
     return CustomerCard(customer, [
         AccountCard(
             account=a,
@@ -231,6 +242,8 @@ def customer_card(session: Session, customer_id: int, *, ledger_limit: int = 20,
             ledger=[e for e in entries if e.account_id == a.id],
             payments=[p for p in payments if p.account_id == a.id][:10],
             traffic=traffic.get(a.id),
+            content_ban_since=content[a.id].since if a.id in content else None,
+            content_refused=content[a.id].refused if a.id in content else 0,
         )
         for a in customer.accounts
     ])

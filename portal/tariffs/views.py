@@ -3,10 +3,11 @@ from flask_babel import gettext as _
 from flask_babel import to_user_timezone
 
 from portal import formatting
-from portal.domain import home_extras, services, tariffs
+from portal.domain import content, home_extras, services, tariffs
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.overview import account_overview
 from portal.extensions import db
+from portal.forms import PortalForm
 from portal.models import utcnow
 from portal.tariffs import bp
 from portal.tariffs.forms import CancelChangeForm, CompareForm, ServiceForm, SwitchTariffForm
@@ -149,7 +150,26 @@ def disconnect(subscription_id: int):
 @bp.get("/services/subscriptions")
 @customer_required
 def subscriptions():
-    """My paid content subscriptions, with cancel."""
+    """My paid content subscriptions, with cancel; the ban on providers' subscriptions and what it refused."""
     card = card_in_focus()
-    return render("tariffs/subscriptions.html",
-                  overview=account_overview(db.session, card, tariff_fee=card.tariff_fee or 0, now=utcnow()))
+    return render("tariffs/subscriptions.html", ban_form=PortalForm(), mobile=bool(card.msisdn),
+                  overview=account_overview(db.session, card, tariff_fee=card.tariff_fee or 0, now=utcnow()),
+                  ban_since=content.is_banned(db.session, card.id) if card.msisdn else None,
+                  refusals=content.refusals(db.session, card.id) if card.msisdn else [])
+
+
+@bp.post("/services/subscriptions/content-ban")
+@customer_required
+def content_ban():
+    """Switch the ban on paid subscriptions from content providers (a mobile line's; free)."""
+    form = PortalForm()
+    card = card_in_focus()
+    if not form.validate_on_submit() or request.form.get("on") not in ("1", "0"):
+        abort(400)
+    if not card.msisdn:
+        abort(404)
+    on = request.form["on"] == "1"
+    content.set_ban(db.session, account_id=card.id, on=on, actor=current_actor(), now=utcnow())
+    flash(_("Content providers can no longer subscribe this number to anything paid.") if on else
+          _("The ban is off: content providers may offer paid subscriptions again."))
+    return see_other(".subscriptions", _anchor="content-ban")

@@ -1,0 +1,58 @@
+"""The operator's own systems calling the portal's rules over HTTP: the content gateway subscribing a line to a
+provider's paid service. Not for browsers: no session, no CSRF; a shared key (``Authorization: Bearer``) and,
+where set, the sender's networks. JSON in, JSON out."""
+import hmac
+
+from flask import abort, current_app, request
+
+from portal.domain import content
+from portal.domain.errors import DomainError, NotFound
+from portal.domain.phones import parse_msisdn
+from portal.extensions import csrf, db, limiter
+from portal.gateway import bp
+from portal.models import utcnow
+from portal.payment_gateway import sender_allowed
+from portal.web import body_limit, client_ip
+
+
+def _gateway_only() -> None:
+    """404 while no key is configured (the route does not exist for anyone), 403 for a wrong key or network."""
+    expected = current_app.config["CONTENT_GATEWAY_TOKEN"]
+    if not expected:
+        abort(404)
+    scheme, _, given = (request.headers.get("Authorization") or "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected.encode()) \
+            or not sender_allowed(client_ip(), current_app.config["CONTENT_GATEWAY_NETS"]):
+        current_app.logger.warning("Content gateway call refused from %s", client_ip())
+        abort(403)
+
+
+@bp.post("/content/subscriptions")
+@csrf.exempt  # a system with a key, not a browser with a cookie
+@body_limit("CONTENT_GATEWAY_MAX_BYTES")
+@limiter.limit(lambda: current_app.config["RATELIMIT_CONTENT_GATEWAY"])
+def content_subscription():
+    """{"msisdn", "service" (its code), "provider", "request_id"} → 201 connected, 200 already (the same request
+    again), 403 refused (the line's content ban; kept on the customer's list), 404 unknown number or not a paid
+    subscription, 409 the service's own rules refused (the reason in words), 400 a malformed request."""
+    _gateway_only()
+    body = request.get_json(silent=True)
+    fields = ("msisdn", "service", "provider", "request_id")
+    if not isinstance(body, dict) or not all(isinstance(body.get(f), str) and body[f].strip() for f in fields) \
+            or len(body["provider"]) > 60 or len(body["request_id"]) > 100 or len(body["service"]) > 40:
+        return {"status": "bad_request", "needs": list(fields)}, 400
+    try:
+        msisdn = parse_msisdn(body["msisdn"])
+    except DomainError:
+        return {"status": "bad_request", "field": "msisdn"}, 400
+    try:
+        done = content.provider_subscribe(db.session, msisdn=msisdn, service_code=body["service"].strip(),
+                                          provider=body["provider"].strip(), request_id=body["request_id"].strip(),
+                                          now=utcnow())
+    except content.ContentRefused:
+        return {"status": "refused", "reason": "content_ban"}, 403
+    except NotFound:
+        return {"status": "not_found"}, 404
+    except DomainError as refused:
+        return {"status": "refused", "reason": str(refused)}, 409
+    return ({"status": "connected"}, 201) if done else ({"status": "already"}, 200)
