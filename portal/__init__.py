@@ -39,6 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.gateway import bp as gateway_bp
     from portal.home import bp as home_bp
     from portal.numbers import bp as numbers_bp
+    from portal.pay import bp as pay_bp
     from portal.payments import bp as payments_bp
     from portal.settings import bp as settings_bp
     from portal.status import bp as status_bp
@@ -57,6 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(status_bp)
     app.register_blueprint(feed_bp)
     app.register_blueprint(gateway_bp)
+    app.register_blueprint(pay_bp)
     if app.debug or app.testing:
         from portal.dev import bp as dev_bp
 

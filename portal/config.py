@@ -120,6 +120,9 @@ RATELIMIT_OPERATION_LOOKUP = "20 per 10 minutes;100 per day"
 RATELIMIT_FEED = "60 per hour;500 per day"  # per balance-feed key: a widget reads every few minutes
 RATELIMIT_FEED_NET = "600 per hour"  # per /24: guessing keys is hopeless anyway (256 bits), this keeps it quiet
 FEED_REFRESH_S = 600
+# The portal's address as customers reach it, for links in SMS (the pay link); None: SMS carry no links.
+PUBLIC_URL = None
+PAY_LINK_MAX_AGE_S = 3 * 24 * 3600  # a pay link in an SMS works this long
 # The content gateway (portal.gateway): its shared key (None: the endpoint does not exist) and, where set, the
 # networks it calls from (CIDRs, comma-separated in PORTAL_CONTENT_GATEWAY_NETS).
 CONTENT_GATEWAY_TOKEN = None

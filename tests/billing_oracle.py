@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from portal.domain import ledger
+from portal.domain import alerts, ledger
 from portal.domain.accounts import lock_account
 from portal.domain.audit import SYSTEM, record
 from portal.domain.billing import BILLED, RunReport
@@ -119,4 +119,5 @@ def _expire_promises(session: Session, account: Account, day: date, now: datetim
         account.status = AccountStatus.suspended.value
         record(session, SYSTEM, "account_suspended", obj=account, account_id=account.id,
                detail="unpaid promised payment")
+        alerts.suspended(session, account=account, now=now)
         report.suspended.append(account.id)

@@ -16,12 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal import formatting
+from portal.domain import paylink
 from portal.domain.audit import Actor, record
 from portal.domain.errors import DomainError
 from portal.domain.sms import queue_sms
 from portal.models import Account, AlertSettings, HeldAlert, Login
 
-EVENTS = ("low_balance", "payment", "change", "new_device", "login", "outage")
+EVENTS = ("low_balance", "payment", "change", "new_device", "login", "outage", "suspended")
 # Money coming in: the "payment received" alert.
 PAYMENT_KINDS = frozenset({"card_topup", "voucher", "transfer_in"})
 
@@ -35,6 +36,15 @@ class AlertPolicy:
     brand: str
     default_timezone: str
     default_locale: str
+    public_url: str | None = None
+    secret: str = ""
+
+    def pay_link(self, account: Account) -> str | None:
+        """The signed pay-without-a-password link of a mobile line (None without PUBLIC_URL, or for a home
+        contract: its alerts go to a contact phone, the page is a line's)."""
+        if not self.public_url or account.line is None:
+            return None
+        return f"{self.public_url.rstrip('/')}/p/{paylink.make_token(account.id, secret=self.secret)}"
 
     @classmethod
     def current(cls) -> "AlertPolicy":
@@ -42,7 +52,7 @@ class AlertPolicy:
         # here rather than threaded through every caller (app state, not request state).
         cfg = current_app.config
         return cls(brand=cfg["BRAND"], default_timezone=cfg["BABEL_DEFAULT_TIMEZONE"],
-                   default_locale=cfg["BABEL_DEFAULT_LOCALE"])
+                   default_locale=cfg["BABEL_DEFAULT_LOCALE"], public_url=cfg["PUBLIC_URL"], secret=cfg["SECRET_KEY"])
 
 
 def settings_of(session: Session, account_id: int) -> AlertSettings:
@@ -53,8 +63,8 @@ def settings_of(session: Session, account_id: int) -> AlertSettings:
 
 
 def wanted(settings: AlertSettings, event: str) -> bool:
-    if event == "support":
-        return True  # staff answered the customer's own request: always sent (quiet hours still hold it)
+    if event in ("support", "suspended"):
+        return True  # staff answered the customer's own request, the line stopped: always sent (quiet hours hold)
     return {"low_balance": settings.low_balance_below is not None, "payment": settings.on_payment,
             "change": settings.on_change, "new_device": settings.on_new_device,
             "login": settings.on_every_login, "outage": settings.on_outages}[event]
@@ -121,10 +131,22 @@ def balance_moved(session: Session, *, account: Account, before: int, after: int
         return
     threshold = settings_of(session, account.id).low_balance_below
     if threshold is not None and before >= threshold > after:
+        link = AlertPolicy.current().pay_link(account)
         notify(session, account=account, event="low_balance", now=now,
-               message=_l("your balance is %(balance)s, below the %(threshold)s you set. Top up to stay "
-                          "connected."), balance=partial(formatting.money, after),
-               threshold=partial(formatting.money, threshold))
+               message=_l("your balance is %(balance)s, below the %(threshold)s you set. Pay without a password: "
+                          "%(link)s") if link else
+               _l("your balance is %(balance)s, below the %(threshold)s you set. Top up to stay connected."),
+               balance=partial(formatting.money, after), threshold=partial(formatting.money, threshold),
+               **({"link": link} if link else {}))
+
+
+def suspended(session: Session, *, account: Account, now: datetime) -> None:
+    """The line is suspended (an unpaid promised payment): always said, with the pay link where there is one."""
+    link = AlertPolicy.current().pay_link(account)
+    notify(session, account=account, event="suspended", now=now,
+           message=_l("the number is suspended: a promised payment was not paid. Pay without a password: %(link)s")
+           if link else _l("the number is suspended: a promised payment was not paid. Top up to use it again."),
+           **({"link": link} if link else {}))
 
 
 def release_due(session: Session, *, now: datetime) -> int:

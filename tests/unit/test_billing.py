@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from portal.domain import ledger, promised
 from portal.domain.billing import run_billing
-from portal.models import Account, Allowance, AuditEvent, HomeContract, LedgerEntry, PromisedPayment
+from portal.models import Account, Allowance, AuditEvent, HomeContract, LedgerEntry, PromisedPayment, SmsMessage
 from tests import factories
 
 FIRST = date(2026, 12, 1)
@@ -68,6 +68,8 @@ def test_an_unpaid_promise_suspends_and_repaying_it_restores(db_session):
     db_session.expire_all()
     assert db_session.get(Account, account.id).status == "suspended"
     assert db_session.scalars(select(PromisedPayment)).one().status == "overdue"
+    [told] = db_session.scalars(select(SmsMessage.text).where(SmsMessage.purpose == "alert")).all()
+    assert "the number is suspended: a promised payment was not paid" in told  # PUBLIC_URL unset: no link
     # The debt covered by a top-up: the line comes back at once.
     account = db_session.get(Account, account.id, with_for_update=True)
     ledger.post(db_session, account, amount=20000, kind="card_topup", key="t", description="", now=NOW)

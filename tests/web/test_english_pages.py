@@ -12,7 +12,7 @@ import pytest
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from portal.domain import feed, ledger
+from portal.domain import feed, ledger, paylink
 from portal.domain.audit import SYSTEM
 from portal.domain.documents import consent
 from portal.models import (
@@ -41,6 +41,7 @@ from portal.models import (
     utcnow,
 )
 from tests import factories, home_fixtures
+from tests.conftest import SECRET
 
 CYRILLIC = re.compile(r"[А-Яа-яЁё][А-Яа-яЁё\w .,:;«»()\-]*")
 # Besides the operator's data: each language's name in itself on the switch.
@@ -123,7 +124,8 @@ def ids(db_session):
                 payment=payment.token, transfer=transfer.token, order_id=order.id, melody_id=melody.id,
                 mobile=line.id, linked=linked.id, home=home.id, reward_id=reward.id, code=topup.code,
                 notice_id=notice.id, request_id=request.id, slug="terms",
-                key=feed.make_key(db_session, login_id=login.id, name="Widget", actor=SYSTEM, now=now).secret)
+                key=feed.make_key(db_session, login_id=login.id, name="Widget", actor=SYSTEM, now=now).secret,
+                paylink=paylink.make_token(line.id, secret=SECRET))
 
 
 def operator_data(db_session) -> list[str]:
@@ -148,7 +150,8 @@ def customer_urls(app, ids: dict, account_id: int) -> list[str]:
         values = {}
         for argument in rule.arguments:
             if argument == "token":
-                values[argument] = ids["transfer"] if "transfer" in rule.rule else ids["payment"]
+                values[argument] = ids["transfer"] if "transfer" in rule.rule else \
+                    ids["paylink"] if rule.rule.startswith("/p/") else ids["payment"]
             elif argument == "account_id":
                 values[argument] = ids["linked"] if "unlink" in rule.rule else account_id
             else:

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from portal.domain import feed
+from portal.domain import feed, paylink
 from portal.domain.audit import SYSTEM
 from portal.domain.documents import consent
 from portal.models import (
@@ -75,6 +75,8 @@ STAFF = ["/admin/", "/admin/?q=Customer", "/admin/?q={receipt}", "/admin/documen
          "/admin/support", "/admin/support?view=overdue&category=money", "/admin/support/{support}",
          "/admin/support/topics", "/admin/support/topics/{topic}", "/admin/support/answers",
          "/admin/support/answers/{answer}"]
+# Pay without a password: the signed link's page and a payment's outcome through it (nobody signed in).
+PAY_LINK = ["/p/{paylink}", "/p/{paylink}/{paid}"]
 # The balance feed, read with a key (no session): the widget's page and the JSON, by header and in the URL.
 FEED = ["/feed/{feed}", "/feed/{feed}.json", "/feed.json"]
 BUDGET = 14 * 1024
@@ -163,6 +165,9 @@ def every_page(client, db_session, app):
     key = feed.make_key(db_session, login_id=login.id, name="Widget", actor=SYSTEM, now=utcnow()).secret
     for url in FEED:
         yield url, app.test_client().get(url.format(feed=key), headers={"Authorization": f"Bearer {key}"})
+    link = paylink.make_token(account.id, secret=app.config["SECRET_KEY"])
+    for url in PAY_LINK:
+        yield url, app.test_client().get(url.format(paylink=link, paid=payment.token))
     home = factories.make_home_contract(db_session, "HC-100200", customer=account.customer)
     factories.make_login(db_session, home)
     now = utcnow()
@@ -200,9 +205,10 @@ def test_every_get_route_is_covered(app):
                     "{acceptance}": "<int:acceptance_id>", "{devpay}": "<reference>", "{dev3ds}": "<reference>",
                     "{sbp}": "<token>", "{devsbp}": "<reference>", "{receipt}": "<code>",
                     "{notice}": "<int:notice_id>", "{support}": "<int:request_id>", "{feed}": "<key>",
+                    "{paylink}": "<token>", "{paid}": "<payment>",
                     "{topic}": "<int:topic_id>", "{answer}": "<int:answer_id>"}
     covered = set()
-    for url in PUBLIC + CUSTOMER + FEED + HOME + STAFF:
+    for url in PUBLIC + CUSTOMER + FEED + PAY_LINK + HOME + STAFF:
         url = re.sub(r"\?.*", "", url)
         for placeholder, rule in placeholders.items():
             url = url.replace(placeholder, rule)
@@ -215,7 +221,9 @@ def test_every_get_route_is_covered(app):
             "/numbers/home/confirm",  # redirects to /numbers/home unless a code was just sent (test_links.py)
             # pictures, not pages (tests/web/support/test_support_pictures.py)
             "/support/pictures/<int:attachment_id>", "/support/pictures/<int:attachment_id>/preview",
-            "/admin/support/pictures/<int:attachment_id>", "/admin/support/pictures/<int:attachment_id>/preview"}
+            "/admin/support/pictures/<int:attachment_id>", "/admin/support/pictures/<int:attachment_id>/preview",
+            # an open thread's htmx fragment: 204, the thread, or a reload (tests/web/support/test_live_thread.py)
+            "/support/<int:request_id>/thread", "/admin/support/<int:request_id>/thread"}
     routes = {rule.rule for rule in app.url_map.iter_rules() if "GET" in rule.methods}
     assert routes - skip <= covered | {"/auth/captcha/<token>.<any(png, wav):ext>"}, routes - skip - covered
 

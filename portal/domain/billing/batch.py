@@ -271,7 +271,7 @@ def bill_batch(session: Session, *, first_id: int, last_id: int, day: date, now:
         session.execute(text(
             f"WITH {with_deltas} UPDATE account SET balance = account.balance + {sql.int('d.delta')} FROM d "
             f"WHERE account.id = {sql.int('d.id')}"), delta_params)
-    _expire_promises(session, common, day, result)
+    _expire_promises(session, common, day, result, now)
     result.alerts = _low_balance_alerts(session, first_id, last_id, deltas, now)
     session.execute(update(Account).where(Account.id.in_(ids)).values(billed_through=day)
                     .execution_options(synchronize_session=False))
@@ -318,8 +318,9 @@ def _award_points(session: Session, sql: _Sql, common: dict, day: date, kopecks_
     return sum(points for _, points in rows)
 
 
-def _expire_promises(session: Session, common: dict, day: date, result: BatchResult) -> None:
-    """Open promises due by the end of ``day`` become overdue; an active account with one is suspended."""
+def _expire_promises(session: Session, common: dict, day: date, result: BatchResult, now: datetime) -> None:
+    """Open promises due by the end of ``day`` become overdue; an active account with one is suspended (and told,
+    with the link to pay without a password)."""
     end_of_day = billed_at(day + timedelta(days=1))
     in_batch = (select(Account.id).where(Account.id.between(common["first_id"], common["last_id"]),
                                          Account.status.in_(common["billed"]), _not_billed_later(common))
@@ -340,6 +341,7 @@ def _expire_promises(session: Session, common: dict, day: date, result: BatchRes
     for account_id in sorted(suspended):
         record(session, SYSTEM, "account_suspended", object_type=Account.__tablename__, object_id=str(account_id),
                account_id=account_id, detail="unpaid promised payment")
+        alerts.suspended(session, account=session.get(Account, account_id), now=now)
     result.suspended.extend(sorted(suspended))
 
 
