@@ -119,7 +119,7 @@ RATELIMIT_STAFF_LOGIN = "10 per 10 minutes;50 per day"
 RATELIMIT_OPERATION_LOOKUP = "20 per 10 minutes;100 per day"
 RATELIMIT_FEED = "60 per hour;500 per day"  # per balance-feed key: a widget reads every few minutes
 RATELIMIT_FEED_NET = "600 per hour"  # per /24: guessing keys is hopeless anyway (256 bits), this keeps it quiet
-FEED_REFRESH_S = 600
+FEED_REFRESH_S = 600  # the balance page reloads itself this often
 # The portal's address as customers reach it, for links in SMS (the pay link); None: SMS carry no links.
 PUBLIC_URL = None
 PAY_LINK_MAX_AGE_S = 3 * 24 * 3600  # a pay link in an SMS works this long
@@ -128,7 +128,8 @@ PAY_LINK_MAX_AGE_S = 3 * 24 * 3600  # a pay link in an SMS works this long
 CONTENT_GATEWAY_TOKEN = None
 CONTENT_GATEWAY_NETS = ()
 CONTENT_GATEWAY_MAX_BYTES = 4096
-RATELIMIT_CONTENT_GATEWAY = "600 per minute"  # the balance page reloads itself this often
+RATELIMIT_CONTENT_GATEWAY = "600 per minute"
+RATELIMIT_USSD = "3000 per minute"  # the USSD centre: one sender for every subscriber
 RATELIMIT_HEADERS_ENABLED = True
 # Said explicitly: Flask-Limiter keeps the last app's value on its shared object otherwise.
 RATELIMIT_ENABLED = True

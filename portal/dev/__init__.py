@@ -1,6 +1,9 @@
 """Development helpers, registered only in debug mode and tests: where the "SMS" arrives, and the development
 payment provider's hosted page (the bank's side of a card payment) and "bank app" (the payer's side of СБП)."""
+import secrets
+
 from flask import Blueprint, abort, current_app, redirect, request
+from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
@@ -13,6 +16,27 @@ from portal.payment_gateway import dev as provider
 from portal.web import render
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
+
+
+@bp.route("/ussd", methods=["GET", "POST"])
+def ussd():
+    """A phone dialling USSD codes, answered exactly as the USSD centre's requests are (portal.gateway)."""
+    from portal.dev.forms import DevUssdForm
+    from portal.domain.phones import InvalidPhone, parse_msisdn
+    from portal.gateway.views import ussd_answer
+
+    form = DevUssdForm()
+    answer = None
+    if form.validate_on_submit():
+        try:
+            answer = ussd_answer(msisdn=parse_msisdn(form.msisdn.data), code=form.code.data,
+                                 session_id=secrets.token_urlsafe(12))
+        except InvalidPhone as err:
+            form.add_domain_error(err)
+        else:
+            if answer is None:
+                form.msisdn.errors.append(_("Not a number of ours."))
+    return render("dev/ussd.html", status=form.status, form=form, answer=answer)
 
 
 @bp.get("/sms")

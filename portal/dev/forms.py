@@ -23,3 +23,12 @@ class DevCardForm(PortalForm):
 class DevCodeForm(PortalForm):
     code = StringField(_l("Confirmation code"), validators=[InputRequired(_l("Enter the code.")), Length(max=12)],
                        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 12})
+
+
+class DevUssdForm(PortalForm):
+    """The development USSD phone: a number of ours and what is dialled on it."""
+
+    msisdn = StringField(_l("Number"), validators=[InputRequired(_l("Enter the number.")), Length(max=20)],
+                         render_kw={"inputmode": "tel", "maxlength": 20})
+    code = StringField(_l("Dial"), validators=[InputRequired(_l("Dial a code, e.g. *100#.")), Length(max=40)],
+                       render_kw={"inputmode": "tel", "maxlength": 40, "placeholder": "*100#"})

@@ -1,11 +1,12 @@
 """The operator's own systems calling the portal's rules over HTTP: the content gateway subscribing a line to a
-provider's paid service. Not for browsers: no session, no CSRF; a shared key (``Authorization: Bearer``) and,
-where set, the sender's networks. JSON in, JSON out."""
+provider's paid service (a shared key, ``Authorization: Bearer``, and where set the sender's networks), and the
+USSD centre asking on a subscriber's behalf (only from the trusted gateways, whose word on a number the portal
+takes, as for header enrichment at sign-in). Not for browsers: no session, no CSRF. JSON in, JSON out."""
 import hmac
 
 from flask import abort, current_app, request
 
-from portal.domain import content
+from portal.domain import content, promised, ussd
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.phones import parse_msisdn
 from portal.extensions import csrf, db, limiter
@@ -56,3 +57,40 @@ def content_subscription():
     except DomainError as refused:
         return {"status": "refused", "reason": str(refused)}, 409
     return ({"status": "connected"}, 201) if done else ({"status": "already"}, 200)
+
+
+def ussd_answer(*, msisdn: str, code: str, session_id: str) -> ussd.Answer | None:
+    """The USSD answer, for the gateway and the development simulator alike."""
+    cfg = current_app.config
+    return ussd.answer(db.session, msisdn=msisdn, code=code, session_id=session_id,
+                       rules=promised.PromisedRules.from_config(cfg), now=utcnow(),
+                       default_locale=cfg["BABEL_DEFAULT_LOCALE"])
+
+
+@bp.post("/ussd")
+@csrf.exempt  # the USSD centre, not a browser
+@body_limit("CONTENT_GATEWAY_MAX_BYTES")
+@limiter.limit(lambda: current_app.config["RATELIMIT_USSD"])
+def ussd_request():
+    """{"msisdn", "code" (e.g. "*100#"), "session" (the centre's id: a retry changes nothing twice)} →
+    {"text", "end"}; 403 unless from TRUSTED_GATEWAYS, 404 for a number that is not ours, 400 malformed."""
+    if not trusted_gateway(client_ip()):
+        abort(403)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not all(isinstance(body.get(f), str) and 0 < len(body[f]) <= 64
+                                             for f in ("msisdn", "code", "session")):
+        return {"error": "needs msisdn, code and session"}, 400
+    try:
+        msisdn = parse_msisdn(body["msisdn"])
+    except DomainError:
+        return {"error": "msisdn"}, 400
+    found = ussd_answer(msisdn=msisdn, code=body["code"], session_id=body["session"])
+    if found is None:
+        return {"error": "not a subscriber"}, 404
+    return {"text": found.text, "end": found.end}
+
+
+def trusted_gateway(address: str | None) -> bool:
+    """The trusted gateways (TRUSTED_GATEWAYS): none configured, nobody."""
+    nets = current_app.config["TRUSTED_GATEWAYS"]
+    return bool(nets) and sender_allowed(address, nets)

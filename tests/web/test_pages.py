@@ -217,7 +217,7 @@ def test_every_get_route_is_covered(app):
             "/numbers/details.csv", "/numbers/details.pdf", "/payments/receipts/<code>.pdf",
             "/documents/<any(statement, invoice, act):kind>-<month>.pdf",
             "/numbers/traffic/sessions.csv", "/settings/ringback/melodies/<int:melody_id>.wav",
-            "/auth/captcha", "/auth/captcha/<token>.<ext>", "/dev/sms",
+            "/auth/captcha", "/auth/captcha/<token>.<ext>", "/dev/sms", "/dev/ussd",
             "/numbers/home/confirm",  # redirects to /numbers/home unless a code was just sent (test_links.py)
             # pictures, not pages (tests/web/support/test_support_pictures.py)
             "/support/pictures/<int:attachment_id>", "/support/pictures/<int:attachment_id>/preview",
