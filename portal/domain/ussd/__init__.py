@@ -141,4 +141,5 @@ def answer(session: Session, *, msisdn: str, code: str, session_id: str, rules: 
         handler = _handler(code)
         text = handler(session, account, now, rules, request_key(msisdn, session_id)) if handler else \
             _("Unknown request. Dial *111# for the list.")
-    return Answer(str(text)[:MAX_TEXT])
+    # Plain spaces: a no-break space is not in the GSM alphabet, and one would halve what a screen can hold.
+    return Answer(str(text).replace("\xa0", " ").replace("\u202f", " ")[:MAX_TEXT])
