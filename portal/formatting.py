@@ -111,12 +111,11 @@ class CatalogPerRequest(Domain):
 
 def _translated(message: str, locale: str, **params) -> str:
     """A marked message in ``locale``, also outside a request (SMS texts of the billing run)."""
-    from flask import has_app_context
-    from flask_babel import force_locale, get_locale
+    from flask_babel import force_locale
 
     if not has_app_context():
         text = message
-    elif _locale_name(get_locale()) == locale:
+    elif reader_locale() == locale:
         text = reader_catalog().ugettext(message)
     else:
         with force_locale(locale):
