@@ -24,7 +24,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_sqlalchemy.session import Session as FlaskSqlaSession
-from flask_wtf.csrf import CSRFError, generate_csrf
+from flask_wtf.csrf import CSRFError
 from jinja2 import pass_eval_context
 from markupsafe import Markup, escape
 from sqlalchemy import event
@@ -305,12 +305,6 @@ def live_block(block: str) -> Markup:
         "account.dashboard", block=block)
 
 
-def template_csrf_token() -> str:
-    """``csrf_token()`` in templates: Flask-WTF's token, which it signs on the first call and keeps in g; a page asks
-    up to five times (the meta tag, htmx's header, the switcher's, the sign-out's and the footer's forms)."""
-    return g.get("csrf_token") or generate_csrf()
-
-
 URLS_KEPT = 4096  # built URLs kept by template_url_for; past that the memo starts afresh
 
 
@@ -553,7 +547,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["is_customer"] = lambda: isinstance(current_user._get_current_object(), Login)
     app.jinja_env.globals["account_cards"] = account_cards
     app.jinja_env.globals["live"] = live_block
-    app.jinja_env.globals["csrf_token"] = template_csrf_token  # after CSRFProtect.init_app, which set its own
     app.jinja_env.globals["nav_section"] = nav_section
     app.jinja_env.globals["tab_bar"] = tab_bar
     app.jinja_env.globals["focused_account_id"] = focused_account_id
