@@ -18,7 +18,8 @@ from babel import Locale
 from babel.dates import format_date as babel_date
 from babel.dates import format_time as babel_time
 from babel.numbers import format_currency, format_decimal
-from flask_babel import Domain
+from flask import g, has_app_context
+from flask_babel import Domain, get_locale
 
 DEFAULT_LOCALE = "ru"
 DEFAULT_TIMEZONE = "Europe/Moscow"
@@ -42,10 +43,12 @@ def reader_locale(locale=None) -> str:
     """The language to write in: the one asked for, else the reader's, else the operator's."""
     if locale:
         return str(locale)
-    from flask import has_app_context
-    from flask_babel import get_locale
-
-    return _locale_name(get_locale() if has_app_context() else None)
+    if not has_app_context():
+        return DEFAULT_LOCALE
+    # Flask-Babel's own slot for the request's choice (which force_locale and refresh() clear): a page asks a few
+    # dozen times, and get_locale() finds it through two more context look-ups each time.
+    chosen = getattr(g.get("_flask_babel"), "babel_locale", None)
+    return _locale_name(chosen if chosen is not None else get_locale())
 
 
 @lru_cache(maxsize=16)
@@ -108,12 +111,11 @@ class CatalogPerRequest(Domain):
 
 def _translated(message: str, locale: str, **params) -> str:
     """A marked message in ``locale``, also outside a request (SMS texts of the billing run)."""
-    from flask import has_app_context
-    from flask_babel import force_locale, get_locale
+    from flask_babel import force_locale
 
     if not has_app_context():
         text = message
-    elif _locale_name(get_locale()) == locale:
+    elif reader_locale() == locale:
         text = reader_catalog().ugettext(message)
     else:
         with force_locale(locale):

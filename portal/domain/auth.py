@@ -11,7 +11,7 @@ from functools import cache
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, delete, func, select, text, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from portal.domain import alerts, captcha
 from portal.domain.audit import SYSTEM, Actor, record
@@ -506,23 +506,42 @@ class SessionLifetime:
     def for_staff(cls, cfg) -> "SessionLifetime":
         return cls(cfg["STAFF_SESSION_IDLE_LIFETIME"], cfg["STAFF_SESSION_ABSOLUTE_LIFETIME"])
 
-    def expired(self, row: LoginSession | StaffSession, now: datetime) -> bool:
+    def expired(self, row: "LoginSession | StaffSession | SignedInSession", now: datetime) -> bool:
         return now - row.last_seen_at > self.idle or now - row.created_at > self.absolute
+
+
+@dataclass(frozen=True)
+class SignedInSession:
+    """The request's LoginSession as the user loader reads it: its columns and its login (the one ORM object)."""
+
+    id: int
+    token: str
+    created_at: datetime
+    last_seen_at: datetime
+    login: Login
 
 
 @cache
 def _session_statement():
-    """Built once: every request runs it, and building a statement costs more than SQLite takes to run it."""
-    return (select(LoginSession).where(LoginSession.token == bindparam("token"), LoginSession.revoked_at.is_(None))
-            .options(joinedload(LoginSession.login)))  # one query for both on every request
+    """Built once: every request runs it, and building a statement costs more than SQLite takes to run it. The
+    login is the only ORM object (views and the domain use it as one); the session's row is plain columns."""
+    web_session = LoginSession.__table__
+    return (select(Login, web_session.c.id, web_session.c.created_at, web_session.c.last_seen_at)
+            .join_from(web_session, Login, Login.id == web_session.c.login_id)
+            .where(web_session.c.token == bindparam("token"), web_session.c.revoked_at.is_(None)))
 
 
-def load_session(session: Session, token: str, *, now: datetime, lifetime: SessionLifetime) -> LoginSession | None:
-    web_session = session.scalar(_session_statement(), {"token": token})
-    if web_session is None or not web_session.login.enabled or lifetime.expired(web_session, now):
+def load_session(session: Session, token: str, *, now: datetime, lifetime: SessionLifetime) -> SignedInSession | None:
+    row = session.execute(_session_statement(), {"token": token}).first()
+    if row is None:
+        return None
+    web_session = SignedInSession(id=row.id, token=token, created_at=row.created_at, last_seen_at=row.last_seen_at,
+                                  login=row.Login)
+    if not web_session.login.enabled or lifetime.expired(web_session, now):
         return None
     if now - web_session.last_seen_at > timedelta(minutes=5):  # a write per request would be waste
-        web_session.last_seen_at = now
+        session.execute(update(LoginSession.__table__).where(LoginSession.__table__.c.id == web_session.id)
+                        .values(last_seen_at=now))
         session.commit()
     return web_session
 

@@ -26,7 +26,7 @@ class Login(UserMixin, Base):
 
     primary_account: Mapped[Account] = relationship()
     # Set by the user loader: the LoginSession this request runs in.
-    web_session = None  # type: LoginSession | None
+    web_session = None  # type: portal.domain.auth.SignedInSession | LoginSession | None
 
     def get_id(self) -> str:
         return "c:" + self.web_session.token

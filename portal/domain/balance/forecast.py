@@ -41,10 +41,24 @@ def _spent_statement():
                        (entry.c.kind == "service_fee") & entry.c.idempotency_key.like(DAILY_FEE_KEY))))
 
 
+def spent_statement():
+    """Kopecks of usage and daily fees spent since the bind parameter ``since`` (``spending_since``) by the account
+    ``account_id``: for a caller that asks it inside its own statement (the dashboard's one query)."""
+    return _spent_statement()
+
+
+def spending_since(now: datetime) -> datetime:
+    return now - timedelta(days=WINDOW_DAYS)
+
+
+def daily_average(spent) -> int:
+    """What ``spent_statement`` found, as kopecks a day (rounded up)."""
+    return -(-int(spent) // WINDOW_DAYS)
+
+
 def everyday_spend(session: Session, account_id: int, *, now: datetime) -> int:
     """Average kopecks a day of usage and daily fees over the last 30 days (rounded up)."""
-    spent = session.scalar(_spent_statement(), {"account_id": account_id, "since": now - timedelta(days=WINDOW_DAYS)})
-    return -(-int(spent) // WINDOW_DAYS)
+    return daily_average(session.scalar(_spent_statement(), {"account_id": account_id, "since": spending_since(now)}))
 
 
 def next_period_start(today: date, start_day: int) -> date:
@@ -75,10 +89,15 @@ def days_left(balance: int, *, daily_spend: int, monthly_charge: int, next_charg
 
 def balance_forecast(session: Session, account: Account, *, monthly_charge: int, start_day: int, now: datetime,
                      today: date) -> Forecast:
-    daily = everyday_spend(session, account.id, now=now)
+    return forecast_of(account.balance, daily=everyday_spend(session, account.id, now=now),
+                       monthly_charge=monthly_charge, start_day=start_day, today=today)
+
+
+def forecast_of(balance: int, *, daily: int, monthly_charge: int, start_day: int, today: date) -> Forecast:
+    """The forecast from an everyday spend already known (``daily_average``)."""
     charge_on = next_period_start(today, start_day)
     if not daily and not monthly_charge:
         return Forecast(days=None, daily_spend=0, next_charge=0, next_charge_on=charge_on)
-    return Forecast(days=days_left(account.balance, daily_spend=daily, monthly_charge=monthly_charge,
+    return Forecast(days=days_left(balance, daily_spend=daily, monthly_charge=monthly_charge,
                                    next_charge_on=charge_on, today=today),
                     daily_spend=daily, next_charge=monthly_charge, next_charge_on=charge_on)

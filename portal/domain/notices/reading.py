@@ -1,8 +1,9 @@
 """Notices as customers, the status page and staff read them."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import or_, select
+from sqlalchemy import Row, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from portal.domain.notices.scope import affects
@@ -26,9 +27,21 @@ def open_notices(session: Session) -> list[ServiceNotice]:
                                 .order_by(ServiceNotice.starts_at, ServiceNotice.id)))
 
 
-def notices_for(session: Session, account: Account, *, now: datetime) -> list[ServiceNotice]:
-    """The notices affecting ``account`` now, and works due within WORKS_AHEAD (one query)."""
-    return [n for n in open_notices(session) if n.starts_at <= now + WORKS_AHEAD and affects(n, account)]
+@cache
+def _open_rows_statement():
+    """Built once: the dashboard asks on every request, and building the statement cost more than running it."""
+    notice = ServiceNotice.__table__
+    return (select(notice.c.id, notice.c.kind, notice.c.title, notice.c.scope, notice.c.scope_value,
+                   notice.c.starts_at, notice.c.expected_end, notice.c.state)
+            .where(notice.c.open.is_(True)).order_by(notice.c.starts_at, notice.c.id))
+
+
+def notices_for(session: Session, account: Account, *, now: datetime) -> list[Row]:
+    """The notices affecting ``account`` now, and works due within WORKS_AHEAD (one query), as plain rows of what
+    a customer's list shows and ``affects`` reads (id, kind, title, scope, scope_value, starts_at, expected_end,
+    state): every dashboard asks, and ORM objects cost more than the query."""
+    return [n for n in session.execute(_open_rows_statement()) if n.starts_at <= now + WORKS_AHEAD
+            and affects(n, account)]
 
 
 def status_board(session: Session, *, now: datetime) -> StatusBoard:

@@ -38,7 +38,8 @@ def address_in(address: str | None, building: str) -> bool:
 
 
 def affects(notice: ServiceNotice, account: Account) -> bool:
-    """The notice is about a service of ``account``: an Account (its home contract loaded), or a mobile line's card
+    """The notice (a ServiceNotice, or a row of ``reading.notices_for``: scope and scope_value are all it reads) is
+    about a service of ``account``: an Account (its home contract loaded), or a mobile line's card
     (portal.domain.accounts.account_cards: kind and region are all a line's notices need)."""
     if notice.scope == "mobile":
         return account.kind == "mobile"
