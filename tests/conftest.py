@@ -114,6 +114,29 @@ def reused_url_builders():
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def commits_without_flushing_to_disk():
+    """Tests commit thousands of times and each commit waited for the disk (fsync): SQLite at
+    ``synchronous=off``, PostgreSQL at ``synchronous_commit=off``. Both stay transactional and
+    consistent; only what a power cut would lose changes, which no test is about."""
+    import sqlite3
+
+    def on_connect(dbapi_connection, record):
+        if isinstance(dbapi_connection, sqlite3.Connection):
+            dbapi_connection.execute("pragma synchronous = off")
+        elif type(dbapi_connection).__module__.startswith("psycopg"):
+            autocommit = dbapi_connection.autocommit
+            dbapi_connection.autocommit = True
+            cursor = dbapi_connection.cursor()
+            cursor.execute("set synchronous_commit = off")
+            cursor.close()
+            dbapi_connection.autocommit = autocommit
+
+    sa.event.listen(sa.engine.Engine, "connect", on_connect)
+    yield
+    sa.event.remove(sa.engine.Engine, "connect", on_connect)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
