@@ -65,6 +65,103 @@ def empty_instance_folder(tmp_path_factory):
         yield folder
 
 
+# werkzeug's default scrypt (N=2**15) costs ~0.1 s a hash and a check on the CI machine, and the suite signs
+# in, makes PINs and seeds vouchers thousands of times. The tests check what is hashed and compared, not the
+# cost: they hash with the same method at N=2**10. A method the code names itself is left alone, so a
+# hash made differently from the others still shows (test_an_unknown_number_costs_the_same_password_hash_check).
+TEST_HASH_METHOD = "scrypt:1024:8:1"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashes():
+    from werkzeug.security import generate_password_hash
+
+    from portal.domain import passwords
+
+    def cheap(password: str, method: str = TEST_HASH_METHOD, salt_length: int = 16) -> str:
+        return generate_password_hash(password, method, salt_length)
+
+    passwords.dummy_hash.cache_clear()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "generate_password_hash", cheap)
+        yield
+    passwords.dummy_hash.cache_clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def reused_url_builders():
+    """Every test builds a fresh app, and werkzeug compiles two URL-builder functions (ast, compile) for each
+    of its ~150 rules: ~80 % of create_app, ~40 ms a test. A builder depends only on the rule's text, parsed
+    parts and defaults, so the run compiles each one once."""
+    from werkzeug.routing.rules import Rule
+
+    compile_builder = getattr(Rule, "_compile_builder", None)
+    if compile_builder is None:  # another werkzeug: nothing to reuse
+        yield
+        return
+    built: dict = {}
+
+    def reuse(self, append_unknown: bool = True):
+        defaults = self.defaults or {}
+        if any(is_dynamic and data in defaults for is_dynamic, data in self._trace):
+            return compile_builder(self, append_unknown)  # a converter's to_url() is in it
+        key = (self.rule, tuple(self._trace), repr(sorted(defaults.items())), append_unknown)
+        if key not in built:
+            built[key] = compile_builder(self, append_unknown)
+        return built[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Rule, "_compile_builder", reuse)
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def templates_compiled_once():
+    """Each test's fresh app has a fresh Jinja environment that parsed and compiled every template it rendered
+    again (~20 % of a web test). Jinja's bytecode cache, shared by the run's apps, compiles each template once;
+    it checks the template's source, and every app sets its environment up the same way (create_app)."""
+    from flask import Flask
+    from jinja2 import BytecodeCache
+
+    class MemoryBytecodeCache(BytecodeCache):
+        def __init__(self):
+            self.code: dict[str, bytes] = {}
+
+        def load_bytecode(self, bucket):
+            if bucket.key in self.code:
+                bucket.bytecode_from_string(self.code[bucket.key])
+
+        def dump_bytecode(self, bucket):
+            self.code[bucket.key] = bucket.bytecode_to_string()
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Flask, "jinja_options", {**Flask.jinja_options, "bytecode_cache": MemoryBytecodeCache()})
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def commits_without_flushing_to_disk():
+    """Tests commit thousands of times and each commit waited for the disk (fsync): SQLite at
+    ``synchronous=off``, PostgreSQL at ``synchronous_commit=off``. Both stay transactional and
+    consistent; only what a power cut would lose changes, which no test is about."""
+    import sqlite3
+
+    def on_connect(dbapi_connection, record):
+        if isinstance(dbapi_connection, sqlite3.Connection):
+            dbapi_connection.execute("pragma synchronous = off")
+        elif type(dbapi_connection).__module__.startswith("psycopg"):
+            autocommit = dbapi_connection.autocommit
+            dbapi_connection.autocommit = True
+            cursor = dbapi_connection.cursor()
+            cursor.execute("set synchronous_commit = off")
+            cursor.close()
+            dbapi_connection.autocommit = autocommit
+
+    sa.event.listen(sa.engine.Engine, "connect", on_connect)
+    yield
+    sa.event.remove(sa.engine.Engine, "connect", on_connect)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
@@ -82,15 +179,38 @@ def database_url(tmp_path_factory) -> str:
 
 
 def empty_tables() -> None:
-    """Empty every table, then put back the rows the migrations insert (the support topics)."""
-    tables = [t.name for t in reversed(db.metadata.sorted_tables)] + ["alembic_version"]
-    tables.remove("alembic_version")
+    """Empty every table and restart the id sequences, as a fresh schema would be, then put back the rows the
+    migrations insert (the support topics).
+
+    Only what a test wrote is cleared: one query finds the tables with rows (and, on PostgreSQL,
+    the sequences a test drew from), then those are emptied with DELETE.  TRUNCATE of all 67
+    tables cost ~0.5-1 s a test on PostgreSQL (it swaps every table's and index's files), which
+    was a third of the PostgreSQL pass; emptying all tables one by one was ~25 ms on SQLite.
+    """
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]  # children before parents
     with db.engine.begin() as conn:
+        found = " union all ".join(f"select '{t}' where exists (select 1 from \"{t}\")" for t in tables)
+        filled = set(conn.execute(sa.text(found)).scalars())
+        sequences = []
         if conn.dialect.name == "postgresql":
-            conn.execute(sa.text("truncate " + ", ".join(f'"{t}"' for t in tables) + " restart identity cascade"))
-        else:
+            sequences = list(conn.execute(sa.text(
+                "select format('%I.%I', schemaname, sequencename) from pg_sequences"
+                " where schemaname = current_schema() and last_value is not null")).scalars())
+        if conn.dialect.name == "sqlite":  # it does not enforce the foreign keys
             for table in tables:
-                conn.execute(sa.text(f'delete from "{table}"'))
+                if table in filled:
+                    conn.execute(sa.text(f'delete from "{table}"'))
+        else:
+            try:
+                with conn.begin_nested():
+                    for table in tables:
+                        if table in filled:
+                            conn.execute(sa.text(f'delete from "{table}"'))
+            except sa.exc.IntegrityError:
+                # A cycle of foreign keys that no order of deletion satisfies: TRUNCATE ... CASCADE always can.
+                conn.execute(sa.text("truncate " + ", ".join(f'"{t}"' for t in tables) + " cascade"))
+        for sequence in sequences:
+            conn.execute(sa.text(f"alter sequence {sequence} restart"))
         conn.execute(sa.insert(SupportTopic.__table__), factories.DEFAULT_TOPICS)
 
 

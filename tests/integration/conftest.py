@@ -6,7 +6,7 @@ from flask_migrate import upgrade
 from portal import create_app
 from portal.extensions import db
 from tests import services
-from tests.conftest import _prepare_postgres, base_config
+from tests.conftest import _prepare_postgres, base_config, empty_tables
 
 
 @pytest.fixture(scope="session")
@@ -35,8 +35,7 @@ def pg(pg_app):
     init_celery(pg_app)
     with pg_app.app_context():
         yield pg_app
-        tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-        with db.engine.begin() as conn:
-            conn.execute(sa.text(f"truncate {tables} restart identity cascade"))
+        db.session.remove()
+        empty_tables()
 
 

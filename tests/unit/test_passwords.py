@@ -18,3 +18,14 @@ def test_weak_passwords(password):
 
 def test_a_good_password_passes():
     check_new_password("blue-kettle-77", msisdn="+79161234567", min_length=8)
+
+
+def test_outside_the_tests_secrets_are_hashed_at_werkzeugs_full_cost(monkeypatch):
+    """tests/conftest.py makes hashing cheap for the suite; the portal itself keeps werkzeug's default."""
+    import werkzeug.security
+
+    from portal.domain import passwords
+
+    monkeypatch.setattr(passwords, "generate_password_hash", werkzeug.security.generate_password_hash)
+    hashed = passwords.hash_secret("blue-kettle-77")
+    assert hashed.startswith("scrypt:32768:8:1$") and passwords.check_secret(hashed, "blue-kettle-77")
