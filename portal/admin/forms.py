@@ -220,3 +220,9 @@ class VoucherBatchForm(PortalForm):
                          render_kw={"min": 1, "max": 1000})
     amount = MoneyField(_l("Amount of each, ₽"), validators=[InputRequired(_l("Enter the amount."))],
                         render_kw={"inputmode": "decimal", "maxlength": 20})
+
+
+class CodeWordCheckForm(PortalForm):
+    answer = PasswordField(_l("The caller's answer"), validators=[InputRequired(_l("Type what the caller said.")),
+                                                                 Length(max=100)],
+                           render_kw={"maxlength": 100, "autocomplete": "off"})

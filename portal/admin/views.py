@@ -6,6 +6,7 @@ from portal.admin import bp
 from portal.admin.forms import (
     KIND_LABELS,
     AdjustmentForm,
+    CodeWordCheckForm,
     CustomerSearchForm,
     SmsOutboxFilterForm,
     StaffLoginForm,
@@ -13,7 +14,7 @@ from portal.admin.forms import (
     VoucherBatchForm,
 )
 from portal.admin.labels import SMS_STATES
-from portal.domain import adjustments, blocking, staff, vouchers
+from portal.domain import adjustments, blocking, codeword, staff, vouchers
 from portal.domain.bounds import db_int
 from portal.domain.documents import consent
 from portal.domain.errors import DomainError, NotFound
@@ -97,10 +98,34 @@ def customer(customer_id: int):
 
 def _customer_page(card, *, status: int = 200, **forms):
     """The staff page of a customer: accounts, forms (one of them maybe re-shown with its errors), acceptances."""
+    forms.setdefault("code_word_form", CodeWordCheckForm(formdata=None))
     return render("admin/customer.html", status=status, card=card, kinds=KIND_LABELS,
                   acceptances=consent.acceptances_of_customer(db.session, card.customer.id),
                   support_requests=support.requests_of_customer(db.session, card.customer.id),
                   support_states=STAFF_STATES, **forms)
+
+
+@bp.post("/customers/<int:customer_id>/code-word")
+@staff_required
+def check_code_word(customer_id: int):
+    """The caller's answer checked against the customer's code word: staff learn only whether it matches."""
+    try:
+        card = staff.customer_card(db.session, customer_id)
+    except NotFound:
+        abort(404)
+    form = CodeWordCheckForm()
+    if form.validate_on_submit():
+        try:
+            matches = codeword.check_answer(db.session, customer_id=customer_id, answer=form.answer.data,
+                                            actor=current_actor(), now=utcnow())
+        except DomainError as err:
+            form.add_domain_error(err)
+        else:
+            flash(_("The answer matches the code word.") if matches else
+                  _("The answer does NOT match the code word: change nothing for this caller."))
+            return see_other(".customer", customer_id=customer_id, _anchor="code-word")
+    return _customer_page(card, status=form.status, code_word_form=form, adjust_form=AdjustmentForm(formdata=None),
+                          unblock_form=StaffUnblockForm(formdata=None))
 
 
 @bp.post("/accounts/<int:account_id>/adjust")

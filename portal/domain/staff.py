@@ -129,7 +129,8 @@ def search_customers(session: Session, query: str, *, region: str = "RU", limit:
         select(Customer).join(ranked, ranked.c.customer_id == Customer.id)
         .options(selectinload(Customer.accounts).joinedload(Account.line),
                  selectinload(Customer.accounts).joinedload(Account.home_contract),
-                 selectinload(Customer.accounts).joinedload(Account.tariff))
+                 selectinload(Customer.accounts).joinedload(Account.tariff),
+                 joinedload(Customer.code_word))
         .order_by(ranked.c.rank, Customer.name, Customer.id).limit(limit)
     ))
 
@@ -206,7 +207,8 @@ def customer_card(session: Session, customer_id: int, *, ledger_limit: int = 20,
         select(Customer).where(Customer.id == customer_id)
         .options(selectinload(Customer.accounts).joinedload(Account.line),
                  selectinload(Customer.accounts).joinedload(Account.home_contract),
-                 selectinload(Customer.accounts).joinedload(Account.tariff))
+                 selectinload(Customer.accounts).joinedload(Account.tariff),
+                 joinedload(Customer.code_word))
     )
     if customer is None:
         raise NotFound("customer")

@@ -14,7 +14,7 @@ from portal.models.auth import (
 from portal.models.base import Base, utcnow
 from portal.models.bonus import BonusAccount, BonusEntry, Reward
 from portal.models.catalog import Allowance, Service, Subscription, Tariff
-from portal.models.content import ContentBan, ContentRefusal
+from portal.models.content import CodeWord, ContentBan, ContentRefusal
 from portal.models.customers import Account, AccountKind, AccountStatus, Customer, HomeContract, Line
 from portal.models.details import DetailOrder
 from portal.models.dev_provider import DevMethod, DevPayment
@@ -40,7 +40,7 @@ from portal.models.websms import WebSms
 __all__ = [
     "Account", "AccountKind", "AccountStatus", "AlertSettings", "Allowance", "AntivirusLicence", "AuditEvent",
     "AutoPayment", "Base", "BlacklistEntry", "BonusAccount", "BonusEntry", "CardPayment", "CardToken", "Challenge",
-    "ContentBan", "ContentRefusal",
+    "CodeWord", "ContentBan", "ContentRefusal",
     "Customer", "DetailOrder", "DevMethod", "DevPayment", "DocumentAcceptance", "FeedToken", "ForwardingRule",
     "HeldAlert",
     "HomeContract", "HomePause",

@@ -29,3 +29,14 @@ class ContentRefusal(Base):
     service_code: Mapped[str] = mapped_column(String(40))
     request_key: Mapped[str] = mapped_column(String(64), unique=True)  # the provider's request: asked twice, one row
     attempted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CodeWord(Base):
+    """The customer's code word for calls to support (issue 18, point 3): only its hash is kept; staff check an
+    answer against it and never see it."""
+
+    __tablename__ = "code_word"
+
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), primary_key=True)
+    word_hash: Mapped[str] = mapped_column(String(255))
+    set_at: Mapped[datetime] = mapped_column(default=utcnow)

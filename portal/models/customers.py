@@ -39,6 +39,7 @@ class Customer(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     accounts: Mapped[list["Account"]] = relationship(back_populates="customer", order_by="Account.id")
+    code_word: Mapped["CodeWord | None"] = relationship(viewonly=True)  # noqa: F821 - support's code word
 
     @validates("name")
     def _fold_name(self, _key: str, name: str) -> str:

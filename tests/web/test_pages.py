@@ -44,7 +44,7 @@ CUSTOMER = ["/", "/?block=allowances", "/archive", "/documents", "/documents/agr
             "/settings/", "/settings/password", "/settings/preferences", "/settings/sessions", "/settings/contracts",
             "/settings/close", "/settings/alerts", "/settings/forwarding", "/settings/blacklist", "/settings/voicemail",
             "/settings/ringback", "/settings/ringback/melodies/{melody}",
-            "/settings/missed-calls", "/settings/internet", "/settings/feed",
+            "/settings/missed-calls", "/settings/internet", "/settings/feed", "/settings/code-word",
             "/tariffs/", "/tariffs/compare",
             "/tariffs/{tariff}",
             "/services/", "/services/{service}", "/services/subscriptions",
