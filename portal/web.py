@@ -94,6 +94,12 @@ def client_ip() -> str | None:
     return request.remote_addr
 
 
+def bearer_token() -> str | None:
+    """The ``Authorization: Bearer`` key a system or a script sends (the feed, the content gateway)."""
+    scheme, _, value = (request.headers.get("Authorization") or "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else None
+
+
 def current_actor() -> Actor:
     if isinstance(current_user, Login):
         return Actor(login_id=current_user.id, account_id=focused_account_id(), ip=client_ip())

@@ -11,14 +11,13 @@ from portal.domain.auth import network_of
 from portal.extensions import db, limiter
 from portal.feed import bp
 from portal.models import Login, utcnow
-from portal.web import render
+from portal.web import bearer_token, render
 
 
 def _key() -> str | None:
     if request.view_args and "key" in request.view_args:
         return request.view_args["key"]
-    scheme, _, value = (request.headers.get("Authorization") or "").partition(" ")
-    return value.strip() if scheme.lower() == "bearer" else None
+    return bearer_token()
 
 
 def _per_key() -> str:

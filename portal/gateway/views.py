@@ -13,7 +13,7 @@ from portal.extensions import csrf, db, limiter
 from portal.gateway import bp
 from portal.models import utcnow
 from portal.payment_gateway import sender_allowed
-from portal.web import body_limit, client_ip
+from portal.web import bearer_token, body_limit, client_ip
 
 
 def _gateway_only() -> None:
@@ -21,8 +21,8 @@ def _gateway_only() -> None:
     expected = current_app.config["CONTENT_GATEWAY_TOKEN"]
     if not expected:
         abort(404)
-    scheme, _, given = (request.headers.get("Authorization") or "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected.encode()) \
+    given = bearer_token()
+    if given is None or not hmac.compare_digest(given.encode(), expected.encode()) \
             or not sender_allowed(client_ip(), current_app.config["CONTENT_GATEWAY_NETS"]):
         current_app.logger.warning("Content gateway call refused from %s", client_ip())
         abort(403)

@@ -10,11 +10,11 @@ from portal.domain.audit import Actor
 from portal.domain.errors import DomainError, NotFound
 from portal.domain.money import parse_rubles
 from portal.extensions import db, limiter
-from portal.models import CardPayment, utcnow
+from portal.models import utcnow
 from portal.pay import bp
 from portal.payment_gateway import ProviderUnavailable
 from portal.payments.forms import TopupForm
-from portal.payments.views import card_payments_on, provider
+from portal.payments.views import card_payments_on, provider, topup_limits
 from portal.qr import qr_svg
 from portal.web import client_ip, render, see_other_url
 
@@ -43,10 +43,6 @@ def _due(token: str):
         return None, _problem("expired")
     except (paylink.LinkDamaged, NotFound):
         return None, _problem("damaged")
-
-
-def _limits() -> payments.TopupLimits:
-    return payments.TopupLimits(current_app.config["TOPUP_MIN"], current_app.config["TOPUP_MAX"])
 
 
 def _outcome(due, payment, token: str):
@@ -83,7 +79,7 @@ def pay(token: str):
             payment = payments.start_topup(
                 db.session, provider(), account_id=due.account_id, login_id=None,
                 amount=parse_rubles(form.amount.data), save_method=False, idempotency_key=form.idempotency_key.data,
-                limits=_limits(), return_url=lambda t: url_for("pay.done", token=token, payment=t,
+                limits=topup_limits(), return_url=lambda t: url_for("pay.done", token=token, payment=t,
                                                                      _external=True),
                 actor=_actor(due), now=utcnow(), receipt_item=current_app.config["PAYMENT_RECEIPT_ITEM"],
                 method=form.method.data)
@@ -91,18 +87,19 @@ def pay(token: str):
         except DomainError as err:
             form.add_domain_error(err)
     return render("pay/index.html", status=503 if unavailable and form.is_submitted() else form.status,
-                  due=due, form=form, unavailable=unavailable, limits=_limits())
+                  due=due, form=form, unavailable=unavailable, limits=topup_limits())
 
 
 @bp.get("/<token>/<payment>")
 def done(token: str, payment: str):
-    """Where the provider sends the payer back: the outcome of a payment made through this link only."""
+    """Where the provider sends the payer back: the outcome of one payment of the link's line (its token is
+    random: no other payment can be named)."""
     due, problem = _due(token)
     if problem:
         return problem
-    found = db.session.query(CardPayment).filter_by(token=payment, account_id=due.account_id,
-                                                    login_id=None).one_or_none()
-    if found is None:
+    try:
+        found = payments.payment_of_login(db.session, token=payment, account_ids=[due.account_id])
+    except NotFound:
         abort(404)
     if found.status not in payments.DECIDED and found.gateway_ref and card_payments_on():
         try:

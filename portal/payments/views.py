@@ -71,7 +71,7 @@ def index():
     return render("payments/index.html", account=account_in_focus(), find_form=FindOperationForm(formdata=None))
 
 
-def _topup_limits() -> payments.TopupLimits:
+def topup_limits() -> payments.TopupLimits:
     return payments.TopupLimits(current_app.config["TOPUP_MIN"], current_app.config["TOPUP_MAX"])
 
 
@@ -106,7 +106,7 @@ def topup():
     """The amount and the method here; the card on the provider's page, where the customer is sent next (СБП: our
     page with the QR code and the bank app's button)."""
     account = account_in_focus()
-    limits = _topup_limits()
+    limits = topup_limits()
     cards = autopay.saved_cards(db.session, current_user.id)
     form = TopupForm()
     if not form.is_submitted():  # "Try again" after an expired СБП payment: the same amount and method
@@ -136,7 +136,7 @@ def topup():
 def topup_saved():
     """One tap: a saved card pays through the provider's token, no card details anywhere."""
     account = account_in_focus()
-    limits = _topup_limits()
+    limits = topup_limits()
     if not card_payments_on():
         abort(503)
     cards = autopay.saved_cards(db.session, current_user.id)
