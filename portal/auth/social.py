@@ -24,7 +24,7 @@ from portal.domain.social import Identity, links_of, login_for, shown_as, signed
 from portal.domain.social import link as link_account
 from portal.domain.social import unlink as unlink_account
 from portal.domain.social.providers import Provider, configured, pick
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.forms import PortalForm
 from portal.models import Login, utcnow
 from portal.web import (
@@ -160,6 +160,7 @@ def _failed(provider: Provider, status: int):
 
 
 @bp.get("/social/<provider>/back")
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"])  # a sign-in like the password's
 def social_back(provider: str):
     """Where the provider sends the browser back: sign in, link, or offer to link."""
     description = _provider_or_404(provider)

@@ -79,6 +79,20 @@ def test_an_unlinked_account_signs_no_one_in_and_is_linked_only_after_the_number
     assert client.get("/auth/social/confirm").headers["Location"].endswith("/settings/sessions")
 
 
+def test_after_an_sms_password_the_offer_comes_once_the_password_is_changed(client, db_session, fake):
+    factories.ensure_login(db_session, OWNER).must_change_password = True
+    db_session.commit()
+    client.get(fake.approve(start(client, "/auth/social/fake/sign-in")))
+    response = client.post_form("/auth/login", {"phone": OWNER, "password": factories.PASSWORD})
+    assert response.headers["Location"].endswith("/settings/password")
+    assert client.get("/auth/social/confirm").headers["Location"].endswith("/settings/password")
+    response = client.post_form("/settings/password", {"current_password": factories.PASSWORD,
+                                                       "new_password": "amber-heron-9031",
+                                                       "confirm": "amber-heron-9031"})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/auth/social/confirm")
+    assert links(db_session) == []
+
+
 def test_declining_the_offer_links_nothing(client, db_session, fake):
     factories.ensure_login(db_session, OWNER)
     client.get(fake.approve(start(client, "/auth/social/fake/sign-in")))
