@@ -20,6 +20,7 @@ class FakeProvider:
     def reset(self) -> None:
         self.provider.with_id_token, self.provider.token_delay = True, 0.0
         self.provider.id_token_overrides, self.provider.forge_signature = {}, False
+        self.provider.token_requests.clear()
 
     def settings(self) -> dict:
         """SOCIAL_PROVIDERS: "fake" speaks OpenID Connect, "plain" OAuth 2.0 with a userinfo endpoint."""
@@ -28,7 +29,8 @@ class FakeProvider:
                          "discovery_url": f"{self.url}/.well-known/openid-configuration"},
                 "plain": {"name": "Plain ID", **credentials, "authorize_url": f"{self.url}/authorize",
                           "token_url": f"{self.url}/token", "userinfo_url": f"{self.url}/userinfo",
-                          "scope": "profile", "token_auth": "client_secret_post"}}
+                          "scope": "profile", "token_auth": "client_secret_post",
+                          "callback_params": ["state"]}}  # as VK ID wants
 
     def approve(self, authorize_url: str, user: str = "1") -> str:
         """What the person does at the provider: choose ``user`` (empty: cancel). The callback's path and query."""

@@ -6,7 +6,7 @@ are checked. A provider account opens only the login its owner linked; an unknow
 the customer signs in with the number (kept in the session a few minutes, used once, confirmed on a page).
 """
 import time
-from urllib.parse import urljoin
+from urllib.parse import urlencode, urljoin
 
 import requests
 from authlib.integrations.base_client import OAuthError
@@ -110,9 +110,11 @@ def social_link(provider: str):
 def _identity(provider: Provider) -> Identity:
     """Who the provider says signed in; every way its answer can be wrong is a ProviderFailed."""
     client = _client(provider)
-    extra = {name: request.args[name][:200] for name in provider.callback_params if request.args.get(name)}
+    # In the token call's form: keyword arguments would clash with Authlib's own (state).
+    repeated = urlencode({name: request.args[name][:200] for name in provider.callback_params
+                          if request.args.get(name)})
     try:
-        token = client.authorize_access_token(**extra)
+        token = client.authorize_access_token(body=repeated)
         if provider.is_oidc:
             claims = token.get("userinfo")  # the ID token, verified by Authlib; its absence is a refusal
             if claims is None:

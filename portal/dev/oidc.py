@@ -40,6 +40,7 @@ class DevIdentityProvider:
     key: RSAKey = field(default_factory=lambda: _new_key("dev-1"))
     codes: dict = field(default_factory=dict)
     tokens: dict = field(default_factory=dict)
+    token_requests: list = field(default_factory=list)  # each token call's form, for the tests to read
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def issue_code(self, user: str, params: dict) -> str:
@@ -123,6 +124,7 @@ def provider_blueprint(provider: DevIdentityProvider, *, name: str = "dev_oidc",
     @bp.post("/token")
     def token():
         time.sleep(provider.token_delay)
+        provider.token_requests.append(request.form.to_dict())
         client_id, secret = _client_credentials()
         if (client_id, secret) != (provider.client_id, provider.client_secret):
             return jsonify(error="invalid_client"), 401

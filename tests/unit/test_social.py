@@ -80,7 +80,7 @@ def test_what_the_owner_sees_is_masked():
 def test_known_providers_need_only_their_credentials_and_bad_settings_say_why():
     vk = describe("vk", {"client_id": "51234"})
     assert (vk.name, vk.subject, vk.userinfo_auth, vk.callback_params) == ("VK ID", "user.user_id", "form",
-                                                                           ("device_id",))
+                                                                           ("device_id", "state"))
     assert describe("yandex", {"client_id": "y"}).userinfo_auth == "oauth"
     assert list(configured({"vk": {"client_id": ""}, "yandex": {"client_id": "y"}})) == ["yandex"]
     with pytest.raises(ProviderConfigError, match="discovery_url"):

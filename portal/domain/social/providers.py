@@ -10,13 +10,13 @@ offered only once it has a ``client_id``.
 from dataclasses import dataclass, fields
 
 KNOWN = {
-    # VK ID (id.vk.com): OAuth 2.1, PKCE required; the token call wants the device_id the callback carries;
+    # VK ID (id.vk.com): OAuth 2.1, PKCE required; the token call repeats the callback's device_id and state;
     # the user comes from POST /oauth2/user_info with the access token in the form.
     "vk": {"name": "VK ID", "authorize_url": "https://id.vk.com/authorize",
            "token_url": "https://id.vk.com/oauth2/auth", "userinfo_url": "https://id.vk.com/oauth2/user_info",
            "userinfo_auth": "form", "scope": "vkid.personal_info email", "token_auth": "client_secret_post",
            "subject": "user.user_id", "email": "user.email", "first_name": "user.first_name",
-           "last_name": "user.last_name", "callback_params": ("device_id",)},
+           "last_name": "user.last_name", "callback_params": ("device_id", "state")},
     # Yandex ID (oauth.yandex.ru): OAuth 2.0 (PKCE accepted); the user from login.yandex.ru/info with
     # "Authorization: OAuth <token>".
     "yandex": {"name": "Yandex ID", "authorize_url": "https://oauth.yandex.ru/authorize",
@@ -49,7 +49,7 @@ class Provider:
     email: str = "email"
     first_name: str = "given_name"
     last_name: str = "family_name"
-    callback_params: tuple[str, ...] = ()  # callback query values the token call must repeat (VK's device_id)
+    callback_params: tuple[str, ...] = ()  # callback query values the token call repeats (VK's device_id, state)
 
     @property
     def is_oidc(self) -> bool:

@@ -43,6 +43,9 @@ def test_a_signed_in_customer_links_an_account_and_signs_in_with_it(client, logi
     assert response.status_code == 303 and response.headers["Location"].endswith("/settings/sessions")
     [row] = links(db_session)
     assert (row.provider, row.subject, row.shown) == (provider, "dev-user-1", "te***@example.com")
+    [token_call] = fake.provider.token_requests
+    assert ("state" in token_call) == (provider == "plain")  # repeated from the callback where configured
+    assert token_call["code_verifier"] and token_call["grant_type"] == "authorization_code"
     assert db_session.scalar(select(SmsMessage).where(SmsMessage.to == OWNER,
                                                       SmsMessage.text.contains("can now sign in")))
     page = client.get("/settings/sessions").text
