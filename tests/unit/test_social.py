@@ -90,3 +90,16 @@ def test_known_providers_need_only_their_credentials_and_bad_settings_say_why():
     with pytest.raises(ProviderConfigError, match="openid"):
         describe("oidc", {"client_id": "x", "discovery_url": "https://id.example/", "scope": "email"})
     assert pick({"user": {"user_id": 5}}, "user.user_id") == 5 and pick({"user": 5}, "user.id") is None
+
+
+def test_bad_provider_settings_stop_startup_and_debug_offers_the_development_provider(database_url):
+    from portal import ConfigError, create_app
+
+    with pytest.raises(ConfigError, match="userinfo_url"):
+        create_app({"SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": database_url,
+                    "SOCIAL_PROVIDERS": {"corp": {"client_id": "x"}}})
+    debug = create_app({"DEBUG": True, "SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": database_url})
+    assert debug.config["SOCIAL_PROVIDERS"]["dev"]["name"] == "Development ID"
+    assert "dev_oidc.token" in debug.view_functions
+    production = create_app({"SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": database_url})
+    assert "dev" not in production.config["SOCIAL_PROVIDERS"] and "dev_oidc.token" not in production.view_functions
