@@ -63,6 +63,9 @@ def create_app(config: dict | None = None) -> Flask:
         from portal.dev import bp as dev_bp
 
         app.register_blueprint(dev_bp)
+        from portal.dev.oidc import development_blueprint
+
+        app.register_blueprint(extensions.csrf.exempt(development_blueprint()))
 
     from portal import cli
 
@@ -141,6 +144,26 @@ def check_payment_config(cfg) -> None:
     _number(cfg, "PAYMENT_TAX_SYSTEM", 1, 6, optional=True)
 
 
+DEVELOPMENT_ID = {"name": "Development ID", "client_id": "portal-dev", "client_secret": "dev-secret",
+                  "discovery_url": "/dev/oidc/.well-known/openid-configuration"}
+
+
+def check_social_config(cfg) -> None:
+    """Sign-in providers (README "Sign-in with VK ID or Yandex ID"); debug mode adds the development one."""
+    from portal.domain.social.providers import ProviderConfigError, configured
+
+    if cfg["DEBUG"] and not cfg["TESTING"] and "dev" not in cfg["SOCIAL_PROVIDERS"]:
+        cfg["SOCIAL_PROVIDERS"] = {**cfg["SOCIAL_PROVIDERS"], "dev": DEVELOPMENT_ID}
+    if not isinstance(cfg["SOCIAL_PROVIDERS"], dict):
+        raise ConfigError("SOCIAL_PROVIDERS is a mapping of provider key to its settings (JSON in the environment).")
+    try:
+        configured(cfg["SOCIAL_PROVIDERS"])
+    except (ProviderConfigError, TypeError) as err:
+        raise ConfigError(str(err)) from None
+    _number(cfg, "SOCIAL_TIMEOUT", 1, 30)
+    _number(cfg, "SOCIAL_PENDING_MINUTES", 1, 60)
+
+
 def check_config(app: Flask) -> None:
     from portal.domain.details import MAX_MONTHS
 
@@ -216,6 +239,7 @@ def check_config(app: Flask) -> None:
         if isinstance(cfg[name], str):
             cfg[name] = tuple(a.strip() for a in cfg[name].split(",") if a.strip())
     cfg["RATELIMIT_STORAGE_URI"] = cfg["REDIS_URL"] or "memory://"
+    check_social_config(cfg)
     if cfg["PREFERRED_URL_SCHEME"] == "https":
         cfg["SESSION_COOKIE_SECURE"] = True
         cfg["REMEMBER_COOKIE_SECURE"] = True

@@ -193,6 +193,14 @@ YOOKASSA_TIMEOUT = 8
 # A 429 asking to wait at most this many seconds is waited for once; a longer wait: "not answering, try again".
 YOOKASSA_RETRY_WAIT_MAX = 2
 
+# Sign-in with VK ID, Yandex ID or an OpenID Connect provider (README "Sign-in with VK ID or Yandex ID";
+# portal/domain/social/providers.py): per provider key ("vk", "yandex", or any other with a discovery_url) its
+# client_id and client_secret, and whatever differs from the known defaults. Only providers with a client_id are
+# offered. PORTAL_SOCIAL_PROVIDERS takes JSON. In debug mode "Development ID" (/dev/oidc) is added.
+SOCIAL_PROVIDERS = {}
+SOCIAL_TIMEOUT = 8  # seconds for each call to a provider (discovery, token, keys, user info)
+SOCIAL_PENDING_MINUTES = 10  # an unlinked account's offer to link it, while its owner signs in with the number
+
 # Transfers between our numbers (kopecks).
 TRANSFER_MIN = 100
 TRANSFER_MAX = 500000

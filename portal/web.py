@@ -244,10 +244,10 @@ def start_user_session(user, remember: bool = False) -> None:
     """Rotate the cookie session (no fixation), then sign ``user`` in."""
     from flask_login import login_user
 
-    language = session.get("lang")
+    # The language, and an outside account waiting to be linked once its owner signs in (portal/auth/social.py).
+    carried = {key: session[key] for key in ("lang", "social_pending") if key in session}
     session.clear()
-    if language:
-        session["lang"] = language
+    session.update(carried)
     login_user(user, remember=remember)
 
 

@@ -3,7 +3,7 @@ import ipaddress
 from flask import Response, abort, current_app, redirect, request, session, url_for
 from flask_login import current_user
 
-from portal.auth import bp
+from portal.auth import bp, social
 from portal.auth.forms import LanguageForm, LoginForm, NetworkLoginForm, SmsPasswordForm
 from portal.domain import auth, captcha, preferences
 from portal.domain.errors import DomainError
@@ -64,7 +64,7 @@ def login():
             user.web_session = auth.open_session(db.session, login=user, ip=client_ip(),
                                                  user_agent=request.user_agent.string, now=utcnow())
             start_user_session(user)
-            return see_other("settings.password" if user.must_change_password else "account.dashboard")
+            return see_other("settings.password" if user.must_change_password else social.after_sign_in())
         except DomainError as err:
             form.add_domain_error(err)
     if request.method == "GET" and request.args.get("phone"):

@@ -29,6 +29,7 @@ from portal.models.payments import AutoPayment, CardPayment, CardToken
 from portal.models.promised import PromisedPayment
 from portal.models.requests import ProcessedRequest
 from portal.models.sms import SmsMessage, SmsPart, SmsReceipt
+from portal.models.social import SocialAccount
 from portal.models.support import SavedAnswer, SupportAttachment, SupportMessage, SupportRequest, SupportTopic
 from portal.models.switch import BlacklistEntry, ForwardingRule, Melody, RingbackChoice, SwitchCommand
 from portal.models.transfers import Transfer
@@ -49,7 +50,7 @@ __all__ = [
     "NoticeSms", "PolicyDocument",
     "ParentalPin", "PasswordRequest", "ProcessedRequest", "PromisedPayment", "Reward", "RingbackChoice",
     "ScheduledTariffChange", "Service", "ServiceNotice", "ServiceNoticeUpdate",
-    "SmsMessage", "SmsPart", "SmsReceipt", "Staff", "StaffSession", "StaticIp",
+    "SmsMessage", "SmsPart", "SmsReceipt", "SocialAccount", "Staff", "StaffSession", "StaticIp",
     "SavedAnswer", "Subscription", "SupportAttachment", "SupportMessage", "SupportRequest", "SupportTopic",
     "SwitchCommand", "Tariff", "Transfer", "tv_package_channel", "TvChannel", "UsageDay", "UsageRecord",
     "UsageRollup", "utcnow", "VoicemailBox", "VoiceMessage", "Voucher", "WebSms",

@@ -2,6 +2,7 @@ from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
+from portal.auth.social import after_sign_in
 from portal.domain import (
     alerts,
     auth,
@@ -70,7 +71,7 @@ def password():
                                  keep_session_token=current_user.web_session.token, actor=current_actor(),
                                  now=utcnow(), policy=auth_policy())
             flash(_("Your new password is saved. Other devices have been signed out."))
-            return see_other("account.dashboard" if forced else ".index")
+            return see_other(after_sign_in() if forced else ".index")
         except DomainError as err:
             form.add_domain_error(err)
     return render("settings/password.html", "settings/_password_form.html", form=form, forced=forced,

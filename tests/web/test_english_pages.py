@@ -32,6 +32,7 @@ from portal.models import (
     Service,
     ServiceNotice,
     ServiceNoticeUpdate,
+    SocialAccount,
     SupportMessage,
     SupportRequest,
     Tariff,
@@ -51,7 +52,8 @@ NOT_PAGES = re.compile(r"^/(admin|static|dev)\b|\.(csv|pdf|wav|png|ico|json)$|\.
 
 @pytest.fixture
 def config_overrides():
-    return {"BABEL_DEFAULT_LOCALE": "ru"}  # the operator's language, as in production
+    # the operator's language, as in production; a sign-in provider draws its buttons and the devices page's section
+    return {"BABEL_DEFAULT_LOCALE": "ru", "SOCIAL_PROVIDERS": {"yandex": {"client_id": "y"}}}
 
 
 @pytest.fixture
@@ -117,6 +119,8 @@ def ids(db_session):
     db_session.add(notice)
     db_session.flush()
     db_session.add(ServiceNoticeUpdate(notice_id=notice.id, text="Работы идут.", state_to="in_progress"))
+    social_account = SocialAccount(login_id=login.id, provider="vk", subject="1001", shown="iv***@vk.com")
+    db_session.add(social_account)
     consent.publish(db_session, slug="terms", title="Условия оказания услуг", body="Текст условий.\n\nЕщё пункт.",
                     actor=SYSTEM, now=now)
     db_session.commit()
@@ -125,7 +129,8 @@ def ids(db_session):
                 mobile=line.id, linked=linked.id, home=home.id, reward_id=reward.id, code=topup.code,
                 notice_id=notice.id, request_id=request.id, slug="terms",
                 key=feed.make_key(db_session, login_id=login.id, name="Widget", actor=SYSTEM, now=now).secret,
-                paylink=paylink.make_token(line.id, secret=SECRET))
+                paylink=paylink.make_token(line.id, secret=SECRET),
+                provider="unconfigured", link_id=social_account.id)  # the provider's redirects: 404 here
 
 
 def operator_data(db_session) -> list[str]:

@@ -24,6 +24,7 @@ from portal.models import (
     SavedAnswer,
     ServiceNotice,
     ServiceNoticeUpdate,
+    SocialAccount,
     Staff,
     SupportAttachment,
     SupportMessage,
@@ -61,7 +62,7 @@ CUSTOMER = ["/", "/?block=allowances", "/archive", "/documents", "/documents/agr
             "/home/tv", "/home/tv/pin", "/home/extras", "/home/tv/subscriptions/{subscription}/disconnect",
             "/home/tv/{service}/connect", "/home/extras/{service}/connect",
             "/home/extras/subscriptions/{subscription}/disconnect",
-            "/support/", "/support/{support}"]
+            "/support/", "/support/{support}", "/auth/social/accounts/{social}/unlink"]
 # Pages of a home contract in focus (a mobile line gets 404 there): a contract with a busy month of sessions.
 HOME = ["/numbers/traffic", "/numbers/traffic/sessions", "/documents"]
 STAFF = ["/admin/", "/admin/?q=Customer", "/admin/?q={receipt}", "/admin/documents", "/admin/acceptances/{acceptance}",
@@ -154,12 +155,16 @@ def every_page(client, db_session, app):
     answers = [SavedAnswer(title=f"{i} " + "Ответ " * 19, text="Слово " * 666, topic_id=topic.id) for i in range(20)]
     db_session.add_all(answers)
     db_session.commit()
+    social_account = SocialAccount(login_id=factories.ensure_login(db_session, "+79161234567").id,
+                                   provider="vk", subject="1001", shown="iv***@vk.com")
+    db_session.add(social_account)
+    db_session.commit()
     ids = dict(support=support.id, devpay="dev_ref", dev3ds="dev_3ds", devsbp="dev_sbp", sbp=sbp.token,
                tariff=tariff.id, service=service.id, subscription=subscription.id, payment=payment.token,
                transfer=transfer.token, customer=account.customer_id, order=order.id, linked=linked.id, link=link.id,
                line=account.id, melody=melody.id, reward=reward.id, agreement=agreement.slug,
                acceptance=acceptance.id, receipt=receipt.code, notice=notice.id, topic=topic.id,
-               answer=answers[0].id)
+               answer=answers[0].id, social=social_account.id)
     for url in CUSTOMER:
         yield url, client.get(url.format(**ids))
     key = feed.make_key(db_session, login_id=login.id, name="Widget", actor=SYSTEM, now=utcnow()).secret
@@ -206,7 +211,8 @@ def test_every_get_route_is_covered(app):
                     "{sbp}": "<token>", "{devsbp}": "<reference>", "{receipt}": "<code>",
                     "{notice}": "<int:notice_id>", "{support}": "<int:request_id>", "{feed}": "<key>",
                     "{paylink}": "<token>", "{paid}": "<payment>",
-                    "{topic}": "<int:topic_id>", "{answer}": "<int:answer_id>"}
+                    "{topic}": "<int:topic_id>", "{answer}": "<int:answer_id>",
+                    "{social}": "<int:link_id>"}
     covered = set()
     for url in PUBLIC + CUSTOMER + FEED + PAY_LINK + HOME + STAFF:
         url = re.sub(r"\?.*", "", url)
@@ -223,7 +229,12 @@ def test_every_get_route_is_covered(app):
             "/support/pictures/<int:attachment_id>", "/support/pictures/<int:attachment_id>/preview",
             "/admin/support/pictures/<int:attachment_id>", "/admin/support/pictures/<int:attachment_id>/preview",
             # an open thread's htmx fragment: 204, the thread, or a reload (tests/web/support/test_live_thread.py)
-            "/support/<int:request_id>/thread", "/admin/support/<int:request_id>/thread"}
+            "/support/<int:request_id>/thread", "/admin/support/<int:request_id>/thread",
+            # to a sign-in provider and back, and an offer only after one (tests/web/auth/test_social.py);
+            # the development identity provider's endpoints (portal/dev/oidc.py)
+            "/auth/social/<provider>/sign-in", "/auth/social/<provider>/link", "/auth/social/<provider>/back",
+            "/auth/social/confirm", "/dev/oidc/.well-known/openid-configuration", "/dev/oidc/jwks",
+            "/dev/oidc/authorize", "/dev/oidc/userinfo"}
     routes = {rule.rule for rule in app.url_map.iter_rules() if "GET" in rule.methods}
     assert routes - skip <= covered | {"/auth/captcha/<token>.<any(png, wav):ext>"}, routes - skip - covered
 
