@@ -125,9 +125,7 @@ def remove_staff_passkey(passkey_id: int):
 
 @bp.get("/login/passkey")
 def passkey_login():
-    if _pending_staff_id() is None:
-        return see_other(".login")
-    return render("admin/passkey_login.html")
+    return render("admin/passkey_login.html", pending=_pending_staff_id() is not None)
 
 
 @bp.post("/login/passkey/options")
