@@ -51,7 +51,7 @@ def refusal(err: DomainError):
 
 
 @bp.post("/passkey/options")
-@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"])
+@limiter.limit("60 per minute")  # every sign-in page view with autofill asks for one (a row each, as captchas)
 def passkey_options():
     rp = relying_party_or_404()
     token, options = passkeys.authentication_options(db.session, rp=rp, now=utcnow())

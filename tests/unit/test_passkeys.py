@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from portal.domain import passkeys
 from portal.domain.audit import Actor
 from portal.domain.errors import NotFound
-from portal.models import AuditEvent, Passkey, SmsMessage, utcnow
+from portal.models import AuditEvent, Challenge, Passkey, SmsMessage, utcnow
 from tests import factories
 from tests.soft_authenticator import SoftAuthenticator
 
@@ -205,3 +205,10 @@ def test_the_relying_party_comes_from_config_then_the_public_address():
     assert (rp.id, rp.origin) == ("example.ru", "https://lk.example.ru")
     assert passkeys.RelyingParty.from_settings(rp_id=None, origin=None, public_url=None, host_url=None,
                                                name="T") is None
+
+
+def test_long_dead_challenges_are_cleared_by_new_ones(db_session, login):
+    old = utcnow() - 3 * passkeys.CHALLENGE_TTL
+    passkeys.authentication_options(db_session, rp=RP, now=old)
+    passkeys.authentication_options(db_session, rp=RP, now=utcnow())
+    assert db_session.scalar(select(func.count()).select_from(Challenge)) == 1

@@ -16,7 +16,7 @@ from hashlib import sha256
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 from webauthn import (
     generate_authentication_options,
@@ -125,6 +125,9 @@ def _descriptors(passkeys: list[Passkey]) -> list[PublicKeyCredentialDescriptor]
 
 
 def _new_challenge(session: Session, *, purpose: str, login_id: int | None, now: datetime) -> tuple[str, bytes]:
+    # Each new challenge clears the long-dead ones, as captchas do: the table stays small without a job.
+    session.execute(delete(Challenge).where(Challenge.purpose.in_((REGISTER, SIGN_IN)),
+                                            Challenge.expires_at < now - CHALLENGE_TTL))
     challenge = secrets.token_bytes(32)
     token = secrets.token_urlsafe(32)
     # A WebAuthn challenge is a nonce, not a secret (the authenticator's signature over it is the proof), so it is
