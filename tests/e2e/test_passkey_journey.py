@@ -8,7 +8,8 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from portal.models import Passkey, SmsMessage
+from portal.models import Passkey, SmsMessage, Staff
+from tests import factories
 from tests.e2e.conftest import CAPTCHA_ANSWER
 from tests.e2e.test_sms_login_journey import MSISDN, customer, sent_password, url_path_is  # noqa: F401
 
@@ -129,3 +130,35 @@ def test_without_javascript_the_pages_say_passkeys_need_it(page_factory, live_se
     page.goto(base + "/settings/sessions")
     expect(page.locator("#passkey-form")).to_be_hidden()
     assert "Adding a passkey needs JavaScript" in page.locator("#passkeys noscript").inner_html()
+
+
+def test_staff_add_a_passkey_and_then_sign_in_with_password_and_passkey(page_factory, live_server):
+    with live_server.app_context() as session:
+        factories.make_staff(session, email="agent@example.com")
+    base = at_localhost(live_server)
+    page = page_factory(True)
+    page.add_init_script("PublicKeyCredential.isConditionalMediationAvailable = () => Promise.resolve(false);")
+    virtual_authenticator(page)
+
+    def password_step():
+        page.goto(base + "/admin/login")
+        page.locator("main form input[name=email]").fill("agent@example.com")
+        page.locator("main form input[name=password]").fill(factories.PASSWORD)
+        page.locator("main form[action='/admin/login'] button[type=submit]").click()
+
+    password_step()
+    expect(page).to_have_url(url_path_is("/admin/"))
+    page.locator("a[href='/admin/passkeys']").click()
+    form = page.locator("#passkey-form")
+    form.locator("input[name=name]").fill("Desk key")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#passkey-list")).to_contain_text("Desk key")
+    with live_server.app_context() as session:
+        session.scalar(select(Staff)).passkey_required = True
+        session.commit()
+    page.locator("form[action='/admin/logout'] button").first.click()
+
+    password_step()
+    expect(page).to_have_url(url_path_is("/admin/login/passkey"))
+    page.locator("#passkey-sign-in button[type=submit]").click()
+    expect(page).to_have_url(url_path_is("/admin/"))
