@@ -34,8 +34,8 @@ def _owner() -> passkeys.Owner:
 
 
 def must_use_passkey(member: Staff) -> bool:
-    return relying_party() is not None and passkeys.staff_must_use(
-        member, everyone=current_app.config["STAFF_PASSKEY_REQUIRED"])
+    """Fails closed: where passkeys are off (no site address), a staff member who must use one cannot sign in."""
+    return passkeys.staff_must_use(member, everyone=current_app.config["STAFF_PASSKEY_REQUIRED"])
 
 
 def second_step_or_session(member: Staff):

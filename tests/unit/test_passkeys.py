@@ -212,3 +212,23 @@ def test_long_dead_challenges_are_cleared_by_new_ones(db_session, login):
     passkeys.authentication_options(db_session, rp=RP, now=old)
     passkeys.authentication_options(db_session, rp=RP, now=utcnow())
     assert db_session.scalar(select(func.count()).select_from(Challenge)) == 1
+
+
+def test_in_production_passkeys_take_the_sites_address_never_the_host_header(database_url):
+    from portal import create_app
+    from portal.auth.passkeys import relying_party
+
+    app = create_app({"SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": database_url})
+    with app.test_request_context("/", base_url="http://evil.example"):
+        assert relying_party() is None
+    app.config["PUBLIC_URL"] = "https://lk.example.ru/"
+    with app.test_request_context("/", base_url="http://evil.example"):
+        assert relying_party() == passkeys.RelyingParty(id="lk.example.ru", origin="https://lk.example.ru",
+                                                        name=app.config["BRAND"])
+
+
+def test_requiring_staff_passkeys_without_the_sites_address_stops_startup(database_url):
+    from portal import ConfigError, create_app
+
+    with pytest.raises(ConfigError, match="STAFF_PASSKEY_REQUIRED"):
+        create_app({"SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": database_url, "STAFF_PASSKEY_REQUIRED": True})
