@@ -208,6 +208,10 @@ def check_config(app: Flask) -> None:
     if cfg["PROVISIONING_LEASE"] <= cfg["PROVISIONING_HTTP_TIMEOUT"]:
         raise ConfigError("PROVISIONING_LEASE must be longer than PROVISIONING_HTTP_TIMEOUT, or a second worker "
                           "may send a command while the first still waits for the switch.")
+    if cfg["STAFF_PASSKEY_REQUIRED"] and not (cfg["PASSKEY_RP_ID"] or cfg["PASSKEY_ORIGIN"] or cfg["PUBLIC_URL"]
+                                              or cfg["DEBUG"] or cfg["TESTING"]):
+        raise ConfigError("STAFF_PASSKEY_REQUIRED needs the site's address for passkeys: set PUBLIC_URL (or "
+                          "PASSKEY_RP_ID and PASSKEY_ORIGIN).")
     if cfg["STATIC_IP_POOL"]:
         try:
             ipaddress.ip_network(cfg["STATIC_IP_POOL"], strict=False)

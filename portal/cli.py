@@ -7,7 +7,7 @@ import click
 from flask import Config, Flask, current_app
 from sqlalchemy import select
 
-from portal.domain import demo, staff
+from portal.domain import demo, passkeys, staff
 from portal.domain.audit import SYSTEM
 from portal.domain.errors import DomainError
 from portal.extensions import db
@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(init_secret_key)
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_staff)
+    app.cli.add_command(staff_passkey)
     app.cli.add_command(sms_group)
     app.cli.add_command(provisioning_group)
     app.cli.add_command(billing_group)
@@ -78,6 +79,18 @@ def create_staff(email, name, role, password):
     except DomainError as err:
         raise click.ClickException(str(err.message)) from None
     click.echo(f"Staff user {member.email} ({member.role}) created.")
+
+
+@click.command("staff-passkey")
+@click.argument("email")
+@click.option("--required/--optional", default=True, help="Whether signing in takes a passkey after the password.")
+def staff_passkey(email, required):
+    """Make a staff member sign in with password and passkey (--required), or with the password alone."""
+    try:
+        member = passkeys.require_for_staff(db.session, email=email, required=required, actor=SYSTEM)
+    except DomainError:
+        raise click.ClickException(f"No staff user {email}.") from None
+    click.echo(f"{member.email}: a passkey is {'required' if required else 'optional'} at sign-in.")
 
 
 @click.group("sms")

@@ -122,6 +122,12 @@ RATELIMIT_FEED_NET = "600 per hour"  # per /24: guessing keys is hopeless anyway
 FEED_REFRESH_S = 600  # the balance page reloads itself this often
 # The portal's address as customers reach it, for links in SMS (the pay link); None: SMS carry no links.
 PUBLIC_URL = None
+# Passkeys (WebAuthn): the site's domain (RP id) and exact origin. None: from PUBLIC_URL; without it, from the
+# request's own address in debug and tests only (a Host header is not trusted in production: passkeys stay off).
+PASSKEY_RP_ID = None
+PASSKEY_ORIGIN = None
+PASSKEY_RECENT_SIGN_IN = timedelta(minutes=15)  # adding a passkey needs a sign-in this fresh
+STAFF_PASSKEY_REQUIRED = False  # True: every staff member signs in with password and passkey
 PAY_LINK_MAX_AGE_S = 3 * 24 * 3600  # a pay link in an SMS works this long
 # The content gateway (portal.gateway): its shared key (None: the endpoint does not exist) and, where set, the
 # networks it calls from (CIDRs, comma-separated in PORTAL_CONTENT_GATEWAY_NETS).

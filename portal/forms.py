@@ -89,10 +89,10 @@ class SignInIdField(StringField):
             raise ValidationError(str(err.message)) from None
 
 
-def sign_in_id_field():
+def sign_in_id_field(autocomplete: str = "username"):
     return SignInIdField(_l("Phone or contract number"),
                          validators=[InputRequired(_l("Enter your phone number or contract number."))],
-                         render_kw={"autocomplete": "username", "maxlength": 40,
+                         render_kw={"autocomplete": autocomplete, "maxlength": 40,
                                     "placeholder": EXAMPLE_NUMBER})
 
 

@@ -10,6 +10,7 @@ from portal.admin import (  # noqa: E402,F401
     labels,
     links,
     notices,
+    passkeys,
     provisioning,
     support,
     support_pictures,

@@ -14,6 +14,7 @@ from portal.admin.forms import (
     VoucherBatchForm,
 )
 from portal.admin.labels import SMS_STATES
+from portal.admin.passkeys import second_step_or_session
 from portal.domain import adjustments, blocking, codeword, staff, vouchers
 from portal.domain.bounds import db_int
 from portal.domain.documents import consent
@@ -33,7 +34,6 @@ from portal.web import (
     render,
     see_other,
     staff_required,
-    start_user_session,
 )
 
 
@@ -45,11 +45,9 @@ def login():
     form = StaffLoginForm()
     if form.validate_on_submit():
         try:
-            web_session = staff.sign_in_staff(db.session, email=form.email.data, password=form.password.data,
-                                              ip=client_ip(), now=utcnow(), policy=auth_policy())
-            web_session.staff.web_session = web_session
-            start_user_session(web_session.staff)
-            return see_other(".home")
+            member = staff.check_staff_password(db.session, email=form.email.data, password=form.password.data,
+                                                ip=client_ip(), now=utcnow(), policy=auth_policy())
+            return second_step_or_session(member)
         except DomainError as err:
             form.add_domain_error(err)
     return render("admin/login.html", status=form.status, form=form)

@@ -6,7 +6,7 @@ from portal.forms import PortalForm, sign_in_id_field
 
 
 class LoginForm(PortalForm):
-    phone = sign_in_id_field()
+    phone = sign_in_id_field(autocomplete="username webauthn")  # the browser offers passkeys in its autofill
     password = PasswordField(_l("Password"), validators=[InputRequired(_l("Enter the password.")),
                                                          Length(max=128)],
                              render_kw={"autocomplete": "current-password", "maxlength": 128})

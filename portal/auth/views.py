@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from portal.auth import bp, social
 from portal.auth.forms import LanguageForm, LoginForm, NetworkLoginForm, SmsPasswordForm
+from portal.auth.passkeys import relying_party
 from portal.domain import auth, captcha, preferences
 from portal.domain.errors import DomainError
 from portal.domain.phones import InvalidPhone, parse_msisdn
@@ -72,7 +73,7 @@ def login():
     msisdn = gateway_msisdn()
     if msisdn and not auth.serves(db.session, msisdn):
         msisdn = None  # the gateway vouches for a number we do not serve: no button
-    return render("auth/login.html", status=form.status, form=form,
+    return render("auth/login.html", status=form.status, form=form, passkeys_on=relying_party() is not None,
                   network_msisdn=msisdn, network_form=NetworkLoginForm() if msisdn else None)
 
 

@@ -66,6 +66,13 @@ def create_staff(session: Session, *, email: str, name: str, role: str, password
 def sign_in_staff(session: Session, *, email: str, password: str, ip: str | None, now: datetime,
                   policy: AuthPolicy) -> StaffSession:
     """Check e-mail and password with the same throttling as customers; open a staff session."""
+    staff = check_staff_password(session, email=email, password=password, ip=ip, now=now, policy=policy)
+    return open_staff_session(session, staff=staff, ip=ip, now=now)
+
+
+def check_staff_password(session: Session, *, email: str, password: str, ip: str | None, now: datetime,
+                         policy: AuthPolicy) -> Staff:
+    """The staff member whose e-mail and password these are (throttled as customers are), or LoginFailed."""
     email = (email or "").strip().lower()[:120]
     key = "staff:" + email
     check_not_throttled(session, identifier=key, ip=ip, now=now, policy=policy)
@@ -80,10 +87,16 @@ def sign_in_staff(session: Session, *, email: str, password: str, ip: str | None
             raise TryLater(_l("Too many failed attempts."), locked, field="password")
         raise LoginFailed(_l("Wrong e-mail or password."))
     clear_failures(session, identifier=key, ip=ip)
+    session.flush()
+    return staff
+
+
+def open_staff_session(session: Session, *, staff: Staff, ip: str | None, now: datetime,
+                       detail: str = "") -> StaffSession:
     web_session = StaffSession(token=secrets.token_urlsafe(32), staff_id=staff.id, created_at=now,
                                last_seen_at=now, ip=ip)
     session.add(web_session)
-    record(session, Actor(staff_id=staff.id, ip=ip), "staff_login", obj=staff)
+    record(session, Actor(staff_id=staff.id, ip=ip), "staff_login", obj=staff, detail=detail)
     session.commit()
     return web_session
 

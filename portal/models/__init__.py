@@ -25,6 +25,7 @@ from portal.models.home_tv import AntivirusLicence, Mailbox, ParentalPin, Static
 from portal.models.links import LinkRequest, LinkRequestNumber
 from portal.models.money import LedgerEntry
 from portal.models.notices import NoticeSms, ServiceNotice, ServiceNoticeUpdate
+from portal.models.passkeys import Passkey
 from portal.models.payments import AutoPayment, CardPayment, CardToken
 from portal.models.promised import PromisedPayment
 from portal.models.requests import ProcessedRequest
@@ -48,7 +49,7 @@ __all__ = [
     "LedgerEntry", "Line",
     "LinkRequest", "LinkRequestNumber", "Login", "LoginAccount", "LoginSession", "LoginThrottle", "Mailbox", "Melody",
     "NoticeSms", "PolicyDocument",
-    "ParentalPin", "PasswordRequest", "ProcessedRequest", "PromisedPayment", "Reward", "RingbackChoice",
+    "ParentalPin", "Passkey", "PasswordRequest", "ProcessedRequest", "PromisedPayment", "Reward", "RingbackChoice",
     "ScheduledTariffChange", "Service", "ServiceNotice", "ServiceNoticeUpdate",
     "SmsMessage", "SmsPart", "SmsReceipt", "SocialAccount", "Staff", "StaffSession", "StaticIp",
     "SavedAnswer", "Subscription", "SupportAttachment", "SupportMessage", "SupportRequest", "SupportTopic",

@@ -1,7 +1,7 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, utcnow
@@ -112,6 +112,8 @@ class Staff(UserMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     enabled: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Signing in takes the password and then a passkey (PORTAL_STAFF_PASSKEY_REQUIRED asks it of everyone).
+    passkey_required: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     web_session = None  # type: StaffSession | None
 

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
-from portal.settings import codeword, feed, views  # noqa: E402,F401,I001
+from portal.settings import codeword, feed, passkeys, views  # noqa: E402,F401,I001

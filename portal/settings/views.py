@@ -40,6 +40,7 @@ from portal.settings.forms import (
     VoicemailForm,
     VoiceMessagesForm,
 )
+from portal.settings.passkeys import passkey_section
 from portal.web import (
     account_in_focus,
     auth_policy,
@@ -103,7 +104,7 @@ def sessions():
     rows = [(s, devices.describe_browser(s.user_agent), devices.place_of(s.ip, places))
             for s in devices.active_sessions(db.session, current_user.id)]
     return render("settings/sessions.html", rows=rows, current_token=current_user.web_session.token,
-                  form=PortalForm())
+                  form=PortalForm(), **passkey_section())
 
 
 @bp.post("/sessions/<int:session_id>/end")

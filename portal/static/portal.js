@@ -40,6 +40,16 @@
       }
     }
   });
+  // A page's own script (data-script) arrives with a boosted navigation too: htmx drops <script> tags.
+  document.addEventListener("htmx:afterSettle", function () {
+    document.querySelectorAll("[data-script]").forEach(function (el) {
+      var src = el.getAttribute("data-script");
+      if (document.querySelector('script[src="' + src + '"]')) return;
+      var script = document.createElement("script");
+      script.src = src;
+      document.head.appendChild(script);
+    });
+  });
   // Blocks marked hx-trigger="portal:back from:body" refresh when the tab comes back after a while.
   var hiddenAt = 0;
   document.addEventListener("visibilitychange", function () {

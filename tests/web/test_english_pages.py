@@ -27,6 +27,7 @@ from portal.models import (
     LinkRequestNumber,
     LoginAccount,
     Melody,
+    Passkey,
     PolicyDocument,
     Reward,
     Service,
@@ -129,8 +130,17 @@ def ids(db_session):
                 mobile=line.id, linked=linked.id, home=home.id, reward_id=reward.id, code=topup.code,
                 notice_id=notice.id, request_id=request.id, slug="terms",
                 key=feed.make_key(db_session, login_id=login.id, name="Widget", actor=SYSTEM, now=now).secret,
+                passkey_id=_passkey(db_session, login).id,
                 paylink=paylink.make_token(line.id, secret=SECRET),
                 provider="unconfigured", link_id=social_account.id)  # the provider's redirects: 404 here
+
+
+def _passkey(db_session, login) -> Passkey:
+    passkey = Passkey(login_id=login.id, credential_id="cred", user_handle="u", public_key=b"k", name="Phone",
+                      last_used_at=utcnow())
+    db_session.add(passkey)
+    db_session.commit()
+    return passkey
 
 
 def operator_data(db_session) -> list[str]:

@@ -19,6 +19,7 @@ from portal.models import (
     LinkRequestNumber,
     LoginAccount,
     Melody,
+    Passkey,
     PolicyDocument,
     Reward,
     SavedAnswer,
@@ -38,6 +39,7 @@ from tests import factories
 from tests.helpers import captcha_token
 
 PUBLIC = ["/auth/login", "/auth/password", "/auth/password/sent?phone=%2B79161234567", "/admin/login",
+          "/admin/login/passkey",
           "/no-such-page", "/status", "/status?lang=ru", "/status/{notice}"]
 CUSTOMER = ["/", "/?block=allowances", "/archive", "/documents", "/documents/agreements/{agreement}",
             "/numbers/", "/numbers/link", "/numbers/{linked}/unlink",
@@ -46,6 +48,7 @@ CUSTOMER = ["/", "/?block=allowances", "/archive", "/documents", "/documents/agr
             "/settings/close", "/settings/alerts", "/settings/forwarding", "/settings/blacklist", "/settings/voicemail",
             "/settings/ringback", "/settings/ringback/melodies/{melody}",
             "/settings/missed-calls", "/settings/internet", "/settings/feed", "/settings/code-word",
+            "/settings/passkeys/{passkey}",
             "/tariffs/", "/tariffs/compare",
             "/tariffs/{tariff}",
             "/services/", "/services/{service}", "/services/subscriptions",
@@ -75,7 +78,7 @@ STAFF = ["/admin/", "/admin/?q=Customer", "/admin/?q={receipt}", "/admin/documen
          "/admin/catalog/services/{service}", "/admin/notices", "/admin/notices/new", "/admin/notices/{notice}",
          "/admin/support", "/admin/support?view=overdue&category=money", "/admin/support/{support}",
          "/admin/support/topics", "/admin/support/topics/{topic}", "/admin/support/answers",
-         "/admin/support/answers/{answer}"]
+         "/admin/support/answers/{answer}", "/admin/passkeys"]
 # Pay without a password: the signed link's page and a payment's outcome through it (nobody signed in).
 PAY_LINK = ["/p/{paylink}", "/p/{paylink}/{paid}"]
 # The balance feed, read with a key (no session): the widget's page and the JSON, by header and in the URL.
@@ -152,6 +155,10 @@ def every_page(client, db_session, app):
                                           thumb_width=240, thumb_height=320) for m in messages if m.login_id])
     topic = db_session.scalar(select(SupportTopic).where(SupportTopic.code == "money"))
     # Saved answers of the longest title and text: the request page lists them, their own page shows one.
+    passkey = Passkey(login_id=login.id, credential_id="c" * 1364, user_handle="u" * 43, public_key=b"k",
+                      name="Н" * 60, created_at=utcnow(), last_used_at=utcnow())
+    db_session.add_all([passkey, *[Passkey(login_id=login.id, credential_id=f"{i}" * 40, user_handle="u",
+                                           public_key=b"k", name="Н" * 60) for i in range(9)]])
     answers = [SavedAnswer(title=f"{i} " + "Ответ " * 19, text="Слово " * 666, topic_id=topic.id) for i in range(20)]
     db_session.add_all(answers)
     db_session.commit()
@@ -164,7 +171,7 @@ def every_page(client, db_session, app):
                transfer=transfer.token, customer=account.customer_id, order=order.id, linked=linked.id, link=link.id,
                line=account.id, melody=melody.id, reward=reward.id, agreement=agreement.slug,
                acceptance=acceptance.id, receipt=receipt.code, notice=notice.id, topic=topic.id,
-               answer=answers[0].id, social=social_account.id)
+               answer=answers[0].id, social=social_account.id, passkey=passkey.id)
     for url in CUSTOMER:
         yield url, client.get(url.format(**ids))
     key = feed.make_key(db_session, login_id=login.id, name="Widget", actor=SYSTEM, now=utcnow()).secret
@@ -212,7 +219,8 @@ def test_every_get_route_is_covered(app):
                     "{notice}": "<int:notice_id>", "{support}": "<int:request_id>", "{feed}": "<key>",
                     "{paylink}": "<token>", "{paid}": "<payment>",
                     "{topic}": "<int:topic_id>", "{answer}": "<int:answer_id>",
-                    "{social}": "<int:link_id>"}
+                    "{social}": "<int:link_id>",
+                    "{passkey}": "<int:passkey_id>"}
     covered = set()
     for url in PUBLIC + CUSTOMER + FEED + PAY_LINK + HOME + STAFF:
         url = re.sub(r"\?.*", "", url)
@@ -271,7 +279,7 @@ def test_every_response_carries_the_security_headers(pages):
 def test_static_files_are_fingerprinted_and_immutable(client):
     page = client.get("/auth/login").text
     urls = re.findall(r'(?:href|src|data-htmx)="(/static/[^"]+\?v=[0-9a-f]{12})"', page)
-    assert len(urls) == 3  # the CSS, portal.js and the htmx it loads
+    assert len(urls) == 4  # the CSS, portal.js, the htmx it loads and the passkey script of the sign-in page
     total = 0
     for url in urls:
         response = client.get(url)
