@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import Float, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.models.base import Base, utcnow
@@ -42,8 +42,8 @@ class LocatorLookup(Base):
     consent_id: Mapped[int] = mapped_column(ForeignKey("locator_consent.id"), index=True)
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
     state: Mapped[str] = mapped_column(String(8), default="pending")
-    lat: Mapped[float | None]
-    lon: Mapped[float | None]
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
     accuracy_m: Mapped[int | None]
     located_at: Mapped[datetime | None]  # when the network saw the phone there
     place: Mapped[str | None] = mapped_column(String(120))

@@ -17,6 +17,8 @@ from portal.models import (
     LedgerEntry,
     LinkRequest,
     LinkRequestNumber,
+    LocatorConsent,
+    LocatorLookup,
     LoginAccount,
     Melody,
     PolicyDocument,
@@ -61,7 +63,7 @@ CUSTOMER = ["/", "/?block=allowances", "/archive", "/documents", "/documents/agr
             "/home/tv", "/home/tv/pin", "/home/extras", "/home/tv/subscriptions/{subscription}/disconnect",
             "/home/tv/{service}/connect", "/home/extras/{service}/connect",
             "/home/extras/subscriptions/{subscription}/disconnect",
-            "/support/", "/support/{support}"]
+            "/support/", "/support/{support}", "/locator/", "/locator/me"]
 # Pages of a home contract in focus (a mobile line gets 404 there): a contract with a busy month of sessions.
 HOME = ["/numbers/traffic", "/numbers/traffic/sessions", "/documents"]
 STAFF = ["/admin/", "/admin/?q=Customer", "/admin/?q={receipt}", "/admin/documents", "/admin/acceptances/{acceptance}",
@@ -153,6 +155,16 @@ def every_page(client, db_session, app):
     # Saved answers of the longest title and text: the request page lists them, their own page shows one.
     answers = [SavedAnswer(title=f"{i} " + "Ответ " * 19, text="Слово " * 666, topic_id=topic.id) for i in range(20)]
     db_session.add_all(answers)
+    # The family locator at its fullest: 10 people with the longest names, each located; lookups of this number.
+    factories.make_subscription(db_session, account, factories.make_service(db_session, code="family-locator"))
+    people = [LocatorConsent(seeker_account_id=account.id if n < 10 else other.id, target_msisdn=f"+7903111{n:04d}",
+                             target_account_id=account.id if n >= 10 else None, name="Бабушка " * 5,
+                             state="granted", expires_at=utcnow()) for n in range(12)]
+    db_session.add_all(people)
+    db_session.flush()
+    db_session.add_all(LocatorLookup(consent_id=c.id, state="found", lat=55.76543, lon=37.60512, accuracy_m=1850,
+                                     located_at=utcnow(), place="Ходынский бульвар, Хорошёвский район")
+                       for c in people for _ in range(10 if c.target_account_id else 1))
     db_session.commit()
     ids = dict(support=support.id, devpay="dev_ref", dev3ds="dev_3ds", devsbp="dev_sbp", sbp=sbp.token,
                tariff=tariff.id, service=service.id, subscription=subscription.id, payment=payment.token,
