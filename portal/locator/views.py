@@ -147,7 +147,7 @@ def child_line(account_id: int):
     if current_user.primary_account_id != account_in_focus().id:
         abort(404)  # only the owner's own number marks the others
     try:
-        locator.mark_child_line(db.session, owner_login_id=current_user.id, account_id=account_id,
+        locator.mark_child_line(db.session, account_id=account_id,
                                 managed_account_ids=_managed_ids(), used_by_child=form.on.data == "1",
                                 actor=current_actor())
     except NotFound:

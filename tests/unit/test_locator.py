@@ -11,7 +11,7 @@ from portal.domain import alerts, locator
 from portal.domain.audit import Actor
 from portal.domain.errors import NotFound
 from portal.domain.locator.network import DevNetwork, LocatorUnavailable, Position
-from portal.models import AuditEvent, HeldAlert, LocatorConsent, LocatorLookup, SmsMessage
+from portal.models import AuditEvent, HeldAlert, LocatorConsent, LocatorLookup, Service, SmsMessage
 from tests import factories
 
 SEEKER, TARGET, CHILD, STRANGER = "+79161234567", "+79162223344", "+79161234568", "+79035550000"
@@ -28,6 +28,20 @@ def family(db_session):
     factories.make_login(db_session, target)
     db_session.commit()
     return login, seeker, target
+
+
+@pytest.fixture
+def service_for(db_session, family):
+    """Another line with the service connected."""
+    service = db_session.scalar(select(Service).where(Service.code == locator.SERVICE))
+
+    def make(msisdn):
+        line = factories.make_line(db_session, msisdn)
+        factories.make_subscription(db_session, line, service, since=NOW - timedelta(days=1), status="active")
+        db_session.commit()
+        return line
+
+    return make
 
 
 def actor_of(account, login_id=None):
@@ -116,6 +130,16 @@ def test_a_number_not_ours_gets_the_same_answer_and_no_sms(db_session, family):
     assert db_session.scalar(select(func.count()).select_from(SmsMessage).where(SmsMessage.to == STRANGER)) == 0
 
 
+def test_a_number_gets_at_most_three_codes_a_day_and_the_seeker_cannot_tell(db_session, family, service_for):
+    seekers = [family[1]] + [service_for(f"+7916777000{n}") for n in range(3)]
+    consents = [ask(db_session, seeker) for seeker in seekers]
+    assert [c.state for c in consents] == ["pending"] * 4
+    codes = db_session.scalar(select(func.count()).select_from(SmsMessage).where(SmsMessage.to == TARGET))
+    assert codes == locator.CODES_PER_NUMBER_PER_DAY
+    locator.answer(db_session, target_account_id=family[2].id, consent_id=consents[-1].id, agree=True,
+                   actor=actor_of(family[2]), now=NOW)  # the holder still answers in the personal account
+
+
 def test_seeking_needs_the_service(db_session, family):
     _, _, target = family
     with pytest.raises(locator.ServiceNeeded):
@@ -187,7 +211,7 @@ def test_a_child_line_of_the_same_account_is_granted_by_the_owner_and_still_noti
     managed = {seeker.id, child.id}
     # Not marked yet: the child's phone gets a code like anyone's.
     assert ask(db_session, seeker, CHILD, managed=managed).state == "pending"
-    locator.mark_child_line(db_session, owner_login_id=login.id, account_id=child.id, managed_account_ids=managed,
+    locator.mark_child_line(db_session, account_id=child.id, managed_account_ids=managed,
                             used_by_child=True, actor=actor_of(seeker, login.id))
     waiting = locator.people(db_session, seeker.id, NOW)[0].consent
     locator.remove(db_session, seeker_account_id=seeker.id, consent_id=waiting.id, actor=actor_of(seeker), now=NOW)
@@ -201,7 +225,7 @@ def test_a_child_line_of_the_same_account_is_granted_by_the_owner_and_still_noti
 def test_a_marked_line_of_another_customer_or_login_still_needs_its_holder(db_session, family):
     login, seeker, target = family
     with pytest.raises(NotFound):  # not the owner's to mark
-        locator.mark_child_line(db_session, owner_login_id=login.id, account_id=target.id,
+        locator.mark_child_line(db_session, account_id=target.id,
                                 managed_account_ids={seeker.id}, used_by_child=True, actor=actor_of(seeker))
     target.line.used_by_child = True  # marked by its own owner
     db_session.commit()

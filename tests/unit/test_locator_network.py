@@ -7,6 +7,7 @@ from datetime import datetime
 
 import pytest
 
+from portal import ConfigError, create_app
 from portal.domain.locator.network import HttpNetwork, LocatorUnavailable, network_from_config
 from tests.fakes import JsonApi
 
@@ -81,3 +82,11 @@ def test_the_config_picks_the_backend(gateway):
               "LOCATOR_DEV_UNREACHABLE": []}
     assert isinstance(network_from_config(config), HttpNetwork)
     assert not isinstance(network_from_config({**config, "LOCATOR_BACKEND": "dev"}), HttpNetwork)
+
+
+@pytest.mark.parametrize(("values", "message"), [({"LOCATOR_BACKEND": "gps"}, "LOCATOR_BACKEND must"),
+                                                 ({"LOCATOR_BACKEND": "http"}, "needs LOCATOR_URL"),
+                                                 ({"LOCATOR_NOTICES_PER_DAY": -1}, "LOCATOR_NOTICES_PER_DAY")])
+def test_a_bad_locator_setting_stops_start_up(database_url, values, message):
+    with pytest.raises(ConfigError, match=message):
+        create_app({"TESTING": True, "SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": database_url, **values})

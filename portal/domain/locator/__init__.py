@@ -26,14 +26,18 @@ from portal.domain.idempotency import lock_account_for
 from portal.domain.locator.network import LocatorUnavailable, NetworkLocator, Position
 from portal.domain.passwords import check_secret, hash_secret
 from portal.domain.phones import format_msisdn
-from portal.domain.sms import queue_sms
+from portal.domain.sms import daily_quota_retry_after, queue_sms
 from portal.models import Account, AccountStatus, Line, LocatorConsent, LocatorLookup
 
 SERVICE = "family-locator"
+CODE_SMS = "locator_code"  # the SMS purpose: its text is a secret (never shown to staff)
 PEOPLE_LIMIT = 10  # people a line may see (granted or asked)
 REQUESTS_PER_DAY = 5  # new requests a line may make in 24 hours
 REQUEST_TTL = timedelta(days=1)  # the holder's time to answer; the code lives as long
 WRONG_CODES_LIMIT = 5  # then the request lapses: 5 guesses of 10⁶ codes
+# Code SMS a number gets in 24 hours, from all seekers: more would be spam. Past it the request is made as usual
+# (a refusal would tell the seeker the number is ours) and the holder can still answer in the personal account.
+CODES_PER_NUMBER_PER_DAY = 3
 NAME_MAX = 40
 LIVE = ("pending", "granted")
 STATE_LABELS = {"pending": _l("waiting for consent"), "granted": _l("agreed"), "refused": _l("refused"),
@@ -140,7 +144,8 @@ def ask(session: Session, *, seeker: Account, msisdn: str, name: str, managed_ac
         code = "".join(secrets.choice("0123456789") for _ in range(6))
         consent.code_hash = hash_secret(code)
         session.flush()
-        if target is not None:
+        if target is not None and daily_quota_retry_after(session, to=msisdn, purpose=CODE_SMS,
+                                                          per_day=CODES_PER_NUMBER_PER_DAY, now=now) is None:
             _send_code(session, target=target, seeker=seeker, code=code)
         record(session, actor, "locator_asked", obj=consent)
     session.commit()
@@ -164,7 +169,7 @@ def _send_code(session: Session, *, target: Account, seeker: Account, code: str)
         text = str(_l("%(brand)s: %(number)s asks to see where you are (Family locator). To agree, tell them the "
                       "code %(code)s, or answer in your personal account. If you do not know them, ignore this.",
                       brand=policy.brand, number=format_msisdn(seeker.line.msisdn), code=code))
-    queue_sms(session, to=target.line.msisdn, text=text, purpose="locator_code")
+    queue_sms(session, to=target.line.msisdn, text=text, purpose=CODE_SMS)
 
 
 def confirm_code(session: Session, *, seeker_account_id: int, consent_id: int, code: str, actor: Actor,
@@ -251,7 +256,7 @@ def revoke(session: Session, *, target_account_id: int, consent_id: int, actor: 
 
 # ---- the owner's mark on a child's line ---------------------------------------------------------------------------
 
-def mark_child_line(session: Session, *, owner_login_id: int, account_id: int, managed_account_ids: set[int],
+def mark_child_line(session: Session, *, account_id: int, managed_account_ids: set[int],
                     used_by_child: bool, actor: Actor) -> None:
     """The owner says a line of their personal account is used by a child under 14 (or no longer)."""
     line = session.get(Line, account_id, with_for_update=True)
@@ -259,7 +264,7 @@ def mark_child_line(session: Session, *, owner_login_id: int, account_id: int, m
         raise NotFound("line")
     line.used_by_child = used_by_child
     record(session, actor, "locator_child_line", object_type="account", object_id=str(account_id),
-           detail="marked" if used_by_child else "unmarked", login_id=owner_login_id)
+           detail="marked" if used_by_child else "unmarked")
     session.commit()
 
 
