@@ -21,7 +21,7 @@ from portal.web import account_in_focus, current_actor, customer_required, manag
 
 class AskForm(IdempotentForm):
     msisdn = phone_field(_l("Their phone number"))
-    name = StringField(_l("Name"), validators=[InputRequired(_l("Give them a name.")),
+    name = StringField(_l("Name in your list"), validators=[InputRequired(_l("Give them a name.")),
                                                Length(max=locator.NAME_MAX)],
                        render_kw={"maxlength": locator.NAME_MAX, "autocomplete": "off"},
                        description=_l("How they appear in your list, e.g. “Mum”."))

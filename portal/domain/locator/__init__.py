@@ -108,7 +108,9 @@ def ask(session: Session, *, seeker: Account, msisdn: str, name: str, managed_ac
     name = " ".join((name or "").split())
     if not name or len(name) > NAME_MAX:
         raise LocatorRefused(_l("Give a name of up to %(n)s characters.", n=NAME_MAX), field="name")
-    if seeker.line is None or msisdn == seeker.line.msisdn:
+    if seeker.line is None:
+        raise LocatorRefused(_l("The locator works for a mobile number: choose one in the switcher."))
+    if msisdn == seeker.line.msisdn:
         raise LocatorRefused(_l("This is the number you are using: choose another one."), field="msisdn")
     if not service_connected(session, seeker.id):
         raise ServiceNeeded(_l("Connect the “Family locator” service on this number first."))
