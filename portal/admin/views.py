@@ -102,8 +102,8 @@ def _customer_page(card, *, status: int = 200, **forms):
     return render("admin/customer.html", status=status, card=card, kinds=KIND_LABELS,
                   acceptances=consent.acceptances_of_customer(db.session, card.customer.id),
                   support_requests=support.requests_of_customer(db.session, card.customer.id),
-                  support_states=STAFF_STATES, locator=locator.staff_summary(db.session, card.customer.id),
-                  locator_labels=locator.STATE_LABELS, **forms)
+                  support_states=STAFF_STATES, locator_labels=locator.STATE_LABELS,
+                  locator=locator.staff_summary(db.session, {item.account.id for item in card.accounts}), **forms)
 
 
 @bp.post("/customers/<int:customer_id>/code-word")

@@ -204,6 +204,9 @@ def test_staff_see_the_locator_section_read_only(app, seeker, db_session):
     page = staff.get(f"/admin/customers/{customer_id}").text
     section = page[page.index('id="locator"'):]
     assert "+7 916 ***-**-44" in section and "1 lookup" in section and "<form" not in section.split("</section>")[0]
+    holder_customer = factories.ensure_login(db_session, TARGET).primary_account.customer_id
+    page = staff.get(f"/admin/customers/{holder_customer}").text
+    assert "Seen by +7 916 ***-**-67" in page[page.index('id="locator"'):]
 
 
 @pytest.fixture
