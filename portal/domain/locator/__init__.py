@@ -52,6 +52,10 @@ class ServiceNeeded(LocatorRefused):
     pass
 
 
+class TooManyRequests(LocatorRefused):
+    status = 429
+
+
 class WrongCode(DomainError):
     field = "code"
 
@@ -93,10 +97,17 @@ def _latest_lookups(session: Session, consent_ids: list[int]) -> dict[int, Locat
 
 def _own(session: Session, consent_id: int, *, seeker_account_id: int | None = None,
          target_account_id: int | None = None) -> LocatorConsent:
+    """The consent, locked, if it is the seeker's (and not removed) or the holder's: else NotFound (the same answer
+    whether it exists or not)."""
     consent = session.get(LocatorConsent, consent_id, with_for_update=True)
-    if consent is None or consent.state == "removed" and target_account_id is None \
-            or seeker_account_id is not None and consent.seeker_account_id != seeker_account_id \
-            or target_account_id is not None and consent.target_account_id != target_account_id:
+    if consent is None:
+        raise NotFound("consent")
+    if target_account_id is not None:
+        mine = consent.target_account_id == target_account_id
+    else:
+        mine = consent.seeker_account_id == seeker_account_id and consent.state != "removed"
+    if not mine:
+        session.rollback()
         raise NotFound("consent")
     return consent
 
@@ -131,9 +142,7 @@ def ask(session: Session, *, seeker: Account, msisdn: str, name: str, managed_ac
         LocatorConsent.seeker_account_id == seeker.id, LocatorConsent.created_at > now - timedelta(days=1)))
     if asked_today >= REQUESTS_PER_DAY:
         session.rollback()
-        refusal = LocatorRefused(_l("At most %(n)s requests a day.", n=REQUESTS_PER_DAY))
-        refusal.status = 429
-        raise refusal
+        raise TooManyRequests(_l("At most %(n)s requests a day.", n=REQUESTS_PER_DAY))
     target = _our_line(session, msisdn)
     consent = LocatorConsent(seeker_account_id=seeker.id, target_msisdn=msisdn, name=name, created_at=now,
                              expires_at=now + REQUEST_TTL, target_account_id=target.id if target else None)
