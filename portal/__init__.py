@@ -38,6 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.feed import bp as feed_bp
     from portal.gateway import bp as gateway_bp
     from portal.home import bp as home_bp
+    from portal.locator import bp as locator_bp
     from portal.numbers import bp as numbers_bp
     from portal.pay import bp as pay_bp
     from portal.payments import bp as payments_bp
@@ -53,6 +54,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(settings_bp)
     app.register_blueprint(tariffs_bp)
     app.register_blueprint(home_bp)
+    app.register_blueprint(locator_bp)
     app.register_blueprint(support_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(status_bp)
@@ -196,6 +198,10 @@ def check_config(app: Flask) -> None:
         raise ConfigError(f"PROVISIONING_BACKEND must be 'dev' or 'http', not {cfg['PROVISIONING_BACKEND']!r}.")
     if cfg["PROVISIONING_BACKEND"] == "http" and not cfg["PROVISIONING_HTTP_URL"]:
         raise ConfigError("PROVISIONING_BACKEND=http needs PROVISIONING_HTTP_URL (and usually a token).")
+    if cfg["LOCATOR_BACKEND"] not in ("dev", "http"):
+        raise ConfigError(f"LOCATOR_BACKEND must be 'dev' or 'http', not {cfg['LOCATOR_BACKEND']!r}.")
+    if cfg["LOCATOR_BACKEND"] == "http" and not cfg["LOCATOR_URL"]:
+        raise ConfigError("LOCATOR_BACKEND=http needs LOCATOR_URL (and usually LOCATOR_TOKEN).")
     if cfg["SMS_LEASE"] <= cfg["SMS_HTTP_TIMEOUT"]:
         raise ConfigError("SMS_LEASE must be longer than SMS_HTTP_TIMEOUT, or a second worker may send a message "
                           "while the first still waits for the SMSC.")
@@ -221,7 +227,7 @@ def check_config(app: Flask) -> None:
                         ("PAYMENT_CALLBACK_MAX_BYTES", 1), ("USAGE_RETENTION_MONTHS", MAX_MONTHS),
                         ("PAYMENT_ASK_EVERY", 0), ("PAYMENT_DEV_SBP_SECONDS", 1),
                         ("SUPPORT_ATTACHMENT_MAX_BYTES", 1), ("SUPPORT_ATTACHMENT_MAX_PIXELS", 1),
-                        ("SUPPORT_UPLOAD_MAX_BODY", 1)):
+                        ("SUPPORT_UPLOAD_MAX_BODY", 1), ("LOCATOR_NOTICES_PER_DAY", 0), ("LOCATOR_TIMEOUT", 1)):
         if isinstance(cfg[name], bool) or not isinstance(cfg[name], int) or cfg[name] < least:
             raise ConfigError(f"{name} must be a whole number, {least} or more, not {cfg[name]!r}.")
     cfg["SUPPORT_ATTACHMENTS_DIR"] = str(cfg["SUPPORT_ATTACHMENTS_DIR"]

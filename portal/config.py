@@ -109,6 +109,16 @@ PROVISIONING_LEASE = 60
 # Development backend: commands for these numbers (E.164) are refused, to try "failed, try again".
 PROVISIONING_FAIL_NUMBERS = []
 
+# The family locator's network-location gateway (portal.domain.locator.network).
+LOCATOR_BACKEND = "dev"  # dev | http
+LOCATOR_URL = None
+LOCATOR_TOKEN = None
+LOCATOR_TIMEOUT = 5  # seconds; the seeker's page waits for it (no database lock is held meanwhile)
+# SMS notices of lookups a number gets in 24 hours, at most (every lookup is listed in its holder's account anyway).
+LOCATOR_NOTICES_PER_DAY = 3
+# Development backend: these numbers (E.164) are "off", to try a failed lookup.
+LOCATOR_DEV_UNREACHABLE = []
+
 # Flask-Limiter (per IP and per /24) on the endpoints that cost us or guard secrets.
 RATELIMIT_SMS_REQUEST = "10 per hour;30 per day"
 RATELIMIT_SMS_REQUEST_NET = "100 per hour"

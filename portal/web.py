@@ -481,7 +481,7 @@ STATUS_LABELS = {
 
 # The main navigation's sections by blueprint; the archive sits with the settings ("More").
 NAV_SECTIONS = {"account": "home", "home": "home", "payments": "payments", "tariffs": "services",
-                "numbers": "numbers", "settings": "more", "support": "more"}
+                "numbers": "numbers", "settings": "more", "support": "more", "locator": "services"}
 
 
 def nav_section() -> str | None:

@@ -15,7 +15,7 @@ from portal.admin.forms import (
 )
 from portal.admin.labels import SMS_STATES
 from portal.admin.passkeys import second_step_or_session
-from portal.domain import adjustments, blocking, codeword, staff, vouchers
+from portal.domain import adjustments, blocking, codeword, locator, staff, vouchers
 from portal.domain.bounds import db_int
 from portal.domain.documents import consent
 from portal.domain.errors import DomainError, NotFound
@@ -100,7 +100,8 @@ def _customer_page(card, *, status: int = 200, **forms):
     return render("admin/customer.html", status=status, card=card, kinds=KIND_LABELS,
                   acceptances=consent.acceptances_of_customer(db.session, card.customer.id),
                   support_requests=support.requests_of_customer(db.session, card.customer.id),
-                  support_states=STAFF_STATES, **forms)
+                  support_states=STAFF_STATES, locator_labels=locator.STATE_LABELS,
+                  locator=locator.staff_summary(db.session, {item.account.id for item in card.accounts}), **forms)
 
 
 @bp.post("/customers/<int:customer_id>/code-word")

@@ -63,8 +63,10 @@ def settings_of(session: Session, account_id: int) -> AlertSettings:
 
 
 def wanted(settings: AlertSettings, event: str) -> bool:
-    if event in ("support", "suspended"):
-        return True  # staff answered the customer's own request, the line stopped: always sent (quiet hours hold)
+    if event in ("support", "suspended", "locator"):
+        # staff answered the customer's own request, the line stopped, someone looked up where the line is:
+        # always sent (quiet hours hold)
+        return True
     return {"low_balance": settings.low_balance_below is not None, "payment": settings.on_payment,
             "change": settings.on_change, "new_device": settings.on_new_device,
             "login": settings.on_every_login, "outage": settings.on_outages}[event]

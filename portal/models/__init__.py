@@ -23,6 +23,7 @@ from portal.models.feed import FeedToken
 from portal.models.home_pause import HomePause, ScheduledTariffChange
 from portal.models.home_tv import AntivirusLicence, Mailbox, ParentalPin, StaticIp, TvChannel, tv_package_channel
 from portal.models.links import LinkRequest, LinkRequestNumber
+from portal.models.locator import LocatorConsent, LocatorLookup
 from portal.models.money import LedgerEntry
 from portal.models.notices import NoticeSms, ServiceNotice, ServiceNoticeUpdate
 from portal.models.passkeys import Passkey
@@ -47,7 +48,8 @@ __all__ = [
     "HeldAlert",
     "HomeContract", "HomePause",
     "LedgerEntry", "Line",
-    "LinkRequest", "LinkRequestNumber", "Login", "LoginAccount", "LoginSession", "LoginThrottle", "Mailbox", "Melody",
+    "LinkRequest", "LinkRequestNumber", "LocatorConsent", "LocatorLookup",
+    "Login", "LoginAccount", "LoginSession", "LoginThrottle", "Mailbox", "Melody",
     "NoticeSms", "PolicyDocument",
     "ParentalPin", "Passkey", "PasswordRequest", "ProcessedRequest", "PromisedPayment", "Reward", "RingbackChoice",
     "ScheduledTariffChange", "Service", "ServiceNotice", "ServiceNoticeUpdate",

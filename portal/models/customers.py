@@ -1,7 +1,7 @@
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from portal.models.base import Base, utcnow
@@ -89,6 +89,8 @@ class Line(Base):
 
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), primary_key=True)
     msisdn: Mapped[str] = mapped_column(String(16), unique=True)  # E.164
+    # Marked by the owner: the family locator's parental rule (docs/architecture.md, "Family locator").
+    used_by_child: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     account: Mapped[Account] = relationship(back_populates="line")
 

@@ -7,7 +7,7 @@ from portal.models.base import Base, utcnow
 
 # Purposes whose text is a secret: never shown to staff.
 SECRET_PURPOSES = frozenset({"password", "transfer_code", "close_code", "home_link_code", "voicemail_pin",
-                             "parental_pin", "accept"})
+                             "parental_pin", "accept", "locator_code"})
 # Purposes whose text is the customer's own correspondence (SMS from the web): not shown to staff either.
 PRIVATE_PURPOSES = frozenset({"web"})
 

@@ -17,6 +17,8 @@ from portal.models import (
     LedgerEntry,
     LinkRequest,
     LinkRequestNumber,
+    LocatorConsent,
+    LocatorLookup,
     LoginAccount,
     Melody,
     Passkey,
@@ -65,7 +67,8 @@ CUSTOMER = ["/", "/?block=allowances", "/archive", "/documents", "/documents/agr
             "/home/tv", "/home/tv/pin", "/home/extras", "/home/tv/subscriptions/{subscription}/disconnect",
             "/home/tv/{service}/connect", "/home/extras/{service}/connect",
             "/home/extras/subscriptions/{subscription}/disconnect",
-            "/support/", "/support/{support}", "/auth/social/accounts/{social}/unlink"]
+            "/support/", "/support/{support}", "/auth/social/accounts/{social}/unlink",
+            "/locator/", "/locator/me"]
 # Pages of a home contract in focus (a mobile line gets 404 there): a contract with a busy month of sessions.
 HOME = ["/numbers/traffic", "/numbers/traffic/sessions", "/documents"]
 STAFF = ["/admin/", "/admin/?q=Customer", "/admin/?q={receipt}", "/admin/documents", "/admin/acceptances/{acceptance}",
@@ -161,6 +164,16 @@ def every_page(client, db_session, app):
                                            public_key=b"k", name="Н" * 60) for i in range(9)]])
     answers = [SavedAnswer(title=f"{i} " + "Ответ " * 19, text="Слово " * 666, topic_id=topic.id) for i in range(20)]
     db_session.add_all(answers)
+    # The family locator at its fullest: 10 people with the longest names, each located; lookups of this number.
+    factories.make_subscription(db_session, account, factories.make_service(db_session, code="family-locator"))
+    people = [LocatorConsent(seeker_account_id=account.id if n < 10 else other.id, target_msisdn=f"+7903111{n:04d}",
+                             target_account_id=account.id if n >= 10 else None, name="Бабушка " * 5,
+                             state="granted", expires_at=utcnow()) for n in range(12)]
+    db_session.add_all(people)
+    db_session.flush()
+    db_session.add_all(LocatorLookup(consent_id=c.id, state="found", lat=55.76543, lon=37.60512, accuracy_m=1850,
+                                     located_at=utcnow(), place="Ходынский бульвар, Хорошёвский район")
+                       for c in people for _ in range(10 if c.target_account_id else 1))
     db_session.commit()
     social_account = SocialAccount(login_id=factories.ensure_login(db_session, "+79161234567").id,
                                    provider="vk", subject="1001", shown="iv***@vk.com")
