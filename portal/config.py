@@ -123,6 +123,8 @@ FEED_REFRESH_S = 600  # the balance page reloads itself this often
 # The portal's address as customers reach it, for links in SMS (the pay link); None: SMS carry no links.
 PUBLIC_URL = None
 PAY_LINK_MAX_AGE_S = 3 * 24 * 3600  # a pay link in an SMS works this long
+# Switching the SIM-swap and port-out lock off takes effect this long after the owner asks (issue 18: 24 h).
+SIM_LOCK_RELEASE_DELAY_S = 24 * 3600
 # The content gateway (portal.gateway): its shared key (None: the endpoint does not exist) and, where set, the
 # networks it calls from (CIDRs, comma-separated in PORTAL_CONTENT_GATEWAY_NETS).
 CONTENT_GATEWAY_TOKEN = None

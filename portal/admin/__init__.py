@@ -11,6 +11,7 @@ from portal.admin import (  # noqa: E402,F401
     links,
     notices,
     provisioning,
+    sim,
     support,
     support_pictures,
     topics,

@@ -8,13 +8,16 @@ from portal.admin.forms import (
     AdjustmentForm,
     CodeWordCheckForm,
     CustomerSearchForm,
+    IdentityCheckForm,
+    PortOutForm,
+    SimReissueForm,
     SmsOutboxFilterForm,
     StaffLoginForm,
     StaffUnblockForm,
     VoucherBatchForm,
 )
 from portal.admin.labels import SMS_STATES
-from portal.domain import adjustments, blocking, codeword, staff, vouchers
+from portal.domain import adjustments, blocking, codeword, simlock, staff, vouchers
 from portal.domain.bounds import db_int
 from portal.domain.documents import consent
 from portal.domain.errors import DomainError, NotFound
@@ -98,8 +101,13 @@ def customer(customer_id: int):
 
 def _customer_page(card, *, status: int = 200, **forms):
     """The staff page of a customer: accounts, forms (one of them maybe re-shown with its errors), acceptances."""
-    forms.setdefault("code_word_form", CodeWordCheckForm(formdata=None))
+    blank = {"code_word_form": CodeWordCheckForm, "adjust_form": AdjustmentForm, "unblock_form": StaffUnblockForm,
+             "sim_form": SimReissueForm, "port_out_form": PortOutForm, "check_form": IdentityCheckForm}
+    for name, form_class in blank.items():
+        forms.setdefault(name, form_class(formdata=None))
     return render("admin/customer.html", status=status, card=card, kinds=KIND_LABELS,
+                  guards=simlock.guards(db.session, [item.account.id for item in card.accounts], now=utcnow()),
+                  documents=simlock.DOCUMENT_TYPES,
                   acceptances=consent.acceptances_of_customer(db.session, card.customer.id),
                   support_requests=support.requests_of_customer(db.session, card.customer.id),
                   support_states=STAFF_STATES, **forms)

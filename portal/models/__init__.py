@@ -28,6 +28,7 @@ from portal.models.notices import NoticeSms, ServiceNotice, ServiceNoticeUpdate
 from portal.models.payments import AutoPayment, CardPayment, CardToken
 from portal.models.promised import PromisedPayment
 from portal.models.requests import ProcessedRequest
+from portal.models.simlock import GuardedAction, PortOut, SimLock
 from portal.models.sms import SmsMessage, SmsPart, SmsReceipt
 from portal.models.support import SavedAnswer, SupportAttachment, SupportMessage, SupportRequest, SupportTopic
 from portal.models.switch import BlacklistEntry, ForwardingRule, Melody, RingbackChoice, SwitchCommand
@@ -42,13 +43,13 @@ __all__ = [
     "AutoPayment", "Base", "BlacklistEntry", "BonusAccount", "BonusEntry", "CardPayment", "CardToken", "Challenge",
     "CodeWord", "ContentBan", "ContentRefusal",
     "Customer", "DetailOrder", "DevMethod", "DevPayment", "DocumentAcceptance", "FeedToken", "ForwardingRule",
-    "HeldAlert",
+    "GuardedAction", "HeldAlert",
     "HomeContract", "HomePause",
     "LedgerEntry", "Line",
     "LinkRequest", "LinkRequestNumber", "Login", "LoginAccount", "LoginSession", "LoginThrottle", "Mailbox", "Melody",
     "NoticeSms", "PolicyDocument",
-    "ParentalPin", "PasswordRequest", "ProcessedRequest", "PromisedPayment", "Reward", "RingbackChoice",
-    "ScheduledTariffChange", "Service", "ServiceNotice", "ServiceNoticeUpdate",
+    "ParentalPin", "PasswordRequest", "PortOut", "ProcessedRequest", "PromisedPayment", "Reward", "RingbackChoice",
+    "ScheduledTariffChange", "Service", "SimLock", "ServiceNotice", "ServiceNoticeUpdate",
     "SmsMessage", "SmsPart", "SmsReceipt", "Staff", "StaffSession", "StaticIp",
     "SavedAnswer", "Subscription", "SupportAttachment", "SupportMessage", "SupportRequest", "SupportTopic",
     "SwitchCommand", "Tariff", "Transfer", "tv_package_channel", "TvChannel", "UsageDay", "UsageRecord",

@@ -89,6 +89,8 @@ class Line(Base):
 
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), primary_key=True)
     msisdn: Mapped[str] = mapped_column(String(16), unique=True)  # E.164
+    # The SIM card in use (19-20 digits, Luhn-checked); None for lines from before SIMs were recorded here.
+    iccid: Mapped[str | None] = mapped_column(String(20))
 
     account: Mapped[Account] = relationship(back_populates="line")
 
