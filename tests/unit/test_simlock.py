@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from portal.domain import simlock
+from portal.domain import provisioning, simlock
 from portal.domain.audit import Actor
 from portal.domain.errors import NotFound
 from portal.models import (
@@ -20,6 +20,7 @@ from portal.models import (
     SwitchCommand,
     utcnow,
 )
+from portal.provisioning import SwitchUnavailable
 from tests import factories
 
 WORDING = simlock.Wording(brand="TestTel", sms_locale="en", timezone="Europe/Moscow")
@@ -231,3 +232,34 @@ def test_staff_see_each_lines_guard_in_two_queries(db_session, family, agents, c
     assert len(statements) == 2
     assert guards[family["main"].id].lock.on and guards[family["main"].id].waiting_for(simlock.SIM_REISSUE)
     assert not guards[family["second"].id].lock.on and not guards[family["second"].id].waiting
+
+
+class CountingSwitch:
+    def __init__(self):
+        self.calls = []
+
+    def apply(self, msisdn, command):
+        self.calls.append((msisdn, command))
+        return "sw-1"
+
+
+class DownSwitch:
+    def apply(self, msisdn, command):
+        raise SwitchUnavailable("the switch is unreachable: timed out")
+
+
+def test_the_sim_change_waits_while_the_switch_is_down_and_reaches_it_once(db_session, family, agents, monkeypatch):
+    # The job is not handed the command (as with a lost broker): the sweep's apply_command sends it.
+    monkeypatch.setattr(provisioning, "_send_after_commit", lambda session, command: None)
+    reissue(db_session, family["main"], agents[0])
+    command_id = db_session.scalar(select(SwitchCommand.id).where(SwitchCommand.subject == "sim"))
+    with pytest.raises(SwitchUnavailable):  # down or timed out: another try comes later
+        provisioning.apply_command(db_session, command_id, backend=DownSwitch(), now=utcnow(), max_attempts=3)
+    assert db_session.get(SwitchCommand, command_id).status == "pending"
+    assert db_session.get(Account, family["main"].id).line.iccid == NEW_ICCID  # our record stands meanwhile
+    switch = CountingSwitch()
+    for _ in range(2):  # the job and a sweep both try: the switch hears it once
+        assert provisioning.apply_command(db_session, command_id, backend=switch, now=utcnow(),
+                                          max_attempts=3) == "applied"
+    assert switch.calls == [("+79161234567", {"id": f"cmd-{command_id}", "operation": "sim.replace",
+                                              "params": {"iccid": NEW_ICCID}})]
