@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from portal import formatting
 from portal.domain import contracts, provisioning
@@ -25,7 +25,7 @@ from portal.domain.errors import DomainError, NotFound
 from portal.domain.idempotency import commit_once, lock_line_for
 from portal.domain.phones import format_msisdn, mask_msisdn
 from portal.domain.sms import queue_sms
-from portal.models import Account, AccountStatus, GuardedAction, Login, PortOut, SimLock
+from portal.models import Account, AccountStatus, GuardedAction, Login, PortOut, SimLock, Staff
 
 SIM_REISSUE, PORT_OUT = "sim_reissue", "port_out"
 AWAITING_CHECK, DONE, CANCELLED = "awaiting_check", "done", "cancelled"
@@ -412,16 +412,20 @@ class LineGuard:
 
 
 def guards(session: Session, account_ids: list[int], *, now: datetime) -> dict[int, LineGuard]:
-    """Each account's lock, waiting actions and open port-out, for the staff customer page (two queries)."""
+    """Each account's lock, waiting actions (with who started them) and open port-out, for the staff customer page,
+    in one query: a row per waiting action, at most one of each kind per line (``_refusal``)."""
     if not account_ids:
         return {}
-    rows = session.execute(select(Account.id, SimLock, PortOut)
-                           .outerjoin(SimLock, SimLock.account_id == Account.id)
-                           .outerjoin(PortOut, (PortOut.account_id == Account.id) & (PortOut.state == STARTED))
-                           .where(Account.id.in_(account_ids))).all()
-    waiting = list(session.scalars(select(GuardedAction).options(joinedload(GuardedAction.requester))
-                                   .where(GuardedAction.account_id.in_(account_ids),
-                                          GuardedAction.state == AWAITING_CHECK).order_by(GuardedAction.id)))
-    return {account_id: LineGuard(lock=_state_of(lock, now), port_out=port,
-                                  waiting=[a for a in waiting if a.account_id == account_id])
-            for account_id, lock, port in rows}
+    rows = session.execute(
+        select(Account.id, SimLock, PortOut, GuardedAction, Staff)
+        .outerjoin(SimLock, SimLock.account_id == Account.id)
+        .outerjoin(PortOut, (PortOut.account_id == Account.id) & (PortOut.state == STARTED))
+        .outerjoin(GuardedAction, (GuardedAction.account_id == Account.id) & (GuardedAction.state == AWAITING_CHECK))
+        .outerjoin(Staff, Staff.id == GuardedAction.requested_by)  # in the session: action.requester needs no query
+        .where(Account.id.in_(account_ids)).order_by(Account.id, GuardedAction.id)).all()
+    found: dict[int, LineGuard] = {}
+    for account_id, lock, port, action, _requester in rows:
+        guard = found.setdefault(account_id, LineGuard(lock=_state_of(lock, now), port_out=port))
+        if action is not None:
+            guard.waiting.append(action)
+    return found
