@@ -83,3 +83,8 @@ def test_a_bad_key_or_switching_off_twice_is_said_on_the_page(client, db_session
     assert bad.status_code == 422 and "The form has expired" in bad.text
     refused = post(client, owner, "off", "z" * 24)
     assert refused.status_code == 422 and "The lock is already off." in refused.text
+
+
+def test_the_customers_archive_lists_the_lock_switched_on(client, db_session, owner):
+    post(client, owner, "on")
+    assert "SIM-swap and port-out lock switched on" in client.get("/archive").text
