@@ -247,7 +247,7 @@ class PortOutForm(IdempotentForm):
 
 
 class IdentityCheckForm(PortalForm):
-    document_type = SelectField(_l("Document checked"), choices=list(simlock.DOCUMENT_TYPES.items()),
+    document_type = SelectField(_l("Document checked"), choices=[("", _l("Choose…")), *simlock.DOCUMENT_TYPES.items()],
                                 validators=[InputRequired(_l("Choose the document checked."))])
     document_last4 = StringField(_l("Last 4 characters of its number"), validators=[
         InputRequired(_l("The last 4 characters of the document's number.")), Length(min=4, max=4)],

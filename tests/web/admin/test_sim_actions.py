@@ -100,6 +100,9 @@ def test_under_the_lock_a_second_staff_member_checks_and_approves(first, second,
     bad = second.post_form(f"/admin/sim-actions/{action.id}/approve", {"document_type": "passport",
                                                                        "document_last4": "12"})
     assert bad.status_code == 422 and f'id="document_last4-{action.id}-error"' in bad.text
+    unchosen = second.post_form(f"/admin/sim-actions/{action.id}/approve", {"document_type": "",
+                                                                            "document_last4": "1234"})
+    assert unchosen.status_code == 422 and f'id="document-type-{action.id}-error"' in unchosen.text
     assert db_session.scalar(select(func.count()).select_from(SmsMessage)) == 0
     approved = second.post_form(f"/admin/sim-actions/{action.id}/approve",
                                 {"document_type": "passport", "document_last4": "4321"})
