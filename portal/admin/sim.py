@@ -11,7 +11,7 @@ from flask_babel import to_user_timezone
 
 from portal.admin import bp
 from portal.admin.forms import IdentityCheckForm, PortOutForm, SimReissueForm
-from portal.admin.views import _customer_page
+from portal.admin.views import show_customer
 from portal.domain import simlock, staff
 from portal.domain.errors import DomainError, NotFound
 from portal.extensions import db
@@ -40,7 +40,7 @@ def _back(customer_id: int, account_id: int):
 
 def _again(customer_id: int, account_id: int, form, name: str):
     """The customer page with the refused form (its errors next to its fields) under its account."""
-    return _customer_page(staff.customer_card(db.session, customer_id), status=form.status,
+    return show_customer(staff.customer_card(db.session, customer_id), status=form.status,
                           **{name: form, "sim_for": account_id})
 
 
@@ -113,7 +113,7 @@ def approve_sim_action(action_id: int):
             abort(404)
         except DomainError as err:
             form.add_domain_error(err)
-    return _customer_page(staff.customer_card(db.session, customer_id), status=form.status, check_form=form,
+    return show_customer(staff.customer_card(db.session, customer_id), status=form.status, check_form=form,
                           checking=action_id)
 
 

@@ -96,10 +96,10 @@ def customer(customer_id: int):
         card = staff.customer_card(db.session, customer_id)
     except NotFound:
         abort(404)
-    return _customer_page(card, adjust_form=AdjustmentForm(formdata=None), unblock_form=StaffUnblockForm(formdata=None))
+    return show_customer(card)
 
 
-def _customer_page(card, *, status: int = 200, **forms):
+def show_customer(card, *, status: int = 200, **forms):
     """The staff page of a customer: accounts, forms (one of them maybe re-shown with its errors), acceptances."""
     blank = {"code_word_form": CodeWordCheckForm, "adjust_form": AdjustmentForm, "unblock_form": StaffUnblockForm,
              "sim_form": SimReissueForm, "port_out_form": PortOutForm, "check_form": IdentityCheckForm}
@@ -132,8 +132,7 @@ def check_code_word(customer_id: int):
             flash(_("The answer matches the code word.") if matches else
                   _("The answer does NOT match the code word: change nothing for this caller."))
             return see_other(".customer", customer_id=customer_id, _anchor="code-word")
-    return _customer_page(card, status=form.status, code_word_form=form, adjust_form=AdjustmentForm(formdata=None),
-                          unblock_form=StaffUnblockForm(formdata=None))
+    return show_customer(card, status=form.status, code_word_form=form)
 
 
 @bp.post("/accounts/<int:account_id>/adjust")
@@ -155,8 +154,7 @@ def adjust(account_id: int):
         except DomainError as err:
             form.add_domain_error(err)
     card = staff.customer_card(db.session, customer_id)
-    return _customer_page(card, status=form.status, adjust_form=form, unblock_form=StaffUnblockForm(formdata=None),
-                          adjusting=account_id)
+    return show_customer(card, status=form.status, adjust_form=form, adjusting=account_id)
 
 
 @bp.post("/accounts/<int:account_id>/unblock")
@@ -178,8 +176,7 @@ def unblock(account_id: int):
         except DomainError as err:
             form.add_domain_error(err)
     card = staff.customer_card(db.session, customer_id)
-    return _customer_page(card, status=form.status, adjust_form=AdjustmentForm(formdata=None), unblock_form=form,
-                          unblocking=account_id)
+    return show_customer(card, status=form.status, unblock_form=form, unblocking=account_id)
 
 
 @bp.route("/vouchers", methods=["GET", "POST"])
