@@ -41,7 +41,7 @@ def _back(customer_id: int, account_id: int):
 def _again(customer_id: int, account_id: int, form, name: str):
     """The customer page with the refused form (its errors next to its fields) under its account."""
     return show_customer(staff.customer_card(db.session, customer_id), status=form.status,
-                          **{name: form, "sim_for": account_id})
+                         **{name: form, "sim_for": account_id})
 
 
 def _started(action) -> None:
@@ -114,7 +114,7 @@ def approve_sim_action(action_id: int):
         except DomainError as err:
             form.add_domain_error(err)
     return show_customer(staff.customer_card(db.session, customer_id), status=form.status, check_form=form,
-                          checking=action_id)
+                         checking=action_id)
 
 
 @bp.post("/sim-actions/<int:action_id>/cancel")
