@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from portal.domain import provisioning, simlock
 from portal.domain.audit import Actor
+from portal.domain.contracts import CannotTerminate
 from portal.domain.errors import NotFound
 from portal.models import (
     Account,
@@ -196,6 +197,17 @@ def test_a_port_out_starts_tells_the_number_and_done_ends_the_contract(db_sessio
     assert db_session.get(Account, family["main"].id).status == AccountStatus.terminated.value
     assert not simlock.finish_port_out(db_session, port_out_id=port.id, actor=Actor(staff_id=agents[1].id),
                                        now=utcnow())
+
+
+def test_a_port_out_is_not_done_while_the_line_owes_money(db_session, family, agents):
+    port_out(db_session, family["main"], agents[0])
+    port = db_session.scalar(select(PortOut))
+    db_session.get(Account, family["main"].id).balance = -100
+    db_session.commit()
+    with pytest.raises(CannotTerminate):  # the closing rules of domain.contracts: the debt is paid first
+        simlock.finish_port_out(db_session, port_out_id=port.id, actor=Actor(staff_id=agents[1].id), now=utcnow())
+    assert db_session.get(PortOut, port.id).state == simlock.STARTED
+    assert db_session.get(Account, family["main"].id).status == AccountStatus.active.value
 
 
 def test_a_cancelled_port_out_keeps_the_line_and_says_so(db_session, family, agents):
