@@ -227,7 +227,8 @@ def check_config(app: Flask) -> None:
                         ("PAYMENT_CALLBACK_MAX_BYTES", 1), ("USAGE_RETENTION_MONTHS", MAX_MONTHS),
                         ("PAYMENT_ASK_EVERY", 0), ("PAYMENT_DEV_SBP_SECONDS", 1),
                         ("SUPPORT_ATTACHMENT_MAX_BYTES", 1), ("SUPPORT_ATTACHMENT_MAX_PIXELS", 1),
-                        ("SUPPORT_UPLOAD_MAX_BODY", 1), ("LOCATOR_NOTICES_PER_DAY", 0), ("LOCATOR_TIMEOUT", 1)):
+                        ("SUPPORT_UPLOAD_MAX_BODY", 1), ("LOCATOR_NOTICES_PER_DAY", 0), ("LOCATOR_TIMEOUT", 1),
+                        ("SIM_LOCK_RELEASE_DELAY_S", 0)):
         if isinstance(cfg[name], bool) or not isinstance(cfg[name], int) or cfg[name] < least:
             raise ConfigError(f"{name} must be a whole number, {least} or more, not {cfg[name]!r}.")
     cfg["SUPPORT_ATTACHMENTS_DIR"] = str(cfg["SUPPORT_ATTACHMENTS_DIR"]

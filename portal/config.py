@@ -139,6 +139,8 @@ PASSKEY_ORIGIN = None
 PASSKEY_RECENT_SIGN_IN = timedelta(minutes=15)  # adding a passkey needs a sign-in this fresh
 STAFF_PASSKEY_REQUIRED = False  # True: every staff member signs in with password and passkey
 PAY_LINK_MAX_AGE_S = 3 * 24 * 3600  # a pay link in an SMS works this long
+# Switching the SIM-swap and port-out lock off takes effect this long after the owner asks (issue 18: 24 h).
+SIM_LOCK_RELEASE_DELAY_S = 24 * 3600
 # The content gateway (portal.gateway): its shared key (None: the endpoint does not exist) and, where set, the
 # networks it calls from (CIDRs, comma-separated in PORTAL_CONTENT_GATEWAY_NETS).
 CONTENT_GATEWAY_TOKEN = None

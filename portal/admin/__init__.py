@@ -12,6 +12,7 @@ from portal.admin import (  # noqa: E402,F401
     notices,
     passkeys,
     provisioning,
+    sim,
     support,
     support_pictures,
     topics,

@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
+    DateField,
     EmailField,
     IntegerField,
     PasswordField,
@@ -14,6 +15,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
+from portal.domain import simlock
 from portal.domain.bounds import db_int
 from portal.domain.catalog import CONNECTION_TYPES, MAX_DESCRIPTION, MAX_PACKAGE, MAX_SPEED
 from portal.domain.services import CATEGORIES, CATEGORY_LABELS
@@ -226,3 +228,27 @@ class CodeWordCheckForm(PortalForm):
     answer = PasswordField(_l("The caller's answer"), validators=[InputRequired(_l("Type what the caller said.")),
                                                                  Length(max=100)],
                            render_kw={"maxlength": 100, "autocomplete": "off"})
+
+
+# ---- SIM reissue and port-out (portal.admin.sim) ----------------------------------------
+
+class SimReissueForm(IdempotentForm):
+    iccid = StringField(_l("ICCID of the new SIM card"), validators=[InputRequired(_l("Type the ICCID.")),
+                                                                    Length(max=40)],
+                        render_kw={"maxlength": 40, "inputmode": "numeric", "autocomplete": "off"})
+
+
+class PortOutForm(IdempotentForm):
+    recipient = StringField(_l("Operator the number goes to"), validators=[
+        InputRequired(_l("Name the operator the number goes to.")), Length(max=simlock.MAX_RECIPIENT)],
+        render_kw={"maxlength": simlock.MAX_RECIPIENT, "autocomplete": "off"})
+    requested_on = DateField(_l("Date of the request"), validators=[InputRequired(_l("Give the date."))],
+                             render_kw={"max": "9999-12-31"})
+
+
+class IdentityCheckForm(PortalForm):
+    document_type = SelectField(_l("Document checked"), choices=[("", _l("Choose…")), *simlock.DOCUMENT_TYPES.items()],
+                                validators=[InputRequired(_l("Choose the document checked."))])
+    document_last4 = StringField(_l("Last 4 characters of its number"), validators=[
+        InputRequired(_l("The last 4 characters of the document's number.")), Length(min=4, max=4)],
+        render_kw={"maxlength": 4, "autocomplete": "off", "size": 4})

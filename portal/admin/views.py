@@ -8,6 +8,9 @@ from portal.admin.forms import (
     AdjustmentForm,
     CodeWordCheckForm,
     CustomerSearchForm,
+    IdentityCheckForm,
+    PortOutForm,
+    SimReissueForm,
     SmsOutboxFilterForm,
     StaffLoginForm,
     StaffUnblockForm,
@@ -15,7 +18,7 @@ from portal.admin.forms import (
 )
 from portal.admin.labels import SMS_STATES
 from portal.admin.passkeys import second_step_or_session
-from portal.domain import adjustments, blocking, codeword, locator, staff, vouchers
+from portal.domain import adjustments, blocking, codeword, locator, simlock, staff, vouchers
 from portal.domain.bounds import db_int
 from portal.domain.documents import consent
 from portal.domain.errors import DomainError, NotFound
@@ -91,13 +94,18 @@ def customer(customer_id: int):
         card = staff.customer_card(db.session, customer_id)
     except NotFound:
         abort(404)
-    return _customer_page(card, adjust_form=AdjustmentForm(formdata=None), unblock_form=StaffUnblockForm(formdata=None))
+    return show_customer(card)
 
 
-def _customer_page(card, *, status: int = 200, **forms):
+def show_customer(card, *, status: int = 200, **forms):
     """The staff page of a customer: accounts, forms (one of them maybe re-shown with its errors), acceptances."""
-    forms.setdefault("code_word_form", CodeWordCheckForm(formdata=None))
+    blank = {"code_word_form": CodeWordCheckForm, "adjust_form": AdjustmentForm, "unblock_form": StaffUnblockForm,
+             "sim_form": SimReissueForm, "port_out_form": PortOutForm, "check_form": IdentityCheckForm}
+    for name, form_class in blank.items():
+        forms.setdefault(name, form_class(formdata=None))
     return render("admin/customer.html", status=status, card=card, kinds=KIND_LABELS,
+                  guards=simlock.guards(db.session, [item.account.id for item in card.accounts], now=utcnow()),
+                  documents=simlock.DOCUMENT_TYPES,
                   acceptances=consent.acceptances_of_customer(db.session, card.customer.id),
                   support_requests=support.requests_of_customer(db.session, card.customer.id),
                   support_states=STAFF_STATES, locator_labels=locator.STATE_LABELS,
@@ -123,8 +131,7 @@ def check_code_word(customer_id: int):
             flash(_("The answer matches the code word.") if matches else
                   _("The answer does NOT match the code word: change nothing for this caller."))
             return see_other(".customer", customer_id=customer_id, _anchor="code-word")
-    return _customer_page(card, status=form.status, code_word_form=form, adjust_form=AdjustmentForm(formdata=None),
-                          unblock_form=StaffUnblockForm(formdata=None))
+    return show_customer(card, status=form.status, code_word_form=form)
 
 
 @bp.post("/accounts/<int:account_id>/adjust")
@@ -146,8 +153,7 @@ def adjust(account_id: int):
         except DomainError as err:
             form.add_domain_error(err)
     card = staff.customer_card(db.session, customer_id)
-    return _customer_page(card, status=form.status, adjust_form=form, unblock_form=StaffUnblockForm(formdata=None),
-                          adjusting=account_id)
+    return show_customer(card, status=form.status, adjust_form=form, adjusting=account_id)
 
 
 @bp.post("/accounts/<int:account_id>/unblock")
@@ -169,8 +175,7 @@ def unblock(account_id: int):
         except DomainError as err:
             form.add_domain_error(err)
     card = staff.customer_card(db.session, customer_id)
-    return _customer_page(card, status=form.status, adjust_form=AdjustmentForm(formdata=None), unblock_form=form,
-                          unblocking=account_id)
+    return show_customer(card, status=form.status, unblock_form=form, unblocking=account_id)
 
 
 @bp.route("/vouchers", methods=["GET", "POST"])

@@ -58,7 +58,12 @@ GROUPS = OrderedDict([
         "voicemail_changed": _l("Voicemail changed"), "voice_messages_deleted": _l("Voice messages deleted"),
         "voicemail_pin_reset": _l("New voicemail PIN sent"),
         "ringback_set": _l("Ringback melody set"), "ringback_removed": _l("Ringback melody removed"),
-        "switch_retry": _l("A setting sent to the network again")})),
+        "switch_retry": _l("A setting sent to the network again"),
+        "sim_lock_on": _l("SIM-swap and port-out lock switched on"),
+        "sim_lock_release_requested": _l("SIM-swap and port-out lock: switching off requested"),
+        "sim_lock_release_cancelled": _l("SIM-swap and port-out lock kept on"),
+        "sim_reissued": _l("SIM card replaced"), "port_out_started": _l("Number port-out started"),
+        "port_out_done": _l("Number ported out"), "port_out_cancelled": _l("Number port-out cancelled")})),
     ("home", (_l("Home internet and TV"), {
         "parental_pin_set": _l("Parental PIN set"), "parental_pin_changed": _l("Parental PIN changed"),
         "parental_pin_reset": _l("New parental PIN sent by SMS")})),

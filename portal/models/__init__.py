@@ -30,6 +30,7 @@ from portal.models.passkeys import Passkey
 from portal.models.payments import AutoPayment, CardPayment, CardToken
 from portal.models.promised import PromisedPayment
 from portal.models.requests import ProcessedRequest
+from portal.models.simlock import GuardedAction, PortOut, SimLock
 from portal.models.sms import SmsMessage, SmsPart, SmsReceipt
 from portal.models.social import SocialAccount
 from portal.models.support import SavedAnswer, SupportAttachment, SupportMessage, SupportRequest, SupportTopic
@@ -45,14 +46,14 @@ __all__ = [
     "AutoPayment", "Base", "BlacklistEntry", "BonusAccount", "BonusEntry", "CardPayment", "CardToken", "Challenge",
     "CodeWord", "ContentBan", "ContentRefusal",
     "Customer", "DetailOrder", "DevMethod", "DevPayment", "DocumentAcceptance", "FeedToken", "ForwardingRule",
-    "HeldAlert",
+    "GuardedAction", "HeldAlert",
     "HomeContract", "HomePause",
     "LedgerEntry", "Line",
     "LinkRequest", "LinkRequestNumber", "LocatorConsent", "LocatorLookup",
     "Login", "LoginAccount", "LoginSession", "LoginThrottle", "Mailbox", "Melody",
     "NoticeSms", "PolicyDocument",
-    "ParentalPin", "Passkey", "PasswordRequest", "ProcessedRequest", "PromisedPayment", "Reward", "RingbackChoice",
-    "ScheduledTariffChange", "Service", "ServiceNotice", "ServiceNoticeUpdate",
+    "ParentalPin", "Passkey", "PasswordRequest", "PortOut", "ProcessedRequest", "PromisedPayment", "Reward", "RingbackChoice",
+    "ScheduledTariffChange", "Service", "SimLock", "ServiceNotice", "ServiceNoticeUpdate",
     "SmsMessage", "SmsPart", "SmsReceipt", "SocialAccount", "Staff", "StaffSession", "StaticIp",
     "SavedAnswer", "Subscription", "SupportAttachment", "SupportMessage", "SupportRequest", "SupportTopic",
     "SwitchCommand", "Tariff", "Transfer", "tv_package_channel", "TvChannel", "UsageDay", "UsageRecord",

@@ -91,6 +91,8 @@ class Line(Base):
     msisdn: Mapped[str] = mapped_column(String(16), unique=True)  # E.164
     # Marked by the owner: the family locator's parental rule (docs/architecture.md, "Family locator").
     used_by_child: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The SIM card in use (19-20 digits, Luhn-checked); None for lines from before SIMs were recorded here.
+    iccid: Mapped[str | None] = mapped_column(String(20))
 
     account: Mapped[Account] = relationship(back_populates="line")
 

@@ -6,11 +6,11 @@ from flask_login import current_user
 from wtforms import BooleanField, HiddenField, PasswordField
 from wtforms.validators import AnyOf, InputRequired, Length
 
-from portal.domain import blocking, home_pause, provisioning
+from portal.domain import blocking, home_pause, provisioning, simlock
 from portal.domain.accounts import account_of_login
 from portal.domain.errors import DomainError, NotFound
 from portal.extensions import db, limiter
-from portal.forms import PortalForm
+from portal.forms import IdempotentForm, PortalForm
 from portal.models import utcnow
 from portal.numbers import bp
 from portal.web import auth_policy, current_actor, customer_required, focused_account_id, render, see_other
@@ -62,14 +62,20 @@ def notice_wording() -> blocking.NoticeText:
 @bp.get("/<int:account_id>/")
 @customer_required
 def line(account_id: int):
-    account = own_account_or_404(account_id)
+    return line_page(own_account_or_404(account_id))
+
+
+def line_page(account, *, status: int = 200, sim_lock_form=None):
+    """The line's page; a refused switch of the SIM lock comes back on it with its error (``status``)."""
     meanings = HOME_STATUS_MEANINGS if account.home_contract else STATUS_MEANINGS
-    return render("numbers/line.html", account=account, meaning=meanings.get(account.status, ""),
+    return render("numbers/line.html", status=status, account=account, meaning=meanings.get(account.status, ""),
                   paused_until=home_pause.paused_until(db.session, [account.id]).get(account.id),
                   block_refusal=blocking.block_refusal(account), owner_blocks=blocking.OWNER_BLOCKS,
                   in_focus=account.id == focused_account_id(),
                   switch=provisioning.latest(db.session, account.id, [blocking.SWITCH_SUBJECT]).get(
-                      blocking.SWITCH_SUBJECT))
+                      blocking.SWITCH_SUBJECT),
+                  sim_lock=simlock.lock_state(db.session, account.id, now=utcnow()) if account.line else None,
+                  sim_lock_form=sim_lock_form or IdempotentForm(formdata=None))
 
 
 @bp.route("/<int:account_id>/block", methods=["GET", "POST"])

@@ -94,12 +94,26 @@ def add_support_thread(session, *, account_id: int, staff_id: int, files_dir: st
     staged.publish()
 
 
+def add_guarded_sim_actions(session, *, account_id: int) -> None:
+    """The head's line under the SIM lock, with another agent's SIM reissue waiting for a second check and a
+    port-out under way: the staff page shows the approve form and the port-out's buttons."""
+    from portal.models import GuardedAction, PortOut, SimLock, utcnow
+
+    agent = factories.make_staff(session, email="first-agent@example.com")
+    session.add_all([SimLock(account_id=account_id, since=utcnow()),
+                     GuardedAction(account_id=account_id, kind="sim_reissue", state="awaiting_check",
+                                   params='{"iccid": "89701011234567890123"}', requested_by=agent.id),
+                     PortOut(account_id=account_id, recipient="Other Mobile", requested_on=utcnow().date())])
+    session.commit()
+
+
 def test_every_page_passes_axe_and_the_html_checker(checked_page, live_server, demo_family, tmp_path):
     page, audit = checked_page, Audit(tmp_path)
     with live_server.app_context() as session:
         staff = factories.make_staff(session, email=STAFF_EMAIL, role="admin")
         add_support_thread(session, account_id=demo_family["head"], staff_id=staff.id,
                            files_dir=live_server.app.config["SUPPORT_ATTACHMENTS_DIR"])
+        add_guarded_sim_actions(session, account_id=demo_family["head"])
 
     for href in ("/auth/password", "/auth/login"):
         audit.visit(page, href, page.goto(href))

@@ -126,3 +126,8 @@ def test_the_payment_page_origins_may_receive_the_top_up_form(database_url):
     with pytest.raises(ConfigError, match="PAYMENT_PAGE_ORIGINS"):
         create_app({"TESTING": True, "SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": database_url,
                     "PAYMENT_PAGE_ORIGINS": "https://x; script-src *"})
+
+
+def test_a_sim_lock_release_delay_that_is_not_whole_seconds_stops_startup(database_url):
+    with pytest.raises(ConfigError, match="SIM_LOCK_RELEASE_DELAY_S"):
+        create_app({"TESTING": True, "SIM_LOCK_RELEASE_DELAY_S": "a day", "SQLALCHEMY_DATABASE_URI": database_url})
