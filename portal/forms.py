@@ -8,6 +8,7 @@ from flask import current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_babel import to_user_timezone
 from flask_wtf import FlaskForm
+from flask_wtf.form import _Auto
 from wtforms import DateField, HiddenField, SelectField, SelectMultipleField, StringField
 from wtforms.i18n import messages_path
 from wtforms.validators import InputRequired, Optional, ValidationError
@@ -108,9 +109,10 @@ class IdempotentForm(PortalForm):
 
     idempotency_key = HiddenField()
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if not self.is_submitted():
+    def __init__(self, formdata=_Auto, **kwargs):
+        super().__init__(formdata=formdata, **kwargs)
+        # A blank form (formdata=None) shown again beside a refused POST is a new form: it needs its own key.
+        if formdata is None or not self.is_submitted():
             self.idempotency_key.data = secrets.token_urlsafe(24)
 
     def validate(self, extra_validators=None) -> bool:

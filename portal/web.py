@@ -577,7 +577,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["operation_code"] = grouped_code  # K7QM4XPD → K7QM-4XPD
     # Inside a sentence: a number never breaks across lines.
     app.jinja_env.filters["phone_html"] = lambda msisdn: Markup('<span class="phone">%s</span>') % format_msisdn(msisdn)
-    app.jinja_env.filters["masked_phone"] = mask_msisdn
+    app.jinja_env.filters["masked_phone"] = lambda msisdn: Markup('<span class="phone">%s</span>') % mask_msisdn(msisdn)
     app.jinja_env.filters["timedelta"] = lambda value: format_timedelta(value, add_direction=False)
     app.jinja_env.globals["static_url"] = static_url
     app.extensions["portal_urls"] = {}

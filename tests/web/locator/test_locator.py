@@ -112,6 +112,18 @@ def test_errors_sit_next_to_their_field_with_422(seeker, db_session):
     assert wrong.status_code == 422 and 'id="code-error"' in wrong.text and "Wrong code" in wrong.text
 
 
+def test_the_page_shown_again_after_a_refused_ask_can_still_locate(seeker, db_session):
+    """The walk found it: the people's forms on a 422 page had an empty key, so "Locate now" answered 400."""
+    consent = granted(seeker, db_session)
+    refused = ask(seeker, number="12")
+    assert refused.status_code == 422
+    form = refused.text[refused.text.index(f"/locator/{consent}/locate"):]
+    key = re.search(r'name="idempotency_key" type="hidden" value="([^"]*)"', form).group(1)
+    assert key
+    assert seeker.post_form(f"/locator/{consent}/locate", {"idempotency_key": key}).status_code == 303
+    assert db_session.scalar(select(func.count()).select_from(LocatorLookup)) == 1
+
+
 def test_locating_someone_who_has_not_agreed_is_refused_on_their_row(seeker, db_session):
     ask(seeker)
     consent = consent_id(db_session)
@@ -206,7 +218,7 @@ def test_staff_see_the_locator_section_read_only(app, seeker, db_session):
     assert "+7 916 ***-**-44" in section and "1 lookup" in section and "<form" not in section.split("</section>")[0]
     holder_customer = factories.ensure_login(db_session, TARGET).primary_account.customer_id
     page = staff.get(f"/admin/customers/{holder_customer}").text
-    assert "Seen by +7 916 ***-**-67" in page[page.index('id="locator"'):]
+    assert 'Seen by <span class="phone">+7 916 ***-**-67</span>' in page[page.index('id="locator"'):]
 
 
 @pytest.fixture
