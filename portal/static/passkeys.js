@@ -45,7 +45,7 @@
     ids(options.allowCredentials);
     return navigator.credentials.get(Object.assign({publicKey: options}, extra));
   }
-  function run(form, extra) {
+  function run(form, extra, quiet) {
     var error = form.querySelector("[data-passkey-error]"), name = form.elements.name;
     if (error) error.hidden = true;
     return post(form.getAttribute("data-options"))
@@ -55,7 +55,8 @@
       })
       .then(function (done) { window.location.assign(done.redirect); })
       .catch(function (err) {
-        if (!error || (err && err.name === "AbortError")) return;
+        // The autofill request (quiet) was not asked for by a press: its end, whatever the reason, says nothing.
+        if (!error || quiet || (err && err.name === "AbortError")) return;
         // The server's refusal says why; the browser's (cancelled, timed out) gets the page's own sentence.
         error.textContent = (err && err.name === "Error" && err.message) || error.getAttribute("data-failed");
         error.hidden = false;
@@ -67,7 +68,7 @@
     PublicKeyCredential.isConditionalMediationAvailable().then(function (yes) {
       if (!yes || waiting) return;
       waiting = new AbortController();
-      run(form, {mediation: "conditional", signal: waiting.signal});
+      run(form, {mediation: "conditional", signal: waiting.signal}, true);
     });
   }
   function show() {

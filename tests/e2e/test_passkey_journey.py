@@ -123,6 +123,20 @@ def test_the_sign_in_button_where_the_browser_has_no_autofill_for_passkeys(page_
     expect(page).to_have_url(url_path_is("/auth/login"))
 
 
+def test_an_autofill_request_that_ends_by_itself_shows_no_error(page_factory, live_server):
+    """The walk found it: with no authenticator the browser ends the autofill (conditional) request at once, and
+    the page said "the device did not confirm it" to someone who had pressed nothing."""
+    page = page_factory(True)
+    page.add_init_script("PublicKeyCredential.isConditionalMediationAvailable = () => Promise.resolve(true);"
+                         "navigator.credentials.get = () => Promise.reject(new DOMException('no', 'NotAllowedError'));")
+    page.goto(at_localhost(live_server) + "/auth/login")
+    expect(page.locator("#passkey-sign-in button[type=submit]")).to_be_visible()
+    page.wait_for_timeout(300)  # the refused promise settles right after load
+    expect(page.locator("#passkey-sign-in [data-passkey-error]")).to_be_hidden()
+    page.locator("#passkey-sign-in button[type=submit]").click()  # a press that fails does say so
+    expect(page.locator("#passkey-sign-in [data-passkey-error]")).to_be_visible()
+
+
 @pytest.mark.parametrize("js", [False], ids=["js-off"])
 def test_without_javascript_the_pages_say_passkeys_need_it(page_factory, live_server, customer, js):  # noqa: F811
     base = at_localhost(live_server)
