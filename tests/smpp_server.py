@@ -240,6 +240,8 @@ class FakeSmsc:
         if command_id == SUBMIT_SM:
             submit = parse_submit(body)
             submit["at"] = time.monotonic()
+            # The delay as it was when the submit came: a test may change it as soon as it sees the submit.
+            submit["resp_delay"] = self.resp_delay
             self.submits.append(submit)
             if self.drop_at_submit is not None and len(self.submits) >= self.drop_at_submit:
                 self.drop_at_submit = None
@@ -278,8 +280,8 @@ class FakeSmsc:
         receipt = receipt_body(smsc_id, self.receipt, tlvs=self.receipt_tlvs) if smsc_id and self.receipt else None
         if receipt and self.receipt_first:
             self._deliver(conn, receipt)
-        if self.resp_delay:
-            time.sleep(self.resp_delay)
+        if submit["resp_delay"]:
+            time.sleep(submit["resp_delay"])
         resp = pdu(SUBMIT_SM | RESP, sequence, cstr(smsc_id) if smsc_id else b"", status)
         submit["answered_at"] = time.monotonic()
         self._write(conn, resp)
