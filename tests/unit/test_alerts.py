@@ -70,6 +70,17 @@ def test_quiet_hours_hold_the_alert_until_they_end_then_it_is_sent(db_session, a
     assert alerts.release_due(db_session, now=datetime(2026, 11, 21, 6, 0)) == 0  # sent once
 
 
+def test_security_notices_come_at_once_with_change_alerts_off_and_in_quiet_hours(db_session, account):
+    """A new way in (a passkey, a linked account) or a new code word is told at once: whoever made it unasked would
+    switch the alerts off first, or choose the night."""
+    settings(db_session, account, on_change=False, quiet_from=23 * 60, quiet_to=8 * 60)
+    for event in ("change", alerts.SECURITY):
+        alerts.notify(db_session, account=account, event=event, now=MOSCOW_NIGHT, message="%(what)s", what=event)
+    db_session.commit()
+    assert alert_texts(db_session) == ["TestTel: security"]
+    assert db_session.scalar(select(HeldAlert)) is None
+
+
 @pytest.mark.parametrize(("start", "end", "now", "held"), [
     (23 * 60, 8 * 60, datetime(2026, 11, 20, 2, 0), datetime(2026, 11, 20, 5, 0)),  # 05:00 Moscow, same day
     (23 * 60, 8 * 60, MOSCOW_NOON, None),

@@ -47,7 +47,7 @@ def set_word(session: Session, *, account: Account, word: str, actor: Actor, now
     else:
         row.word_hash, row.set_at = hash_secret(normal), now
     record(session, actor, "code_word_set", obj=account, detail=f"customer {account.customer_id}")
-    alerts.notify(session, account=account, event="change", now=now,
+    alerts.notify(session, account=account, event=alerts.SECURITY, now=now,
                   message=_l("the code word for calls to support was set or changed. If it was not you, call 0890."))
     session.commit()
 
@@ -57,7 +57,7 @@ def remove_word(session: Session, *, account: Account, actor: Actor, now: dateti
         session.rollback()
         return False
     record(session, actor, "code_word_removed", obj=account, detail=f"customer {account.customer_id}")
-    alerts.notify(session, account=account, event="change", now=now,
+    alerts.notify(session, account=account, event=alerts.SECURITY, now=now,
                   message=_l("the code word for calls to support was removed. If it was not you, call 0890."))
     session.commit()
     return True

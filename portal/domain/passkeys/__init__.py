@@ -203,7 +203,7 @@ def register(session: Session, *, owner: Owner, token: str | None, response, nam
     session.flush()
     record(session, actor, "passkey_added", obj=passkey, detail=name)
     if account is not None:
-        alerts.notify(session, account=account, event="change", now=now, name=name,
+        alerts.notify(session, account=account, event=alerts.SECURITY, now=now, name=name,
                       message=_l("a passkey \"%(name)s\" was added to your personal account. If it was not you, "
                                  "call 0890."))
     session.commit()
@@ -327,7 +327,7 @@ def remove(session: Session, *, owner: Owner, passkey_id: int, actor: Actor, now
     record(session, actor, "passkey_removed", obj=passkey, detail=name)
     session.delete(passkey)
     if account is not None:
-        alerts.notify(session, account=account, event="change", now=now, name=name,
+        alerts.notify(session, account=account, event=alerts.SECURITY, now=now, name=name,
                       message=_l("the passkey \"%(name)s\" was removed from your personal account. If it was not "
                                  "you, call 0890."))
     session.commit()

@@ -98,9 +98,9 @@ def link(session: Session, *, login_id: int, identity: Identity, provider_name: 
         return link(session, login_id=login_id, identity=identity, provider_name=provider_name, actor=actor, now=now)
     record(session, actor, "social_linked", obj=row, detail=identity.provider)
     login = session.get(Login, login_id)
-    alerts.notify(session, account=login.primary_account, event="change", now=now, provider=provider_name,
+    alerts.notify(session, account=login.primary_account, event=alerts.SECURITY, now=now, provider=provider_name,
                   message=_l("a %(provider)s account can now sign in to your personal account. If it was not you, "
-                             "unlink it on the devices page and change your password."))
+                             "call 0890."))
     session.commit()
     return row
 
