@@ -315,6 +315,18 @@ def live_block(block: str) -> Markup:
         "account.dashboard", block=block)
 
 
+# The catalog's services that have a page of their own in the portal (by the service's code): the services list
+# and the dashboard link a connected one there.
+SERVICE_PAGES = {"family-locator": "locator.people", "blacklist": "settings.blacklist_page",
+                 "ringback-tone": "settings.ringback_page", "who-called": "settings.missed_calls",
+                 "number-management": "numbers.index"}
+
+
+def service_page(code: str) -> str | None:
+    endpoint = SERVICE_PAGES.get(code)
+    return template_url_for(endpoint) if endpoint else None
+
+
 URLS_KEPT = 4096  # built URLs kept by template_url_for; past that the memo starts afresh
 
 
@@ -588,6 +600,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["brand"] = lambda: app.config["BRAND"]
     app.jinja_env.globals["is_customer"] = lambda: isinstance(current_user._get_current_object(), Login)
     app.jinja_env.globals["account_cards"] = account_cards
+    app.jinja_env.globals["service_page"] = service_page
     app.jinja_env.globals["in_readers_language"] = in_readers_language  # a catalog name of a plain row
     app.jinja_env.globals["live"] = live_block
     app.jinja_env.globals["nav_section"] = nav_section

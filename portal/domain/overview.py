@@ -66,8 +66,8 @@ def _statements():
         .select_from(select(literal(1).label("one")).subquery("one")
                      .outerjoin(allowance, and_(allowance.c.account_id == account_id,
                                                 allowance.c.period_start <= now, allowance.c.period_end > now))),
-        "subscriptions": select(subscription.c.id, subscription.c.since, service.c.name, service.c.name_en,
-                                service.c.category, service.c.monthly_fee, service.c.daily_fee)
+        "subscriptions": select(subscription.c.id, subscription.c.since, service.c.code, service.c.name,
+                                service.c.name_en, service.c.category, service.c.monthly_fee, service.c.daily_fee)
         .join(service, service.c.id == subscription.c.service_id)
         .where(subscription.c.account_id == account_id, subscription.c.status == "active")
         .order_by(subscription.c.since),

@@ -92,6 +92,19 @@ def test_services_and_subscriptions_are_listed_apart_with_fees(client, busy_line
     assert "Old horoscope" not in page
 
 
+def test_a_connected_service_with_a_page_of_its_own_links_there(client, db_session, busy_line, login_as):
+    blacklist = factories.make_service(db_session, code="blacklist", name="Blacklist", category="security")
+    factories.make_subscription(db_session, busy_line, blacklist)
+    db_session.commit()
+    login_as("+79161234567")
+    services = client.get("/").text.split('id="services"')[1].split("</section>")[0]
+    assert '<a href="/settings/blacklist">Blacklist</a>' in services
+    assert "<span>Spam filter</span>" in services  # no page of its own: plain text
+    catalog = client.get("/services/").text
+    row = catalog[catalog.index(f'id="service-{blacklist.id}"'):]
+    assert 'href="/settings/blacklist">Open</a>' in row.split("</li>")[0]
+
+
 def test_bonus_points_and_no_warning_when_the_balance_covers_the_charge(client, busy_line, login_as):
     login_as("+79161234567")
     page = client.get("/").text
