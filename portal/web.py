@@ -20,7 +20,7 @@ from flask import (
     url_for,
 )
 from flask.templating import Environment
-from flask_babel import format_timedelta
+from flask_babel import format_timedelta, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -30,7 +30,7 @@ from jinja2 import pass_eval_context
 from jinja2.runtime import Context
 from jinja2.utils import _PassArg
 from markupsafe import Markup, escape
-from sqlalchemy import event
+from sqlalchemy import event, select, union_all
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
@@ -44,7 +44,7 @@ from portal.domain.phones import format_msisdn, mask_msisdn
 from portal.domain.provisioning import STATE_LABELS
 from portal.domain.receipts.codes import grouped as grouped_code
 from portal.extensions import db, login_manager
-from portal.models import Login, Staff, utcnow
+from portal.models import Login, Service, Staff, Tariff, utcnow
 from portal.models.catalog import in_readers_language
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -322,6 +322,24 @@ SERVICE_PAGES = {"family-locator": "locator.people", "blacklist": "settings.blac
                  "number-management": "numbers.index"}
 
 
+def catalog_names_in_english() -> dict[str, str] | None:
+    """For a reader of English, the operator's tariff and service names → their English ones (read once a
+    request); None for everyone else, who reads the operator's own."""
+    locale = get_locale()
+    if locale is None or locale.language != "en":
+        return None
+    if "catalog_names_en" not in g:
+        rows = db.session.execute(union_all(select(Tariff.name, Tariff.name_en).where(Tariff.name_en.is_not(None)),
+                                            select(Service.name, Service.name_en).where(Service.name_en.is_not(None))))
+        g.catalog_names_en = {name: english for name, english in rows if english}
+    return g.catalog_names_en
+
+
+def statement_line(entry) -> str:
+    """A ledger or bonus entry's line in the reader's language, the catalog's names too."""
+    return statement.text_of(entry.params, entry.description, names=catalog_names_in_english())
+
+
 def service_page(code: str) -> str | None:
     endpoint = SERVICE_PAGES.get(code)
     return template_url_for(endpoint) if endpoint else None
@@ -584,7 +602,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(OperationalError, handle_lock_timeout)
     formatting.register_filters(app.jinja_env)
     install_template_gettext(app.jinja_env)
-    app.jinja_env.filters["statement_line"] = lambda entry: statement.text_of(entry.params, entry.description)
+    app.jinja_env.filters["statement_line"] = statement_line
     app.jinja_env.filters["phone"] = format_msisdn
     app.jinja_env.filters["operation_code"] = grouped_code  # K7QM4XPD → K7QM-4XPD
     # Inside a sentence: a number never breaks across lines.

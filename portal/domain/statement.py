@@ -102,8 +102,9 @@ def params_of(description) -> dict | None:
     return None
 
 
-def text_of(params: dict | None, stored_text: str) -> str:
-    """The line in the current language; the stored text when it has no known kind."""
+def text_of(params: dict | None, stored_text: str, names: dict[str, str] | None = None) -> str:
+    """The line in the current language; the stored text when it has no known kind. ``names``: the catalog's
+    names (a tariff's, a service's, as the line keeps them) in the reader's language, where they differ."""
     if params and "msgid" in params:
         try:
             return gettext(params["msgid"]) % {k: v for k, v in params.items() if k != "msgid"}
@@ -113,6 +114,8 @@ def text_of(params: dict | None, stored_text: str) -> str:
         return stored_text
     text, shown = LINES[params["kind"]]
     values = {k: v for k, v in params.items() if k != "kind"}
+    if names and values.get("name") in names:
+        values["name"] = names[values["name"]]
     try:
         if callable(text) and not isinstance(text, LazyString):
             return text(values)

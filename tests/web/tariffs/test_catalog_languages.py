@@ -3,8 +3,10 @@ English, everywhere a customer meets a tariff or a service; the operator's own (
 where no English was given."""
 import pytest
 from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 
-from portal.models import Service, Tariff
+from portal.domain import ledger
+from portal.models import Service, Tariff, utcnow
 from portal.models.catalog import in_readers_language
 from tests import factories
 
@@ -66,6 +68,23 @@ def test_a_reader_of_russian_meets_the_operators_catalog(client, db_session, cat
     dashboard, services = signed_in.get("/").text, signed_in.get("/services/").text
     assert "Смарт" in dashboard and "Кто звонил" in dashboard and "Who called" not in dashboard
     assert "SMS о пропущенных." in services and "An SMS about missed calls." not in services
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_the_payments_history_names_the_catalog_in_the_readers_language(client, db_session, catalog, language):
+    fees = (_l("Monthly fee, tariff %(name)s", name="Смарт"), _l("Monthly fee: %(name)s", name="Кто звонил"),
+            _l("Monthly fee: %(name)s", name="Антиспам"))
+    for n, description in enumerate(fees):
+        ledger.post(db_session, catalog["line"], amount=-100, kind="service_fee", key=f"fee-{n}",
+                    description=description, now=utcnow())
+    db_session.commit()
+    page = reader(client, db_session, catalog["line"], language).get("/payments/history").text
+    if language == "en":
+        assert "Monthly fee, tariff Smart" in page and "Monthly fee: Who called" in page
+        assert "Monthly fee: Антиспам" in page  # no English given: the operator's own
+        assert "Смарт" not in page and "Кто звонил" not in page
+    else:
+        assert "Смарт" in page and "Кто звонил" in page and "Who called" not in page
 
 
 def test_connecting_and_switching_speak_english_too(client, db_session, catalog):
