@@ -31,7 +31,6 @@ from portal.models import (
 # Staff act on the customer's own call, like an answer to a support request: the notice goes out even when the
 # customer switched change alerts off (a way in shut by someone else must never go unnoticed); quiet hours hold it.
 NOTICE_EVENT = "support"
-NOTICE_END = _l("If you did not call us, call 0890.")
 
 
 @dataclass
@@ -157,8 +156,8 @@ def remove_passkey(session: Session, *, customer_id: int, passkey_id: int, idemp
     login = _login_of_customer(session, customer_id, passkey.login_id if passkey else None)
     if not _once(session, idempotency_key, action="staff_passkey_remove", login=login):
         return False
-    _tell(session, login, _l("at your request support removed the passkey \"%(name)s\" from your personal account. "
-                             "%(end)s"), now=now, name=passkey.name, end=NOTICE_END)
+    _tell(session, login, _l("at your request support removed the passkey \"%(name)s\" from your personal account. If "
+                             "you did not call us, call 0890."), now=now, name=passkey.name)
     return _carried_out(lambda: passkeys.remove(session, owner=passkeys.Owner(login_id=login.id),
                                                 passkey_id=passkey_id, actor=_on_customers_account(actor, login),
                                                 now=now))
@@ -174,7 +173,7 @@ def unlink_account(session: Session, *, customer_id: int, link_id: int, idempote
     if not _once(session, idempotency_key, action="staff_social_unlink", login=login):
         return False
     _tell(session, login, _l("at your request support unlinked your %(provider)s account: it no longer signs you "
-                             "in. %(end)s"), now=now, provider=provider_name(link.provider), end=NOTICE_END)
+                             "in. If you did not call us, call 0890."), now=now, provider=provider_name(link.provider))
     return _carried_out(lambda: social.unlink(session, login_id=login.id, link_id=link_id,
                                               actor=_on_customers_account(actor, login)))
 
@@ -188,8 +187,8 @@ def revoke_feed_key(session: Session, *, customer_id: int, token_id: int, idempo
     login = _login_of_customer(session, customer_id, token.login_id if token else None)
     if token.revoked_at is not None or not _once(session, idempotency_key, action="staff_feed_revoke", login=login):
         return False
-    _tell(session, login, _l("at your request support revoked the balance feed key \"%(name)s\". %(end)s"),
-          now=now, name=token.name, end=NOTICE_END)
+    _tell(session, login, _l("at your request support revoked the balance feed key \"%(name)s\". If you did "
+                             "not call us, call 0890."), now=now, name=token.name)
     return _carried_out(lambda: feed.revoke_key(session, login_id=login.id, token_id=token_id,
                                                 actor=_on_customers_account(actor, login), now=now))
 
@@ -223,7 +222,7 @@ def shut_every_way_in(session: Session, *, customer_id: int, login_id: int, idem
            detail=f"passkeys {removed}, linked accounts {unlinked}, feed keys {revoked}, sessions {ended}")
     _tell(session, login, _l("at your request support signed you out everywhere and removed your passkeys, linked "
                              "accounts and balance feed keys. Sign in with your password or an SMS password. "
-                             "%(end)s"), now=now, end=NOTICE_END)
+                             "If you did not call us, call 0890."), now=now)
     if not idempotency.commit_once(session):
         return None
     return shut
