@@ -137,13 +137,16 @@ def _once(session: Session, idempotency_key: str, *, action: str, login: Login) 
     return True
 
 
-def _carried_out(change) -> bool:
+def _carried_out(session: Session, idempotency_key: str, change) -> bool:
     """Run the existing domain change (it commits); a concurrent twin of the same submission committing first
     makes ours a no-op."""
     try:
         change()
     except IntegrityError:
-        return False
+        session.rollback()
+        if _seen(session, idempotency_key):
+            return False
+        raise
     return True
 
 
@@ -158,9 +161,9 @@ def remove_passkey(session: Session, *, customer_id: int, passkey_id: int, idemp
         return False
     _tell(session, login, _l("at your request support removed the passkey \"%(name)s\" from your personal account. If "
                              "you did not call us, call 0890."), now=now, name=passkey.name)
-    return _carried_out(lambda: passkeys.remove(session, owner=passkeys.Owner(login_id=login.id),
-                                                passkey_id=passkey_id, actor=_on_customers_account(actor, login),
-                                                now=now))
+    return _carried_out(session, idempotency_key, lambda: passkeys.remove(
+        session, owner=passkeys.Owner(login_id=login.id), passkey_id=passkey_id,
+        actor=_on_customers_account(actor, login), now=now))
 
 
 def unlink_account(session: Session, *, customer_id: int, link_id: int, idempotency_key: str, actor: Actor,
@@ -174,8 +177,8 @@ def unlink_account(session: Session, *, customer_id: int, link_id: int, idempote
         return False
     _tell(session, login, _l("at your request support unlinked your %(provider)s account: it no longer signs you "
                              "in. If you did not call us, call 0890."), now=now, provider=provider_name(link.provider))
-    return _carried_out(lambda: social.unlink(session, login_id=login.id, link_id=link_id,
-                                              actor=_on_customers_account(actor, login)))
+    return _carried_out(session, idempotency_key, lambda: social.unlink(
+        session, login_id=login.id, link_id=link_id, actor=_on_customers_account(actor, login)))
 
 
 def revoke_feed_key(session: Session, *, customer_id: int, token_id: int, idempotency_key: str, actor: Actor,
@@ -189,8 +192,8 @@ def revoke_feed_key(session: Session, *, customer_id: int, token_id: int, idempo
         return False
     _tell(session, login, _l("at your request support revoked the balance feed key \"%(name)s\". If you did "
                              "not call us, call 0890."), now=now, name=token.name)
-    return _carried_out(lambda: feed.revoke_key(session, login_id=login.id, token_id=token_id,
-                                                actor=_on_customers_account(actor, login), now=now))
+    return _carried_out(session, idempotency_key, lambda: feed.revoke_key(
+        session, login_id=login.id, token_id=token_id, actor=_on_customers_account(actor, login), now=now))
 
 
 @dataclass(frozen=True)

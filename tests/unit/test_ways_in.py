@@ -10,8 +10,6 @@ from portal.domain.errors import NotFound
 from portal.models import AlertSettings, LoginSession, Passkey, SmsMessage, SocialAccount, utcnow
 from tests import factories
 
-STAFF = Actor(staff_id=1, ip="198.51.100.7")
-
 
 def ways(db_session, login, *, n=1):
     now = utcnow()
@@ -25,6 +23,11 @@ def ways(db_session, login, *, n=1):
     dead = feed.make_key(db_session, login_id=login.id, name="Dead", actor=SYSTEM, now=now)
     feed.revoke_key(db_session, login_id=login.id, token_id=dead.token.id, actor=SYSTEM, now=now)
     return live
+
+
+@pytest.fixture
+def staff(db_session):
+    return Actor(staff_id=factories.make_staff(db_session).id, ip="198.51.100.7")
 
 
 @pytest.fixture
@@ -53,37 +56,37 @@ def test_every_login_of_the_customer_with_its_live_ways_in_in_one_query(db_sessi
     assert by_login[home.id].signs_in_as == "HC-1" and not by_login[home.id].anything_open
 
 
-def test_shutting_every_way_in_is_one_change_told_once(db_session, customer):
+def test_shutting_every_way_in_is_one_change_told_once(db_session, customer, staff):
     owner, mobile, _home, other = customer
     shut = ways_in.shut_every_way_in(db_session, customer_id=owner.id, login_id=mobile.id, idempotency_key="k" * 24,
-                                     actor=STAFF, now=utcnow())
+                                     actor=staff, now=utcnow())
     assert shut == ways_in.Shut(passkeys=2, linked=1, feed_keys=1, sessions=1)
     [card] = [c for c in ways_in.of_customer(db_session, owner.id) if c.login_id == mobile.id]
     assert not card.anything_open
     assert ways_in.of_customer(db_session, other.primary_account.customer_id)[0].anything_open
     assert ways_in.shut_every_way_in(db_session, customer_id=owner.id, login_id=mobile.id, idempotency_key="k" * 24,
-                                     actor=STAFF, now=utcnow()) is None
+                                     actor=staff, now=utcnow()) is None
     assert db_session.scalar(select(func.count()).select_from(SmsMessage)) == 1
 
 
-def test_another_customers_login_or_things_are_not_found(db_session, customer):
+def test_another_customers_login_or_things_are_not_found(db_session, customer, staff):
     owner, _mobile, _home, other = customer
     passkey = db_session.scalar(select(Passkey).where(Passkey.login_id == other.id))
     with pytest.raises(NotFound):
         ways_in.shut_every_way_in(db_session, customer_id=owner.id, login_id=other.id, idempotency_key="a" * 24,
-                                  actor=STAFF, now=utcnow())
+                                  actor=staff, now=utcnow())
     with pytest.raises(NotFound):
         ways_in.remove_passkey(db_session, customer_id=owner.id, passkey_id=passkey.id, idempotency_key="b" * 24,
-                               actor=STAFF, now=utcnow())
+                               actor=staff, now=utcnow())
 
 
-def test_the_notice_is_sent_in_the_owners_language_even_with_change_alerts_off(db_session, customer):
+def test_the_notice_is_sent_in_the_owners_language_even_with_change_alerts_off(db_session, customer, staff):
     owner, mobile, _home, _other = customer
     mobile.language = "ru"
     db_session.add(AlertSettings(account_id=mobile.primary_account_id, on_change=False))
     db_session.commit()
     passkey = db_session.scalar(select(Passkey).where(Passkey.login_id == mobile.id))
     assert ways_in.remove_passkey(db_session, customer_id=owner.id, passkey_id=passkey.id, idempotency_key="c" * 24,
-                                  actor=STAFF, now=utcnow())
+                                  actor=staff, now=utcnow())
     [text] = db_session.scalars(select(SmsMessage.text))
     assert "поддержка удалила ключ доступа" in text
