@@ -4,9 +4,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from portal.domain import feed, ways_in
+from portal.domain import archive, feed, ways_in
 from portal.domain.audit import SYSTEM, Actor
 from portal.domain.errors import NotFound
+from portal.domain.history import Period
 from portal.models import AlertSettings, LoginSession, Passkey, SmsMessage, SocialAccount, utcnow
 from tests import factories
 
@@ -67,6 +68,8 @@ def test_shutting_every_way_in_is_one_change_told_once(db_session, customer, sta
     assert ways_in.shut_every_way_in(db_session, customer_id=owner.id, login_id=mobile.id, idempotency_key="k" * 24,
                                      actor=staff, now=utcnow()) is None
     assert db_session.scalar(select(func.count()).select_from(SmsMessage)) == 1
+    shown, _next = archive.events_page(db_session, mobile.id, Period(utcnow().date(), utcnow().date()), "access")
+    assert "ways_in_shut" in [e.action for e in shown]  # the customer's archive says what support did
 
 
 def test_another_customers_login_or_things_are_not_found(db_session, customer, staff):

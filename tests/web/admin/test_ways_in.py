@@ -205,3 +205,13 @@ def test_shut_every_way_in_ends_the_customers_session(staff, db_session, owner, 
     assert signed_out.status_code == 302 and "/auth/" in signed_out.location
     assert staff.post_form(url, {"idempotency_key": key, "confirm": "y"}).status_code == 303
     assert len(actions(db_session, "ways_in_shut")) == 1 and len(texts(db_session)) == 1
+
+
+def test_a_tampered_form_is_refused_next_to_it(staff, db_session, owner):
+    login, passkey, _link, _key = owner
+    response = staff.post_form(f"/admin/customers/{customer_id(login)}/passkeys/{passkey.id}/remove",
+                               {"idempotency_key": "short"})
+    assert response.status_code == 422
+    form = re.search(rf'<form[^>]*id="passkey-{passkey.id}".*?</form>', response.text, re.S).group(0)
+    assert "The form has expired" in form
+    assert db_session.get(Passkey, passkey.id) is not None
