@@ -7,9 +7,24 @@ from sqlalchemy import func, select
 
 from portal.models import AuditEvent, FeedToken, Login, LoginSession, Passkey, SmsMessage, SocialAccount
 from tests import factories
+from tests.unit.test_sms_delivery import FakeProvider
 from tests.web.admin.test_admin import staff_sign_in
 
 ADDED = datetime(2026, 11, 2, 9, 30)
+
+
+@pytest.fixture
+def config_overrides(request):
+    """The outbox; ``@sms_centre_down`` sends through an SMS provider answering 500."""
+    if getattr(request, "param", None) != "down":
+        return {}
+    provider = FakeProvider(500)
+    request.addfinalizer(provider.stop)
+    return {"SMS_BACKEND": "http", "SMS_HTTP_URL": provider.url, "SMS_HTTP_TOKEN": "t0ken", "SMS_HTTP_TIMEOUT": 2,
+            "SMS_MAX_ATTEMPTS": 3}
+
+
+sms_centre_down = pytest.mark.parametrize("config_overrides", ["down"], indirect=True)
 
 
 @pytest.fixture(params=["support", "admin"])
@@ -215,3 +230,16 @@ def test_a_tampered_form_is_refused_next_to_it(staff, db_session, owner):
     form = re.search(rf'<form[^>]*id="passkey-{passkey.id}".*?</form>', response.text, re.S).group(0)
     assert "The form has expired" in form
     assert db_session.get(Passkey, passkey.id) is not None
+
+
+@sms_centre_down
+def test_with_the_sms_centre_down_the_ways_in_are_shut_and_the_notice_waits(staff, db_session, owner):
+    login = owner[0]
+    key = key_of(page(staff, login).text, f"shut-{login.id}")
+    response = staff.post_form(f"/admin/customers/{customer_id(login)}/logins/{login.id}/shut",
+                               {"idempotency_key": key, "confirm": "y"})
+    assert response.status_code == 303
+    db_session.expire_all()
+    assert db_session.scalar(select(func.count()).select_from(Passkey)) == 0
+    [notice] = db_session.scalars(select(SmsMessage).where(SmsMessage.to == "+79161234567"))
+    assert notice.status == "queued" and notice.attempts == 1  # kept in the outbox for the retry job
