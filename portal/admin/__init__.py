@@ -17,4 +17,5 @@ from portal.admin import (  # noqa: E402,F401
     support_pictures,
     topics,
     views,
+    ways_in,
 )

@@ -252,3 +252,14 @@ class IdentityCheckForm(PortalForm):
     document_last4 = StringField(_l("Last 4 characters of its number"), validators=[
         InputRequired(_l("The last 4 characters of the document's number.")), Length(min=4, max=4)],
         render_kw={"maxlength": 4, "autocomplete": "off", "size": 4})
+
+
+# ---- the customer's ways in (portal.admin.ways_in) ----------------------------------------
+
+class WaysInForm(IdempotentForm):
+    """Remove one passkey, linked account or feed key: the button is the whole form."""
+
+
+class ShutWaysInForm(IdempotentForm):
+    confirm = BooleanField(_l("Yes, shut every way in of this personal account"),
+                           validators=[InputRequired(_l("Tick the box to confirm."))])

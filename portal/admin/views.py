@@ -10,15 +10,17 @@ from portal.admin.forms import (
     CustomerSearchForm,
     IdentityCheckForm,
     PortOutForm,
+    ShutWaysInForm,
     SimReissueForm,
     SmsOutboxFilterForm,
     StaffLoginForm,
     StaffUnblockForm,
     VoucherBatchForm,
+    WaysInForm,
 )
 from portal.admin.labels import SMS_STATES
 from portal.admin.passkeys import second_step_or_session
-from portal.domain import adjustments, blocking, codeword, locator, simlock, staff, vouchers
+from portal.domain import adjustments, blocking, codeword, locator, simlock, staff, vouchers, ways_in
 from portal.domain.bounds import db_int
 from portal.domain.documents import consent
 from portal.domain.errors import DomainError, NotFound
@@ -100,7 +102,8 @@ def customer(customer_id: int):
 def show_customer(card, *, status: int = 200, **forms):
     """The staff page of a customer: accounts, forms (one of them maybe re-shown with its errors), acceptances."""
     blank = {"code_word_form": CodeWordCheckForm, "adjust_form": AdjustmentForm, "unblock_form": StaffUnblockForm,
-             "sim_form": SimReissueForm, "port_out_form": PortOutForm, "check_form": IdentityCheckForm}
+             "sim_form": SimReissueForm, "port_out_form": PortOutForm, "check_form": IdentityCheckForm,
+             "ways_in_form": WaysInForm, "shut_form": ShutWaysInForm}
     for name, form_class in blank.items():
         forms.setdefault(name, form_class(formdata=None))
     return render("admin/customer.html", status=status, card=card, kinds=KIND_LABELS,
@@ -109,7 +112,8 @@ def show_customer(card, *, status: int = 200, **forms):
                   acceptances=consent.acceptances_of_customer(db.session, card.customer.id),
                   support_requests=support.requests_of_customer(db.session, card.customer.id),
                   support_states=STAFF_STATES, locator_labels=locator.STATE_LABELS,
-                  locator=locator.staff_summary(db.session, {item.account.id for item in card.accounts}), **forms)
+                  locator=locator.staff_summary(db.session, {item.account.id for item in card.accounts}),
+                  ways_in=ways_in.of_customer(db.session, card.customer.id), **forms)
 
 
 @bp.post("/customers/<int:customer_id>/code-word")

@@ -20,7 +20,8 @@ GROUPS = OrderedDict([
         "internet_settings_sent": _l("Internet settings sent by SMS"),
         "close_code_sent": _l("Code to switch the personal account off sent"),
         "personal_account_closed": _l("Personal account switched off"),
-        "personal_account_reopened": _l("Personal account switched on again")})),
+        "personal_account_reopened": _l("Personal account switched on again"),
+        "ways_in_shut": _l("Support removed every passkey, linked account and feed key and signed out every device")})),
     ("tariffs", (_l("Tariffs and services"), {
         "tariff_changed": _l("Tariff changed"), "service_connected": _l("Service connected"),
         "tariff_change_scheduled": _l("Tariff change scheduled for the next period"),
