@@ -323,10 +323,10 @@ SERVICE_PAGES = {"family-locator": "locator.people", "blacklist": "settings.blac
 
 
 def catalog_names_in_english() -> dict[str, str] | None:
-    """For a reader of English, the operator's tariff and service names → their English ones (read once a
-    request); None for everyone else, who reads the operator's own."""
+    """For a customer reading English, the operator's tariff and service names → their English ones (read once a
+    request); None for everyone else: other readers and staff read the operator's own."""
     locale = get_locale()
-    if locale is None or locale.language != "en":
+    if locale is None or locale.language != "en" or not isinstance(current_user._get_current_object(), Login):
         return None
     if "catalog_names_en" not in g:
         rows = db.session.execute(union_all(select(Tariff.name, Tariff.name_en).where(Tariff.name_en.is_not(None)),
