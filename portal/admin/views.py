@@ -20,6 +20,7 @@ from portal.admin.forms import (
 )
 from portal.admin.labels import SMS_STATES
 from portal.admin.passkeys import second_step_or_session
+from portal.auth.social import provider_names as social_provider_names
 from portal.domain import adjustments, blocking, codeword, locator, simlock, staff, vouchers, ways_in
 from portal.domain.bounds import db_int
 from portal.domain.documents import consent
@@ -113,7 +114,8 @@ def show_customer(card, *, status: int = 200, **forms):
                   support_requests=support.requests_of_customer(db.session, card.customer.id),
                   support_states=STAFF_STATES, locator_labels=locator.STATE_LABELS,
                   locator=locator.staff_summary(db.session, {item.account.id for item in card.accounts}),
-                  ways_in=ways_in.of_customer(db.session, card.customer.id), **forms)
+                  ways_in=ways_in.of_customer(db.session, card.customer.id,
+                                               provider_names=social_provider_names()), **forms)
 
 
 @bp.post("/customers/<int:customer_id>/code-word")

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from portal.admin import bp
 from portal.admin.forms import ShutWaysInForm, WaysInForm
 from portal.admin.views import show_customer
+from portal.auth.social import provider_names as social_provider_names
 from portal.domain import staff, ways_in
 from portal.domain.errors import DomainError, NotFound
 from portal.extensions import db
@@ -50,7 +51,8 @@ def ways_in_remove_passkey(customer_id: int, passkey_id: int):
 @staff_required
 def ways_in_unlink(customer_id: int, link_id: int):
     return _change(customer_id, f"social-{link_id}", WaysInForm(),
-                   _keyed(ways_in.unlink_account, customer_id=customer_id, link_id=link_id),
+                   _keyed(ways_in.unlink_account, customer_id=customer_id, link_id=link_id,
+                          provider_names=social_provider_names()),
                    _("The account is unlinked; the customer is told by SMS."))
 
 

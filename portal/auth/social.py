@@ -260,6 +260,11 @@ def social_unlink(link_id: int):
     return see_other("settings.sessions")
 
 
+def provider_names() -> dict[str, str]:
+    """The configured providers' names by key (staff pages name a customer's linked accounts with them)."""
+    return {key: provider.name for key, provider in providers().items()}
+
+
 def _provider_name(key: str) -> str:
     provider = providers().get(key)
     return provider.name if provider else key

@@ -58,8 +58,9 @@ class LoginWaysIn:
         return bool(self.open_sessions or self.passkeys or self.linked or self.feed_keys)
 
 
-def provider_name(key: str) -> str:
-    return KNOWN_PROVIDERS.get(key, {}).get("name", key)
+def provider_name(key: str, names: dict[str, str]) -> str:
+    """``names``: the configured providers' names by key (the operator may name one, or add its own)."""
+    return names.get(key) or KNOWN_PROVIDERS.get(key, {}).get("name", key)
 
 
 def _typed_none(type_):
@@ -67,7 +68,7 @@ def _typed_none(type_):
     return cast(null(), type_)
 
 
-def of_customer(session: Session, customer_id: int) -> list[LoginWaysIn]:
+def of_customer(session: Session, customer_id: int, *, provider_names: dict[str, str]) -> list[LoginWaysIn]:
     """Every login of the customer with its live ways in, in one query (a UNION ALL, one row per thing)."""
     own_logins = (select(Login.id).join(Account, Account.id == Login.primary_account_id)
                   .where(Account.customer_id == customer_id))
@@ -101,8 +102,8 @@ def of_customer(session: Session, customer_id: int) -> list[LoginWaysIn]:
     for row in rows:
         if row.kind in lists:
             getattr(cards[row.login_id], lists[row.kind]).append(
-                Item(row.item_id, provider_name(row.name) if row.kind == "social" else row.name, row.detail,
-                     row.created_at, row.last_used_at))
+                Item(row.item_id, provider_name(row.name, provider_names) if row.kind == "social" else row.name,
+                     row.detail, row.created_at, row.last_used_at))
     return list(cards.values())
 
 
@@ -166,8 +167,8 @@ def remove_passkey(session: Session, *, customer_id: int, passkey_id: int, idemp
         actor=_on_customers_account(actor, login), now=now))
 
 
-def unlink_account(session: Session, *, customer_id: int, link_id: int, idempotency_key: str, actor: Actor,
-                   now: datetime) -> bool:
+def unlink_account(session: Session, *, customer_id: int, link_id: int, provider_names: dict[str, str],
+                   idempotency_key: str, actor: Actor, now: datetime) -> bool:
     """Unlink one of the customer's outside sign-in accounts (another customer's is NotFound)."""
     if _seen(session, idempotency_key):
         return False
@@ -176,7 +177,8 @@ def unlink_account(session: Session, *, customer_id: int, link_id: int, idempote
     if not _once(session, idempotency_key, action="staff_social_unlink", login=login):
         return False
     _tell(session, login, _l("at your request support unlinked your %(provider)s account: it no longer signs you "
-                             "in. If you did not call us, call 0890."), now=now, provider=provider_name(link.provider))
+                             "in. If you did not call us, call 0890."), now=now,
+          provider=provider_name(link.provider, provider_names))
     return _carried_out(session, idempotency_key, lambda: social.unlink(
         session, login_id=login.id, link_id=link_id, actor=_on_customers_account(actor, login)))
 

@@ -45,7 +45,7 @@ def customer(db_session):
 def test_every_login_of_the_customer_with_its_live_ways_in_in_one_query(db_session, customer, count_queries):
     owner, mobile, home, _other = customer
     with count_queries() as statements:
-        cards = ways_in.of_customer(db_session, owner.id)
+        cards = ways_in.of_customer(db_session, owner.id, provider_names={})
     assert len(statements) == 1
     by_login = {c.login_id: c for c in cards}
     assert set(by_login) == {mobile.id, home.id}
@@ -55,6 +55,9 @@ def test_every_login_of_the_customer_with_its_live_ways_in_in_one_query(db_sessi
     assert [(s.name, s.detail) for s in card.linked] == [("Yandex ID", "a***@ya.ru")]
     assert [k.name for k in card.feed_keys] == ["Live"]  # a revoked key is no way in
     assert by_login[home.id].signs_in_as == "HC-1" and not by_login[home.id].anything_open
+    # A provider the operator configured is called by the operator's name for it.
+    renamed = ways_in.of_customer(db_session, owner.id, provider_names={"yandex": "Яндекс ID"})
+    assert [s.name for s in {c.login_id: c for c in renamed}[mobile.id].linked] == ["Яндекс ID"]
 
 
 def test_shutting_every_way_in_is_one_change_told_once(db_session, customer, staff):
@@ -62,9 +65,9 @@ def test_shutting_every_way_in_is_one_change_told_once(db_session, customer, sta
     shut = ways_in.shut_every_way_in(db_session, customer_id=owner.id, login_id=mobile.id, idempotency_key="k" * 24,
                                      actor=staff, now=utcnow())
     assert shut == ways_in.Shut(passkeys=2, linked=1, feed_keys=1, sessions=1)
-    [card] = [c for c in ways_in.of_customer(db_session, owner.id) if c.login_id == mobile.id]
+    [card] = [c for c in ways_in.of_customer(db_session, owner.id, provider_names={}) if c.login_id == mobile.id]
     assert not card.anything_open
-    assert ways_in.of_customer(db_session, other.primary_account.customer_id)[0].anything_open
+    assert ways_in.of_customer(db_session, other.primary_account.customer_id, provider_names={})[0].anything_open
     assert ways_in.shut_every_way_in(db_session, customer_id=owner.id, login_id=mobile.id, idempotency_key="k" * 24,
                                      actor=staff, now=utcnow()) is None
     assert db_session.scalar(select(func.count()).select_from(SmsMessage)) == 1
