@@ -17,12 +17,13 @@ from portal.domain.errors import DomainError, NotFound
 from portal.extensions import db
 from portal.forms import PortalForm
 from portal.models import GuardedAction, PortOut, utcnow
-from portal.web import admin_required, current_actor, see_other, staff_required
+from portal.web import admin_required, current_actor, render, see_other, staff_required
 
 DONE_MESSAGES = {
     simlock.SIM_REISSUE: _l("The SIM card is replaced; the old one stops once the network has applied it."),
     simlock.PORT_OUT: _l("The port-out is started."),
 }
+ACTION_KINDS = {simlock.SIM_REISSUE: _l("SIM reissue"), simlock.PORT_OUT: _l("Port-out")}
 WAITING_MESSAGE = _l("The SIM-swap and port-out lock is on: the action waits until another staff member checks the "
                      "caller's identity document and approves it.")
 
@@ -48,6 +49,13 @@ def _started(action) -> None:
     if action is None:
         return  # a resubmission: the first one said it
     flash(WAITING_MESSAGE if action.state == simlock.AWAITING_CHECK else DONE_MESSAGES[action.kind])
+
+
+@bp.get("/sim-actions")
+@staff_required
+def sim_actions():
+    """The queue of SIM reissues and port-outs waiting for a second staff member's identity check."""
+    return render("admin/sim_actions.html", waiting=simlock.awaiting_checks(db.session), kinds=ACTION_KINDS)
 
 
 @bp.post("/accounts/<int:account_id>/sim-reissue")

@@ -81,7 +81,7 @@ STAFF = ["/admin/", "/admin/?q=Customer", "/admin/?q={receipt}", "/admin/documen
          "/admin/catalog/services/{service}", "/admin/notices", "/admin/notices/new", "/admin/notices/{notice}",
          "/admin/support", "/admin/support?view=overdue&category=money", "/admin/support/{support}",
          "/admin/support/topics", "/admin/support/topics/{topic}", "/admin/support/answers",
-         "/admin/support/answers/{answer}", "/admin/passkeys"]
+         "/admin/support/answers/{answer}", "/admin/passkeys", "/admin/sim-actions"]
 # Pay without a password: the signed link's page and a payment's outcome through it (nobody signed in).
 PAY_LINK = ["/p/{paylink}", "/p/{paylink}/{paid}"]
 # The balance feed, read with a key (no session): the widget's page and the JSON, by header and in the URL.

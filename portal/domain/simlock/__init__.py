@@ -25,7 +25,7 @@ from portal.domain.errors import DomainError, NotFound
 from portal.domain.idempotency import commit_once, lock_line_for
 from portal.domain.phones import format_msisdn, mask_msisdn
 from portal.domain.sms import queue_sms
-from portal.models import Account, AccountStatus, GuardedAction, Login, PortOut, SimLock, Staff
+from portal.models import Account, AccountStatus, Customer, GuardedAction, Line, Login, PortOut, SimLock, Staff
 
 SIM_REISSUE, PORT_OUT = "sim_reissue", "port_out"
 AWAITING_CHECK, DONE, CANCELLED = "awaiting_check", "done", "cancelled"
@@ -409,6 +409,31 @@ class LineGuard:
 
     def waiting_for(self, kind: str) -> GuardedAction | None:
         return next((a for a in self.waiting if a.kind == kind), None)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """An action awaiting a second check, as the staff queue lists it."""
+    action_id: int
+    kind: str
+    requested_at: datetime
+    requested_by: str
+    account_id: int
+    msisdn: str | None
+    customer_id: int
+    customer_name: str
+
+
+def awaiting_checks(session: Session) -> list[Waiting]:
+    """Every action awaiting a second staff member's check, oldest first: the second member finds them here, not
+    only on the customer's page the first one had open."""
+    rows = session.execute(
+        select(GuardedAction.id, GuardedAction.kind, GuardedAction.requested_at, Staff.name, Account.id, Line.msisdn,
+               Customer.id, Customer.name)
+        .join(Staff, Staff.id == GuardedAction.requested_by).join(Account, Account.id == GuardedAction.account_id)
+        .join(Customer, Customer.id == Account.customer_id).outerjoin(Line, Line.account_id == Account.id)
+        .where(GuardedAction.state == AWAITING_CHECK).order_by(GuardedAction.requested_at, GuardedAction.id))
+    return [Waiting(*row) for row in rows]
 
 
 def guards(session: Session, account_ids: list[int], *, now: datetime) -> dict[int, LineGuard]:

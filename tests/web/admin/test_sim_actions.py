@@ -114,6 +114,28 @@ def test_under_the_lock_a_second_staff_member_checks_and_approves(first, second,
     assert detail == "sim_reissue: passport ending 4321"
 
 
+def test_the_second_staff_member_finds_every_waiting_action_in_one_list(first, second, db_session, line, client,
+                                                                        login_as):
+    lock(db_session, line)
+    other = factories.ensure_login(db_session, "+79035550000").primary_account
+    lock(db_session, other)
+    assert second.get("/admin/sim-actions").text.count('id="waiting-') == 0
+    reissue(first, line)
+    reissue(first, other, iccid="89701011234567890131")
+    listed = second.get("/admin/sim-actions").text
+    waiting = [a.id for a in db_session.scalars(select(GuardedAction).order_by(GuardedAction.id))]
+    assert [f'id="waiting-{i}"' in listed for i in waiting] == [True, True]
+    assert "+7 916 123-45-67" in listed and "+7 903 555-00-00" in listed
+    assert f'href="/admin/customers/{line.customer_id}#sim-{line.id}"' in listed
+    assert 'href="/admin/sim-actions"' in listed  # in the staff menu
+    second.post_form(f"/admin/sim-actions/{waiting[0]}/approve", {"document_type": "passport",
+                                                                 "document_last4": "4321"})
+    listed = second.get("/admin/sim-actions").text
+    assert f'id="waiting-{waiting[0]}"' not in listed and f'id="waiting-{waiting[1]}"' in listed
+    login_as(MSISDN)  # a customer is not staff
+    assert client.get("/admin/sim-actions").status_code in (302, 303, 403, 404)
+
+
 def test_a_waiting_action_is_cancelled_and_needs_the_token(first, db_session, line):
     lock(db_session, line)
     reissue(first, line)
