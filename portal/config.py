@@ -11,6 +11,7 @@ TESTING = False
 SECRET_KEY = None
 
 BRAND = "MyOperator"
+SUPPORT_PHONE = "0890"  # the support line customers call: the pages' footer and the security SMS say it
 
 SQLALCHEMY_DATABASE_URI = None  # None → SQLite file in the instance folder
 SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}

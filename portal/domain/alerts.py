@@ -36,6 +36,7 @@ class AlertPolicy:
     brand: str
     default_timezone: str
     default_locale: str
+    support_phone: str
     public_url: str | None = None
     secret: str = ""
 
@@ -52,7 +53,8 @@ class AlertPolicy:
         # here rather than threaded through every caller (app state, not request state).
         cfg = current_app.config
         return cls(brand=cfg["BRAND"], default_timezone=cfg["BABEL_DEFAULT_TIMEZONE"],
-                   default_locale=cfg["BABEL_DEFAULT_LOCALE"], public_url=cfg["PUBLIC_URL"], secret=cfg["SECRET_KEY"])
+                   default_locale=cfg["BABEL_DEFAULT_LOCALE"], public_url=cfg["PUBLIC_URL"], secret=cfg["SECRET_KEY"],
+                   support_phone=cfg["SUPPORT_PHONE"])
 
 
 def settings_of(session: Session, account_id: int) -> AlertSettings:
@@ -124,7 +126,9 @@ def notify(session: Session, *, account: Account, event: str, message, now: date
     login = _owner_login(session, account.id)
     with force_locale((login.language if login else None) or policy.default_locale):
         # A value may be a function (an amount to format): it writes itself in the owner's language.
-        text = f"{policy.brand}: {str(message) % {k: v() if callable(v) else v for k, v in params.items()}}"
+        # %(support)s: the support line, for the notices that say whom to call.
+        values = {"support": policy.support_phone, **{k: v() if callable(v) else v for k, v in params.items()}}
+        text = f"{policy.brand}: {str(message) % values}"
     hold = None if event == SECURITY else quiet_until(settings, now,
                                                       (login.timezone if login else None) or policy.default_timezone)
     if hold is not None:

@@ -161,7 +161,7 @@ def remove_passkey(session: Session, *, customer_id: int, passkey_id: int, idemp
     if not _once(session, idempotency_key, action="staff_passkey_remove", login=login):
         return False
     _tell(session, login, _l("at your request support removed the passkey \"%(name)s\" from your personal account. If "
-                             "you did not call us, call 0890."), now=now, name=passkey.name)
+                             "you did not call us, call %(support)s."), now=now, name=passkey.name)
     return _carried_out(session, idempotency_key, lambda: passkeys.remove(
         session, owner=passkeys.Owner(login_id=login.id), passkey_id=passkey_id,
         actor=_on_customers_account(actor, login), now=now))
@@ -177,7 +177,7 @@ def unlink_account(session: Session, *, customer_id: int, link_id: int, provider
     if not _once(session, idempotency_key, action="staff_social_unlink", login=login):
         return False
     _tell(session, login, _l("at your request support unlinked your %(provider)s account: it no longer signs you "
-                             "in. If you did not call us, call 0890."), now=now,
+                             "in. If you did not call us, call %(support)s."), now=now,
           provider=provider_name(link.provider, provider_names))
     return _carried_out(session, idempotency_key, lambda: social.unlink(
         session, login_id=login.id, link_id=link_id, actor=_on_customers_account(actor, login)))
@@ -193,7 +193,7 @@ def revoke_feed_key(session: Session, *, customer_id: int, token_id: int, idempo
     if token.revoked_at is not None or not _once(session, idempotency_key, action="staff_feed_revoke", login=login):
         return False
     _tell(session, login, _l("at your request support revoked the balance feed key \"%(name)s\". If you did "
-                             "not call us, call 0890."), now=now, name=token.name)
+                             "not call us, call %(support)s."), now=now, name=token.name)
     return _carried_out(session, idempotency_key, lambda: feed.revoke_key(
         session, login_id=login.id, token_id=token_id, actor=_on_customers_account(actor, login), now=now))
 
@@ -227,7 +227,7 @@ def shut_every_way_in(session: Session, *, customer_id: int, login_id: int, idem
            detail=f"passkeys {removed}, linked accounts {unlinked}, feed keys {revoked}, sessions {ended}")
     _tell(session, login, _l("at your request support signed you out everywhere and removed your passkeys, linked "
                              "accounts and balance feed keys. Sign in with your password or an SMS password. "
-                             "If you did not call us, call 0890."), now=now)
+                             "If you did not call us, call %(support)s."), now=now)
     if not idempotency.commit_once(session):
         return None
     return shut

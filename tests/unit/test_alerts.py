@@ -81,6 +81,15 @@ def test_security_notices_come_at_once_with_change_alerts_off_and_in_quiet_hours
     assert db_session.scalar(select(HeldAlert)) is None
 
 
+def test_the_notices_and_the_pages_name_the_operators_support_line(app, client, db_session, account):
+    app.config["SUPPORT_PHONE"] = "8 800 100-00-00"
+    alerts.notify(db_session, account=account, event=alerts.SECURITY, now=MOSCOW_NOON,
+                  message="if it was not you, call %(support)s")
+    db_session.commit()
+    assert alert_texts(db_session) == ["TestTel: if it was not you, call 8 800 100-00-00"]
+    assert "Support: 8 800 100-00-00, free from your phone" in client.get("/auth/login").text
+
+
 @pytest.mark.parametrize(("start", "end", "now", "held"), [
     (23 * 60, 8 * 60, datetime(2026, 11, 20, 2, 0), datetime(2026, 11, 20, 5, 0)),  # 05:00 Moscow, same day
     (23 * 60, 8 * 60, MOSCOW_NOON, None),

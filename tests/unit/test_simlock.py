@@ -24,7 +24,7 @@ from portal.models import (
 from portal.provisioning import SwitchUnavailable
 from tests import factories
 
-WORDING = simlock.Wording(brand="TestTel", sms_locale="en", timezone="Europe/Moscow")
+WORDING = simlock.Wording(brand="TestTel", sms_locale="en", timezone="Europe/Moscow", support_phone="0890")
 DAY = timedelta(hours=24)
 NEW_ICCID = "89701011234567890123"  # 20 digits, Luhn-valid
 TODAY = date(2026, 12, 7)

@@ -48,7 +48,8 @@ def set_word(session: Session, *, account: Account, word: str, actor: Actor, now
         row.word_hash, row.set_at = hash_secret(normal), now
     record(session, actor, "code_word_set", obj=account, detail=f"customer {account.customer_id}")
     alerts.notify(session, account=account, event=alerts.SECURITY, now=now,
-                  message=_l("the code word for calls to support was set or changed. If it was not you, call 0890."))
+                  message=_l("the code word for calls to support was set or changed. If it was not you, call "
+                             "%(support)s."))
     session.commit()
 
 
@@ -58,7 +59,7 @@ def remove_word(session: Session, *, account: Account, actor: Actor, now: dateti
         return False
     record(session, actor, "code_word_removed", obj=account, detail=f"customer {account.customer_id}")
     alerts.notify(session, account=account, event=alerts.SECURITY, now=now,
-                  message=_l("the code word for calls to support was removed. If it was not you, call 0890."))
+                  message=_l("the code word for calls to support was removed. If it was not you, call %(support)s."))
     session.commit()
     return True
 

@@ -205,7 +205,7 @@ def register(session: Session, *, owner: Owner, token: str | None, response, nam
     if account is not None:
         alerts.notify(session, account=account, event=alerts.SECURITY, now=now, name=name,
                       message=_l("a passkey \"%(name)s\" was added to your personal account. If it was not you, "
-                                 "call 0890."))
+                                 "call %(support)s."))
     session.commit()
     return passkey
 
@@ -329,6 +329,6 @@ def remove(session: Session, *, owner: Owner, passkey_id: int, actor: Actor, now
     if account is not None:
         alerts.notify(session, account=account, event=alerts.SECURITY, now=now, name=name,
                       message=_l("the passkey \"%(name)s\" was removed from your personal account. If it was not "
-                                 "you, call 0890."))
+                                 "you, call %(support)s."))
     session.commit()
     return name

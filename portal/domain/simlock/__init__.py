@@ -65,11 +65,12 @@ class Wording:
     brand: str
     sms_locale: str
     timezone: str
+    support_phone: str
 
     @classmethod
     def from_config(cls, config) -> "Wording":
         return cls(brand=config["BRAND"], sms_locale=config["BABEL_DEFAULT_LOCALE"],
-                   timezone=config["BABEL_DEFAULT_TIMEZONE"])
+                   timezone=config["BABEL_DEFAULT_TIMEZONE"], support_phone=config["SUPPORT_PHONE"])
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,8 @@ def _tell_every_number(session: Session, *, login_id: int, account: Account, rel
     zone = (login.timezone if login else None) or wording.timezone
     with force_locale(locale):
         text = gettext("%(brand)s: the SIM-swap and port-out lock of %(number)s switches off at %(time)s. If it was "
-                       "not you, cancel it in your personal account or call 0890.", brand=wording.brand,
+                       "not you, cancel it in your personal account or call %(support)s.", brand=wording.brand,
+                       support=wording.support_phone,
                        number=format_msisdn(account.line.msisdn),
                        time=formatting.datetime_short(release_at, locale, zone))
     recipients = []
@@ -335,7 +337,7 @@ def _carry_out(session: Session, action: GuardedAction, account: Account, *, act
         record(session, actor, "sim_reissued", obj=account, account_id=account.id,
                detail=f"{mask_msisdn(account.line.msisdn)}, new SIM ending {params['iccid'][-4:]}")
         message = _l("%(brand)s: the SIM card of number %(number)s was replaced; the old SIM no longer works. If it "
-                     "was not you, call 0890 at once.")
+                     "was not you, call %(support)s at once.")
         _sms_to_line(session, account, message, wording, number=number)
     else:
         port = PortOut(account_id=account.id, recipient=params["recipient"],
@@ -345,14 +347,14 @@ def _carry_out(session: Session, action: GuardedAction, account: Account, *, act
         record(session, actor, "port_out_started", obj=port, account_id=account.id,
                detail=f"{mask_msisdn(account.line.msisdn)} to {params['recipient']}")
         message = _l("%(brand)s: a request to move number %(number)s to %(recipient)s was received. If it was not "
-                     "you, call 0890 at once.")
+                     "you, call %(support)s at once.")
         _sms_to_line(session, account, message, wording, number=number, recipient=params["recipient"])
 
 
 def _sms_to_line(session: Session, account: Account, message, wording: Wording, **params) -> None:
     """A security notice to the line itself, always sent (no alert setting or quiet hours hold it back)."""
     with force_locale(owner_language(session, account.id, wording.sms_locale)):
-        text = str(message) % {"brand": wording.brand, **params}
+        text = str(message) % {"brand": wording.brand, "support": wording.support_phone, **params}
     queue_sms(session, to=account.line.msisdn, text=text, purpose="notice")
 
 

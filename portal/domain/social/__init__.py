@@ -100,7 +100,7 @@ def link(session: Session, *, login_id: int, identity: Identity, provider_name: 
     login = session.get(Login, login_id)
     alerts.notify(session, account=login.primary_account, event=alerts.SECURITY, now=now, provider=provider_name,
                   message=_l("a %(provider)s account can now sign in to your personal account. If it was not you, "
-                             "call 0890."))
+                             "call %(support)s."))
     session.commit()
     return row
 
