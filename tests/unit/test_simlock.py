@@ -189,6 +189,18 @@ def test_a_sim_card_that_is_another_live_line_s_is_refused_now_and_at_the_second
     assert approve(db_session, action, agents[1]).state == simlock.DONE
 
 
+def test_an_action_that_waited_while_the_contract_ended_is_not_carried_out(db_session, family, agents):
+    turn_on(db_session, family, utcnow())
+    action = reissue(db_session, family["main"], agents[0])
+    family["main"].status = AccountStatus.terminated.value
+    db_session.commit()
+    with pytest.raises(simlock.ActionRefused):
+        approve(db_session, action, agents[1])
+    assert db_session.get(GuardedAction, action.id).state == simlock.AWAITING_CHECK
+    assert db_session.scalar(select(func.count()).select_from(SwitchCommand)) == 0
+    assert simlock.cancel_action(db_session, action_id=action.id, actor=Actor(staff_id=agents[1].id), now=utcnow())
+
+
 def test_a_waiting_release_still_guards_and_a_waiting_action_can_be_cancelled(db_session, family, agents):
     now = utcnow()
     turn_on(db_session, family, now)

@@ -306,6 +306,9 @@ def approve(session: Session, *, action_id: int, document_type: str, document_la
     if action.requested_by == actor.staff_id:
         session.rollback()
         raise SameStaff(_l("You started this action: another staff member must check the caller and approve it."))
+    if account.status == AccountStatus.terminated.value:  # ended while the action waited (e.g. a port-out)
+        session.rollback()
+        raise ActionRefused(_l("The contract for this number is terminated."))
     if action.kind == SIM_REISSUE and _sim_of_another_line(session, action.details["iccid"], account.id):
         session.rollback()
         raise ActionRefused(SIM_OF_ANOTHER_LINE)
