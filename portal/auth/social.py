@@ -72,7 +72,9 @@ def _absolute(url: str) -> str:
 def _client(provider: Provider) -> FlaskOAuth2App:
     """Authlib's client of the provider, kept (with the discovery document and keys it fetched) per app."""
     clients = current_app.extensions.setdefault("social_clients", {})
-    cache_key = (provider.key, request.host_url)
+    # Per server address only for a provider configured by path: else each forged Host header would keep one more.
+    by_path = any(url.startswith("/") for url in (provider.discovery_url, provider.authorize_url, provider.token_url))
+    cache_key = (provider.key, request.host_url if by_path else None)
     if cache_key not in clients:
         urls = ({"server_metadata_url": _absolute(provider.discovery_url)} if provider.is_oidc else
                 {"authorize_url": _absolute(provider.authorize_url), "access_token_url": _absolute(provider.token_url)})

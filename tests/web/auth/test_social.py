@@ -223,6 +223,12 @@ def test_linking_starts_only_from_the_portal_own_page_with_its_csrf_token(client
     assert len(links(db_session)) == 1
 
 
+def test_forged_host_headers_do_not_pile_up_provider_clients(app, client, fake):
+    for n in range(5):
+        assert client.get("/auth/social/fake/sign-in", base_url=f"http://forged{n}.example").status_code == 303
+    assert len(app.extensions["social_clients"]) == 1
+
+
 def test_linking_needs_a_signed_in_customer_and_unknown_providers_are_404(client, fake):
     assert client.get("/auth/social/fake/link").status_code == 302
     assert client.get("/auth/social/nope/sign-in").status_code == 404
