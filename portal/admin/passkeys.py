@@ -78,6 +78,7 @@ def staff_passkeys():
 
 @bp.post("/passkeys/options")
 @staff_required
+@limiter.limit(passkeys.REGISTRATION_OPTIONS_LIMIT)  # a challenge row each: no flooding the table
 def staff_passkey_options():
     rp = relying_party_or_404()
     if utcnow() - current_user.web_session.created_at > current_app.config["PASSKEY_RECENT_SIGN_IN"]:

@@ -15,7 +15,9 @@ from authlib.integrations.flask_client.apps import FlaskOAuth2App
 from flask import abort, current_app, flash, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import validate_csrf
 from joserfc.errors import JoseError
+from wtforms import ValidationError
 
 from portal.auth import bp
 from portal.domain import auth
@@ -70,7 +72,9 @@ def _absolute(url: str) -> str:
 def _client(provider: Provider) -> FlaskOAuth2App:
     """Authlib's client of the provider, kept (with the discovery document and keys it fetched) per app."""
     clients = current_app.extensions.setdefault("social_clients", {})
-    cache_key = (provider.key, request.host_url)
+    # Per server address only for a provider configured by path: else each forged Host header would keep one more.
+    by_path = any(url.startswith("/") for url in (provider.discovery_url, provider.authorize_url, provider.token_url))
+    cache_key = (provider.key, request.host_url if by_path else None)
     if cache_key not in clients:
         urls = ({"server_metadata_url": _absolute(provider.discovery_url)} if provider.is_oidc else
                 {"authorize_url": _absolute(provider.authorize_url), "access_token_url": _absolute(provider.token_url)})
@@ -104,7 +108,15 @@ def social_sign_in(provider: str):
 @bp.get("/social/<provider>/link")
 @customer_required
 def social_link(provider: str):
-    return _go_to(_provider_or_404(provider), {"login_id": current_user.id})
+    """A GET (a POST could not be sent on to the provider under the CSP's form-action), so it carries the CSRF
+    token: else another site could start a link in a signed-in browser that is signed in at the provider as
+    someone else, and that account would open this login."""
+    description = _provider_or_404(provider)
+    try:
+        validate_csrf(request.args.get("csrf", ""))
+    except ValidationError:
+        abort(400)
+    return _go_to(description, {"login_id": current_user.id})
 
 
 def _identity(provider: Provider) -> Identity:

@@ -16,7 +16,7 @@ from portal.auth.passkeys import (
 )
 from portal.domain import auth, passkeys
 from portal.domain.errors import DomainError, NotFound
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.forms import PortalForm
 from portal.models import utcnow
 from portal.settings import bp
@@ -49,6 +49,7 @@ def passkey_section() -> dict:
 
 @bp.post("/passkeys/options")
 @customer_required
+@limiter.limit(passkeys.REGISTRATION_OPTIONS_LIMIT)  # a challenge row each: no flooding the table
 def passkey_options():
     rp = relying_party_or_404()
     if not _signed_in_recently():

@@ -293,6 +293,19 @@ def test_consent_revoked_while_the_network_answers_keeps_the_position_from_the_s
     assert lookup.state == "refused" and lookup.lat is None
 
 
+def test_a_line_whose_contract_has_ended_is_no_longer_located(db_session, family):
+    """Consent was given by the holder of a line of ours: once its contract ends (a port-out, a closed contract)
+    the number may be someone else's, and the network is not asked about it."""
+    _, seeker, target = family
+    consent = grant(db_session, seeker)
+    target.status = "terminated"
+    db_session.commit()
+    network = Network()
+    with pytest.raises(locator.LocatorRefused):
+        locate(db_session, seeker, consent, network)
+    assert network.calls == [] and db_session.scalar(select(func.count()).select_from(LocatorLookup)) == 0
+
+
 def test_the_holder_sees_every_lookup_with_the_seekers_number(db_session, family):
     _, seeker, target = family
     consent = grant(db_session, seeker)

@@ -167,6 +167,40 @@ def test_under_the_lock_a_second_staff_member_must_check_the_identity(db_session
     assert db_session.scalar(select(func.count()).where(AuditEvent.action == "identity_checked")) == 1
 
 
+def test_a_sim_card_that_is_another_live_line_s_is_refused_now_and_at_the_second_check(db_session, family, agents):
+    """A typo or a card handed over by someone else: the switch would put two numbers on one SIM."""
+    family["second"].line.iccid = NEW_ICCID
+    db_session.commit()
+    with pytest.raises(simlock.ActionRefused) as refused:
+        reissue(db_session, family["main"], agents[0])
+    assert refused.value.field == "iccid"
+    family["second"].line.iccid = None
+    db_session.commit()
+    turn_on(db_session, family, utcnow())
+    action = reissue(db_session, family["main"], agents[0], n=11)
+    family["second"].line.iccid = NEW_ICCID  # given to the other line while this one waited
+    db_session.commit()
+    with pytest.raises(simlock.ActionRefused):
+        approve(db_session, action, agents[1])
+    assert db_session.get(GuardedAction, action.id).state == simlock.AWAITING_CHECK
+    assert db_session.get(Account, family["main"].id).line.iccid is None
+    family["second"].status = AccountStatus.terminated.value  # a closed line's card may be reissued
+    db_session.commit()
+    assert approve(db_session, action, agents[1]).state == simlock.DONE
+
+
+def test_an_action_that_waited_while_the_contract_ended_is_not_carried_out(db_session, family, agents):
+    turn_on(db_session, family, utcnow())
+    action = reissue(db_session, family["main"], agents[0])
+    family["main"].status = AccountStatus.terminated.value
+    db_session.commit()
+    with pytest.raises(simlock.ActionRefused):
+        approve(db_session, action, agents[1])
+    assert db_session.get(GuardedAction, action.id).state == simlock.AWAITING_CHECK
+    assert db_session.scalar(select(func.count()).select_from(SwitchCommand)) == 0
+    assert simlock.cancel_action(db_session, action_id=action.id, actor=Actor(staff_id=agents[1].id), now=utcnow())
+
+
 def test_a_waiting_release_still_guards_and_a_waiting_action_can_be_cancelled(db_session, family, agents):
     now = utcnow()
     turn_on(db_session, family, now)

@@ -307,7 +307,7 @@ def start_lookup(session: Session, *, seeker_account_id: int, consent_id: int, i
     if consent is None or consent.seeker_account_id != seeker_account_id or consent.state == "removed":
         session.rollback()
         raise NotFound("consent")
-    if consent.state != "granted" or consent.target_account_id is None:
+    if consent.state != "granted" or not _still_the_holders(session, consent):
         session.rollback()
         raise LocatorRefused(_l("%(name)s has not agreed to be located, or has withdrawn consent.",
                                 name=consent.name))
@@ -321,6 +321,14 @@ def start_lookup(session: Session, *, seeker_account_id: int, consent_id: int, i
     msisdn = consent.target_msisdn
     session.commit()
     return lookup.id, msisdn
+
+
+def _still_the_holders(session: Session, consent: LocatorConsent) -> bool:
+    """The number is still the line of ours whose holder consented: after a port-out or a closed contract it may
+    be someone else's, who never agreed."""
+    target = session.get(Account, consent.target_account_id) if consent.target_account_id else None
+    return (target is not None and target.status != AccountStatus.terminated.value and target.line is not None
+            and target.line.msisdn == consent.target_msisdn)
 
 
 def finish_lookup(session: Session, *, lookup_id: int, position: Position | None, failure: str | None,

@@ -46,6 +46,7 @@ NAME_LENGTH = 60
 CHALLENGE_TTL = timedelta(minutes=5)
 TIMEOUT_MS = 120_000  # what the browser waits for the person: less than the challenge lives
 REGISTER, SIGN_IN = "passkey_register", "passkey_sign_in"
+REGISTRATION_OPTIONS_LIMIT = "10 per minute"  # adding a passkey takes one; a retry or two at most
 KNOWN_TRANSPORTS = {t.value for t in AuthenticatorTransport}
 
 

@@ -224,7 +224,11 @@ def _check_port_out(recipient: str, requested_on: date | None, today: date) -> d
 def start_sim_reissue(session: Session, *, account_id: int, iccid: str, idempotency_key: str, actor: Actor,
                       now: datetime, wording: Wording) -> GuardedAction | None:
     """A replacement SIM for the line: at once, or waiting for a second staff check while the lock is on."""
-    return _start(session, account_id=account_id, kind=SIM_REISSUE, params={"iccid": parse_iccid(iccid)},
+    iccid = parse_iccid(iccid)
+    if _sim_of_another_line(session, iccid, account_id):
+        session.rollback()
+        raise ActionRefused(SIM_OF_ANOTHER_LINE, field="iccid")
+    return _start(session, account_id=account_id, kind=SIM_REISSUE, params={"iccid": iccid},
                   idempotency_key=idempotency_key, actor=actor, now=now, wording=wording)
 
 
@@ -272,6 +276,16 @@ def _refusal(session: Session, account: Account, kind: str, params: dict):
     return None
 
 
+SIM_OF_ANOTHER_LINE = _l("This SIM card belongs to another number: check the ICCID on the card.")
+
+
+def _sim_of_another_line(session: Session, iccid: str, account_id: int) -> bool:
+    """The card is another live line's: the switch would put two numbers on one SIM."""
+    return session.scalar(select(Line.account_id).join(Account, Account.id == Line.account_id).where(
+        Line.iccid == iccid, Line.account_id != account_id,
+        Account.status != AccountStatus.terminated.value).limit(1)) is not None
+
+
 def open_port_out(session: Session, account_id: int) -> PortOut | None:
     return session.scalar(select(PortOut).where(PortOut.account_id == account_id, PortOut.state == STARTED))
 
@@ -294,6 +308,12 @@ def approve(session: Session, *, action_id: int, document_type: str, document_la
     if action.requested_by == actor.staff_id:
         session.rollback()
         raise SameStaff(_l("You started this action: another staff member must check the caller and approve it."))
+    if account.status == AccountStatus.terminated.value:  # ended while the action waited (e.g. a port-out)
+        session.rollback()
+        raise ActionRefused(_l("The contract for this number is terminated."))
+    if action.kind == SIM_REISSUE and _sim_of_another_line(session, action.details["iccid"], account.id):
+        session.rollback()
+        raise ActionRefused(SIM_OF_ANOTHER_LINE)
     action.approved_by, action.document_type, action.document_last4 = actor.staff_id, document_type, last4
     record(session, actor, "identity_checked", obj=action, account_id=account.id,
            detail=f"{action.kind}: {document_type} ending {last4}")

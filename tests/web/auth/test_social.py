@@ -1,4 +1,6 @@
 """Sign-in with an outside account (portal/auth/social.py) against the fake provider on loopback."""
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -28,7 +30,7 @@ def start(client, path: str) -> str:
 
 
 def link_as_signed_in(client, fake, provider="fake", user="1"):
-    return client.get(fake.approve(start(client, f"/auth/social/{provider}/link"), user))
+    return client.get(fake.approve(start(client, f"/auth/social/{provider}/link?csrf={client.csrf_token()}"), user))
 
 
 def links(db_session):
@@ -206,6 +208,25 @@ def test_a_provider_that_is_down_is_a_clear_page(app, client, login_as, db_sessi
     response = link_as_signed_in(client, fake, "plain")
     assert response.status_code == 502 and "is not answering now" in response.text
     assert links(db_session) == []
+
+
+def test_linking_starts_only_from_the_portal_own_page_with_its_csrf_token(client, login_as, db_session, fake):
+    """Another site sending a signed-in browser to the link address (and on to a provider where that browser is
+    signed in as someone else) must not link that account to the login."""
+    login_as(OWNER)
+    for query in ("", "?csrf=", "?csrf=forged"):
+        response = client.get(f"/auth/social/fake/link{query}")
+        assert response.status_code == 400 and "Location" not in response.headers
+    page = client.get("/settings/sessions").text
+    [link_address] = re.findall(r'href="(/auth/social/fake/link\?csrf=[^"]+)"', page)
+    assert client.get(fake.approve(start(client, link_address.replace("&amp;", "&")), "1")).status_code == 303
+    assert len(links(db_session)) == 1
+
+
+def test_forged_host_headers_do_not_pile_up_provider_clients(app, client, fake):
+    for n in range(5):
+        assert client.get("/auth/social/fake/sign-in", base_url=f"http://forged{n}.example").status_code == 303
+    assert len(app.extensions["social_clients"]) == 1
 
 
 def test_linking_needs_a_signed_in_customer_and_unknown_providers_are_404(client, fake):

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from portal.models import AuditEvent, LoginSession, Passkey, SmsMessage, utcnow
+from portal.models import AuditEvent, Challenge, LoginSession, Passkey, SmsMessage, utcnow
 from tests import factories
 from tests.passkey_client import add_passkey, post_json
 from tests.soft_authenticator import SoftAuthenticator
@@ -33,6 +33,12 @@ def test_the_options_ask_for_a_discoverable_passkey_with_user_verification(custo
     options = post_json(customer, "/settings/passkeys/options").json
     assert options["rp"]["id"] == "localhost" and options["authenticatorSelection"]["userVerification"] == "required"
     assert options["authenticatorSelection"]["residentKey"] == "required" and options["user"]["name"] == MSISDN
+
+
+def test_registration_options_are_rate_limited_so_the_challenge_table_cannot_be_flooded(customer, db_session):
+    statuses = [post_json(customer, "/settings/passkeys/options").status_code for _ in range(12)]
+    assert statuses[:10] == [200] * 10 and statuses[-1] == 429
+    assert db_session.scalar(select(func.count()).select_from(Challenge)) == 10
 
 
 def test_a_passkey_is_added_audited_and_told_by_sms(customer, db_session):
