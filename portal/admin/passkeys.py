@@ -115,6 +115,10 @@ def add_staff_passkey():
 def remove_staff_passkey(passkey_id: int):
     if not PortalForm().validate_on_submit():
         abort(400)
+    if must_use_passkey(current_user) and passkeys.count_of(db.session, _owner()) <= 1:
+        # Without it the next sign-in would be the password alone, and whoever has the password could enrol theirs.
+        flash(_("You must sign in with a passkey: add another one before you remove your last."))
+        return see_other(".staff_passkeys")
     try:
         name = passkeys.remove(db.session, owner=_owner(), passkey_id=passkey_id, actor=current_actor(),
                                now=utcnow())

@@ -69,6 +69,22 @@ def test_a_required_passkey_is_the_second_step(client, db_session, member):
         select(AuditEvent.detail).where(AuditEvent.action == "staff_login")).all()
 
 
+def test_a_member_who_must_use_a_passkey_keeps_the_last_one(client, db_session, member):
+    """The security review found it: removing the last one made the password alone enough again."""
+    device = staff_with_passkey(client, db_session)
+    require(db_session)
+    staff_sign_in(client)
+    sign_in_with(client, device, base="/admin/login/passkey")
+    passkey_id = db_session.scalar(select(Passkey.id))
+    refused = client.post_form(f"/admin/passkeys/{passkey_id}/remove")
+    assert refused.status_code == 303 and "add another one before you remove your last" in client.get(
+        refused.location).text
+    assert db_session.scalar(select(Passkey.id)) == passkey_id
+    assert add_passkey(client, SoftAuthenticator(), name="Spare", base="/admin/passkeys").status_code == 200
+    assert client.post_form(f"/admin/passkeys/{passkey_id}/remove").status_code == 303
+    assert db_session.scalars(select(Passkey.name)).all() == ["Spare"]
+
+
 def test_the_second_step_needs_the_password_first(client, db_session, member):
     staff_with_passkey(client, db_session)
     require(db_session)
