@@ -163,6 +163,12 @@ def _tell_every_number(session: Session, *, login_id: int, account: Account, rel
                        support=wording.support_phone,
                        number=format_msisdn(account.line.msisdn),
                        time=formatting.datetime_short(release_at, locale, zone))
+    for to in _numbers_of_login(session, login_id):
+        queue_sms(session, to=to, text=text, purpose="notice")
+
+
+def _numbers_of_login(session: Session, login_id: int) -> list[str]:
+    """Each number the login manages (a home contract's: its contact phone), once, the closed ones left out."""
     recipients = []
     for other in accounts_of_login(session, login_id):
         if other.status == AccountStatus.terminated.value:
@@ -170,8 +176,7 @@ def _tell_every_number(session: Session, *, login_id: int, account: Account, rel
         to = other.line.msisdn if other.line else (other.home_contract.contact_phone if other.home_contract else None)
         if to and to not in recipients:
             recipients.append(to)
-    for to in recipients:
-        queue_sms(session, to=to, text=text, purpose="notice")
+    return recipients
 
 
 def cancel_release(session: Session, *, account_id: int, actor: Actor, now: datetime) -> bool:
@@ -358,7 +363,9 @@ def _carry_out(session: Session, action: GuardedAction, account: Account, *, act
                detail=f"{mask_msisdn(account.line.msisdn)}, new SIM ending {params['iccid'][-4:]}")
         message = _l("%(brand)s: the SIM card of number %(number)s was replaced; the old SIM no longer works. If it "
                      "was not you, call %(support)s at once.")
-        _sms_to_line(session, account, message, wording, number=number)
+        # The line's own SMS may reach the new SIM first (the switch is not waited for): the owner's other numbers
+        # are told as well, since they are in the owner's hands whoever holds the new card.
+        _sms_to_line(session, account, message, wording, also_owners_numbers=True, number=number)
     else:
         port = PortOut(account_id=account.id, recipient=params["recipient"],
                        requested_on=date.fromisoformat(params["requested_on"]), created_at=now)
@@ -371,11 +378,18 @@ def _carry_out(session: Session, action: GuardedAction, account: Account, *, act
         _sms_to_line(session, account, message, wording, number=number, recipient=params["recipient"])
 
 
-def _sms_to_line(session: Session, account: Account, message, wording: Wording, **params) -> None:
-    """A security notice to the line itself, always sent (no alert setting or quiet hours hold it back)."""
+def _sms_to_line(session: Session, account: Account, message, wording: Wording, *, also_owners_numbers: bool = False,
+                 **params) -> None:
+    """A security notice to the line itself, always sent (no alert setting or quiet hours hold it back);
+    ``also_owners_numbers``: and to every other number its owner's login manages."""
     with force_locale(owner_language(session, account.id, wording.sms_locale)):
         text = str(message) % {"brand": wording.brand, "support": wording.support_phone, **params}
-    queue_sms(session, to=account.line.msisdn, text=text, purpose="notice")
+    recipients = [account.line.msisdn]
+    owner = session.scalar(select(Login.id).where(Login.primary_account_id == account.id))
+    if also_owners_numbers and owner is not None:
+        recipients += [to for to in _numbers_of_login(session, owner) if to != account.line.msisdn]
+    for to in recipients:
+        queue_sms(session, to=to, text=text, purpose="notice")
 
 
 def finish_port_out(session: Session, *, port_out_id: int, actor: Actor, now: datetime) -> bool:
