@@ -89,6 +89,7 @@ def _client(provider: Provider) -> FlaskOAuth2App:
 
 def _go_to(provider: Provider, intent: dict):
     session[INTENT] = {"provider": provider.key, **intent}
+    db.session.commit()  # loading the signed-in user began a transaction: none stays open over the network call
     try:
         response = _client(provider).authorize_redirect(_absolute(_callback_path(provider)))
     except (requests.RequestException, ValueError):  # the discovery document: the provider is down or garbled
@@ -121,6 +122,7 @@ def social_link(provider: str):
 
 def _identity(provider: Provider) -> Identity:
     """Who the provider says signed in; every way its answer can be wrong is a ProviderFailed."""
+    db.session.commit()  # no transaction open across the token and user-info calls
     client = _client(provider)
     # In the token call's form: keyword arguments would clash with Authlib's own (state).
     repeated = urlencode({name: request.args[name][:200] for name in provider.callback_params
