@@ -32,7 +32,7 @@ def status_of(db_session, account_id):
 
 
 def sms_to(db_session, msisdn):
-    return db_session.scalars(select(SmsMessage).where(SmsMessage.to == msisdn)).all()
+    return db_session.scalars(select(SmsMessage).where(SmsMessage.to == msisdn).order_by(SmsMessage.id)).all()
 
 
 def block(client, account_id, reason="lost", **kwargs):
