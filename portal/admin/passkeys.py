@@ -13,6 +13,7 @@ from portal.auth.passkeys import (
     refusal,
     relying_party,
     relying_party_or_404,
+    signed_in_recently,
     taken_challenge,
 )
 from portal.domain import passkeys, staff
@@ -70,9 +71,8 @@ def _enrol_first():
 @bp.get("/passkeys")
 @staff_required
 def staff_passkeys():
-    recent = utcnow() - current_user.web_session.created_at <= current_app.config["PASSKEY_RECENT_SIGN_IN"]
     return render("admin/passkeys.html", passkeys=passkeys.passkeys_of(db.session, _owner()),
-                  passkeys_on=relying_party() is not None, recent=recent, form=PortalForm(),
+                  passkeys_on=relying_party() is not None, recent=signed_in_recently(), form=PortalForm(),
                   required=must_use_passkey(current_user), passkey_max=passkeys.MAX_PER_OWNER)
 
 
@@ -81,7 +81,7 @@ def staff_passkeys():
 @limiter.limit(passkeys.REGISTRATION_OPTIONS_LIMIT)  # a challenge row each: no flooding the table
 def staff_passkey_options():
     rp = relying_party_or_404()
-    if utcnow() - current_user.web_session.created_at > current_app.config["PASSKEY_RECENT_SIGN_IN"]:
+    if not signed_in_recently():
         return jsonify(error=_("Sign out and sign in again to add a passkey.")), 403
     try:
         token, options = passkeys.registration_options(
@@ -97,7 +97,7 @@ def staff_passkey_options():
 def add_staff_passkey():
     rp = relying_party_or_404()
     data = browser_answer()
-    if utcnow() - current_user.web_session.created_at > current_app.config["PASSKEY_RECENT_SIGN_IN"]:
+    if not signed_in_recently():
         return jsonify(error=_("Sign out and sign in again to add a passkey.")), 403
     try:
         passkey = passkeys.register(db.session, owner=_owner(), token=taken_challenge(), response=data["credential"],

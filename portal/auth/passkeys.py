@@ -21,6 +21,12 @@ def relying_party() -> passkeys.RelyingParty | None:
         host_url=request.host_url if trusted_host else None, name=cfg["BRAND"])
 
 
+def signed_in_recently() -> bool:
+    """Adding a passkey is a new way in: it takes a fresh sign-in (a customer's or a staff member's), so an old or
+    stolen session cannot add one."""
+    return utcnow() - current_user.web_session.created_at <= current_app.config["PASSKEY_RECENT_SIGN_IN"]
+
+
 def relying_party_or_404() -> passkeys.RelyingParty:
     rp = relying_party()
     if rp is None:

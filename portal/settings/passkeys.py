@@ -12,6 +12,7 @@ from portal.auth.passkeys import (
     refusal,
     relying_party,
     relying_party_or_404,
+    signed_in_recently,
     taken_challenge,
 )
 from portal.domain import auth, passkeys
@@ -35,15 +36,10 @@ def _owner() -> passkeys.Owner:
     return passkeys.Owner(login_id=current_user.id)
 
 
-def _signed_in_recently() -> bool:
-    """Adding a passkey is a new way in: it takes a fresh sign-in, so an old or stolen session cannot add one."""
-    return utcnow() - current_user.web_session.created_at <= current_app.config["PASSKEY_RECENT_SIGN_IN"]
-
-
 def passkey_section() -> dict:
     """What the devices page's passkey section shows (settings/_passkeys.html)."""
     return {"passkeys": passkeys.passkeys_of(db.session, _owner()), "passkeys_on": relying_party() is not None,
-            "passkey_form": PasskeyNameForm(formdata=None), "passkey_recent": _signed_in_recently(),
+            "passkey_form": PasskeyNameForm(formdata=None), "passkey_recent": signed_in_recently(),
             "passkey_max": passkeys.MAX_PER_OWNER}
 
 
@@ -52,7 +48,7 @@ def passkey_section() -> dict:
 @limiter.limit(passkeys.REGISTRATION_OPTIONS_LIMIT)  # a challenge row each: no flooding the table
 def passkey_options():
     rp = relying_party_or_404()
-    if not _signed_in_recently():
+    if not signed_in_recently():
         return jsonify(error=_("Sign out and sign in again to add a passkey.")), 403
     try:
         token, options = passkeys.registration_options(
@@ -69,7 +65,7 @@ def passkey_options():
 def add_passkey():
     rp = relying_party_or_404()
     data = browser_answer()
-    if not _signed_in_recently():
+    if not signed_in_recently():
         return jsonify(error=_("Sign out and sign in again to add a passkey.")), 403
     try:
         passkey = passkeys.register(db.session, owner=_owner(), token=taken_challenge(), response=data["credential"],
