@@ -21,6 +21,7 @@ from portal.domain.errors import DomainError, NotFound
 from portal.domain.passwords import check_secret, hash_secret
 from portal.domain.phones import InvalidPhone, format_msisdn, mask_msisdn, parse_msisdn
 from portal.domain.sms import queue_sms
+from portal.domain.sms_codes import new_code
 from portal.domain.workdays import add_working_days
 from portal.models import (
     Account,
@@ -322,7 +323,7 @@ def start_home_link(session: Session, *, login_id: int, contract_text: str, acto
         raise refused
     if account.id in _managed_account_ids(session, login_id):
         raise LinkRefused(gettext("%(contract)s is already in your list.", contract=contract_no), field="contract")
-    code = "".join(secrets.choice("0123456789") for _ in range(6))
+    code = new_code()
     token = secrets.token_urlsafe(24)
     session.execute(delete(Challenge).where(Challenge.login_id == login_id, Challenge.purpose == HOME_LINK_PURPOSE))
     session.add(Challenge(token=token, purpose=HOME_LINK_PURPOSE, login_id=login_id, secret_hash=hash_secret(code),

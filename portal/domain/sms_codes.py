@@ -22,6 +22,11 @@ class WrongCode(DomainError):
     field = "code"
 
 
+def new_code() -> str:
+    """A six-digit code for an SMS: short enough to type from a phone's notification."""
+    return "".join(secrets.choice("0123456789") for _ in range(6))
+
+
 def code_phone(login: Login) -> str | None:
     """Where a login's codes go: its own line, or its home contract's contact phone (where its SMS passwords go)."""
     account = login.primary_account
@@ -36,7 +41,7 @@ def send(session: Session, *, login: Login, purpose: str, text: Callable[[str], 
     phone = code_phone(login)
     if phone is None:
         raise WrongCode(_l("There is no phone number to send the code to."), field=None)
-    code = "".join(secrets.choice("0123456789") for _ in range(6))
+    code = new_code()
     session.execute(delete(Challenge).where(Challenge.login_id == login.id, Challenge.purpose == purpose))
     session.add(Challenge(token=secrets.token_urlsafe(24), purpose=purpose, login_id=login.id,
                           secret_hash=hash_secret(code), created_at=now, expires_at=now + CODE_TTL))

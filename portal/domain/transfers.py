@@ -20,6 +20,7 @@ from portal.domain.passwords import check_secret, hash_secret
 from portal.domain.phones import format_msisdn
 from portal.domain.promised import owed, pay_in
 from portal.domain.sms import queue_sms
+from portal.domain.sms_codes import new_code
 from portal.models import Account, AccountStatus, LedgerEntry, Line, Transfer
 
 
@@ -103,7 +104,7 @@ def start_transfer(session: Session, *, from_account_id: int, to_msisdn: str, am
         raise DomainError(_l("The form has expired. Reload the page and try again."))
     if amount <= rules.code_above:
         return _send_now(session, sender.id, recipient.id, amount, idempotency_key, rules, actor, now)
-    code = "".join(secrets.choice("0123456789") for _ in range(6))
+    code = new_code()
     transfer = Transfer(token=secrets.token_urlsafe(18), from_account_id=sender.id, to_account_id=recipient.id,
                         amount=amount, fee=rules.fee, status="pending_code", idempotency_key=idempotency_key,
                         created_at=now, code_hash=hash_secret(code))

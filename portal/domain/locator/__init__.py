@@ -10,7 +10,6 @@ a child under 14 is granted by the owner, with no code; the child's line still g
 The network is asked with no database lock held and no transaction open (``locate``): the lookup is committed as
 pending first, and its answer is recorded once, however often it comes.
 """
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -27,6 +26,7 @@ from portal.domain.locator.network import LocatorUnavailable, NetworkLocator, Po
 from portal.domain.passwords import check_secret, hash_secret
 from portal.domain.phones import format_msisdn
 from portal.domain.sms import daily_quota_retry_after, queue_sms
+from portal.domain.sms_codes import new_code
 from portal.models import Account, AccountStatus, Line, LocatorConsent, LocatorLookup
 
 SERVICE = "family-locator"
@@ -152,7 +152,7 @@ def ask(session: Session, *, seeker: Account, msisdn: str, name: str, managed_ac
         session.flush()
         record(session, actor, "locator_granted_by_owner", obj=consent, detail=f"child's line {target.id}")
     else:
-        code = "".join(secrets.choice("0123456789") for _ in range(6))
+        code = new_code()
         consent.code_hash = hash_secret(code)
         session.flush()
         if target is not None and daily_quota_retry_after(session, to=msisdn, purpose=CODE_SMS,
