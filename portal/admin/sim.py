@@ -16,7 +16,7 @@ from portal.domain import simlock, staff
 from portal.domain.errors import DomainError, NotFound
 from portal.extensions import db
 from portal.forms import PortalForm
-from portal.models import GuardedAction, PortOut, utcnow
+from portal.models import utcnow
 from portal.web import admin_required, current_actor, render, see_other, staff_required
 
 DONE_MESSAGES = {
@@ -26,6 +26,10 @@ DONE_MESSAGES = {
 ACTION_KINDS = {simlock.SIM_REISSUE: _l("SIM reissue"), simlock.PORT_OUT: _l("Port-out")}
 WAITING_MESSAGE = _l("The SIM-swap and port-out lock is on: the action waits until another staff member checks the "
                      "caller's identity document and approves it.")
+
+
+def _wording() -> simlock.Wording:
+    return simlock.Wording.from_config(current_app.config)
 
 
 def _customer_of(account_id: int) -> int:
@@ -67,7 +71,7 @@ def sim_reissue(account_id: int):
         try:
             _started(simlock.start_sim_reissue(db.session, account_id=account_id, iccid=form.iccid.data,
                                                idempotency_key=form.idempotency_key.data, actor=current_actor(),
-                                               now=utcnow(), wording=simlock.Wording.from_config(current_app.config)))
+                                               now=utcnow(), wording=_wording()))
             return _back(customer_id, account_id)
         except NotFound:
             abort(404)
@@ -87,7 +91,7 @@ def port_out(account_id: int):
                                             requested_on=form.requested_on.data,
                                             today=to_user_timezone(utcnow()).date(),
                                             idempotency_key=form.idempotency_key.data, actor=current_actor(),
-                                            now=utcnow(), wording=simlock.Wording.from_config(current_app.config)))
+                                            now=utcnow(), wording=_wording()))
             return _back(customer_id, account_id)
         except NotFound:
             abort(404)
@@ -97,7 +101,7 @@ def port_out(account_id: int):
 
 
 def _account_of_action(action_id: int) -> int:
-    account_id = db.session.scalar(db.select(GuardedAction.account_id).where(GuardedAction.id == action_id))
+    account_id = simlock.account_of_action(db.session, action_id)
     if account_id is None:
         abort(404)
     return account_id
@@ -114,7 +118,7 @@ def approve_sim_action(action_id: int):
         try:
             action = simlock.approve(db.session, action_id=action_id, document_type=form.document_type.data,
                                      document_last4=form.document_last4.data, actor=current_actor(), now=utcnow(),
-                                     wording=simlock.Wording.from_config(current_app.config))
+                                     wording=_wording())
             flash(DONE_MESSAGES[action.kind] if action.state == simlock.DONE else _("This action no longer waits."))
             return _back(customer_id, account_id)
         except NotFound:
@@ -143,7 +147,7 @@ def finish_port_out(port_out_id: int, outcome: str):
     """The recipient operator took the number (the contract ends), or the port-out will not happen."""
     if not PortalForm().validate_on_submit():
         abort(400)
-    account_id = db.session.scalar(db.select(PortOut.account_id).where(PortOut.id == port_out_id))
+    account_id = simlock.account_of_port_out(db.session, port_out_id)
     if account_id is None:
         abort(404)
     customer_id = _customer_of(account_id)
@@ -152,7 +156,7 @@ def finish_port_out(port_out_id: int, outcome: str):
             if simlock.finish_port_out(db.session, port_out_id=port_out_id, actor=current_actor(), now=utcnow()):
                 flash(_("The number is ported out and the contract is ended."))
         elif simlock.cancel_port_out(db.session, port_out_id=port_out_id, actor=current_actor(), now=utcnow(),
-                                     wording=simlock.Wording.from_config(current_app.config)):
+                                     wording=_wording()):
             flash(_("The port-out is cancelled; the owner is told by SMS."))
     except DomainError as err:
         flash(err.message)

@@ -291,6 +291,14 @@ def _sim_of_another_line(session: Session, iccid: str, account_id: int) -> bool:
         Account.status != AccountStatus.terminated.value).limit(1)) is not None
 
 
+def account_of_action(session: Session, action_id: int) -> int | None:
+    return session.scalar(select(GuardedAction.account_id).where(GuardedAction.id == action_id))
+
+
+def account_of_port_out(session: Session, port_out_id: int) -> int | None:
+    return session.scalar(select(PortOut.account_id).where(PortOut.id == port_out_id))
+
+
 def open_port_out(session: Session, account_id: int) -> PortOut | None:
     return session.scalar(select(PortOut).where(PortOut.account_id == account_id, PortOut.state == STARTED))
 
