@@ -70,11 +70,9 @@ SECURITY = "security"
 
 
 def wanted(settings: AlertSettings, event: str) -> bool:
-    if event == SECURITY:
-        return True
-    if event in ("support", "suspended", "locator"):
-        # staff answered the customer's own request, the line stopped, someone looked up where the line is:
-        # always sent (quiet hours hold)
+    if event in (SECURITY, "support", "suspended", "locator"):
+        # a security notice; staff answered the customer's own request, the line stopped, someone looked up where
+        # the line is: always sent
         return True
     return {"low_balance": settings.low_balance_below is not None, "payment": settings.on_payment,
             "change": settings.on_change, "new_device": settings.on_new_device,
